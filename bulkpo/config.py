@@ -1,0 +1,155 @@
+"""Settings from the environment, a ``bulkpo.toml`` file and command options.
+
+Precedence: command options > environment > config file > defaults. The API key
+is held as a :class:`pydantic.SecretStr` so that it never shows in a repr, a log
+line or an exception; :meth:`Settings.safe_dict` is what may be displayed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bulkpo.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.flexport.com"
+CONFIG_FILE_NAME = "bulkpo.toml"
+
+
+class BookingDefaults(BaseModel):
+    """Refs and choices a bookings sheet may leave empty (``[bookings]`` in bulkpo.toml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shipper_entity_ref: str | None = None
+    consignee_entity_ref: str | None = None
+    origin_address_ref: str | None = None
+    destination_address_ref: str | None = None
+    wants_export_customs_service: bool = False
+    wants_import_customs_service: bool = False
+    payment_terms: str = "prepaid"
+
+
+class Settings(BaseModel):
+    """Everything that tells bulkpo where the API is and how to talk to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
+    base_url: str = DEFAULT_BASE_URL
+    api_version: int = 2
+    po_write_version: int = 3
+    timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=16, ge=1, le=64)
+    per_page: int = Field(default=100, ge=1, le=100)
+    rate: float = Field(default=5.0, gt=0, description="requests per second")
+    concurrency: int = Field(default=8, ge=1, le=64)
+    max_retries: int = Field(default=6, ge=0)
+    bookings: BookingDefaults = Field(default_factory=BookingDefaults)
+
+    def key(self) -> str:
+        """The API key, read from the settings or the key file; ConfigError if none."""
+        if self.api_key is not None and self.api_key.get_secret_value().strip():
+            return self.api_key.get_secret_value().strip()
+        if self.api_key_file is not None:
+            try:
+                text = self.api_key_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read the API key file {self.api_key_file}: {exc.strerror}"
+                ) from None
+            if text:
+                return text
+            raise ConfigError(f"the API key file {self.api_key_file} is empty")
+        raise ConfigError(
+            "no Flexport API key: set the FLEXPORT_API_KEY environment variable, "
+            "or api_key_file in bulkpo.toml (or use --sandbox to try bulkpo locally)"
+        )
+
+    def check_transport(self) -> None:
+        """Refuse to send the key over plain http anywhere but loopback."""
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"FLEXPORT_BASE_URL is not an http(s) URL: {self.base_url!r}")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ConfigError(
+                f"refusing to send the API key over plain http to {parts.hostname}; "
+                "use https (plain http is allowed only to loopback addresses)"
+            )
+
+    def safe_dict(self) -> dict[str, Any]:
+        """Settings fit for display: the key is reduced to whether one is set."""
+        data = self.model_dump(exclude={"api_key"})
+        data["api_key"] = "set" if self.api_key is not None else "not set"
+        data["api_key_file"] = str(self.api_key_file) if self.api_key_file else None
+        return data
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def find_config_file(start: Path | None = None) -> Path | None:
+    """``BULKPO_CONFIG`` if set, else bulkpo.toml in the working directory."""
+    explicit = os.environ.get("BULKPO_CONFIG")
+    if explicit:
+        return Path(explicit)
+    candidate = (start or Path.cwd()) / CONFIG_FILE_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(
+    config_file: Path | None = None,
+    env: dict[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Build :class:`Settings` from file, environment and explicit overrides."""
+    env = dict(os.environ) if env is None else env
+    data: dict[str, Any] = {}
+    path = config_file if config_file is not None else find_config_file()
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+        if "api_key" in raw:
+            raise ConfigError(
+                f"{path}: do not store the API key in the config file; "
+                "use FLEXPORT_API_KEY or api_key_file"
+            )
+        data.update(raw.get("bulkpo", raw))
+        data.pop("bulkpo", None)
+    env_map = {
+        "FLEXPORT_API_KEY": "api_key",
+        "FLEXPORT_API_KEY_FILE": "api_key_file",
+        "FLEXPORT_BASE_URL": "base_url",
+        "FLEXPORT_VERSION": "api_version",
+        "FLEXPORT_PO_WRITE_VERSION": "po_write_version",
+    }
+    for var, name in env_map.items():
+        if env.get(var):
+            data[name] = env[var]
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        where = f" (from {path})" if path else ""
+        raise ConfigError(f"invalid settings{where}: {problems}") from None

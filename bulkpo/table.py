@@ -1,0 +1,116 @@
+"""The cells of an input sheet with their places, and the problems found in them.
+
+Pure data shared by the reader (which fills a :class:`Table`), validation
+(which reports :class:`Issue` s) and the reports (which point at cells).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
+"""A cell as read: text stays text, numbers are int/float, dates are dates."""
+
+
+def column_letter(index: int) -> str:
+    """0-based column index -> Excel letters (0 -> A, 26 -> AA)."""
+    letters = ""
+    n = index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def quote_sheet(sheet: str) -> str:
+    """A sheet name as Excel writes it in a reference ('My Sheet'!A1)."""
+    if sheet and all(ch.isalnum() or ch == "_" for ch in sheet) and not sheet[0].isdigit():
+        return sheet
+    return "'" + sheet.replace("'", "''") + "'"
+
+
+@dataclass(frozen=True, order=True)
+class CellRef:
+    """A cell's place: sheet name, 1-based row, 0-based column."""
+
+    sheet: str
+    row: int
+    col: int
+
+    @property
+    def a1(self) -> str:
+        """``D7``"""
+        return f"{column_letter(self.col)}{self.row}"
+
+    def __str__(self) -> str:
+        """``Purchase Orders!D7`` (quoted the way Excel quotes sheet names)."""
+        return f"{quote_sheet(self.sheet)}!{self.a1}" if self.sheet else self.a1
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in the input, placed on a cell (or a row when ``ref.col`` is -1)."""
+
+    ref: CellRef | None
+    header: str
+    value: str
+    code: str
+    severity: Severity
+    message: str
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        place = str(self.ref) if self.ref is not None and self.ref.col >= 0 else (
+            f"{quote_sheet(self.ref.sheet)} row {self.ref.row}" if self.ref is not None else ""
+        )
+        head = f"{place} ({self.header})" if self.header else place
+        text = f"{head}: {self.message}" if head else self.message
+        if self.suggestion:
+            text += f"; {self.suggestion}"
+        return text
+
+
+@dataclass
+class Row:
+    """One data row: its 1-based sheet row number and its cells, by column index."""
+
+    number: int
+    values: list[CellValue]
+
+    def get(self, col: int) -> CellValue:
+        return self.values[col] if 0 <= col < len(self.values) else None
+
+
+@dataclass
+class Table:
+    """A sheet's data rows under one header row, every value keeping its place.
+
+    ``headers[i]`` is the text of column ``i`` in the header row (``header_row``,
+    1-based); ``rows`` holds only non-empty data rows; ``issues`` holds what the
+    reader noticed (damaged values, ambiguous dates) as warnings.
+    """
+
+    path: str
+    sheet: str
+    header_row: int
+    headers: list[str]
+    rows: list[Row]
+    issues: list[Issue] = field(default_factory=list)
+    sheet_names: list[str] = field(default_factory=list)
+
+    def ref(self, row: Row, col: int) -> CellRef:
+        return CellRef(self.sheet, row.number, col)
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
