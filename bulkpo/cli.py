@@ -172,13 +172,376 @@ def sandbox_serve(
     )
 
 
+# ---------------------------------------------------------------- templates
+
+KIND_CHOICE = click.Choice(["purchase-orders", "bookings"])
+
+
+@cli.command("template")
+@click.argument("kind", type=KIND_CHOICE)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: <kind>.xlsx or .csv in the working directory).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["xlsx", "csv"]),
+    help="File format (default: from the -o extension, else xlsx).",
+)
+def template_cmd(kind: str, output: Path | None, fmt: str | None) -> None:
+    """Write a blank import template with dropdowns, hints and an example row.
+
+    Example:
+
+        bulkpo template purchase-orders -o my-pos.xlsx
+    """
+    from bulkpo.columns import Kind
+    from bulkpo.sheets.template_writer import write_template
+    from bulkpo.templates import template_spec
+
+    if fmt is None:
+        fmt = output.suffix.lstrip(".").lower() if output and output.suffix else "xlsx"
+    if fmt not in ("xlsx", "csv"):
+        raise UsageError(f"-o {output}: the template format is xlsx or csv (use --format)")
+    path = output or Path(f"{kind}.{fmt}")
+    write_template(template_spec(Kind(kind)), path, "xlsx" if fmt == "xlsx" else "csv")
+    click.echo(f"Wrote {path}")
+
+
+# ---------------------------------------------------------------- validate
+
+DATE_ORDER = click.Choice(["dmy", "mdy"])
+
+
+def input_options(fn: F) -> F:
+    """Options every command reading an input file shares."""
+    fn = click.option(
+        "--date-order",
+        type=DATE_ORDER,
+        help="How to read text dates like 03/04/2026: dmy or mdy (else a warning).",
+    )(fn)
+    fn = click.option("--sheet", help="Sheet to read (default: found by its headers).")(fn)
+    return fn
+
+
+def echo_issues(issues: list[Any], limit: int = 10) -> None:
+    for issue in issues[:limit]:
+        click.echo(f"  {issue.severity.value}: {issue}")
+    if len(issues) > limit:
+        click.echo(f"  ... and {len(issues) - limit} more (see the report)")
+
+
+@cli.command("validate")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@input_options
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a copy of the workbook with bad cells marked (.xlsx, .csv or .jsonl).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Summary on stdout as text or JSON.",
+)
+def validate_cmd(
+    file: Path, sheet: str | None, date_order: str | None, report: Path | None, fmt: str
+) -> None:
+    """Check a purchase-order file without sending anything.
+
+    Every problem names its cell (Purchase Orders!D7), the value, what was
+    expected and a fix where one is known. Exit 0 when clean (warnings alone
+    do not fail), 1 with errors.
+
+    Example:
+
+        bulkpo validate orders.xlsx --report checked.xlsx
+    """
+    import json
+
+    from bulkpo.imports import load_purchase_orders
+    from bulkpo.report import RowResult
+    from bulkpo.table import Severity
+
+    table, validation = load_purchase_orders(
+        file, sheet=sheet, date_order=date_order  # type: ignore[arg-type]
+    )
+    errors = [i for i in validation.issues if i.severity is Severity.ERROR]
+    warnings = [i for i in validation.issues if i.severity is Severity.WARNING]
+    lines = sum(len(po.lines) for po in validation.purchase_orders)
+    if report is not None:
+        from bulkpo.sheets.report_writer import write_result_report
+
+        results = []
+        for row in table.rows:
+            bad = validation.invalid_rows.get(row.number, [])
+            row_issues = [i for i in validation.issues if i.ref and i.ref.row == row.number]
+            results.append(
+                RowResult(
+                    row.number,
+                    "invalid" if bad else "valid",
+                    message="; ".join(str(i) for i in bad),
+                    issues=row_issues,
+                )
+            )
+        write_result_report(report, table, results, title=f"bulkpo validate {file.name}")
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "file": str(file),
+                    "sheet": table.sheet,
+                    "rows": len(table.rows),
+                    "purchase_orders": len(validation.purchase_orders),
+                    "lines": lines,
+                    "errors": len(errors),
+                    "warnings": len(warnings),
+                    "issues": [
+                        {
+                            "cell": str(i.ref) if i.ref else None,
+                            "header": i.header,
+                            "value": i.value,
+                            "code": i.code,
+                            "severity": i.severity.value,
+                            "message": i.message,
+                            "suggestion": i.suggestion,
+                        }
+                        for i in validation.issues
+                    ],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    else:
+        click.echo(
+            f"{file.name} [{table.sheet}]: {len(table.rows)} rows, "
+            f"{len(validation.purchase_orders)} valid POs with {lines} lines; "
+            f"{len(errors)} errors, {len(warnings)} warnings"
+        )
+        echo_issues(errors + warnings)
+        if report is not None:
+            click.echo(f"Report: {report}")
+    if errors:
+        raise SystemExit(ExitCode.ROW_FAILURES)
+
+
+# ---------------------------------------------------------------- import
+
+
+def show_progress() -> bool:
+    """A progress bar only for a person at a terminal: quiet in pipes and CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """Yields ``advance(n)``; draws done/total, rate and ETA on a terminal."""
+    if not show_progress() or total == 0:
+        yield lambda _n: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=total, rate="")
+
+        def advance(n: int) -> None:
+            bar.advance(task, n)
+            speed = bar.tasks[0].speed
+            bar.update(task, rate=f"{speed:.1f}/s" if speed else "")
+
+        yield advance
+
+
+def write_outputs(outcome: Any, report: Path | None, errors: Path | None, title: str) -> None:
+    from bulkpo.sheets.report_writer import write_errors_file, write_result_report
+
+    if report is not None:
+        write_result_report(report, outcome.table, outcome.results, title=title)
+        click.echo(f"Report: {report}")
+    if errors is not None:
+        written = write_errors_file(errors, outcome.table, outcome.results)
+        click.echo(f"Rows to fix and re-upload: {written} in {errors}")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@input_options
+@click.option(
+    "--on-existing",
+    type=click.Choice(["skip", "update", "fail"]),
+    default="skip",
+    show_default=True,
+    help="A PO whose name Flexport holds already: leave it, update what differs, or fail.",
+)
+@click.option("--dry-run", is_flag=True, help="Send nothing; write the exact request bodies.")
+@click.option(
+    "--dry-run-output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where --dry-run writes its JSON lines (default: stdout).",
+)
+@click.option("--rate", type=float, help="Requests per second (default 5, from settings).")
+@click.option("--concurrency", type=click.IntRange(1, 64), help="Requests in flight at most.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Result report: a copy of the workbook with Status columns (.xlsx, .csv, .jsonl).",
+)
+@click.option(
+    "--errors",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Only the rows that did not go through, in the input's layout, to fix and re-upload.",
+)
+@click.option(
+    "--journal",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Run journal (SQLite; default .bulkpo/journals/<file>-<hash>.sqlite).",
+)
+@click.option("--resume", is_flag=True, help="Continue the journal's last run after a stop.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@sandbox_option
+@click.pass_context
+def import_cmd(
+    ctx: click.Context,
+    file: Path,
+    sheet: str | None,
+    date_order: str | None,
+    on_existing: str,
+    dry_run: bool,
+    dry_run_output: Path | None,
+    rate: float | None,
+    concurrency: int | None,
+    report: Path | None,
+    errors: Path | None,
+    journal: Path | None,
+    resume: bool,
+    yes: bool,
+) -> None:
+    """Create (or update) purchase orders from a spreadsheet, exactly once.
+
+    Rows are validated first; invalid POs are never sent. Every data row ends
+    with one status: created, updated, unchanged, skipped, invalid or failed.
+    A killed run is resumed with --resume and never creates a PO twice.
+
+    Exit codes: 0 all rows went through, 1 some invalid or failed, 2 bad
+    input, 3 API unreachable or auth failure, 130 interrupted.
+
+    Example:
+
+        bulkpo import orders.xlsx --report result.xlsx --errors fix-me.xlsx
+    """
+    import asyncio
+
+    from bulkpo.imports import (
+        ImportOptions,
+        default_journal_path,
+        dry_run_bodies,
+        dump_jsonl,
+        import_purchase_orders,
+    )
+    from bulkpo.submit import OnExisting
+
+    if rate is not None and rate <= 0:
+        raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
+    from bulkpo.imports import load_purchase_orders
+
+    table, validation = load_purchase_orders(
+        file, sheet=sheet, date_order=date_order  # type: ignore[arg-type]
+    )
+    if dry_run:
+        if dry_run_output is not None:
+            n = dump_jsonl(dry_run_bodies(validation), dry_run_output)
+            click.echo(f"Dry run: {n} request bodies in {dry_run_output}; nothing sent")
+        else:
+            import json
+
+            for record in dry_run_bodies(validation):
+                click.echo(json.dumps(record, ensure_ascii=False, default=str))
+        invalid = len(validation.invalid_rows)
+        if invalid:
+            click.echo(f"{invalid} rows are invalid and would not be sent", err=True)
+            echo_issues([i for i in validation.issues if i.severity.value == "error"])
+        raise SystemExit(ExitCode.ROW_FAILURES if invalid else ExitCode.SUCCESS)
+
+    journal_path = journal or default_journal_path(file)
+    options = ImportOptions(
+        on_existing=OnExisting(on_existing),
+        rate=rate,
+        concurrency=concurrency,
+        journal=journal_path,
+        resume=resume,
+    )
+    with api_settings(ctx) as settings:
+        pos = len(validation.purchase_orders)
+        if not yes and sys.stdin.isatty() and not ctx.ensure_object(CliState).sandbox:
+            click.confirm(
+                f"Send {pos} purchase orders to {settings.base_url}?", abort=True, err=True
+            )
+        click.echo(
+            f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {pos} valid POs, "
+            f"{len(validation.invalid_rows)} invalid rows",
+            err=True,
+        )
+        resume_hint = f"bulkpo import {file} --resume --journal {journal_path}"
+        try:
+            with progress_bar(pos, "Importing POs") as advance:
+                outcome = asyncio.run(
+                    import_purchase_orders(
+                        table, validation, settings, options, on_result=lambda _r: advance(1)
+                    )
+                )
+        except KeyboardInterrupt:
+            click.echo(
+                f"Interrupted; the journal is saved. Resume with:\n  {resume_hint}", err=True
+            )
+            raise SystemExit(ExitCode.INTERRUPTED) from None
+    click.echo(outcome.summary.line())
+    stats = outcome.stats
+    click.echo(
+        f"{stats.requests} requests in {stats.elapsed:.1f}s ({stats.achieved_rate:.1f}/s), "
+        f"{stats.retries} retries, {stats.throttled} throttled",
+        err=True,
+    )
+    write_outputs(outcome, report, errors, title=f"bulkpo import {file.name}")
+    if outcome.stopped is not None:
+        click.echo(f"Error: stopped: {outcome.stopped}", err=True)
+        click.echo(f"Fix it, then resume with:\n  {resume_hint}", err=True)
+        raise SystemExit(ExitCode.API_UNAVAILABLE)
+    if not outcome.summary.all_went_through:
+        raise SystemExit(ExitCode.ROW_FAILURES)
+
+
 # ---------------------------------------------------------------- entry point
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command; map errors to one clear line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="bulkpo", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="bulkpo", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
@@ -187,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
         return ExitCode.BAD_INPUT
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit as exc:  # a command's own exit status
+        return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.BAD_INPUT
     except BulkpoError as exc:
         click.echo(f"Error: {exc}", err=True)
         return int(exc.exit_code)
@@ -202,7 +567,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return ExitCode.ROW_FAILURES
-    return ExitCode.SUCCESS
+    return int(code) if isinstance(code, int) else ExitCode.SUCCESS
 
 
 def run() -> None:

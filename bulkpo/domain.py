@@ -97,12 +97,12 @@ class Booking:
 
     row: int
     name: str
-    freight_type: str                     # ocean | air | trucking
+    freight_type: str  # ocean | air | trucking
     cargo_ready_date: dt.date
     product_description: str
     hs_code: str
     incoterm: str | None = None
-    origin_port: str | None = None        # UN/LOCODE, or IATA code for air
+    origin_port: str | None = None  # UN/LOCODE, or IATA code for air
     destination_port: str | None = None
     delivery_date: dt.date | None = None
     po_numbers: tuple[str, ...] = ()
@@ -122,6 +122,6 @@ class Booking:
     shipping_units: ShippingUnits | None = None
     dangerous_goods: DangerousGoods = field(default_factory=DangerousGoods)
     is_ltl: bool = True
-    payment_terms: str | None = None      # prepaid | collect (trucking)
+    payment_terms: str | None = None  # prepaid | collect (trucking)
     special_instructions: str | None = None
     metadata: Metadata = field(default_factory=dict)

@@ -131,9 +131,7 @@ class AuthError(ApiError):
         code: str | None = None,
         request: RequestInfo | None = None,
     ) -> None:
-        super().__init__(
-            f"{message}; {self.HOW_TO_FIX}", status=status, code=code, request=request
-        )
+        super().__init__(f"{message}; {self.HOW_TO_FIX}", status=status, code=code, request=request)
 
 
 class NotFoundError(ApiError):

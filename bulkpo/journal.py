@@ -146,9 +146,7 @@ class Journal:
         for row in self._db.execute(sql + " ORDER BY rowid", args):
             yield _record(row)
 
-    def register(
-        self, run_id: int, kind: str, units: Iterable[tuple[str, str, list[int]]]
-    ) -> None:
+    def register(self, run_id: int, kind: str, units: Iterable[tuple[str, str, list[int]]]) -> None:
         """Record units (key, payload digest, rows) as pending; keeps known ones' state."""
         now = _now()
         with self._transaction():

@@ -68,8 +68,12 @@ class Issue:
     suggestion: str = ""
 
     def __str__(self) -> str:
-        place = str(self.ref) if self.ref is not None and self.ref.col >= 0 else (
-            f"{quote_sheet(self.ref.sheet)} row {self.ref.row}" if self.ref is not None else ""
+        place = (
+            str(self.ref)
+            if self.ref is not None and self.ref.col >= 0
+            else (
+                f"{quote_sheet(self.ref.sheet)} row {self.ref.row}" if self.ref is not None else ""
+            )
         )
         head = f"{place} ({self.header})" if self.header else place
         text = f"{head}: {self.message}" if head else self.message
