@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -43,10 +44,11 @@ class Column:
     api_field: str                # dotted path in the API body, "" if none
     required: bool = False
     aliases: tuple[str, ...] = ()  # other headers users write; folded before matching
-    enum_values: tuple[str, ...] = ()
+    enum_values: tuple[str, ...] = ()  # ENUM: the one allowed; LIST: each item allowed
     po_level: bool = False        # PO-level column repeated on each line row
     accepts_iata: bool = False    # PORT columns that also accept IATA codes (air)
     width: int = 14               # template/export column width in characters
+    default: str = ""             # value assumed when the cell is blank ("" = none)
 
 
 def fold_header(text: str) -> str:
@@ -56,6 +58,15 @@ def fold_header(text: str) -> str:
 
 
 METADATA_PREFIX = "metadata."
+
+# "metadata.size", "Metadata: size", "metadata size", "meta.size": the key keeps its case.
+_METADATA_RE = re.compile(r"^\s*meta(?:data)?\s*[.:]\s*(?P<key>\S.*?)\s*$", re.IGNORECASE)
+
+
+def metadata_key(header: str) -> str | None:
+    """The metadata key a header names (``metadata.department`` -> ``department``), or None."""
+    found = _METADATA_RE.match(header)
+    return found.group("key") if found else None
 
 
 @dataclass(frozen=True)
@@ -70,14 +81,583 @@ class ColumnSet:
     def __post_init__(self) -> None:
         for col in self.columns:
             for name in (col.header, col.key, *col.aliases):
-                self._by_folded.setdefault(fold_header(name), col)
+                folded = fold_header(name)
+                owner = self._by_folded.setdefault(folded, col)
+                # An alias two columns share would silently send a value to the wrong field.
+                if not folded or owner is not col:
+                    raise ValueError(
+                        f"{self.sheet_name}: header {name!r} of {col.key} folds to "
+                        f"{folded!r}, already taken by {owner.key}"
+                    )
 
     def match(self, header: str) -> Column | None:
         """The column a user's header means, or None (metadata.* is handled apart)."""
-        return self._by_folded.get(fold_header(header))
+        folded = fold_header(header)
+        return self._by_folded.get(folded) if folded else None
 
     def by_key(self, key: str) -> Column:
         for col in self.columns:
             if col.key == key:
                 return col
         raise KeyError(key)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(col.key for col in self.columns)
+
+    @property
+    def required(self) -> tuple[Column, ...]:
+        return tuple(col for col in self.columns if col.required)
+
+    def score(self, headers: Iterable[object]) -> float:
+        """How much a row looks like this kind's header row, from 0.0 to 1.0.
+
+        The share of the row's non-empty cells that name a column (or a metadata
+        key), weighted by the share of required columns found, so a data row
+        whose values happen to equal an alias scores low and the real header
+        row, with PO Number, SKU and Quantity, scores high.
+        """
+        cells = [str(cell).strip() for cell in headers if cell is not None]
+        cells = [cell for cell in cells if cell]
+        if not cells:
+            return 0.0
+        found: set[str] = set()
+        matched = 0
+        for cell in cells:
+            col = self.match(cell)
+            if col is not None:
+                found.add(col.key)
+                matched += 1
+            elif metadata_key(cell) is not None:
+                matched += 1
+        required = {col.key for col in self.required}
+        required_share = len(found & required) / len(required) if required else 1.0
+        return (matched / len(cells)) * (0.25 + 0.75 * required_share)
+
+
+T = ColumnType
+
+_INCOTERMS = ("EXW", "FOB", "FAS", "FCA", "CPT", "CFR", "CIF", "CIP", "DAT", "DAP", "DDP", "DPU")
+
+UNITS_OF_MEASURE = (
+    "BBL", "CAR", "CGM", "CKG", "CM", "CM2", "CTN", "CYK", "DPC", "DPR", "DS", "FBM", "G",
+    "GBQ", "GR", "GRL", "HUN", "IRG", "JWL", "K", "KG", "KM", "KM3", "KWH", "L", "LNM", "M",
+    "M2", "M3", "MBQ", "NO", "OSG", "PCS", "PDG", "PFL", "PK", "PRS", "PTG", "PX", "RHG",
+    "RUG", "T", "TDWB", "W", "X",
+)
+"""Flexport's PurchaseOrderLineItem.unit_of_measure values (reference §7.2)."""
+
+_PO_NUMBER_ALIASES = (
+    "PO #", "PO No", "PO No.", "PO", "Purchase Order", "Purchase Order Number",
+    "Purchase Order No.", "po_name", "PO Name", "Order Number", "Order No",
+)
+
+PURCHASE_ORDER_COLUMNS = ColumnSet(
+    kind=Kind.PURCHASE_ORDERS,
+    sheet_name="Purchase Orders",
+    columns=(
+        Column(
+            "po_number", "PO Number", T.TEXT,
+            "Your purchase order number; every line of the same PO repeats it.",
+            "PO-2026-1001", "name", required=True, aliases=_PO_NUMBER_ALIASES,
+            po_level=True, width=16,
+        ),
+        Column(
+            "status", "Status", T.ENUM,
+            "Whether the PO is open, closed or cancelled; blank means open.",
+            "open", "status", aliases=("PO Status", "Order Status"),
+            enum_values=("open", "closed", "cancelled"), po_level=True, width=11,
+            default="open",
+        ),
+        Column(
+            "buyer_name", "Buyer", T.TEXT,
+            "The company that buys the goods, as its name appears in Flexport.",
+            "Acme Imports Inc", "buyer.name", aliases=("Buyer Name",), po_level=True, width=20,
+        ),
+        Column(
+            "buyer_ref", "Buyer Entity Ref", T.TEXT,
+            "The buyer's legal-entity reference in your Flexport network.",
+            "acme-us", "buyer.ref", aliases=("Buyer Ref", "Buyer Code", "Buyer Entity"),
+            po_level=True, width=16,
+        ),
+        Column(
+            "buyer_country", "Buyer Country", T.COUNTRY,
+            "The buyer's country as a two-letter ISO code.",
+            "US", "buyer.address.country_code", aliases=("Buyer Country Code",),
+            po_level=True, width=10,
+        ),
+        Column(
+            "seller_name", "Seller", T.TEXT,
+            "The supplier who sells and ships the goods.",
+            "Shenzhen Bright Lights Co Ltd", "seller.name",
+            aliases=("Seller Name", "Supplier", "Vendor", "Supplier Name", "Vendor Name"),
+            po_level=True, width=28,
+        ),
+        Column(
+            "seller_ref", "Seller Entity Ref", T.TEXT,
+            "The supplier's legal-entity reference in your Flexport network.",
+            "sup-shenzhen-lights", "seller.ref",
+            aliases=(
+                "Seller Ref", "Supplier Ref", "Supplier Code", "Supplier ID", "Vendor Ref",
+                "Vendor Code", "Vendor ID", "Vendor No", "Vendor Number", "Seller Entity",
+            ),
+            po_level=True, width=20,
+        ),
+        Column(
+            "seller_country", "Seller Country", T.COUNTRY,
+            "The supplier's country as a two-letter ISO code.",
+            "CN", "seller.address.country_code",
+            aliases=("Seller Country Code", "Supplier Country", "Vendor Country"),
+            po_level=True, width=10,
+        ),
+        Column(
+            "incoterm", "Incoterm", T.ENUM,
+            "The Incoterms rule agreed with the supplier, such as FOB or EXW.",
+            "FOB", "incoterm", aliases=("Incoterms", "Delivery Terms", "Terms of Delivery"),
+            enum_values=_INCOTERMS, po_level=True, width=10,
+        ),
+        Column(
+            "transportation_mode", "Transportation Mode", T.ENUM,
+            "How the goods are planned to travel: ocean, air, truck or rail.",
+            "ocean", "transportation_mode",
+            aliases=("Mode", "Transport Mode", "Ship Mode", "Shipping Mode", "Ship Via"),
+            enum_values=("ocean", "air", "truck", "rail"), po_level=True, width=12,
+        ),
+        Column(
+            "cargo_ready_date", "Cargo Ready Date", T.DATE,
+            "The date the supplier will have the goods ready to collect.",
+            "2026-12-15", "cargo_ready_date",
+            aliases=("CRD", "Ready Date", "Cargo Ready", "Cargo Ready Date (CRD)"),
+            po_level=True, width=13,
+        ),
+        Column(
+            "must_arrive_date", "Must Arrive Date", T.DATE,
+            "The latest date the goods may arrive at their destination.",
+            "2027-01-30", "must_arrive_date",
+            aliases=(
+                "Must Arrive By", "MAD", "Required Delivery Date", "Need By Date",
+                "In DC Date",
+            ),
+            po_level=True, width=13,
+        ),
+        Column(
+            "origin_port", "Origin Port", T.PORT,
+            "The port of loading as a five-letter UN/LOCODE, such as CNYTN for Yantian.",
+            "CNYTN", "origin_port.address.unlocode",
+            aliases=("POL", "Port of Loading", "Loading Port", "Origin Port Code"),
+            po_level=True, width=11,
+        ),
+        Column(
+            "destination_port", "Destination Port", T.PORT,
+            "The port of discharge as a five-letter UN/LOCODE, such as USLAX for Los Angeles.",
+            "USLAX", "destination_port.address.unlocode",
+            aliases=("POD", "Port of Discharge", "Discharge Port", "Destination Port Code"),
+            po_level=True, width=11,
+        ),
+        Column(
+            "origin_address_ref", "Origin Location Ref", T.TEXT,
+            "The reference of the pickup location in your Flexport network, if not a port.",
+            "loc-shenzhen-factory", "origin_address.ref",
+            aliases=("Origin Address Ref", "Origin Location", "Ship From Location"),
+            po_level=True, width=20,
+        ),
+        Column(
+            "destination_address_ref", "Destination Location Ref", T.TEXT,
+            "The reference of the delivery location in your Flexport network, if not a port.",
+            "loc-la-dc", "destination_address.ref",
+            aliases=("Destination Address Ref", "Destination Location", "Ship To Location"),
+            po_level=True, width=20,
+        ),
+        Column(
+            "memo", "Memo", T.TEXT,
+            "A free-text note kept with the PO.",
+            "Spring collection", "memo", aliases=("Notes", "Comments", "Remarks"),
+            po_level=True, width=24,
+        ),
+        Column(
+            "line_number", "Line Number", T.INTEGER,
+            "The line's number within the PO; blank lines are numbered 1, 2, 3 in order.",
+            "1", "line_items[].line_item_number",
+            aliases=("Line", "Line #", "Line No", "Line Item", "Line Item Number", "PO Line"),
+            width=8,
+        ),
+        Column(
+            "sku", "SKU", T.TEXT,
+            "Your item or part number, kept exactly as typed, leading zeros included.",
+            "004512-BLK", "line_items[].product.sku", required=True,
+            aliases=(
+                "Item", "Item Number", "Item No", "Item Code", "Part Number", "Part No",
+                "Material", "Material Number", "Article", "Article Number", "Product Code",
+            ),
+            width=14,
+        ),
+        Column(
+            "product_name", "Product Name", T.TEXT,
+            "A short description of the item; needed the first time a SKU is used.",
+            "LED desk lamp, black", "line_items[].product.name",
+            aliases=(
+                "Description", "Item Description", "Product", "Product Description",
+                "Material Description",
+            ),
+            width=28,
+        ),
+        Column(
+            "quantity", "Quantity", T.INTEGER,
+            "How many units of the item are ordered on this line, as a whole number.",
+            "1200", "line_items[].units", required=True,
+            aliases=("Qty", "Units", "Order Qty", "Order Quantity", "Ordered Qty"),
+            width=10,
+        ),
+        Column(
+            "unit_of_measure", "Unit of Measure", T.ENUM,
+            "The unit the quantity counts, such as PCS for pieces; blank means PCS.",
+            "PCS", "line_items[].unit_of_measure",
+            aliases=("UOM", "Unit", "Unit of Measurement"),
+            enum_values=UNITS_OF_MEASURE, width=10, default="PCS",
+        ),
+        Column(
+            "unit_cost", "Unit Cost", T.DECIMAL,
+            "The price of one unit, without a currency symbol.",
+            "4.25", "line_items[].unit_cost.amount",
+            aliases=("Price", "Unit Price", "Cost", "Net Price"), width=10,
+        ),
+        Column(
+            "currency", "Currency", T.CURRENCY,
+            "The three-letter currency code of the unit cost, such as USD.",
+            "USD", "line_items[].unit_cost.currency_code",
+            aliases=("Currency Code", "Curr"), width=9,
+        ),
+        Column(
+            "hs_code", "HS Code", T.HS_CODE,
+            "The item's customs tariff code, at least six digits, such as 9405.20.",
+            "9405.20", "line_items[].hs_codes[].code",
+            aliases=("HS", "HTS", "HTS Code", "Tariff Code", "HS Tariff", "Commodity Code"),
+            width=11,
+        ),
+    ),
+)
+
+_BOOKING_DETAIL = "{ocean,air}_booking"
+_PRODUCT = f"{_BOOKING_DETAIL}.product_descriptions[]"
+
+BOOKING_COLUMNS = ColumnSet(
+    kind=Kind.BOOKINGS,
+    sheet_name="Bookings",
+    columns=(
+        Column(
+            "booking_name", "Booking Name", T.TEXT,
+            "A name you choose for the booking; it must be unique and identifies it later.",
+            "BK-2026-001", "name", required=True,
+            aliases=("Booking", "Booking Ref", "Booking Reference", "Booking #", "Shipment Name"),
+            width=16,
+        ),
+        Column(
+            "freight_type", "Freight Type", T.ENUM,
+            "How the goods travel: ocean, air or trucking.",
+            "ocean", "{ocean,air,trucking}_booking", required=True,
+            aliases=("Mode", "Freight Mode", "Transport Mode", "Transportation Mode"),
+            enum_values=("ocean", "air", "trucking"), width=11,
+        ),
+        Column(
+            "incoterm", "Incoterm", T.ENUM,
+            "The Incoterms rule of the shipment, such as FOB; needed for ocean and air.",
+            "FOB", f"{_BOOKING_DETAIL}.incoterm", aliases=("Incoterms", "Terms of Sale"),
+            enum_values=_INCOTERMS, width=10,
+        ),
+        Column(
+            "origin_port", "Origin Port", T.PORT,
+            "The port or airport of departure as a UN/LOCODE (CNYTN); air also takes IATA (SZX).",
+            "CNYTN", f"{_BOOKING_DETAIL}.origin_port_loc_code",
+            aliases=("POL", "Port of Loading", "Origin", "Origin Airport", "Airport of Departure"),
+            accepts_iata=True, width=11,
+        ),
+        Column(
+            "destination_port", "Destination Port", T.PORT,
+            "The port or airport of arrival as a UN/LOCODE (USLAX); air also takes IATA (LAX).",
+            "USLAX", f"{_BOOKING_DETAIL}.destination_port_loc_code",
+            aliases=(
+                "POD", "Port of Discharge", "Destination", "Destination Airport",
+                "Airport of Destination",
+            ),
+            accepts_iata=True, width=11,
+        ),
+        Column(
+            "cargo_ready_date", "Cargo Ready Date", T.DATE,
+            "The date the goods are ready to be picked up or delivered to the port.",
+            "2026-12-15", "cargo_ready_date", required=True,
+            aliases=("CRD", "Ready Date", "Cargo Ready"), width=13,
+        ),
+        Column(
+            "delivery_date", "Delivery Date", T.DATE,
+            "The date you need the goods delivered, if you have one.",
+            "2027-01-20", "delivery_date",
+            aliases=("Deliver By", "Required Delivery Date", "Target Delivery Date"), width=13,
+        ),
+        Column(
+            "po_numbers", "PO Numbers", T.LIST,
+            "The purchase orders shipped in this booking, separated by commas.",
+            "PO-2026-1001, PO-2026-1004", "booking_line_items[].purchase_order_line_item_id",
+            aliases=("POs", "PO #s", "Purchase Orders", "PO Number", "PO List"), width=26,
+        ),
+        Column(
+            "shipper_entity_ref", "Shipper Entity Ref", T.TEXT,
+            "The legal-entity reference of the shipper (usually the supplier) in Flexport.",
+            "sup-shenzhen-lights", "shipper_entity_ref",
+            aliases=("Shipper", "Shipper Ref", "Shipper Code", "Shipper Entity"), width=20,
+        ),
+        Column(
+            "consignee_entity_ref", "Consignee Entity Ref", T.TEXT,
+            "The legal-entity reference of the consignee (usually your company) in Flexport.",
+            "acme-us", "consignee_entity_ref",
+            aliases=("Consignee", "Consignee Ref", "Consignee Code", "Consignee Entity"),
+            width=20,
+        ),
+        Column(
+            "origin_location_ref", "Origin Location Ref", T.TEXT,
+            "The reference of the pickup location in your Flexport network.",
+            "loc-shenzhen-factory", "origin_address_ref",
+            aliases=("Origin Location", "Pickup Location", "Ship From", "Origin Address Ref"),
+            width=20,
+        ),
+        Column(
+            "destination_location_ref", "Destination Location Ref", T.TEXT,
+            "The reference of the delivery location; needed for trucking and for door delivery.",
+            "loc-la-dc", "destination_address_ref",
+            aliases=(
+                "Destination Location", "Delivery Location", "Ship To",
+                "Destination Address Ref",
+            ),
+            width=20,
+        ),
+        Column(
+            "load_type", "Load Type", T.ENUM,
+            "For ocean: FCL for full containers or LCL for shared container space.",
+            "FCL", "ocean_booking.is_lcl", aliases=("FCL/LCL", "Container Load"),
+            enum_values=("FCL", "LCL"), width=9,
+        ),
+        Column(
+            "containers_20", "20' Containers", T.INTEGER,
+            "For ocean FCL: how many 20-foot containers.",
+            "0", "ocean_booking.container_counts.twenty_ft",
+            aliases=("20ft", "20 ft Containers", "20GP", "20' Container", "Containers 20"),
+            width=9,
+        ),
+        Column(
+            "containers_40", "40' Containers", T.INTEGER,
+            "For ocean FCL: how many standard 40-foot containers.",
+            "0", "ocean_booking.container_counts.forty_ft",
+            aliases=("40ft", "40 ft Containers", "40GP", "40' Container", "Containers 40"),
+            width=9,
+        ),
+        Column(
+            "containers_40hc", "40' HC Containers", T.INTEGER,
+            "For ocean FCL: how many 40-foot high-cube containers.",
+            "2", "ocean_booking.container_counts.forty_ft_hc",
+            aliases=("40HC", "40 HC", "40HQ", "40ft HC", "40' HC Container", "Containers 40HC"),
+            width=9,
+        ),
+        Column(
+            "containers_45hc", "45' HC Containers", T.INTEGER,
+            "For ocean FCL: how many 45-foot high-cube containers.",
+            "0", "ocean_booking.container_counts.forty_five_ft_hc",
+            aliases=("45HC", "45 HC", "45HQ", "45ft HC", "45' HC Container", "Containers 45HC"),
+            width=9,
+        ),
+        Column(
+            "wants_pickup", "Wants Pickup", T.BOOLEAN,
+            "Yes if Flexport should collect the goods at the origin location.",
+            "no", f"{_BOOKING_DETAIL}.wants_pickup_service",
+            aliases=("Pickup", "Pickup Service", "Origin Pickup"), width=9,
+        ),
+        Column(
+            "wants_delivery", "Wants Delivery", T.BOOLEAN,
+            "Yes if Flexport should deliver the goods to the destination location.",
+            "yes", f"{_BOOKING_DETAIL}.wants_delivery_service",
+            aliases=("Delivery Service", "Door Delivery", "Final Delivery"), width=9,
+        ),
+        Column(
+            "export_customs", "Export Customs", T.BOOLEAN,
+            "Yes if Flexport should clear export customs at origin.",
+            "no", "wants_export_customs_service",
+            aliases=("Export Clearance", "Wants Export Customs", "Export Customs Service"),
+            width=9,
+        ),
+        Column(
+            "import_customs", "Import Customs", T.BOOLEAN,
+            "Yes if Flexport should clear import customs at destination.",
+            "yes", "wants_import_customs_service",
+            aliases=("Import Clearance", "Wants Import Customs", "Import Customs Service"),
+            width=9,
+        ),
+        Column(
+            "product_description", "Product Description", T.TEXT,
+            "A plain English description of the goods, as customs should read it.",
+            "LED desk lamps", f"{_PRODUCT}.description", required=True,
+            aliases=("Goods Description", "Description", "Commodity", "Cargo Description"),
+            width=26,
+        ),
+        Column(
+            "hs_code", "HS Code", T.HS_CODE,
+            "The goods' customs tariff code, at least six digits, such as 9405.20.",
+            "9405.20", f"{_PRODUCT}.hs_code", required=True,
+            aliases=("HS", "HTS", "HTS Code", "Tariff Code", "Commodity Code"), width=11,
+        ),
+        Column(
+            "export_description_zh", "Export Description (Chinese)", T.TEXT,
+            "The goods' description in Chinese, required when they leave mainland China.",
+            "台灯", f"{_PRODUCT}.description_for_export_customs",
+            aliases=(
+                "Chinese Description", "Description (Chinese)", "Export Customs Description",
+                "description_for_export_customs",
+            ),
+            width=18,
+        ),
+        Column(
+            "weight_kg", "Weight (kg)", T.DECIMAL,
+            "The total gross weight of the goods in kilograms.",
+            "8200", "cargo.weight.value",
+            aliases=("Weight", "Gross Weight", "Gross Weight (kg)", "GW (kg)", "Weight kg"),
+            width=10,
+        ),
+        Column(
+            "volume_cbm", "Volume (cbm)", T.DECIMAL,
+            "The total volume of the goods in cubic metres.",
+            "110", "cargo.volume.value",
+            aliases=("Volume", "CBM", "Volume (m3)", "M3", "Volume cbm"), width=10,
+        ),
+        Column(
+            "unit_count", "Shipping Units", T.INTEGER,
+            "How many pallets, cartons or other packages the goods are packed in.",
+            "40", "cargo.shipping_units[].count",
+            aliases=("Unit Count", "Packages", "Package Count", "No. of Packages", "Pkgs"),
+            width=9,
+        ),
+        Column(
+            "unit_type", "Unit Type", T.ENUM,
+            "The kind of package counted in Shipping Units, such as pallet or carton.",
+            "pallet", "cargo.shipping_units[].unit_type",
+            aliases=("Package Type", "Packaging", "Shipping Unit Type"),
+            enum_values=("bag", "bale", "barrel", "carton", "crate", "package", "pallet", "roll"),
+            width=10,
+        ),
+        Column(
+            "atomic_count", "Items per Pallet", T.INTEGER,
+            "How many cartons or pieces each pallet holds; required when Unit Type is pallet.",
+            "12", "cargo.shipping_units[].atomic_count",
+            aliases=("Atomic Count", "Cartons per Pallet", "Pieces per Pallet"), width=9,
+        ),
+        Column(
+            "hazmat", "Hazmat", T.BOOLEAN,
+            "Yes if the goods include hazardous materials.",
+            "no", "cargo.contains_hazmat",
+            aliases=("Hazardous", "Dangerous Goods", "DG", "Contains Hazmat"), width=8,
+        ),
+        Column(
+            "magnets", "Magnets", T.BOOLEAN,
+            "Yes if the goods contain magnets.",
+            "no", "cargo.contains_magnets", aliases=("Contains Magnets",), width=8,
+        ),
+        Column(
+            "other_dangerous_goods", "Other Dangerous Goods", T.BOOLEAN,
+            "Yes if the goods include any other dangerous goods not listed in these columns.",
+            "no", "cargo.contains_other_dangerous_goods",
+            aliases=("Other DG", "Contains Other Dangerous Goods"), width=9,
+        ),
+        Column(
+            "li_ion", "Lithium-Ion Batteries", T.BOOLEAN,
+            "Yes if the goods contain or include lithium-ion batteries.",
+            "no", "cargo.contains_li_ion",
+            aliases=("Li-ion", "Lithium Batteries", "Contains Li-ion", "Li-ion Batteries"),
+            width=9,
+        ),
+        Column(
+            "non_li_ion_battery", "Non-Lithium-Ion Batteries", T.BOOLEAN,
+            "Yes if the goods contain batteries other than lithium-ion.",
+            "no", "cargo.contains_non_li_ion_battery",
+            aliases=("Other Batteries", "Non Li-ion Battery", "Contains Non Li-ion Battery"),
+            width=9,
+        ),
+        Column(
+            "li_ion_packing", "Lithium Battery Packing", T.LIST,
+            "How the lithium-ion batteries are packed; required when there are any.",
+            "contained_in_equipment", "cargo.lithium_batteries_packing_types",
+            aliases=("Li-ion Packing", "Battery Packing", "Lithium Batteries Packing Types"),
+            enum_values=("packed_loose", "packed_with_equipment", "contained_in_equipment"),
+            width=22,
+        ),
+        Column(
+            "is_ltl", "LTL", T.BOOLEAN,
+            "For trucking: yes for a less-than-truckload shipment, no for a full truck.",
+            "yes", "trucking_booking.is_ltl",
+            aliases=("Is LTL", "Less Than Truckload"), width=7, default="yes",
+        ),
+        Column(
+            "payment_terms", "Payment Terms", T.ENUM,
+            "For trucking: prepaid if the shipper pays the freight, collect if the consignee does.",
+            "prepaid", "trucking_booking.payment_terms", aliases=("Freight Terms",),
+            enum_values=("prepaid", "collect"), width=10,
+        ),
+        Column(
+            "special_instructions", "Special Instructions", T.TEXT,
+            "Anything the Flexport team should know about this booking.",
+            "Fragile: do not stack more than two pallets high", "special_instructions",
+            aliases=("Instructions", "Notes", "Remarks", "Comments"), width=30,
+        ),
+    ),
+)
+
+COLUMN_SETS: dict[Kind, ColumnSet] = {
+    Kind.PURCHASE_ORDERS: PURCHASE_ORDER_COLUMNS,
+    Kind.BOOKINGS: BOOKING_COLUMNS,
+}
+
+
+def allowed_values(col: Column) -> str:
+    """The values a column accepts, in words for people (template hints, docs)."""
+    if col.enum_values:
+        return ", ".join(col.enum_values)
+    return _TYPE_WORDS[col.type] + (" or IATA airport code" if col.accepts_iata else "")
+
+
+_TYPE_WORDS: dict[ColumnType, str] = {
+    T.TEXT: "any text",
+    T.INTEGER: "whole number",
+    T.DECIMAL: "number",
+    T.DATE: "date (YYYY-MM-DD)",
+    T.BOOLEAN: "yes or no",
+    T.ENUM: "",
+    T.COUNTRY: "ISO country code (US, CN)",
+    T.CURRENCY: "ISO currency code (USD)",
+    T.PORT: "UN/LOCODE",
+    T.HS_CODE: "HS code (6+ digits)",
+    T.LIST: "comma-separated list",
+}
+
+
+def markdown_table(kind: Kind) -> str:
+    """The column reference of one kind as a Markdown table, for the README."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| Column | Required | Accepts | Also recognised as | Description | Example |",
+        "|---|---|---|---|---|---|",
+    ]
+    for col in COLUMN_SETS[kind].columns:
+        aliases = ", ".join(f"`{alias}`" for alias in col.aliases)
+        lines.append(
+            "| " + " | ".join((
+                f"**{cell(col.header)}**",
+                "yes" if col.required else "",
+                cell(allowed_values(col)),
+                cell(aliases),
+                cell(col.help),
+                f"`{cell(col.example)}`",
+            )) + " |"
+        )
+    lines.append(
+        "| `metadata.<key>` | | any text | `Metadata: <key>` | "
+        "Kept with the object in Flexport as metadata under `<key>`. | `Lighting` |"
+    )
+    return "\n".join(lines) + "\n"
