@@ -46,7 +46,12 @@ class CellRef:
         return f"{column_letter(self.col)}{self.row}"
 
     def __str__(self) -> str:
-        """``Purchase Orders!D7`` (quoted the way Excel quotes sheet names)."""
+        """``Purchase Orders!D7``: the sheet as users see it on its tab, unquoted."""
+        return f"{self.sheet}!{self.a1}" if self.sheet else self.a1
+
+    @property
+    def formula(self) -> str:
+        """``'Purchase Orders'!D7``: quoted as Excel needs it inside a formula or link."""
         return f"{quote_sheet(self.sheet)}!{self.a1}" if self.sheet else self.a1
 
 
@@ -72,7 +77,7 @@ class Issue:
             str(self.ref)
             if self.ref is not None and self.ref.col >= 0
             else (
-                f"{quote_sheet(self.ref.sheet)} row {self.ref.row}" if self.ref is not None else ""
+                f"{self.ref.sheet} row {self.ref.row}" if self.ref is not None else ""
             )
         )
         head = f"{place} ({self.header})" if self.header else place

@@ -1,0 +1,800 @@
+"""Read one sheet of a spreadsheet file (xlsx, xlsm, xls, xlsb, ods, csv, tsv, txt) into a
+:class:`~bulkpo.table.Table` whose every value keeps its sheet position.
+
+Anything that cannot be read ends in one :class:`~bulkpo.errors.UnreadableFileError`
+line naming the file and the reason, never in a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+from xml.etree import ElementTree
+
+import charset_normalizer
+from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
+
+from bulkpo.errors import UnreadableFileError
+from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table
+
+HeaderScorer = Callable[[Sequence[str]], float]
+"""How well a candidate header row's texts match a kind of file (0 = not at all)."""
+
+__all__ = ["HeaderScorer", "list_sheets", "read_table", "read_tables"]
+
+WORKBOOK_SUFFIXES = frozenset(
+    {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".xlsb", ".ods", ".ots"}
+)
+DELIMITERS = ",;\t|"
+
+# Calamine itself refuses sheets above 100M cells; below that, building Python lists
+# for a sheet this large would still take many GB, so stop earlier with a clear line.
+MAX_SHEET_CELLS = 40_000_000
+# Delimited text is read whole; this keeps a mislabelled multi-GB dump from exhausting memory.
+MAX_TEXT_BYTES = 1 << 30
+_SNIFF_BYTES = 64 * 1024
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def list_sheets(path: Path) -> list[str]:
+    """The sheet names of a workbook, in workbook order (a text file has one, its stem)."""
+    source = _open(Path(path))
+    return list(source.sheet_names)
+
+
+def read_table(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    score_headers: HeaderScorer | None = None,
+    preferred_sheets: Sequence[str] = (),
+    max_header_scan: int = 30,
+    expected_headers: Sequence[str] = (),
+) -> Table:
+    """Read the data rows of one sheet under its header row.
+
+    The sheet is ``sheet`` (by name, any case), else the first of ``preferred_sheets``
+    present, else the one whose header row scores best with ``score_headers``, else the
+    first non-empty sheet. ``expected_headers`` only feeds the "no header row" message.
+    """
+    path = Path(path)
+    source = _open(path)
+    name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
+    return source.table(name, score_headers, max_header_scan, expected_headers)
+
+
+def read_tables(
+    path: Path,
+    *,
+    score_headers: HeaderScorer | None = None,
+    max_header_scan: int = 30,
+) -> dict[str, Table]:
+    """Every sheet whose best header row scores above 0 (without a scorer: every sheet
+    with a header row), by sheet name in workbook order."""
+    path = Path(path)
+    source = _open(path)
+    tables: dict[str, Table] = {}
+    for name in source.sheet_names:
+        head = source.head(name, max_header_scan)
+        if not head.rows:
+            continue
+        if score_headers is not None:
+            if _best_header(head, score_headers)[1] <= 0:
+                continue
+        elif _first_header_row(head) is None:
+            continue
+        tables[name] = source.table(name, score_headers, max_header_scan, ())
+    return tables
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass
+class _Head:
+    """The first rows of a sheet, for choosing sheet and header row.
+
+    ``rows`` hold raw values by absolute column; ``first_row`` is the 0-based sheet row
+    of ``rows[0]``; merged header cells are already filled in.
+    """
+
+    rows: list[list[Any]]
+    first_row: int
+
+
+class _Source:
+    """A readable file: its sheet names and a way to get a sheet's head and table."""
+
+    path: Path
+    sheet_names: list[str]
+
+    def head(self, name: str, nrows: int) -> _Head:
+        raise NotImplementedError
+
+    def table(
+        self,
+        name: str,
+        score: HeaderScorer | None,
+        max_header_scan: int,
+        expected: Sequence[str],
+    ) -> Table:
+        raise NotImplementedError
+
+    def fail(self, reason: str) -> UnreadableFileError:
+        return UnreadableFileError(str(self.path), reason)
+
+
+def _open(path: Path) -> _Source:
+    kind = _sniff(path)
+    if kind == "text":
+        return _TextSource(path)
+    return _WorkbookSource(path)
+
+
+# --------------------------------------------------------------------------- sniffing
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF", "not a spreadsheet (looks like a PDF document)"),
+    (b"\x89PNG", "not a spreadsheet (looks like a PNG image)"),
+    (b"\xff\xd8\xff", "not a spreadsheet (looks like a JPEG image)"),
+    (b"GIF8", "not a spreadsheet (looks like a GIF image)"),
+    (b"{\\rtf", "not a spreadsheet (looks like an RTF document)"),
+    (b"\x1f\x8b", "not a spreadsheet (looks like a gzip archive)"),
+    (b"Rar!", "not a spreadsheet (looks like a RAR archive)"),
+    (b"7z\xbc\xaf", "not a spreadsheet (looks like a 7-Zip archive)"),
+    (b"SQLite format 3", "not a spreadsheet (looks like an SQLite database)"),
+)
+# BIFF2-4 worksheets begin with a BOF record and no OLE2 container; calamine cannot read them.
+_OLD_BIFF = (b"\x09\x00\x04\x00", b"\x09\x02", b"\x09\x04")
+_HTML = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", re.IGNORECASE)
+
+
+def _sniff(path: Path) -> str:
+    """``"workbook"`` or ``"text"`` from the file's first bytes, or a clear error."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except IsADirectoryError:
+        raise UnreadableFileError(str(path), "is a folder, not a file") from None
+    except FileNotFoundError:
+        raise UnreadableFileError(str(path), "no such file") from None
+    except OSError as exc:
+        raise UnreadableFileError(str(path), f"cannot open the file ({exc.strerror})") from None
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        raise UnreadableFileError(str(path), "the file is empty")
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        _check_zip(path)
+        return "workbook"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "workbook"
+    for magic, reason in _MAGIC:
+        if head.startswith(magic):
+            raise UnreadableFileError(str(path), reason)
+    if head.startswith(_OLD_BIFF):
+        raise UnreadableFileError(
+            str(path), "an Excel 2.x-4.x worksheet, too old to read; save it as .xlsx"
+        )
+    text_reason = _text_kind(head)
+    if text_reason:
+        raise UnreadableFileError(str(path), text_reason)
+    if path.suffix.lower() in WORKBOOK_SUFFIXES:
+        raise UnreadableFileError(
+            str(path),
+            f"not a {path.suffix.lower()} workbook: the file is plain text "
+            "(a CSV file with the wrong extension?); rename it to .csv to import it",
+        )
+    return "text"
+
+
+def _text_kind(head: bytes) -> str:
+    """Why a text-or-binary head is not delimited text ("" when it may be)."""
+    encoding = _bom_encoding(head) or _utf16_without_bom(head)
+    if encoding:
+        sample = head.decode(encoding, errors="ignore").lstrip("\ufeff").encode("utf-8")
+    else:
+        sample = head
+        # Delimited text has no NUL bytes; most binary formats are full of them.
+        if b"\x00" in head:
+            return "not a spreadsheet (unrecognised binary file)"
+    start = sample.lstrip()[:2048]
+    if start.startswith(b"<"):
+        if b"urn:schemas-microsoft-com:office:spreadsheet" in sample:
+            return (
+                "an Excel 2003 XML spreadsheet, which cannot be read; "
+                "open it in Excel and save it as .xlsx"
+            )
+        if _HTML.search(start):
+            return "not a spreadsheet (looks like HTML); open it in Excel and save it as .xlsx"
+        return "not a spreadsheet (looks like XML)"
+    return ""
+
+
+def _check_zip(path: Path) -> None:
+    """Name what a zip file holds when it is clearly another kind of document.
+
+    Anything else goes on to calamine: workbooks written by odd tools put their parts
+    in odd places (backslashes, no ``xl/`` folder) and still read fine.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.replace("\\", "/").lower() for n in zf.namelist()}
+            mimetype = zf.read("mimetype")[:100] if "mimetype" in zf.namelist() else b""
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise UnreadableFileError(
+            str(path), f"damaged workbook: not a valid zip archive ({_one_line(exc)})"
+        ) from None
+    if not names:
+        raise UnreadableFileError(str(path), "damaged workbook: an empty zip archive")
+    has_workbook = any(n.endswith(("workbook.xml", "workbook.bin", "content.xml")) for n in names)
+    if has_workbook and (not mimetype or b"spreadsheet" in mimetype):
+        return
+    if "word/document.xml" in names or b"opendocument.text" in mimetype:
+        what = "looks like a word-processor document"
+    elif any(n.startswith("ppt/") for n in names) or b"presentation" in mimetype:
+        what = "looks like a presentation"
+    else:
+        what = "a zip archive without a workbook inside"
+    raise UnreadableFileError(str(path), f"not a spreadsheet ({what})")
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- cell values
+
+_datetime = dt.datetime
+_date = dt.date
+_DAY = dt.timedelta(days=1)
+
+
+def _odd_cell(v: object) -> CellValue:
+    """The rare cell types, off the fast path of :func:`_convert_rows`."""
+    if isinstance(v, dt.datetime):
+        if v.hour or v.minute or v.second or v.microsecond:
+            return v
+        return v.date()
+    if isinstance(v, dt.timedelta):
+        # Durations ([h]:mm formats) have no CellValue type: under a day they read as a
+        # time of day, longer ones as the text Excel shows.
+        if dt.timedelta(0) <= v < _DAY:
+            return (_datetime.min + v).time()
+        seconds = int(v.total_seconds())
+        sign = "-" if seconds < 0 else ""
+        hours, rest = divmod(abs(seconds), 3600)
+        return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    if isinstance(v, str | int | float | bool | dt.date | dt.time) and v != "":
+        return v
+    return None
+
+
+def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
+    """Calamine values -> CellValues: '' -> None, whole floats -> int, midnight -> date.
+
+    One inline expression per cell because this loop runs for every cell of the file;
+    str and float, by far the most common, are tested first.
+    """
+    odd = _odd_cell
+    return [
+        [
+            (v or None)
+            if (t := type(v)) is str
+            else (int(v) if v.is_integer() else v)
+            if t is float
+            else v
+            if t is int or t is bool or t is _date
+            else odd(v)
+            for v in raw
+        ]
+        for raw in raw_rows
+    ]
+
+
+def _is_empty(values: Sequence[CellValue]) -> bool:
+    # Short-circuits at the first real value, which for data rows is usually the first cell.
+    return not any(v is not None and (type(v) is not str or v.strip()) for v in values)
+
+
+def _header_text(v: Any) -> str:
+    if v is None or v == "":
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (_datetime, _date)):
+        return v.isoformat()
+    return str(v).strip()
+
+
+# --------------------------------------------------------------------------- header row
+
+
+def _best_header(head: _Head, score: HeaderScorer) -> tuple[int, float]:
+    """(index into head.rows, score) of the best-scoring row; the earliest wins ties."""
+    best_i, best = -1, 0.0
+    for i, raw in enumerate(head.rows):
+        texts = [_header_text(v) for v in raw]
+        if sum(1 for t in texts if t) == 0:
+            continue
+        s = score(texts)
+        if s > best:
+            best_i, best = i, s
+    return best_i, best
+
+
+def _first_header_row(head: _Head) -> int | None:
+    """Without a scorer: the first row with two different texts (one, in a one-column sheet)."""
+    # Distinct texts, so a title merged across the sheet does not pass for a header.
+    counts = [
+        len({v.strip() for v in raw if isinstance(v, str) and v.strip()}) for raw in head.rows
+    ]
+    for i, n in enumerate(counts):
+        if n >= 2:
+            return i
+    widest = max((sum(1 for v in raw if v is not None and v != "") for raw in head.rows), default=0)
+    if widest == 1:
+        for i, n in enumerate(counts):
+            if n == 1:
+                return i
+    return None
+
+
+def _find_header(
+    source: _Source,
+    name: str,
+    head: _Head,
+    score: HeaderScorer | None,
+    max_header_scan: int,
+    expected: Sequence[str],
+) -> int:
+    """The index into ``head.rows`` of the header row, or a clear error."""
+    if score is not None:
+        index, best = _best_header(head, score)
+        found = index if best > 0 else None
+    else:
+        found = _first_header_row(head)
+    if found is not None:
+        return found
+    if not head.rows:
+        raise source.fail(f"sheet '{name}' is empty")
+    such_as = (
+        "column names such as " + ", ".join(f'"{h}"' for h in expected[:4])
+        if expected
+        else "a row of column names"
+    )
+    raise source.fail(
+        f"no header row found in sheet '{name}' "
+        f"(looked at the first {max_header_scan} rows for {such_as})"
+    )
+
+
+# --------------------------------------------------------------------------- sheet choice
+
+
+def _choose_sheet(
+    source: _Source,
+    sheet: str | None,
+    score: HeaderScorer | None,
+    preferred: Sequence[str],
+    max_header_scan: int,
+) -> str:
+    names = source.sheet_names
+    by_fold = {n.casefold(): n for n in reversed(names)}
+    if sheet is not None:
+        found = by_fold.get(sheet.casefold()) or by_fold.get(sheet.strip().casefold())
+        if found is None:
+            listed = ", ".join(f"'{n}'" for n in names) or "none"
+            raise source.fail(f"has no sheet named '{sheet}' (its sheets: {listed})")
+        return found
+    for want in preferred:
+        found = by_fold.get(want.casefold())
+        if found is not None:
+            return found
+    if not names:
+        raise source.fail("the workbook has no sheets")
+    if len(names) == 1:
+        return names[0]
+    first_nonempty: str | None = None
+    best_name, best = "", 0.0
+    for name in names:
+        head = source.head(name, max_header_scan)
+        if not head.rows:
+            continue
+        if first_nonempty is None:
+            first_nonempty = name
+            if score is None:
+                break
+        if score is not None:
+            s = _best_header(head, score)[1]
+            if s > best:
+                best_name, best = name, s
+    if best > 0:
+        return best_name
+    if first_nonempty is None:
+        raise source.fail("every sheet in the workbook is empty")
+    return first_nonempty
+
+
+# --------------------------------------------------------------------------- workbooks
+
+
+class _WorkbookSource(_Source):
+    """A workbook read through python-calamine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.workbook = self._guard(lambda: CalamineWorkbook.from_path(str(path)))
+        self.sheet_names = list(self.workbook.sheet_names)
+        self._sheets: dict[str, CalamineSheet] = {}
+
+    def _guard(self, call: Callable[[], Any]) -> Any:
+        """Run one calamine call, mapping whatever it raises to one clear line."""
+        try:
+            return call()
+        except PasswordError:
+            raise self.fail(
+                "password-protected (encrypted) workbook; remove the password in Excel "
+                "(File > Info > Protect Workbook) and save it again"
+            ) from None
+        except MemoryError:
+            raise self.fail("too large to read in memory") from None
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # pyo3 panics derive from BaseException
+            message = _one_line(exc)
+            if "Cell limit exceeded" in message:
+                raise self.fail(
+                    f"damaged workbook: a sheet declares more cells than can be read ({message})"
+                ) from None
+            if "Cannot detect file format" in message:
+                raise self.fail("not a spreadsheet (unrecognised file format)") from None
+            raise self.fail(f"damaged workbook: {message}") from None
+
+    def _sheet(self, name: str) -> CalamineSheet:
+        sheet = self._sheets.get(name)
+        if sheet is None:
+            sheet = self._guard(lambda: self.workbook.get_sheet_by_name(name))
+            assert sheet is not None
+            cells = sheet.height * sheet.width
+            if cells > MAX_SHEET_CELLS:
+                raise self.fail(
+                    f"sheet '{name}' is too large to read: {sheet.height} rows x "
+                    f"{sheet.width} columns (more than {MAX_SHEET_CELLS:,} cells)"
+                )
+            self._sheets[name] = sheet
+        return sheet
+
+    def head(self, name: str, nrows: int) -> _Head:
+        sheet = self._sheet(name)
+        start = sheet.start
+        if start is None:
+            return _Head([], 0)
+        raw = self._guard(lambda: sheet.to_python(skip_empty_area=True, nrows=nrows))
+        return self._shape_head(sheet, raw, nrows)
+
+    def _shape_head(self, sheet: CalamineSheet, raw: list[list[Any]], nrows: int) -> _Head:
+        """Absolute columns and merged header cells filled from their merged range."""
+        assert sheet.start is not None
+        first_row, first_col = sheet.start
+        pad = [""] * first_col
+        rows = [pad + list(r) for r in raw[:nrows]]
+        merges = self._guard(lambda: sheet.merged_cell_ranges) or []
+        last = first_row + len(rows)
+        for (r0, c0), (r1, c1) in merges:
+            if r0 >= last or r1 < first_row or not (0 <= c0 <= c1):
+                continue
+            top = r0 - first_row
+            value = rows[top][c0] if 0 <= top < len(rows) and c0 < len(rows[top]) else ""
+            if value == "" or value is None:
+                continue
+            for r in range(max(r0, first_row), min(r1 + 1, last)):
+                cells = rows[r - first_row]
+                for c in range(c0, min(c1 + 1, len(cells))):
+                    if cells[c] == "" or cells[c] is None:
+                        cells[c] = value
+        return _Head(rows, first_row)
+
+    def table(
+        self,
+        name: str,
+        score: HeaderScorer | None,
+        max_header_scan: int,
+        expected: Sequence[str],
+    ) -> Table:
+        sheet = self._sheet(name)
+        head = self.head(name, max_header_scan)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        headers = [_header_text(v) for v in head.rows[header_i]]
+        first_row, first_col = sheet.start or (0, 0)
+        raw = self._guard(lambda: sheet.to_python(skip_empty_area=True))
+        self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
+        body = _convert_rows(raw[header_i + 1 :])
+        del raw
+        errors = self._error_cells(name)
+        pad: list[CellValue] = [None] * first_col
+        rows: list[Row] = []
+        number = first_row + header_i + 1  # 1-based number of the header row
+        append = rows.append
+        for values in body:
+            number += 1
+            # Most rows start with a value, which settles it without the full check.
+            v0 = values[0] if values else None
+            if (v0 is None or (type(v0) is str and not v0.strip())) and _is_empty(values):
+                continue
+            append(Row(number, pad + values if first_col else values))
+        table = Table(
+            path=str(self.path),
+            sheet=name,
+            header_row=first_row + header_i + 1,
+            headers=headers,
+            rows=rows,
+            sheet_names=list(self.sheet_names),
+        )
+        if errors:
+            _apply_error_cells(table, errors)
+        return table
+
+    def _error_cells(self, name: str) -> dict[tuple[int, int], str]:
+        """Excel error cells (#N/A, #DIV/0!...) of an xlsx/xlsm sheet.
+
+        Calamine hands them over as empty cells, which would silently drop a damaged
+        value; the sheet XML names them, so scan it (streamed, bounded memory).
+        """
+        try:
+            if not zipfile.is_zipfile(self.path):
+                return {}
+            with zipfile.ZipFile(self.path) as zf:
+                part = _xlsx_sheet_part(zf, name)
+                if part is None:
+                    return {}
+                return _scan_error_cells(zf, part)
+        except Exception:  # best effort: calamine already read the sheet
+            return {}
+
+
+def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None:
+    by_number = {row.number: row for row in table.rows}
+    for (number, col), code in sorted(errors.items()):
+        if number == table.header_row and col < len(table.headers) and not table.headers[col]:
+            table.headers[col] = code
+            continue
+        row = by_number.get(number)
+        if number < table.header_row:
+            continue
+        if row is None:
+            # A row holding only errors looked empty; it is data all the same.
+            row = Row(number, [])
+            by_number[number] = row
+            table.rows.append(row)
+        if col >= len(row.values):
+            row.values.extend([None] * (col + 1 - len(row.values)))
+        if row.values[col] is None:
+            row.values[col] = code
+        header = table.headers[col] if col < len(table.headers) else ""
+        table.issues.append(
+            Issue(
+                ref=CellRef(table.sheet, number, col),
+                header=header,
+                value=code,
+                code="excel_error",
+                severity=Severity.WARNING,
+                message=f"the cell holds the Excel error {code}, not a value",
+                suggestion="fix the formula or type the value in the workbook",
+            )
+        )
+    table.rows.sort(key=lambda r: r.number)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _xlsx_sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
+    """The zip member holding sheet ``name``, from workbook.xml and its relationships."""
+    names = {n.replace("\\", "/").lower(): n for n in zf.namelist()}
+    workbook = "xl/workbook.xml" if "xl/workbook.xml" in names else None
+    if workbook is None:
+        workbook = next((n for n in names if n.endswith("workbook.xml")), None)
+    if workbook is None:
+        return None
+    folder = PurePosixPath(workbook).parent
+    rid = None
+    for el in ElementTree.fromstring(zf.read(names[workbook])).iter():
+        if _local(el.tag) == "sheet" and el.get("name") == name:
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            break
+    rels = names.get(str(folder / "_rels" / "workbook.xml.rels").lower())
+    if rid is None or rels is None:
+        return None
+    for el in ElementTree.fromstring(zf.read(rels)).iter():
+        if _local(el.tag) == "Relationship" and el.get("Id") == rid:
+            target = (el.get("Target") or "").replace("\\", "/")
+            full = target.lstrip("/") if target.startswith("/") else str(folder / target)
+            return names.get(full.lower())
+    return None
+
+
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.DOTALL)
+_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]+)\"")
+_CELL_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+
+
+def _scan_error_cells(zf: zipfile.ZipFile, part: str) -> dict[tuple[int, int], str]:
+    found: dict[tuple[int, int], str] = {}
+    tail = b""
+    with zf.open(part) as fh:
+        while chunk := fh.read(1 << 20):
+            buf = tail + chunk
+            # A cheap substring test first: almost every chunk of a sheet has no error.
+            if b't="e"' in buf:
+                for match in _ERROR_CELL.finditer(buf):
+                    ref = _CELL_REF.search(match.group(1))
+                    value = _CELL_V.search(match.group(2))
+                    if ref is None or value is None:
+                        continue
+                    col = 0
+                    for ch in ref.group(1):
+                        col = col * 26 + ch - 64
+                    code = value.group(1).decode("utf-8", "replace").strip()
+                    if code:
+                        found[(int(ref.group(2)), col - 1)] = code
+            # Keep enough for a cell element cut in two by the chunk boundary.
+            tail = buf[-4096:]
+    return found
+
+
+# --------------------------------------------------------------------------- delimited text
+
+
+class _TextSource(_Source):
+    """A csv/tsv/txt file: one sheet named after the file, every cell text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sheet_names = [path.stem]
+        self._rows: list[list[str]] | None = None
+
+    def _records(self) -> list[list[str]]:
+        if self._rows is None:
+            self._rows = self._parse()
+        return self._rows
+
+    def _parse(self) -> list[list[str]]:
+        try:
+            size = self.path.stat().st_size
+            if size > MAX_TEXT_BYTES:
+                raise self.fail(f"too large for a text file ({size:,} bytes)")
+            data = self.path.read_bytes()
+        except OSError as exc:
+            raise self.fail(f"cannot read the file ({exc.strerror})") from None
+        text = _decode(data)
+        if "\x00" in text:
+            raise self.fail("not a spreadsheet (unrecognised binary file)")
+        delimiter = _sniff_delimiter(text[:_SNIFF_BYTES], self.path.suffix.lower())
+        old_limit = csv.field_size_limit()
+        try:
+            # One cell may hold a long memo; the default 128 KiB cap would refuse it.
+            csv.field_size_limit(64 * 1024 * 1024)
+            return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:
+            raise self.fail(f"damaged text file: {_one_line(exc)}") from None
+        finally:
+            csv.field_size_limit(old_limit)
+
+    def head(self, name: str, nrows: int) -> _Head:
+        return _Head([list(r) for r in self._records()[:nrows]], 0)
+
+    def table(
+        self,
+        name: str,
+        score: HeaderScorer | None,
+        max_header_scan: int,
+        expected: Sequence[str],
+    ) -> Table:
+        records = self._records()
+        head = self.head(name, max_header_scan)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        rows: list[Row] = []
+        for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
+            values: list[CellValue] = [v or None for v in record]
+            if not _is_empty(values):
+                rows.append(Row(number, values))
+        return Table(
+            path=str(self.path),
+            sheet=name,
+            header_row=header_i + 1,
+            headers=[_header_text(v) for v in records[header_i]],
+            rows=rows,
+            sheet_names=list(self.sheet_names),
+        )
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if data.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le"
+    if data.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be"
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 text without a BOM: mostly-ASCII text leaves every other byte NUL."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+# Single-byte Western guesses that Excel on Windows would have written as cp1252.
+_WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "ascii"})
+
+
+def _decode(data: bytes) -> str:
+    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, else cp1252."""
+    encoding = _bom_encoding(data) or _utf16_without_bom(data)
+    if encoding:
+        text = data.decode(encoding, errors="replace")
+        return text.removeprefix("\ufeff")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
+    if best is not None and best.encoding not in _WESTERN and best.chaos < 0.1:
+        try:
+            return data.decode(best.encoding)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
+        return data.decode("latin-1")
+
+
+def _sniff_delimiter(sample: str, suffix: str) -> str:
+    """One of , ; tab | : csv.Sniffer restricted to those, checked by counting.
+
+    Title lines above the header hold no delimiter, so the check asks for the delimiter
+    to appear the same number of times on most lines rather than on the first one.
+    """
+    lines = [line for line in sample.splitlines()[:60] if line.strip()]
+    if len(sample) >= _SNIFF_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the last line may be cut off mid-way
+    if not lines:
+        return ","
+    if suffix == ".tsv" and any("\t" in line for line in lines):
+        return "\t"
+    scores: dict[str, tuple[int, int]] = {}
+    for d in DELIMITERS:
+        counts = Counter(n for line in lines if (n := line.count(d)))
+        if counts:
+            per_line, agreeing = counts.most_common(1)[0]
+            scores[d] = (agreeing, per_line)
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        sniffed = ""
+    if sniffed in scores and scores[sniffed][0] * 2 >= len(lines):
+        return sniffed
+    return max(scores, key=scores.__getitem__, default=",")
