@@ -1,0 +1,43 @@
+"""Shared fixtures: a real sandbox server on loopback, settings that reach it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bulkpo.config import Settings, load_settings
+from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("BULKPO_SHARED") or REPO.parent / "shared")
+SAMPLES = REPO / "samples"
+
+
+def settings_for(server: SandboxServer, **overrides: object) -> Settings:
+    """Settings reaching ``server`` with its key, from a clean environment."""
+    return load_settings(
+        env={}, base_url=server.base_url, api_key=server.api_key, **overrides
+    )
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[SandboxServer]:
+    """A fresh, well-behaved sandbox for one test."""
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=1)) as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_settings(sandbox: SandboxServer) -> Settings:
+    return settings_for(sandbox, rate=500.0, concurrency=8)
+
+
+@pytest.fixture(autouse=True)
+def _no_real_flexport(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test may reach a real API or read a developer's config by accident."""
+    for var in list(os.environ):
+        if var.startswith("FLEXPORT_") or var == "BULKPO_CONFIG":
+            monkeypatch.delenv(var, raising=False)

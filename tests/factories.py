@@ -1,0 +1,67 @@
+"""Input files for tests, written with the canonical headers of the column specs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from bulkpo.columns import PURCHASE_ORDER_COLUMNS
+
+PO_KEYS = (
+    "po_number", "status", "buyer_name", "buyer_ref", "buyer_country", "seller_name",
+    "seller_country", "incoterm", "transportation_mode", "cargo_ready_date", "must_arrive_date",
+    "origin_port", "destination_port", "line_number", "sku", "product_name", "quantity",
+    "unit_of_measure", "unit_cost", "currency", "hs_code",
+)
+
+
+def po_row(po: int, line: int, **changes: Any) -> dict[str, Any]:
+    """One valid line row of PO ``PO-<po>``; ``changes`` override columns by key."""
+    row: dict[str, Any] = {
+        "po_number": f"PO-{po:05d}",
+        "status": "open",
+        "buyer_name": "Acme Imports Inc",
+        "buyer_ref": "acme-us",
+        "buyer_country": "US",
+        "seller_name": "Shenzhen Lights Co",
+        "seller_country": "CN",
+        "incoterm": "FOB",
+        "transportation_mode": "ocean",
+        "cargo_ready_date": dt.date(2026, 12, 1) + dt.timedelta(days=po % 60),
+        "must_arrive_date": dt.date(2027, 2, 1) + dt.timedelta(days=po % 60),
+        "origin_port": "CNYTN",
+        "destination_port": "USLAX",
+        "line_number": line,
+        "sku": f"{po:05d}-{line}",
+        "product_name": f"Desk lamp model {line}",
+        "quantity": 100 * line,
+        "unit_of_measure": "PCS",
+        "unit_cost": "12.50",
+        "currency": "USD",
+        "hs_code": "9405.20",
+    }
+    row.update(changes)
+    return row
+
+
+def po_rows(count: int, lines: int = 2, start: int = 1) -> list[dict[str, Any]]:
+    return [po_row(po, line) for po in range(start, start + count) for line in range(1, lines + 1)]
+
+
+def write_po_workbook(
+    path: Path, rows: Iterable[dict[str, Any]], keys: Sequence[str] = PO_KEYS
+) -> Path:
+    """A 'Purchase Orders' sheet with canonical headers; text cells stay text."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = PURCHASE_ORDER_COLUMNS.sheet_name
+    ws.append([PURCHASE_ORDER_COLUMNS.by_key(key).header for key in keys])
+    for row in rows:
+        ws.append([row.get(key) for key in keys])
+    wb.save(path)
+    return path
