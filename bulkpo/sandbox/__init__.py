@@ -1,0 +1,51 @@
+"""bulkpo's own Flexport API look-alike: a real HTTP server on loopback, state in SQLite.
+
+    with running_sandbox(SandboxOptions(db_path=tmp / "sandbox.db")) as sandbox:
+        httpx.get(f"{sandbox.base_url}/purchase_orders",
+                  headers={"Authorization": f"Bearer {sandbox.api_key}"})
+
+What it enforces: bearer keys (401 with the legacy ``errors`` body), the
+``Flexport-Version`` header (PO writes only at 3 or more; at 2 they answer like an
+unknown URL: 302 to ``/``), the ``/api/response`` envelope, ``page`` >= 1 and
+``per`` 1..100 (400 ``invalid_param``), required and conditional booking fields
+(400 ``missing_field`` / ``invalid_field``), known entity and location refs (400
+``unknown_entity_ref`` / ``unknown_location_ref``), known ports (422
+``invalid_port``), unique PO and booking names (409 ``duplicate_name``; unique
+booking names are a sandbox choice), unknown ids (404 ``not_found``).
+
+How it misbehaves on request (:class:`SandboxOptions`): ``latency_ms`` on every
+request, ``rate_limit`` per key (429 ``rate_limited`` + ``Retry-After``, a sandbox
+assumption: Flexport publishes no limit), ``fault_rate`` (500/502/503 before any
+effect), ``drop_rate`` (a POST/PATCH commits, then the connection is cut mid-body),
+``page_delay_ms`` on list endpoints. All randomness comes from ``seed``.
+
+Sandbox-only endpoints (need the key; never delayed, limited or faulted):
+
+- ``POST /_sandbox/advance`` ``{"seconds": N}``: move the sandbox clock;
+- ``POST /_sandbox/archive_purchase_order/{id}`` and ``.../unarchive_purchase_order/{id}``.
+
+Bookings become shipments ``shipment_delay_s`` sandbox seconds after submission;
+the schedule after that is in :mod:`bulkpo.sandbox.lifecycle`. A booking whose
+``metadata`` has ``sandbox_document_file_name: ["<name>"]`` gets that file name on its
+commercial invoice (for tests of hostile names such as ``../../etc/passwd``).
+The seeded network (own company ``acme-us``, suppliers, locations) is
+:data:`SEEDED_REFS`.
+"""
+
+from bulkpo.sandbox.app import create_app
+from bulkpo.sandbox.lifecycle import HOSTILE_FILE_NAME_KEY
+from bulkpo.sandbox.network import OWN_ENTITY_REF, SEEDED_REFS
+from bulkpo.sandbox.options import DEFAULT_SANDBOX_KEY, SandboxOptions
+from bulkpo.sandbox.server import SandboxServer, running_sandbox, serve
+
+__all__ = [
+    "DEFAULT_SANDBOX_KEY",
+    "HOSTILE_FILE_NAME_KEY",
+    "OWN_ENTITY_REF",
+    "SEEDED_REFS",
+    "SandboxOptions",
+    "SandboxServer",
+    "create_app",
+    "running_sandbox",
+    "serve",
+]

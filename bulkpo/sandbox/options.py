@@ -1,0 +1,30 @@
+"""How a sandbox server is told to behave: where its state is, who may call, how badly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_SANDBOX_KEY = "sandbox-key"
+
+
+@dataclass
+class SandboxOptions:
+    """Settings of one sandbox server (see the package docstring for what each does)."""
+
+    db_path: Path
+    host: str = "127.0.0.1"
+    port: int = 0                 # 0 = pick a free port
+    api_keys: tuple[str, ...] = (DEFAULT_SANDBOX_KEY,)   # accepted bearer tokens
+    rate_limit: float | None = None   # requests/second per token; None = unlimited
+    latency_ms: float = 0.0
+    fault_rate: float = 0.0      # share of requests answered 500/502/503 before any effect
+    drop_rate: float = 0.0       # share of POST/PATCH that commit, then drop the connection
+    seed: int | None = None
+    shipment_delay_s: float = 30.0   # sandbox-clock seconds from submitted to booked
+    page_delay_ms: float = 0.0   # extra delay on list endpoints ("slow pages")
+
+    def __repr__(self) -> str:
+        # The accepted keys are secrets: never in a repr, a log line or a traceback.
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "api_keys")
+        return f"SandboxOptions({shown}, api_keys=<{len(self.api_keys)} hidden>)"

@@ -1,0 +1,621 @@
+"""The sandbox's state in SQLite: network, POs, bookings, shipments, documents, clock.
+
+One connection guarded by a lock (the server's event loop and a test thread calling
+``advance`` may both use it), WAL mode, and indexes on every column the list
+filters use. Objects are stored as JSON bodies beside the columns that are filtered
+on; :mod:`bulkpo.sandbox.render` turns rows into API read models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulkpo.sandbox import lifecycle
+from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.network import (
+    OWN_ENTITY_REF,
+    SEEDED_ENTITIES,
+    SEEDED_LOCATIONS,
+    SELF_REF,
+    NetworkRefs,
+    entity_body,
+    location_body,
+)
+from bulkpo.sandbox.purchase_orders import PurchaseOrderWrite
+
+Row = sqlite3.Row
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS company_entities (
+    id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS locations (
+    id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS purchase_orders (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    buyer_ref TEXT, buyer_name TEXT, seller_ref TEXT, seller_name TEXT,
+    archived_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS po_status ON purchase_orders (status);
+CREATE INDEX IF NOT EXISTS po_created ON purchase_orders (created_at);
+CREATE INDEX IF NOT EXISTS po_updated ON purchase_orders (updated_at);
+CREATE INDEX IF NOT EXISTS po_buyer ON purchase_orders (buyer_ref);
+CREATE INDEX IF NOT EXISTS po_seller ON purchase_orders (seller_ref);
+CREATE INDEX IF NOT EXISTS po_archived ON purchase_orders (archived_at);
+CREATE TABLE IF NOT EXISTS po_line_items (
+    id INTEGER PRIMARY KEY, purchase_order_id INTEGER NOT NULL, line_item_number INTEGER,
+    item_key TEXT, sku TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS li_po ON po_line_items (purchase_order_id);
+CREATE INDEX IF NOT EXISTS li_sku ON po_line_items (sku);
+CREATE TABLE IF NOT EXISTS bookings (
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    shipper_ref TEXT NOT NULL, consignee_ref TEXT NOT NULL, cargo_ready_date TEXT,
+    created_at TEXT NOT NULL, submitted_s REAL NOT NULL, shipment_id INTEGER,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bk_status ON bookings (status, submitted_s);
+CREATE INDEX IF NOT EXISTS bk_shipment ON bookings (shipment_id);
+CREATE TABLE IF NOT EXISTS booking_line_items (
+    id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL, po_line_item_id INTEGER NOT NULL,
+    purchase_order_id INTEGER NOT NULL, units INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS bli_booking ON booking_line_items (booking_id);
+CREATE INDEX IF NOT EXISTS bli_po ON booking_line_items (purchase_order_id);
+CREATE INDEX IF NOT EXISTS bli_line ON booking_line_items (po_line_item_id);
+CREATE TABLE IF NOT EXISTS shipments (
+    id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL UNIQUE, status TEXT NOT NULL,
+    transportation_mode TEXT NOT NULL, booked_s REAL NOT NULL, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS sh_status ON shipments (status);
+CREATE INDEX IF NOT EXISTS sh_updated ON shipments (updated_at);
+CREATE TABLE IF NOT EXISTS shipment_legs (
+    id INTEGER PRIMARY KEY, shipment_id INTEGER NOT NULL, position INTEGER NOT NULL,
+    transportation_mode TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS leg_shipment ON shipment_legs (shipment_id);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY, shipment_id INTEGER NOT NULL, document_type TEXT NOT NULL,
+    file_name TEXT NOT NULL, uploaded_at TEXT NOT NULL, content BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_shipment ON documents (shipment_id);
+"""
+
+# The first ids look like real ones rather than 1, 2, 3.
+_FIRST_IDS = {"purchase_orders": 900_000, "po_line_items": 4_200_000, "bookings": 540_000,
+              "booking_line_items": 77_000, "shipments": 1_200_000, "shipment_legs": 3_100_000}
+_ISO_FILTER = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list to answer with."""
+
+    number: int
+    per: int
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.per
+
+
+Filters = Mapping[str, Sequence[str]]  # query params by name, each with all its values
+
+
+def time_filter(value: str, name: str) -> str:
+    """A date-time filter value in the stored format (ISO, ms, Z) for comparison."""
+    text = value.strip()
+    try:
+        if not _ISO_FILTER.fullmatch(text):
+            raise ValueError(text)
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise Refusal(400, "invalid_param",
+                      f"{name} must be an ISO 8601 date-time or YYYY-MM-DD, got {value!r}"
+                      ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return lifecycle.iso(moment.timestamp())
+
+
+def id_filter(value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Refusal(400, "invalid_param", f"{name} must be an integer, got {value!r}") from None
+
+
+def bool_filter(value: str, name: str) -> bool:
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise Refusal(400, "invalid_param", f"{name} must be true or false, got {value!r}")
+
+
+def direction(filters: Filters, default: str = "asc") -> str:
+    value = _first(filters, "direction") or default
+    if value.lower() not in ("asc", "desc"):
+        raise Refusal(400, "invalid_param", f"direction must be asc or desc, got {value!r}")
+    return value.upper()
+
+
+def _first(filters: Filters, name: str) -> str | None:
+    values = filters.get(name)
+    return values[0] if values else None
+
+
+class Where:
+    """WHERE clauses and their parameters, built one filter at a time."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+class Store:
+    """All sandbox state; every method is one short transaction."""
+
+    def __init__(self, path: Path, seed: int | None, shipment_delay_s: float) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._seed = seed
+        self._delay = shipment_delay_s
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        with self._tx():
+            self._seed_network()
+            offset = self._db.execute("SELECT value FROM meta WHERE key='clock_offset_s'"
+                                      ).fetchone()
+        self._offset = float(offset["value"]) if offset else 0.0
+        self.entities = {r["ref"]: {**json.loads(r["body"]), "id": r["id"]}
+                         for r in self._db.execute("SELECT * FROM company_entities")}
+        self.locations = {r["ref"]: {**json.loads(r["body"]), "id": r["id"]}
+                          for r in self._db.execute("SELECT * FROM locations")}
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _seed_network(self) -> None:
+        if self._db.execute("SELECT 1 FROM company_entities LIMIT 1").fetchone():
+            return
+        for i, entity in enumerate(SEEDED_ENTITIES):
+            self._db.execute("INSERT INTO company_entities VALUES (?, ?, ?)",
+                             (310_001 + i, entity.ref, json.dumps(entity_body(entity))))
+        for i, location in enumerate(SEEDED_LOCATIONS):
+            self._db.execute("INSERT INTO locations VALUES (?, ?, ?)",
+                             (620_001 + i, location.ref, json.dumps(location_body(location))))
+
+    def _next_id(self, table: str) -> int:
+        row = self._db.execute(f"SELECT max(id) AS m FROM {table}").fetchone()
+        return int(row["m"]) + 1 if row["m"] is not None else _FIRST_IDS[table]
+
+    # -- clock -----------------------------------------------------------------
+
+    def now(self) -> float:
+        """Sandbox-clock seconds since the epoch: wall time plus every advance."""
+        return time.time() + self._offset
+
+    def advance(self, seconds: float) -> float:
+        with self._tx() as db:
+            self._offset += seconds
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('clock_offset_s', ?)",
+                       (repr(self._offset),))
+        self.refresh()
+        return self.now()
+
+    # -- network ---------------------------------------------------------------
+
+    def entity(self, ref: str) -> dict[str, Any] | None:
+        return self.entities.get(OWN_ENTITY_REF if ref == SELF_REF else ref)
+
+    def refs(self) -> NetworkRefs:
+        def location_country(ref: str) -> str | None:
+            location = self.locations.get(ref)
+            return str(location["address"]["country_code"]) if location else None
+
+        return NetworkRefs(lambda ref: self.entity(ref) is not None, location_country)
+
+    def list_network(self, table: str, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        if ref := _first(filters, "f.ref"):
+            where.add("ref = ?", ref)
+        return self._page(f"SELECT * FROM {table}", where, "id ASC", page)
+
+    def network_by_id(self, table: str, object_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                f"SELECT * FROM {table} WHERE id = ?", (object_id,)).fetchone()
+            return row
+
+    # -- purchase orders -------------------------------------------------------
+
+    def create_purchase_order(self, write: PurchaseOrderWrite) -> int:
+        stamp = lifecycle.iso(self.now())
+        body = {"memo": None, "metadata": {}, **write.fields}
+        with self._tx() as db:
+            self._check_po_name(body["name"], None)
+            po_id = self._next_id("purchase_orders")
+            db.execute(
+                "INSERT INTO purchase_orders VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+                (po_id, body["name"], body["status"], *_party_columns(body), stamp, stamp,
+                 json.dumps(body)),
+            )
+            self._insert_lines(po_id, write.line_items or [])
+        return po_id
+
+    def update_purchase_order(self, po_id: int, write: PurchaseOrderWrite) -> None:
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM purchase_orders WHERE id = ?", (po_id,)
+                             ).fetchone()
+            if row is None:
+                raise not_found("purchase_order", po_id)
+            body = {**json.loads(row["body"]), **write.fields}
+            if "name" in write.fields:
+                self._check_po_name(body["name"], po_id)
+            db.execute(
+                "UPDATE purchase_orders SET name=?, status=?, buyer_ref=?, buyer_name=?, "
+                "seller_ref=?, seller_name=?, updated_at=?, body=? WHERE id=?",
+                (body["name"], body["status"], *_party_columns(body),
+                 lifecycle.iso(self.now()), json.dumps(body), po_id),
+            )
+            if write.line_items is not None:
+                db.execute("DELETE FROM po_line_items WHERE purchase_order_id = ?", (po_id,))
+                self._insert_lines(po_id, write.line_items)
+
+    def archive_purchase_order(self, po_id: int, archived: bool) -> None:
+        stamp = lifecycle.iso(self.now())
+        with self._tx() as db:
+            cursor = db.execute(
+                "UPDATE purchase_orders SET archived_at=?, updated_at=? WHERE id=?",
+                (stamp if archived else None, stamp, po_id))
+            if cursor.rowcount == 0:
+                raise not_found("purchase_order", po_id)
+
+    def _check_po_name(self, name: str, own_id: int | None) -> None:
+        row = self._db.execute("SELECT id FROM purchase_orders WHERE name = ?", (name,)
+                               ).fetchone()
+        if row is not None and row["id"] != own_id:
+            raise Refusal(409, "duplicate_name",
+                          f"a purchase order named {name!r} exists already (id {row['id']})")
+
+    def _insert_lines(self, po_id: int, lines: list[dict[str, Any]]) -> None:
+        first = self._next_id("po_line_items")
+        self._db.executemany(
+            "INSERT INTO po_line_items VALUES (?, ?, ?, ?, ?, ?)",
+            [(first + i, po_id, line["line_item_number"], line["item_key"],
+              line["product"]["sku"], json.dumps(line)) for i, line in enumerate(lines)],
+        )
+
+    def purchase_order(self, po_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                "SELECT * FROM purchase_orders WHERE id = ?", (po_id,)).fetchone()
+            return row
+
+    def purchase_orders_by_id(self, ids: set[int]) -> dict[int, Row]:
+        with self._lock:
+            marks = ",".join("?" * len(ids))
+            return {r["id"]: r for r in self._db.execute(
+                f"SELECT * FROM purchase_orders WHERE id IN ({marks})", sorted(ids))}
+
+    def list_purchase_orders(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        for name, column in (("f.status", "status"), ("f.name", "name"),
+                             ("f.buyer_ref", "buyer_ref"), ("f.seller_ref", "seller_ref")):
+            if (value := _first(filters, name)) is not None:
+                where.add(f"{column} = ?", value)
+        if (value := _first(filters, "f.archived_at.exists")) is not None:
+            exists = bool_filter(value, "f.archived_at.exists")
+            where.add("archived_at IS NOT NULL" if exists else "archived_at IS NULL")
+        if (value := _first(filters, "f.role")) is not None:
+            if value not in ("buyer", "seller"):
+                raise Refusal(400, "invalid_param",
+                              f"f.role must be buyer or seller, got {value!r}")
+            own = self.entities[OWN_ENTITY_REF]
+            where.add(f"({value}_ref = ? OR ({value}_ref IS NULL AND {value}_name = ?))",
+                      own["ref"], own["name"])
+        if (value := _first(filters, "f.shipment.id")) is not None:
+            where.add("id IN (SELECT bli.purchase_order_id FROM booking_line_items bli "
+                      "JOIN bookings b ON b.id = bli.booking_id WHERE b.shipment_id = ?)",
+                      id_filter(value, "f.shipment.id"))
+        _time_filters(where, filters, ("created_at", "updated_at"))
+        order = "id " + direction(filters)
+        sort = _first(filters, "sort")
+        if sort not in (None, "id"):
+            raise Refusal(400, "invalid_param", f"sort must be id, got {sort!r}")
+        return self._page("SELECT * FROM purchase_orders", where, order, page)
+
+    def list_line_items(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        if (value := _first(filters, "f.purchase_order.id")) is not None:
+            where.add("purchase_order_id = ?", id_filter(value, "f.purchase_order.id"))
+        if (value := _first(filters, "f.line_item_number")) is not None:
+            where.add("line_item_number = ?", id_filter(value, "f.line_item_number"))
+        if (value := _first(filters, "f.item_key")) is not None:
+            where.add("item_key = ?", value)
+        # Ascending by id (lines in the order they were written) unless asked otherwise.
+        return self._page("SELECT * FROM po_line_items", where, "id " + direction(filters),
+                          page)
+
+    def line_item(self, line_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                "SELECT * FROM po_line_items WHERE id = ?", (line_id,)).fetchone()
+            return row
+
+    # -- bookings --------------------------------------------------------------
+
+    def create_booking(self, booking: dict[str, Any]) -> int:
+        now = self.now()
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM bookings WHERE name = ?", (booking["name"],)
+                             ).fetchone()
+            if row is not None:
+                raise Refusal(409, "duplicate_name",
+                              f"a booking named {booking['name']!r} exists already "
+                              f"(id {row['id']})")
+            booking_id = self._next_id("bookings")
+            db.execute(
+                "INSERT INTO bookings VALUES (?, ?, 'submitted', ?, ?, ?, ?, ?, NULL, ?)",
+                (booking_id, booking["name"], booking["shipper_entity_ref"],
+                 booking["consignee_entity_ref"], booking["cargo_ready_date"],
+                 lifecycle.iso(now), now, json.dumps(booking)),
+            )
+        return booking_id
+
+    def booking(self, booking_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                "SELECT * FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+            return row
+
+    def list_bookings(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        for name, column in (("f.status", "status"), ("f.name", "name"),
+                             ("f.shipper_entity_ref", "shipper_ref"),
+                             ("f.consignee_entity_ref", "consignee_ref")):
+            if (value := _first(filters, name)) is not None:
+                where.add(f"{column} = ?", value)
+        if (value := _first(filters, "f.shipment.id")) is not None:
+            where.add("shipment_id = ?", id_filter(value, "f.shipment.id"))
+        _time_filters(where, filters, ("created_at",))
+        sort = _first(filters, "sort") or "id"
+        if sort not in ("id", "created_at", "cargo_ready_date"):
+            raise Refusal(400, "invalid_param",
+                          f"sort must be cargo_ready_date or created_at, got {sort!r}")
+        order = f"{sort} {direction(filters)}, id {direction(filters)}"
+        return self._page("SELECT * FROM bookings", where, order, page)
+
+    def create_booking_line_item(self, line_id: int, booking_id: int, units: int) -> int:
+        with self._tx() as db:
+            line = db.execute("SELECT purchase_order_id FROM po_line_items WHERE id = ?",
+                              (line_id,)).fetchone()
+            if line is None:
+                raise not_found("purchase_order_line_item", line_id)
+            if db.execute("SELECT 1 FROM bookings WHERE id = ?", (booking_id,)).fetchone() is None:
+                raise not_found("booking", booking_id)
+            new_id = self._next_id("booking_line_items")
+            db.execute("INSERT INTO booking_line_items VALUES (?, ?, ?, ?, ?)",
+                       (new_id, booking_id, line_id, line["purchase_order_id"], units))
+        return new_id
+
+    def booking_line_item(self, item_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                "SELECT * FROM booking_line_items WHERE id = ?", (item_id,)).fetchone()
+            return row
+
+    def list_booking_line_items(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        for name, column in (("f.booking.id", "booking_id"),
+                             ("f.purchase_order.id", "purchase_order_id"),
+                             ("f.purchase_order_line_item.id", "po_line_item_id")):
+            if (value := _first(filters, name)) is not None:
+                where.add(f"{column} = ?", id_filter(value, name))
+        return self._page("SELECT * FROM booking_line_items", where,
+                          "id " + direction(filters), page)
+
+    # -- shipments -------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Book every booking whose delay has passed; move shipments along the schedule."""
+        now = self.now()
+        with self._tx() as db:
+            due = db.execute(
+                "SELECT * FROM bookings WHERE status = 'submitted' AND submitted_s <= ? "
+                "ORDER BY id", (now - self._delay,)).fetchall()
+            for booking in due:
+                self._book(booking)
+            moving = db.execute(
+                "SELECT id, status, booked_s FROM shipments WHERE status != ?",
+                (lifecycle.STATUSES[-1],)).fetchall()
+            for shipment in moving:
+                step = lifecycle.status_step(shipment["booked_s"], now)
+                if lifecycle.STATUSES[step] != shipment["status"]:
+                    db.execute(
+                        "UPDATE shipments SET status = ?, updated_at = ? WHERE id = ?",
+                        (lifecycle.STATUSES[step],
+                         lifecycle.iso(lifecycle.step_time(shipment["booked_s"], step)),
+                         shipment["id"]))
+
+    def _book(self, booking: Row) -> None:
+        body = json.loads(booking["body"])
+        # One generator per booking: the same seed and booking give the same shipment,
+        # whatever else the server was asked in between.
+        rng = random.Random(f"{self._seed}:{booking['id']}") if self._seed is not None \
+            else random.Random()
+        plan = lifecycle.plan_shipment(booking["id"], body, rng)
+        booked = booking["submitted_s"] + self._delay
+        stamp = lifecycle.iso(booked)
+        shipment_id = self._next_id("shipments")
+        self._db.execute(
+            "INSERT INTO shipments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (shipment_id, booking["id"], lifecycle.STATUSES[0], body["transportation_mode"],
+             booked, stamp, stamp, json.dumps(plan.facts)))
+        first_leg = self._next_id("shipment_legs")
+        for position, leg in enumerate(plan.legs):
+            self._db.execute(
+                "INSERT INTO shipment_legs VALUES (?, ?, ?, ?, ?)",
+                (first_leg + position, shipment_id, position, leg.mode, json.dumps({
+                    "origin": leg.origin, "destination": leg.destination,
+                    "departs_step": leg.departs_step, "arrives_step": leg.arrives_step,
+                    "detail": leg.detail})))
+        for document in plan.documents:
+            self._db.execute(
+                "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?)",
+                (document.id, shipment_id, document.document_type, document.file_name, stamp,
+                 document.content))
+        self._db.execute("UPDATE bookings SET status = 'booked', shipment_id = ? WHERE id = ?",
+                         (shipment_id, booking["id"]))
+
+    def shipment(self, shipment_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(
+                "SELECT * FROM shipments WHERE id = ?", (shipment_id,)).fetchone()
+            return row
+
+    def list_shipments(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        for name, column in (("f.status", "s.status"),
+                             ("f.transportation_mode", "s.transportation_mode")):
+            if (value := _first(filters, name)) is not None:
+                where.add(f"{column} = ?", value)
+        if (value := _first(filters, "f.statuses.any")) is not None:
+            statuses = [s for s in value.split(",") if s]
+            where.add(f"s.status IN ({','.join('?' * len(statuses))})", *statuses)
+        _time_filters(where, filters, ("updated_at",), prefix="s.")
+        if (value := _first(filters, "f.purchase_order")) is not None:
+            where.add("s.booking_id IN (SELECT bli.booking_id FROM booking_line_items bli "
+                      "JOIN purchase_orders po ON po.id = bli.purchase_order_id "
+                      "WHERE po.name = ?)", value)
+        if (value := _first(filters, "f.sku")) is not None:
+            where.add("s.booking_id IN (SELECT bli.booking_id FROM booking_line_items bli "
+                      "JOIN po_line_items li ON li.id = bli.po_line_item_id WHERE li.sku = ?)",
+                      value)
+        if (value := _first(filters, "f.container_number")) is not None:
+            where.add("EXISTS (SELECT 1 FROM json_each(s.body, '$.containers') c "
+                      "WHERE json_extract(c.value, '$.container_number') = ?)", value)
+        for name, values in filters.items():
+            if name.startswith("f.metadata.") and values:
+                key = name.removeprefix("f.metadata.").replace('"', "")
+                # The same key repeated means any of its values (OR).
+                where.add(
+                    "EXISTS (SELECT 1 FROM bookings b, json_each(b.body, ?) m "
+                    f"WHERE b.id = s.booking_id AND m.value IN ({','.join('?' * len(values))}))",
+                    f'$.metadata."{key}"', *values)
+        sort = _first(filters, "sort") or "id"
+        if sort not in ("id", "transportation_mode", "status", "updated_at"):
+            raise Refusal(400, "invalid_param", f"sort must be id, transportation_mode, "
+                          f"status or updated_at, got {sort!r}")
+        # The real API documents desc but was observed answering ascending; asc it is.
+        order = f"s.{sort} {direction(filters)}, s.id {direction(filters)}"
+        return self._page("SELECT s.* FROM shipments s", where, order, page)
+
+    def shipment_items(self, booking_id: int) -> list[Row]:
+        with self._lock:
+            return self._db.execute(
+                "SELECT bli.id, bli.units, po.name AS po_name, li.body AS line_body "
+                "FROM booking_line_items bli JOIN po_line_items li ON li.id = bli.po_line_item_id "
+                "JOIN purchase_orders po ON po.id = bli.purchase_order_id "
+                "WHERE bli.booking_id = ? ORDER BY bli.id", (booking_id,)).fetchall()
+
+    def list_legs(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        if (value := _first(filters, "f.shipment.id")) is not None:
+            where.add("l.shipment_id = ?", id_filter(value, "f.shipment.id"))
+        if (value := _first(filters, "f.transportation_mode")) is not None:
+            where.add("l.transportation_mode = ?", value)
+        return self._page(_LEG_SELECT, where, "l.id ASC", page)
+
+    def leg(self, leg_id: int) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(_LEG_SELECT + " WHERE l.id = ?", (leg_id,)
+                                               ).fetchone()
+            return row
+
+    def list_documents(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
+        where = Where()
+        if (value := _first(filters, "f.shipment.id")) is not None:
+            where.add("shipment_id = ?", id_filter(value, "f.shipment.id"))
+        if (value := _first(filters, "f.document_type")) is not None:
+            where.add("document_type = ?", value)
+        if (value := _first(filters, "f.archived_at.exists")) is not None and bool_filter(
+                value, "f.archived_at.exists"):
+            where.add("0")  # sandbox documents are never archived
+        return self._page(_DOC_SELECT, where, "uploaded_at ASC, rowid ASC", page)
+
+    def document(self, document_id: str) -> Row | None:
+        with self._lock:
+            row: Row | None = self._db.execute(_DOC_SELECT + " WHERE id = ?", (document_id,)
+                                               ).fetchone()
+            return row
+
+    def document_content(self, document_id: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT content FROM documents WHERE id = ?",
+                                   (document_id,)).fetchone()
+            return bytes(row["content"]) if row else None
+
+    # -- paging ----------------------------------------------------------------
+
+    def _page(self, select: str, where: Where, order: str, page: Page
+              ) -> tuple[int, list[Row]]:
+        with self._lock:
+            sql = select + where.sql()
+            total = self._db.execute(f"SELECT count(*) FROM ({sql})", where.params
+                                     ).fetchone()[0]
+            rows = self._db.execute(f"{sql} ORDER BY {order} LIMIT ? OFFSET ?",
+                                    [*where.params, page.per, page.offset]).fetchall()
+            return int(total), rows
+
+
+_LEG_SELECT = ("SELECT l.*, s.booked_s, s.booking_id FROM shipment_legs l "
+               "JOIN shipments s ON s.id = l.shipment_id")
+_DOC_SELECT = ("SELECT id, shipment_id, document_type, file_name, uploaded_at, "
+               "length(content) AS size FROM documents")
+
+
+def not_found(kind: str, object_id: object) -> Refusal:
+    return Refusal(404, "not_found", f"no {kind} with id {object_id}")
+
+
+def _party_columns(body: Mapping[str, Any]) -> tuple[str | None, ...]:
+    buyer, seller = body.get("buyer") or {}, body.get("seller") or {}
+    return (buyer.get("ref"), buyer.get("name"), seller.get("ref"), seller.get("name"))
+
+
+def _time_filters(where: Where, filters: Filters, columns: Sequence[str], prefix: str = ""
+                  ) -> None:
+    for column in columns:
+        for suffix, op in ((".gt", ">"), (".gte", ">="), (".lt", "<"), (".lte", "<=")):
+            name = f"f.{column}{suffix}"
+            if (value := _first(filters, name)) is not None:
+                where.add(f"{prefix}{column} {op} ?", time_filter(value, name))
