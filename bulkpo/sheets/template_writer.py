@@ -1,0 +1,214 @@
+"""Write a :class:`~bulkpo.templates.TemplateSpec` as an xlsx workbook or a csv file.
+
+The xlsx form carries what helps people fill it in (dropdowns, input messages,
+formats, an Instructions sheet); the csv form is the header and example rows.
+Output is byte-for-byte reproducible, so generated templates can be committed.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+from typing import Literal
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell, MergedCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+from bulkpo.table import CellValue
+from bulkpo.templates import DataSheet, InstructionsSheet, TemplateColumn, TemplateSpec
+
+LISTS_SHEET = "Lists"
+FIXED_TIMESTAMP = dt.datetime(2026, 1, 1)
+"""Workbook created/modified stamp: a template's bytes depend only on its spec."""
+
+_LAST_ROW = 1_048_576
+_INLINE_LIST_MAX_VALUES = 12  # longer lists read better as a range on the Lists sheet
+_INLINE_LIST_MAX_CHARS = 255  # Excel's limit for an inline list formula
+_REQUIRED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
+_OPTIONAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+_BOLD = Font(bold=True)
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
+    """Write ``spec`` to ``path`` as an xlsx workbook or a UTF-8 csv file."""
+    if fmt == "csv":
+        path.write_bytes(_csv_bytes(spec.data))
+    elif fmt == "xlsx":
+        path.write_bytes(_xlsx_bytes(spec))
+    else:
+        raise ValueError(f"unknown template format {fmt!r}")
+
+
+def _csv_text(value: CellValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_bytes(sheet: DataSheet) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([col.header for col in sheet.columns])
+    for row in sheet.rows:
+        writer.writerow([_csv_text(value) for value in row])
+    # The BOM makes Excel open the file as UTF-8 (Chinese descriptions, accents).
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_bytes(spec: TemplateSpec) -> bytes:
+    workbook = Workbook()
+    data_ws = workbook.active
+    assert data_ws is not None  # a new Workbook always has one sheet
+    instructions_ws = workbook.create_sheet(spec.instructions.name)
+    lists = _ListsSheet(workbook)  # created after Instructions so the hidden sheet is last
+    _fill_data_sheet(data_ws, spec.data, lists)
+    _fill_instructions(instructions_ws, spec.instructions)
+    lists.finish()
+    workbook.active = 0
+
+    props = workbook.properties
+    props.creator = "bulkpo"
+    props.lastModifiedBy = "bulkpo"
+    props.title = f"bulkpo {spec.kind.value} template"
+    props.created = FIXED_TIMESTAMP
+    props.modified = FIXED_TIMESTAMP
+
+    # openpyxl's save() stamps "now" into the properties and every zip entry; writing
+    # through ExcelWriter and repacking with a fixed date keeps the bytes stable.
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(workbook, archive).save()
+    return _repack(raw.getvalue())
+
+
+def _repack(data: bytes) -> bytes:
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIMESTAMP.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+class _ListsSheet:
+    """A hidden sheet holding dropdown lists too long to write inline."""
+
+    def __init__(self, workbook: Workbook) -> None:
+        self._workbook = workbook
+        self._ws: Worksheet | None = None
+        self._count = 0
+
+    def source(self, col: TemplateColumn) -> str:
+        """The list formula of a dropdown: inline for short lists, else a range here."""
+        inline = '"' + ",".join(col.choices) + '"'
+        fits = len(col.choices) <= _INLINE_LIST_MAX_VALUES and len(inline) <= _INLINE_LIST_MAX_CHARS
+        if fits and not any("," in choice for choice in col.choices):
+            return inline
+        if self._ws is None:
+            self._ws = self._workbook.create_sheet(LISTS_SHEET)
+        self._count += 1
+        letter = get_column_letter(self._count)
+        self._ws.cell(row=1, column=self._count, value=col.header).font = _BOLD
+        for row, choice in enumerate(col.choices, start=2):
+            self._ws.cell(row=row, column=self._count, value=choice)
+        self._ws.column_dimensions[letter].width = max(12, len(col.header) + 2)
+        name = "list_" + col.key
+        ref = f"{quote_sheetname(LISTS_SHEET)}!${letter}$2:${letter}${len(col.choices) + 1}"
+        # A named range reads better in Excel's validation dialog than a raw reference.
+        self._workbook.defined_names[name] = DefinedName(name, attr_text=ref)
+        return name
+
+    def finish(self) -> None:
+        if self._ws is not None:
+            self._ws.sheet_state = "hidden"
+
+
+def _set_value(cell: Cell | MergedCell, value: CellValue) -> None:
+    cell.value = value
+    # A text example starting with "=" is data, never a formula.
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        cell.data_type = "s"
+
+
+def _fill_data_sheet(ws: Worksheet, sheet: DataSheet, lists: _ListsSheet) -> None:
+    ws.title = sheet.name
+    for index, col in enumerate(sheet.columns, start=1):
+        letter = get_column_letter(index)
+        header = ws.cell(row=1, column=index, value=col.header)
+        header.font = _BOLD
+        header.fill = _REQUIRED_FILL if col.required else _OPTIONAL_FILL
+        header.alignment = Alignment(vertical="center", wrap_text=True)
+        dimension = ws.column_dimensions[letter]
+        dimension.width = max(col.width, 6)
+        # A column-wide format applies to cells users type later, not just the examples.
+        dimension.number_format = col.number_format
+
+        for row_number, row in enumerate(sheet.rows, start=2):
+            cell = ws.cell(row=row_number, column=index)
+            _set_value(cell, row[index - 1])
+            cell.number_format = col.number_format
+
+        validation = DataValidation(
+            type="list" if col.choices else None,
+            formula1=lists.source(col) if col.choices else None,
+            allow_blank=True,
+            showInputMessage=True,
+            showErrorMessage=bool(col.choices),
+            errorStyle=("stop" if col.strict else "warning") if col.choices else None,
+            promptTitle=col.header[:32],
+            prompt=col.hint,
+            errorTitle=col.header[:32] if col.choices else None,
+            error=("Choose one of: " + ", ".join(col.choices))[:255] if col.choices else None,
+        )
+        validation.add(f"{letter}2:{letter}{_LAST_ROW}")
+        ws.add_data_validation(validation)
+    ws.row_dimensions[1].height = 30
+    ws.freeze_panes = "A2"
+
+
+def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
+    ws.cell(row=1, column=1, value=sheet.title).font = Font(bold=True, size=14)
+    row = 3
+    for paragraph in sheet.paragraphs:
+        ws.cell(row=row, column=1, value=paragraph)
+        row += 1
+    row += 1
+    ws.cell(
+        row=row,
+        column=1,
+        value="Required columns have orange headers on the data sheet; optional ones are blue.",
+    )
+    row += 2
+    header_row = row
+    for index, text in enumerate(sheet.table_header, start=1):
+        cell = ws.cell(row=row, column=index, value=text)
+        cell.font = _BOLD
+        cell.fill = _OPTIONAL_FILL
+    wrap = Alignment(vertical="top", wrap_text=True)
+    for values in sheet.table_rows:
+        row += 1
+        for index, value in enumerate(values, start=1):
+            entry = ws.cell(row=row, column=index)
+            _set_value(entry, value)
+            entry.alignment = wrap
+            entry.number_format = "@"
+    for letter, width in zip("ABCDEFG", (28, 10, 10, 30, 60, 26, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = f"A{header_row + 1}"
