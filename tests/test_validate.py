@@ -1,0 +1,292 @@
+"""Validation of purchase-order and booking tables: exact cells, codes and messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from bulkpo.columns import (
+    BOOKING_COLUMNS,
+    PURCHASE_ORDER_COLUMNS,
+    Column,
+    ColumnSet,
+    ColumnType,
+    Kind,
+)
+from bulkpo.table import CellValue, Issue, Row, Severity, Table
+from bulkpo.validate import map_headers, validate_bookings, validate_purchase_orders
+
+PO_HEADERS = ["PO Number", "Incoterm", "SKU", "Quantity", "Cargo Ready Date",
+              "Must Arrive Date", "Origin Port", "Transportation Mode", "Buyer Country"]
+
+
+def po_table(*rows: list[CellValue], headers: list[str] = PO_HEADERS) -> Table:
+    return Table("po.xlsx", "Purchase Orders", 1, list(headers),
+                 [Row(i + 2, list(r)) for i, r in enumerate(rows)])
+
+
+def line(po: CellValue = "PO-1", incoterm: CellValue = "FOB", sku: CellValue = "A",
+         qty: CellValue = 1, ready: CellValue = None, arrive: CellValue = None,
+         port: CellValue = None, mode: CellValue = None,
+         country: CellValue = None) -> list[CellValue]:
+    return [po, incoterm, sku, qty, ready, arrive, port, mode, country]
+
+
+def place(issue: Issue) -> str:
+    """Where an issue points: a cell, or a row when the column is absent."""
+    assert issue.ref is not None
+    return str(issue.ref) if issue.ref.col >= 0 else f"{issue.ref.sheet} row {issue.ref.row}"
+
+
+def only(issues: list[Issue], code: str) -> Issue:
+    found = [i for i in issues if i.code == code]
+    assert len(found) == 1, issues
+    return found[0]
+
+
+def test_valid_po_with_two_lines_and_exact_values() -> None:
+    result = validate_purchase_orders(po_table(
+        line(sku="00123", incoterm="FOB ", qty="500", ready="2026-03-01", port="cn ytn",
+             mode="Ocean", country="NA"),
+        line(sku="1E5", incoterm="fob", qty=500.0),
+    ), PURCHASE_ORDER_COLUMNS)
+    assert result.issues == []
+    assert result.row_count == 2 and result.valid_row_count == 2
+    (po,) = result.purchase_orders
+    assert po.incoterm == "FOB" and po.transportation_mode == "ocean"
+    assert po.origin_port == "CNYTN" and po.buyer.country == "NA"
+    assert [(li.line_number, li.sku, li.quantity) for li in po.lines] == [
+        (1, "00123", 500), (2, "1E5", 500)]
+    assert po.cargo_ready_date == dt.date(2026, 3, 1)
+    assert result.column_of["sku"] == 2
+
+
+def test_conflicting_po_values_name_both_cells_and_invalidate_all_rows() -> None:
+    result = validate_purchase_orders(po_table(
+        line(incoterm="EXW", sku="A"), line(incoterm=None, sku="B"), line(incoterm="FOB", sku="C"),
+    ), PURCHASE_ORDER_COLUMNS)
+    issue = only(result.issues, "po_conflict")
+    assert str(issue.ref) == "Purchase Orders!B4"
+    assert issue.message == "Purchase Orders!B4 says FOB but Purchase Orders!B2 (same PO) says EXW"
+    assert result.purchase_orders == []
+    assert sorted(result.invalid_rows) == [2, 3, 4]
+    assert result.invalid_rows[4] == [issue]
+    (other,) = result.invalid_rows[3]
+    assert other.code == "po_invalid" and "Purchase Orders!B4" in other.message
+
+
+def test_bad_cells_codes_and_places() -> None:
+    result = validate_purchase_orders(po_table(
+        line(po="P1", qty="5O0"),
+        line(po="P2", ready="2025-13-01"),
+        line(po="P3", qty=0),
+        line(po="P4", country="XX"),
+        line(po="P5", incoterm="FBO"),
+        line(po="P6", sku=None),
+    ), PURCHASE_ORDER_COLUMNS)
+    by_code = {i.code: i for i in result.issues}
+    assert str(by_code["bad_number"].ref) == "Purchase Orders!D2"
+    assert by_code["bad_number"].suggestion == "did you mean 500?"
+    assert by_code["bad_date"].message == '"2025-13-01" is no date (there is no month 13)'
+    assert str(by_code["bad_date"].ref) == "Purchase Orders!E3"
+    assert by_code["not_positive"].message == "Quantity must be more than 0, not 0"
+    assert str(by_code["bad_country"].ref) == "Purchase Orders!I5"
+    assert by_code["bad_enum"].suggestion == "did you mean FOB?"
+    assert by_code["required"].message == "SKU is required"
+    assert str(by_code["required"].ref) == "Purchase Orders!C7"
+    assert result.purchase_orders == [] and len(result.invalid_rows) == 6
+
+
+def test_ambiguous_date_warns_unless_order_given() -> None:
+    table = po_table(line(ready="03/04/2025"))
+    warned = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS)
+    issue = only(warned.issues, "ambiguous_date")
+    assert issue.severity is Severity.WARNING and str(issue.ref) == "Purchase Orders!E2"
+    assert "3 April 2025" in issue.message and "4 March 2025" in issue.message
+    assert warned.purchase_orders[0].cargo_ready_date == dt.date(2025, 3, 4)
+    dmy = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS, date_order="dmy")
+    assert dmy.issues == [] and dmy.purchase_orders[0].cargo_ready_date == dt.date(2025, 4, 3)
+
+
+def test_unambiguous_text_date_teaches_the_order() -> None:
+    result = validate_purchase_orders(po_table(
+        line(po="P1", ready="25/03/2026"), line(po="P2", ready="03/04/2026"),
+    ), PURCHASE_ORDER_COLUMNS)
+    issue = only(result.issues, "ambiguous_date")
+    assert "as in Purchase Orders!E2 25/03/2026" in issue.message
+    assert result.purchase_orders[1].cargo_ready_date == dt.date(2026, 4, 3)
+
+
+def test_serial_date_is_accepted_with_a_warning() -> None:
+    result = validate_purchase_orders(po_table(line(ready=45678)), PURCHASE_ORDER_COLUMNS)
+    issue = only(result.issues, "serial_date")
+    assert issue.message == "45678 is a date serial number; read as 2025-01-21"
+    assert result.purchase_orders[0].cargo_ready_date == dt.date(2025, 1, 21)
+
+
+def test_excel_damaged_ids_are_warnings() -> None:
+    result = validate_purchase_orders(po_table(
+        line(po=123000000000, sku="12345.0"), line(po="P2", sku=123), line(po="P3", sku=124),
+    ), PURCHASE_ORDER_COLUMNS)
+    damaged = only(result.issues, "damaged_number")
+    assert str(damaged.ref) == "Purchase Orders!A2"
+    assert damaged.message.startswith("shown as 1.23E+11;")
+    assert str(only(result.issues, "trailing_dot_zero").ref) == "Purchase Orders!C2"
+    stored = only(result.issues, "stored_as_number")
+    assert str(stored.ref) == "Purchase Orders!C3"
+    assert stored.message.startswith("123 and 1 other cell in this column are stored as numbers")
+    assert [po.lines[0].sku for po in result.purchase_orders] == ["12345.0", "123", "124"]
+    assert result.purchase_orders[0].name == "123000000000"
+
+
+def test_ports_must_fit_the_mode() -> None:
+    result = validate_purchase_orders(po_table(
+        line(po="P1", port="CNSHA", mode="ocean"),
+        line(po="P2", port="CNSHA", mode="air"),
+        line(po="P3", port="CNSHX1"),
+    ), PURCHASE_ORDER_COLUMNS)
+    wrong = only(result.issues, "wrong_port_kind")
+    assert str(wrong.ref) == "Purchase Orders!G2"
+    assert str(wrong) == (
+        "Purchase Orders!G2 (Origin Port): \"CNSHA\" is not a seaport in UN/LOCODE "
+        "(Shanghai Hongqiao International Apt is an airport); the seaport of Shanghai is "
+        "CNSHG (Shanghai Pt); other seaports there: CNSGH (Shanghai), CNPDG (Pudong/Shanghai)"
+    )
+    assert str(only(result.issues, "unknown_port").ref) == "Purchase Orders!G4"
+    assert [po.name for po in result.purchase_orders] == ["P2"]
+
+
+def test_duplicate_lines_and_date_order() -> None:
+    headers = [*PO_HEADERS, "Line Number"]
+    result = validate_purchase_orders(po_table(
+        [*line(po="P1", sku="A"), 1], [*line(po="P1", sku="B"), 1],
+        [*line(po="P2", sku="A"), None], [*line(po="P2", sku="A"), None],
+        [*line(po="P3", ready="2026-04-01", arrive="2026-03-01"), None],
+        headers=headers,
+    ), PURCHASE_ORDER_COLUMNS)
+    dups = [i for i in result.issues if i.code == "duplicate_line"]
+    assert [str(i.ref) for i in dups] == ["Purchase Orders!J3", "Purchase Orders!C5"]
+    assert dups[0].message == (
+        "line 1 appears twice in PO P1: Purchase Orders!J3 and Purchase Orders!J2")
+    order = only(result.issues, "dates_order")
+    assert str(order.ref) == "Purchase Orders!F6"
+    assert result.purchase_orders == []
+
+
+def test_headers_unknown_and_missing_required() -> None:
+    table = po_table(line(), headers=["PO #", "Incoterm", "Colour", "Qty", "x", "y", "z", "w", "v"])
+    header_map = map_headers(table, PURCHASE_ORDER_COLUMNS)
+    missing = [i for i in header_map.issues if i.code == "required"]
+    assert len(missing) == 1 and str(missing[0].ref) == "Purchase Orders!A1"
+    assert missing[0].message.startswith(
+        "required column 'SKU' not found; headers present: PO #, Incoterm, Colour, Qty")
+    unknown = [i for i in header_map.issues if i.code == "unknown_column"]
+    assert str(unknown[0].ref) == "Purchase Orders!C1"
+    result = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS)
+    assert result.invalid_rows == {2: missing} and result.purchase_orders == []
+
+
+def test_metadata_columns_collect_values() -> None:
+    result = validate_purchase_orders(po_table(
+        [*line(sku="A"), "M"], [*line(sku="B"), "L"], headers=[*PO_HEADERS, "metadata.size"],
+    ), PURCHASE_ORDER_COLUMNS)
+    assert result.purchase_orders[0].metadata == {"size": ["M", "L"]}
+
+
+def test_generic_small_column_set() -> None:
+    columns = ColumnSet(Kind.PURCHASE_ORDERS, "Sheet", (
+        Column("po_number", "PO", ColumnType.TEXT, "", "", "", required=True, po_level=True),
+        Column("sku", "SKU", ColumnType.TEXT, "", "", "", required=True),
+        Column("quantity", "Qty", ColumnType.INTEGER, "", "", "", required=True),
+        Column("unit_cost", "Cost", ColumnType.DECIMAL, "", "", ""),
+        Column("currency", "Cur", ColumnType.CURRENCY, "", "", ""),
+        Column("hs_code", "HS", ColumnType.HS_CODE, "", "", ""),
+    ))
+    table = Table("f.csv", "Sheet", 1, ["PO", "SKU", "Qty", "Cost", "Cur", "HS"], [
+        Row(2, ["P", "A", 1, "12.50", "usd", "9405.20"]),
+        Row(3, ["P", "B", 1, 12.5, "EUR", "8309.90.10.00"]),
+        Row(4, ["Q", "C", 1, "1,234.50", "RMB", "94"]),
+    ])
+    result = validate_purchase_orders(table, columns)
+    lines = result.purchase_orders[0].lines
+    assert [str(li.unit_cost) for li in lines] == ["12.50", "12.5"]
+    assert [li.currency for li in lines] == ["USD", "EUR"]
+    assert [i.code for i in result.issues] == ["bad_currency", "bad_hs_code"]
+    assert result.issues[0].suggestion == "write CNY"
+    assert str(result.issues[1].ref) == "Sheet!F4"
+
+
+BK_HEADERS = ["Booking Name", "Freight Type", "Incoterm", "Origin Port", "Destination Port",
+              "Cargo Ready Date", "PO Numbers", "Shipper Entity Ref", "Consignee Entity Ref",
+              "Origin Location Ref", "Load Type", "40' HC Containers", "Product Description",
+              "HS Code", "Weight (kg)", "Volume (cbm)", "Shipping Units", "Unit Type",
+              "Wants Delivery", "Export Description (Chinese)"]
+
+
+def booking(name: str = "BK1", mode: str = "ocean", incoterm: CellValue = "FOB",
+            origin: CellValue = "CNYTN", dest: CellValue = "USLAX", pos: CellValue = None,
+            load: CellValue = "FCL", hc: CellValue = 2, unit_type: CellValue = "carton",
+            delivery: CellValue = "no", zh: CellValue = "台灯") -> list[CellValue]:
+    return [name, mode, incoterm, origin, dest, "2026-03-01", pos, "s", "c", "o", load, hc,
+            "Lamps", "9405.20", 100, "1.5", 4, unit_type, delivery, zh]
+
+
+def bk_table(*rows: list[CellValue]) -> Table:
+    return Table("b.xlsx", "Bookings", 1, list(BK_HEADERS),
+                 [Row(i + 2, list(r)) for i, r in enumerate(rows)])
+
+
+def test_valid_booking() -> None:
+    result = validate_bookings(bk_table(booking(pos="PO-1; PO-2")), BOOKING_COLUMNS,
+                               known_po_numbers={"PO-1", "PO-2"})
+    assert result.issues == []
+    (bk,) = result.bookings
+    assert bk.po_numbers == ("PO-1", "PO-2") and bk.containers.forty_ft_hc == 2
+    assert bk.volume_cbm == Decimal("1.5") and not bk.is_lcl
+    assert bk.shipping_units is not None and bk.shipping_units.unit_type == "carton"
+
+
+def test_booking_rules() -> None:
+    result = validate_bookings(bk_table(
+        booking("B1", incoterm=None),
+        booking("B2", load="FCL", hc=0),
+        booking("B3", unit_type="pallet"),
+        booking("B4", zh=None),
+        booking("B5", mode="air", origin="PVG", dest="LAX", delivery="yes"),
+        booking("B6", pos="PO-9"),
+        booking("B7", mode="air", origin="CNYTN"),
+    ), BOOKING_COLUMNS, known_po_numbers={"PO-1"})
+    got = [(place(i), i.code) for i in result.issues]
+    assert got == [
+        ("Bookings!C2", "required"),
+        ("Bookings!K3", "required"),
+        ("Bookings row 4", "required"),
+        ("Bookings!T5", "required"),
+        ("Bookings row 6", "required"),
+        ("Bookings!G7", "unknown_po"),
+        ("Bookings!D8", "wrong_port_kind"),
+    ]
+    assert result.issues[0].message == "Incoterm is required for ocean bookings"
+    assert "Items per Pallet is required when Unit Type is pallet" in result.issues[2].message
+    assert result.bookings == [] and len(result.invalid_rows) == 7
+
+
+def test_duplicate_booking_names_stop_both_rows() -> None:
+    result = validate_bookings(bk_table(booking("BK1"), booking("BK2"), booking("BK1")),
+                               BOOKING_COLUMNS)
+    dups = [i for i in result.issues if i.code == "duplicate_booking"]
+    assert [str(i.ref) for i in dups] == ["Bookings!A2", "Bookings!A4"]
+    assert dups[0].message == 'booking name "BK1" is also used on row 4 (Bookings!A4)'
+    assert [b.name for b in result.bookings] == ["BK2"]
+    assert sorted(result.invalid_rows) == [2, 4]
+
+
+def test_defaults_fill_blank_cells() -> None:
+    row = booking(mode="trucking")
+    row[9] = None  # origin location ref
+    result = validate_bookings(bk_table(row), BOOKING_COLUMNS, defaults={
+        "origin_location_ref": "loc-default", "destination_location_ref": "loc-dc",
+        "payment_terms": "prepaid"})
+    assert result.issues == []
+    assert result.bookings[0].origin_location_ref == "loc-default"
+    assert result.bookings[0].is_ltl is True
