@@ -155,8 +155,11 @@ def sandbox_serve(
             raise UsageError(f"{name} {share}: expected a share between 0 and 1")
     db.parent.mkdir(parents=True, exist_ok=True)
     key = os.environ.get("FLEXPORT_API_KEY") or DEFAULT_SANDBOX_KEY
-    click.echo(f"bulkpo sandbox on http://{host}:{port} (state in {db}); Ctrl-C stops it")
-    click.echo(f"  export FLEXPORT_BASE_URL=http://{host}:{port}")
+
+    def ready(server: Any) -> None:
+        click.echo(f"bulkpo sandbox on {server.base_url} (state in {db}); Ctrl-C stops it")
+        click.echo(f"  export FLEXPORT_BASE_URL={server.base_url}")
+
     serve(
         SandboxOptions(
             db_path=db,
@@ -168,7 +171,8 @@ def sandbox_serve(
             fault_rate=fault_rate,
             drop_rate=drop_rate,
             seed=seed,
-        )
+        ),
+        on_ready=ready,
     )
 
 

@@ -123,8 +123,8 @@ def row_results(
             warnings.setdefault(issue.ref.row, []).append(issue)
     by_row: dict[int, UnitResult] = {}
     for result in unit_results.values():
-        for row in result.rows:
-            by_row[row] = result
+        for number in result.rows:
+            by_row[number] = result
     results = []
     for row in table.rows:
         errors = validation.invalid_rows.get(row.number)

@@ -7,6 +7,7 @@ here each test forces one precise sequence of answers.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -230,7 +231,7 @@ async def test_pacer_spaces_requests_without_bursts() -> None:
     for _ in range(11):
         await pacer.wait()
         stamps.append(time.monotonic())
-    gaps = [b - a for a, b in zip(stamps, stamps[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     assert min(gaps) >= 0.015  # 20 ms apart at 50/s, never two at once
     assert stamps[-1] - stamps[0] >= 0.19
 

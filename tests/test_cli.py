@@ -1,0 +1,85 @@
+"""The CLI shell: help, versions, exact error lines and exit codes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bulkpo import __version__
+from bulkpo.cli import cli, main
+from tests.conftest import REPO
+
+
+def all_commands(group: click.Group = cli, prefix: str = "") -> list[tuple[str, click.Command]]:
+    found = []
+    for name, command in sorted(group.commands.items()):
+        full = f"{prefix}{name}"
+        found.append((full, command))
+        if isinstance(command, click.Group):
+            found += all_commands(command, f"{full} ")
+    return found
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output == f"bulkpo, version {__version__}\n"
+
+
+@pytest.mark.parametrize(("name", "command"), all_commands())
+def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.Command) -> None:
+    assert command.help, f"bulkpo {name} has no help text"
+    result = CliRunner().invoke(cli, [*name.split(), "-h"])
+    assert result.exit_code == 0
+    readme = (REPO / "README.md").read_text()
+    assert re.search(rf"bulkpo (--sandbox )?{re.escape(name)}\b", readme), name
+
+
+def test_unreadable_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "orders.xlsx"
+    bogus.write_text("<html><body>not a workbook</body></html>")
+    code = main(["validate", str(bogus)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("Error: ") and "orders.xlsx" in err
+    assert "Traceback" not in err
+
+
+def test_missing_key_says_how_to_set_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.factories import po_rows, write_po_workbook
+
+    path = write_po_workbook(tmp_path / "o.xlsx", po_rows(1))
+    code = main(["import", str(path), "--yes", "--journal", str(tmp_path / "j.sqlite")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "FLEXPORT_API_KEY" in err and "Traceback" not in err
+
+
+def test_plain_http_to_a_remote_host_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.factories import po_rows, write_po_workbook
+
+    monkeypatch.setenv("FLEXPORT_API_KEY", "sekrit-123")
+    monkeypatch.setenv("FLEXPORT_BASE_URL", "http://api.example.com")
+    path = write_po_workbook(tmp_path / "o.xlsx", po_rows(1))
+    code = main(["import", str(path), "--yes", "--journal", str(tmp_path / "j.sqlite")])
+    out = capsys.readouterr()
+    assert code == 2
+    assert "refusing to send the API key over plain http" in out.err
+    assert "sekrit-123" not in out.err + out.out
+
+
+def test_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "serve", "--host", "10.0.0.5"]) == 2
+    assert capsys.readouterr().err == (
+        "Error: --host 10.0.0.5: the sandbox binds only to loopback addresses\n"
+    )

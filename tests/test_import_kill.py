@@ -1,0 +1,64 @@
+"""kill -9 an import at random moments, resume it: no duplicate, no lost row."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bulkpo.sandbox import SandboxOptions, running_sandbox
+from tests.factories import po_rows, write_po_workbook
+from tests.test_import import sandbox_pos
+
+PO_COUNT = 240
+
+
+def bulkpo(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bulkpo.cli", *args],
+        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) -> None:
+    chance = random.Random(seed)
+    path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(PO_COUNT, lines=2))
+    with running_sandbox(
+        SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5)
+    ) as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
+            "FLEXPORT_BASE_URL": server.base_url,
+            "FLEXPORT_API_KEY": server.api_key,
+        }
+        common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
+                  "--rate", "150", "--concurrency", "8"]
+        kills = 0
+        for _ in range(3):  # kill up to three times at random moments
+            proc = bulkpo(common + (["--resume"] if kills else []), env, tmp_path)
+            time.sleep(chance.uniform(0.4, 1.2))
+            if proc.poll() is not None:
+                proc.communicate()
+                break
+            proc.send_signal(signal.SIGKILL)
+            proc.communicate()
+            kills += 1
+        final = bulkpo([*common, "--resume", "--report", str(tmp_path / "r.jsonl")], env, tmp_path)
+        _out, err = final.communicate(timeout=120)
+        assert final.returncode == 0, err
+        held = Counter(po["name"] for po in sandbox_pos(server))
+    assert kills >= 1, "the import finished before it could be killed; slow it down"
+    assert len(held) == PO_COUNT and set(held.values()) == {1}
+    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    assert len(rows) == PO_COUNT * 2
+    assert Counter(row["status"] for row in rows) == {"created": PO_COUNT * 2}
