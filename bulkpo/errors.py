@@ -175,9 +175,25 @@ class ServerError(ApiError):
 
 
 class TransportError(ApiError):
-    """No usable answer: connection refused or dropped, or a timeout."""
+    """No usable answer: connection refused or dropped, or a timeout.
+
+    ``reached_server`` is False when the request cannot have arrived (the
+    connection was never made): nothing to reconcile before sending it again.
+    """
 
     exit_code = ExitCode.API_UNAVAILABLE
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request: RequestInfo | None = None,
+        reached_server: bool = True,
+    ) -> None:
+        super().__init__(message, status=status, code=code, request=request)
+        self.reached_server = reached_server
 
     @property
     def retryable(self) -> bool:

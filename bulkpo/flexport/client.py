@@ -395,7 +395,8 @@ class FlexportClient:
             message = "connection dropped while sending the request"
         else:
             message = f"network error talking to {host}: {_reason(exc)}"
-        return TransportError(message, request=info)
+        never_connected = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        return TransportError(message, request=info, reached_server=not never_connected)
 
 
 # -- pure functions: envelope, errors, pages ------------------------------
