@@ -1,0 +1,156 @@
+"""Benchmark: export N purchase orders (5 lines each) from a sandbox to xlsx.
+
+Prints rows/s and memory of the export next to pandas ``DataFrame.to_excel`` writing
+the same rows in the same run, and their ratio. Not a test.
+
+    python benchmarks/bench_export.py            # 20,000 POs, 100,000 rows
+    python benchmarks/bench_export.py --pos 2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bulkpo.columns import PURCHASE_ORDER_COLUMNS
+from bulkpo.config import load_settings
+from bulkpo.export import (
+    ExportQuery,
+    ExportSummary,
+    _export_column,
+    export_purchase_orders,
+    rows_for_po,
+)
+from bulkpo.sandbox import SandboxOptions, running_sandbox
+from bulkpo.sandbox.purchase_orders import parse_purchase_order
+from bulkpo.sandbox.store import Store
+from bulkpo.sheets.export_writer import xlsx_export
+
+LINES = 5
+
+
+def po_body(i: int) -> dict[str, Any]:
+    return {
+        "name": f"PO-{i:06d}",
+        "status": ("open", "closed", "cancelled")[i % 3],
+        "buyer": {"name": "Acme Imports Inc", "ref": "acme-us", "country_code": "US"},
+        "seller": {"name": f"Supplier {i % 40}", "country_code": "CN"},
+        "incoterm": "FOB",
+        "transportation_mode": "ocean",
+        "cargo_ready_date": f"2026-{i % 12 + 1:02d}-15",
+        "must_arrive_date": "2027-02-01",
+        "origin_port_loc_code": "CNYTN",
+        "destination_port_loc_code": "USLAX",
+        "memo": f"Order {i} for the spring collection",
+        "line_items": [
+            {
+                "line_item_number": n,
+                "product": {"sku": f"{i:06d}-{n}", "name": f"Desk lamp model {n}"},
+                "units": 100 * n,
+                "unit_of_measure": "PCS",
+                "unit_cost": {"amount": "12.50", "currency_code": "USD"},
+                "hs_codes": [{"code": "9405.20", "country_code": "US"}],
+            }
+            for n in range(1, LINES + 1)
+        ],
+    }
+
+
+def load(store: Store, count: int) -> None:
+    """Straight into the sandbox's store: the same checks as its POST, no HTTP."""
+    refs = store.refs()
+    for i in range(count):
+        store.create_purchase_order(parse_purchase_order(po_body(i), refs, partial=False))
+
+
+def read_model(i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A PO and its lines shaped as the API reads them back."""
+    body = po_body(i)
+    lines = body.pop("line_items")
+    body["origin_port"] = {"address": {"unlocode": body.pop("origin_port_loc_code")}}
+    body["destination_port"] = {"address": {"unlocode": body.pop("destination_port_loc_code")}}
+    return body, lines
+
+
+def write_stage(path: Path, count: int) -> tuple[int, float]:
+    """The export's own work without the API: rows_for_po, Summary tallies, the writer."""
+    keys = list(PURCHASE_ORDER_COLUMNS.keys)
+    summary = ExportSummary()
+    started = time.perf_counter()
+    with xlsx_export(path, [_export_column(k) for k in keys], sheet_name="Purchase Orders") as book:
+        for i in range(count):
+            rows = rows_for_po(*read_model(i))
+            summary.add(rows)
+            for row in rows:
+                book.append([row.get(k) for k in keys])
+        book.summary = summary.tables()
+        rows_written = book.rows
+    return rows_written, time.perf_counter() - started
+
+
+def max_rss_mb() -> float:
+    # Linux reports kilobytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--pos", type=int, default=20_000, help="purchase orders to export")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        with running_sandbox(SandboxOptions(db_path=tmp / "sandbox.sqlite")) as server:
+            started = time.perf_counter()
+            load(server.store, args.pos)
+            print(f"loaded {args.pos} POs ({args.pos * LINES} rows) in "
+                  f"{time.perf_counter() - started:.1f}s")  # fmt: skip
+            settings = load_settings(
+                env={}, base_url=server.base_url, api_key=server.api_key,
+                rate=1_000_000.0, concurrency=args.concurrency,
+            )  # fmt: skip
+            out = tmp / "export.xlsx"
+            rss_before = max_rss_mb()
+            started = time.perf_counter()
+            result = asyncio.run(export_purchase_orders(settings, ExportQuery(), out))
+            elapsed = time.perf_counter() - started
+            export_rss = max_rss_mb() - rss_before
+        rate = result.rows / elapsed
+        print(f"bulkpo export : {result.rows} rows in {elapsed:.1f}s = {rate:,.0f} rows/s "
+              f"(fetch + write), peak RSS growth {export_rss:.0f} MB, "
+              f"{out.stat().st_size / 1e6:.1f} MB file")  # fmt: skip
+
+        rss_before = max_rss_mb()
+        written, stage = write_stage(tmp / "stage.xlsx", args.pos)
+        stage_rss = max_rss_mb() - rss_before
+        print(f"write stage   : {written} rows in {stage:.1f}s = {written / stage:,.0f} rows/s "
+              f"(rows_for_po + Summary + xlsx, no API), RSS growth {stage_rss:.0f} MB")  # fmt: skip
+
+        import pandas as pd
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(out).get_sheet_by_name("Purchase Orders")
+        data = sheet.to_python()
+        frame = pd.DataFrame(data[1:], columns=data[0])
+        del data
+        rss_before = max_rss_mb()
+        started = time.perf_counter()
+        frame.to_excel(tmp / "pandas.xlsx", index=False, sheet_name="Purchase Orders")
+        base_elapsed = time.perf_counter() - started
+        base_rss = max_rss_mb() - rss_before
+        base_rate = len(frame) / base_elapsed
+        print(f"pandas to_excel: {len(frame)} rows in {base_elapsed:.1f}s = "
+              f"{base_rate:,.0f} rows/s (write only), RSS growth {base_rss:.0f} MB")  # fmt: skip
+        print(f"ratio          : export {rate / base_rate:.2f}x, write stage "
+              f"{written / stage / base_rate:.2f}x pandas' rows/s")  # fmt: skip
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

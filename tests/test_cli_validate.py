@@ -1,0 +1,56 @@
+"""`bulkpo validate`: the summary, the first problems with cells, the report, exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bulkpo.cli import main
+from tests.conftest import SAMPLES
+from tests.factories import po_row, po_rows, write_po_workbook
+
+
+def test_clean_sample_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(SAMPLES / "purchase-orders.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "purchase-orders.xlsx [Purchase Orders]: 152 rows, 50 valid POs with 152 lines; "
+        "0 errors, 0 warnings"
+    )
+
+
+def test_erp_csv_maps_through_aliases(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(SAMPLES / "erp-export.csv")]) == 0
+    assert "10 valid POs" in capsys.readouterr().out
+
+
+def test_errors_name_their_cells_and_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = po_rows(2)
+    rows[1] = po_row(1, 2, cargo_ready_date="2025-13-01")
+    rows[3] = po_row(2, 2, incoterm="FOB ")  # folded, not an error
+    path = write_po_workbook(tmp_path / "bad.xlsx", rows)
+    report = tmp_path / "checked.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 1
+    out = capsys.readouterr().out
+    assert "1 valid POs with 2 lines; 1 errors" in out
+    assert "error: Purchase Orders!J3 (Cargo Ready Date): " in out
+    sheet = load_workbook(report)["Purchase Orders"]
+    assert sheet["J3"].fill.fgColor.rgb.endswith("FFC7CE") or sheet["J3"].comment is not None
+    assert sheet["J3"].comment is not None and "2025-13-01" in sheet["J3"].comment.text
+
+
+def test_json_format_lists_every_issue(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_po_workbook(tmp_path / "bad.xlsx", [po_row(1, 1, origin_port="CNSHA")])
+    assert main(["validate", str(path), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["rows"] == 1 and data["errors"] == 1
+    [issue] = [i for i in data["issues"] if i["severity"] == "error"]
+    assert issue["cell"] == "Purchase Orders!L2" and issue["value"] == "CNSHA"
+    assert "CNSHG" in issue["message"] + issue["suggestion"]
