@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import re
 import tomllib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, aclosing
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -70,7 +71,6 @@ FORMATS = ("xlsx", "csv", "jsonl")
 PO_STATUSES = ("open", "closed", "cancelled")
 ROLES = ("buyer", "seller")
 DIRECTIONS = ("asc", "desc")
-_PO_LIST = "/purchase_orders"
 
 # ---------------------------------------------------------------- query
 
@@ -668,14 +668,6 @@ class ExportResult:
     path: Path
 
 
-async def _page(api: FlexportClient, params: Mapping[str, str], number: int, per: int) -> Page:
-    # One page per call, so that a retry repeats just that page.
-    async with aclosing(api.iter_pages(_PO_LIST, {**params, "page": number}, per=per)) as pages:
-        async for page in pages:
-            return page
-    return Page([], 0, number, None)
-
-
 async def _paced(caller: Caller, call: Callable[[], Any]) -> Any:
     try:
         return await caller.call(call)
@@ -711,7 +703,10 @@ async def purchase_orders_with_lines(
     number = 1
     try:
         while wanted is None or wanted > 0:
-            page: Page = await _paced(caller, lambda n=number: _page(api, params, n, per))  # type: ignore[misc]
+            page: Page = await _paced(
+                caller,
+                functools.partial(api.purchase_order_page, params, number, per=per),
+            )
             on_page(page)
             items = page.items if wanted is None else page.items[:wanted]
             for item in items:

@@ -198,6 +198,24 @@ class FlexportClient:
             url, request_params = self._next_request(page.next_url, query["per"])
             number = _page_number(page.next_url, number + 1)
 
+    async def purchase_order_page(
+        self, filters: Mapping[str, Any], page: int, *, per: int | None = None
+    ) -> Page:
+        """One page of ``GET /purchase_orders``, so that a retry repeats just that page."""
+        return await self._one_page("/purchase_orders", filters, page, per)
+
+    async def shipment_page(
+        self, filters: Mapping[str, Any], page: int, *, per: int | None = None
+    ) -> Page:
+        """One page of ``GET /shipments``, so that a retry repeats just that page."""
+        return await self._one_page("/shipments", filters, page, per)
+
+    async def _one_page(
+        self, path: str, filters: Mapping[str, Any], page: int, per: int | None
+    ) -> Page:
+        query = {**filters, "page": page, "per": per or self.settings.per_page}
+        return _page(await self.request("GET", path, params=query), page)
+
     async def iter_items(
         self,
         path: str,

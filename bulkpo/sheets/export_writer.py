@@ -265,8 +265,8 @@ class XlsxExport:
             # openpyxl warns in write-only mode whether or not the columns are named.
             warnings.filterwarnings("ignore", "In write-only mode you must add table")
             ws.add_table(table)
-        _summary_sheet(wb, self.summary)
-        _query_sheet(wb, self.query)
+        summary_sheet(wb, self.summary)
+        query_sheet(wb, self.query)
         with tempfile.TemporaryDirectory(dir=path.parent, prefix=".bulkpo-") as tmp:
             skeleton = Path(tmp) / "skeleton.xlsx"
             wb.save(skeleton)
@@ -338,7 +338,7 @@ def _any(value: object) -> Any:
     return value
 
 
-def _summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
+def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
     ws: Any = wb.create_sheet("Summary")
     ws.column_dimensions["A"].width = 32
     for letter in "BCD":
@@ -370,7 +370,7 @@ def _summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
         ws.add_chart(chart, f"F{2 + i * 16}")
 
 
-def _query_sheet(wb: Workbook, query: Sequence[tuple[str, object]]) -> None:
+def query_sheet(wb: Workbook, query: Sequence[tuple[str, object]]) -> None:
     ws: Any = wb.create_sheet("Query")
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 60

@@ -1,0 +1,303 @@
+"""Filtered shipment lists -> a workbook: Shipments, Legs and Milestones sheets, Summary, Query.
+
+Filters go to the API as ``f.`` parameters (nothing is filtered after download).
+Pages and each shipment's legs are fetched under the same pacer and retries as
+imports; rows are written page by page, so memory stays flat in the number of
+shipments. The formatting and the Summary and Query sheets follow the PO export.
+
+Example::
+
+    query = ShipmentQuery(status="in_transit_to_arrival_port", metadata=(("po", "PO-1"),))
+    result = asyncio.run(export_shipments(settings, query, Path("shipments.xlsx")))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bulkpo import __version__
+from bulkpo.config import Settings
+from bulkpo.errors import UsageError
+from bulkpo.export import iso, safe_url
+from bulkpo.flexport.client import FlexportClient, Page
+from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
+from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
+from bulkpo.sheets.writer import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    INTEGER_FORMAT,
+    Column,
+    SheetSink,
+    xlsx_book,
+)
+from bulkpo.submit import Caller
+from bulkpo.track import (
+    caller_for,
+    current_leg,
+    latest_milestone,
+    milestones,
+    node_name,
+    ordered_legs,
+    paced,
+)
+
+__all__ = [
+    "ShipmentExportResult",
+    "ShipmentQuery",
+    "export_shipments",
+    "leg_values",
+    "shipment_values",
+]
+
+PAGE_SIZE = 100
+_SHIPMENTS = "/shipments"
+
+
+@dataclass(frozen=True)
+class ShipmentQuery:
+    """Which shipments to export: the shipment list endpoint's filters (§4).
+
+    Times must be time-zone aware. ``metadata`` pairs may repeat a key: the API
+    then matches any of its values.
+    """
+
+    status: str | None = None
+    transportation_mode: str | None = None
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    po_number: str | None = None
+    sku: str | None = None
+    container_number: str | None = None
+    metadata: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        mode = self.transportation_mode
+        if mode is not None and mode not in TRANSPORTATION_MODE_VALUES:
+            known = ", ".join(sorted(TRANSPORTATION_MODE_VALUES))
+            raise UsageError(f"--transportation-mode {mode!r}: expected one of {known}")
+        for option, moment in (("--updated-after", self.updated_after),
+                               ("--updated-before", self.updated_before)):  # fmt: skip
+            if moment is not None and moment.tzinfo is None:
+                raise UsageError(f"{option} {moment.isoformat()}: needs a time zone")
+        for key, _value in self.metadata:
+            if not key.strip():
+                raise UsageError("--metadata: expected KEY=VALUE with a key")
+
+    def params(self) -> dict[str, str | list[str]]:
+        """The query parameters of ``GET /shipments`` (without page and per)."""
+        params: dict[str, str | list[str]] = {}
+        for key, value in (
+            ("f.status", self.status),
+            ("f.transportation_mode", self.transportation_mode),
+            ("f.purchase_order", self.po_number),
+            ("f.sku", self.sku),
+            ("f.container_number", self.container_number),
+        ):
+            if value is not None:
+                params[key] = value
+        for key, moment in (("f.updated_at.gt", self.updated_after),
+                            ("f.updated_at.lt", self.updated_before)):  # fmt: skip
+            if moment is not None:
+                params[key] = iso(moment)
+        for key, value in self.metadata:
+            values = params.setdefault(f"f.metadata.{key}", [])
+            assert isinstance(values, list)
+            values.append(value)
+        return params
+
+
+def parse_metadata(pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """``KEY=VALUE`` texts as pairs; a UsageError for one without ``=``."""
+    out = []
+    for pair in pairs:
+        key, eq, value = pair.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"--metadata {pair!r}: expected KEY=VALUE")
+        out.append((key.strip(), value))
+    return tuple(out)
+
+
+# ---------------------------------------------------------------- sheets
+
+_AT = DATETIME_FORMAT
+SHIPMENT_COLUMNS = (
+    Column("Shipment ID", INTEGER_FORMAT), Column("Name"), Column("Booking ID", INTEGER_FORMAT),
+    Column("Status"), Column("Mode"), Column("Freight Type"), Column("Incoterm"),
+    Column("Cargo Ready", DATE_FORMAT), Column("ETD (estimated, UTC)", _AT),
+    Column("ETD (actual, UTC)", _AT), Column("ETA (estimated, UTC)", _AT),
+    Column("ETA (actual, UTC)", _AT), Column("Delivered (estimated, UTC)", _AT),
+    Column("Delivered (actual, UTC)", _AT), Column("Current Leg", width=40),
+    Column("Latest Milestone"), Column("Master Bill"), Column("House Bill"),
+    Column("PO Numbers"), Column("Updated At (UTC)", _AT),
+)  # fmt: skip
+LEG_COLUMNS = (
+    Column("Shipment ID", INTEGER_FORMAT), Column("Leg", INTEGER_FORMAT),
+    Column("Leg ID", INTEGER_FORMAT), Column("Mode"), Column("Carrier"), Column("From"),
+    Column("To"), Column("Departure (estimated, UTC)", _AT), Column("Departure (actual, UTC)", _AT),
+    Column("Arrival (estimated, UTC)", _AT), Column("Arrival (actual, UTC)", _AT),
+    Column("Vessel / Flight"), Column("Voyage"),
+)  # fmt: skip
+MILESTONE_COLUMNS = (
+    Column("Shipment ID", INTEGER_FORMAT), Column("Milestone"), Column("Leg", INTEGER_FORMAT),
+    Column("Place"), Column("Estimated (UTC)", _AT), Column("Actual (UTC)", _AT),
+    Column("Happened"),
+)  # fmt: skip
+
+
+def shipment_values(shipment: Shipment, legs: Sequence[ShipmentLeg]) -> list[object]:
+    """One Shipments row, in :data:`SHIPMENT_COLUMNS` order."""
+    s = shipment
+    latest = latest_milestone(milestones(s, legs))
+    master = house = None
+    if s.ocean_shipment is not None:
+        master, house = s.ocean_shipment.master_bill_number, s.ocean_shipment.house_bill_number
+    elif s.air_shipment is not None:
+        master, house = s.air_shipment.master_airway_bill, s.air_shipment.house_airway_bill
+    pos = sorted({i.purchase_order_number for i in s.items if i.purchase_order_number})
+    return [
+        s.id, s.name, s.booking.id if s.booking else None, s.status, s.transportation_mode,
+        s.freight_type, s.incoterm, s.cargo_ready_date, s.estimated_departure_date,
+        s.actual_departure_date, s.estimated_arrival_date, s.actual_arrival_date,
+        s.estimated_delivered_in_full_date, s.actual_delivered_in_full_date,
+        current_leg(legs), latest.name if latest else None, master, house,
+        ", ".join(pos) or None, s.updated_at,
+    ]  # fmt: skip
+
+
+def leg_values(shipment_id: int | None, legs: Sequence[ShipmentLeg]) -> list[list[object]]:
+    """The Legs rows of one shipment, in route order."""
+    rows: list[list[object]] = []
+    for number, leg in enumerate(ordered_legs(legs), 1):
+        detail = leg.ocean_leg or leg.air_leg or leg.trucking_leg or leg.rail_leg
+        craft = (detail.vessel_name or detail.flight_number) if detail else None
+        rows.append([
+            shipment_id, number, leg.id, leg.transportation_mode, leg.carrier_name,
+            node_name(leg.origin), node_name(leg.destination), leg.estimated_departure_date,
+            leg.actual_departure_date, leg.estimated_arrival_date, leg.actual_arrival_date,
+            craft, detail.voyage_number if detail else None,
+        ])  # fmt: skip
+    return rows
+
+
+# ---------------------------------------------------------------- fetching
+
+
+@dataclass(frozen=True)
+class ShipmentExportResult:
+    shipments: int
+    legs: int
+    milestones: int
+    path: Path
+
+
+async def _with_legs(
+    api: FlexportClient, caller: Caller, items: Sequence[dict[str, Any]], gate: asyncio.Semaphore
+) -> list[tuple[Shipment, list[ShipmentLeg]]]:
+    async def one(item: dict[str, Any]) -> tuple[Shipment, list[ShipmentLeg]]:
+        shipment = Shipment.model_validate(item)
+        if shipment.id is None:
+            return shipment, []
+        sid = shipment.id
+        async with gate:
+            legs = await paced(caller, lambda: api.shipment_legs(sid))
+        return shipment, legs
+
+    return list(await asyncio.gather(*(one(item) for item in items)))
+
+
+def _query_rows(
+    query: ShipmentQuery, settings: Settings, started: dt.datetime, counts: Sequence[int]
+) -> list[tuple[str, object]]:
+    """What the Query sheet records: filters, time, API base URL, version (never the key)."""
+    params = query.params()
+    out: list[tuple[str, object]] = [("Export", "shipments")]
+    for name, value in params.items():
+        out.append((name, ", ".join(value) if isinstance(value, list) else value))
+    if not params:
+        out.append(("Filters", "none: every shipment"))
+    out += [
+        ("Run at (UTC)", started.astimezone(dt.UTC)),
+        ("Run at (local)", started.astimezone().isoformat(timespec="seconds")),
+        ("Times in the sheets", "UTC"),
+        ("API base URL", safe_url(settings.base_url)),
+        ("bulkpo version", __version__),
+        ("Shipments", counts[0]),
+        ("Legs", counts[1]),
+        ("Milestones", counts[2]),
+    ]
+    return out
+
+
+def _summary(by_status: Counter[str], by_mode: Counter[str]) -> list[SummaryTable]:
+    def rows(counter: Counter[str]) -> list[tuple[object, ...]]:
+        return [(key, n) for key, n in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    return [
+        SummaryTable("By status", ("Status", "Shipments"), rows(by_status), 1),
+        SummaryTable("By mode", ("Mode", "Shipments"), rows(by_mode), 1),
+    ]
+
+
+async def export_shipments(
+    settings: Settings,
+    query: ShipmentQuery,
+    path: Path,
+    *,
+    on_page: Callable[[Page], None] = lambda _p: None,
+) -> ShipmentExportResult:
+    """Write the shipments matching ``query`` to the workbook ``path`` (.xlsx): Shipments,
+    Legs, Milestones, Summary (counts by status and mode) and Query sheets. The file
+    appears only when complete."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise UsageError(f"-o {path}: the shipment export is a workbook (.xlsx)")
+    started = dt.datetime.now(dt.UTC)
+    caller = caller_for(settings)
+    gate = asyncio.Semaphore(settings.concurrency)
+    params: dict[str, Any] = dict(query.params())
+    by_status: Counter[str] = Counter()
+    by_mode: Counter[str] = Counter()
+    counts = [0, 0, 0]
+    with xlsx_book(path) as book:
+        sheets: list[SheetSink] = [
+            book.add_sheet("Shipments", SHIPMENT_COLUMNS, table=True),
+            book.add_sheet("Legs", LEG_COLUMNS, table=True),
+            book.add_sheet("Milestones", MILESTONE_COLUMNS, table=True),
+        ]
+        shipments_sheet, legs_sheet, milestones_sheet = sheets
+        async with FlexportClient(settings) as api:
+            number = 1
+            while True:
+                page = await paced(
+                    caller, functools.partial(api.shipment_page, params, number, per=PAGE_SIZE)
+                )
+                on_page(page)
+                for shipment, legs in await _with_legs(api, caller, page.items, gate):
+                    shipments_sheet.append(shipment_values(shipment, legs))
+                    by_status[shipment.status or "(none)"] += 1
+                    by_mode[shipment.transportation_mode or "(none)"] += 1
+                    for values in leg_values(shipment.id, legs):
+                        legs_sheet.append(values)
+                        counts[1] += 1
+                    for event in milestones(shipment, legs):
+                        milestones_sheet.append([
+                            shipment.id, event.name, event.leg, event.place, event.estimated,
+                            event.actual, "yes" if event.actual is not None else "no",
+                        ])  # fmt: skip
+                        counts[2] += 1
+                    counts[0] += 1
+                if page.next_url is None or not page.items:
+                    break
+                number += 1
+        for sheet in sheets:
+            sheet.close()
+        summary_sheet(book.workbook, _summary(by_status, by_mode))
+        query_sheet(book.workbook, _query_rows(query, settings, started, counts))
+    return ShipmentExportResult(counts[0], counts[1], counts[2], path)

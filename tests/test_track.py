@@ -1,0 +1,222 @@
+"""Tracking booked freight against the sandbox: the lifecycle step by step, unconfirmed
+bookings, --wait, files that name bookings, and rows that cannot be fetched."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+from openpyxl import load_workbook
+
+from bulkpo.cli import CliState
+from bulkpo.config import Settings
+from bulkpo.journal import Journal, UnitState
+from bulkpo.sandbox import SandboxServer
+from bulkpo.track import (
+    NOT_CONFIRMED,
+    TrackState,
+    TrackTarget,
+    milestones,
+    targets_from_file,
+    track_bookings,
+)
+from bulkpo.track_cli import track_command
+from tests.sandbox_fixtures import air_booking, ocean_fcl_booking
+
+DAY = 86_400.0
+
+
+def post_booking(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
+    """Create a booking straight through the sandbox's API."""
+    response = httpx.post(
+        f"{server.base_url}/bookings",
+        json=body,
+        headers={"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"},
+    )
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def invoke(server: SandboxServer, command: click.Command, args: list[str]) -> Result:
+    """Run a command against ``server`` as a user would, with its key in the environment."""
+    env = {"FLEXPORT_BASE_URL": server.base_url, "FLEXPORT_API_KEY": server.api_key}
+    state = CliState(overrides={"rate": 500.0})
+    return CliRunner().invoke(command, args, obj=state, env=env, catch_exceptions=False)
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no bulkpo.toml of the checkout is read
+
+
+def _track(settings: Settings, *names: str) -> list[Any]:
+    return asyncio.run(track_bookings(settings, [TrackTarget(booking_name=n) for n in names]))
+
+
+def test_lifecycle_step_by_step(sandbox: SandboxServer, sandbox_settings: Settings) -> None:
+    post_booking(sandbox, ocean_fcl_booking("BK-FCL-1"))
+    post_booking(sandbox, air_booking("BK-AIR-1"))
+
+    submitted = _track(sandbox_settings, "BK-FCL-1", "BK-AIR-1")
+    assert [r.state for r in submitted] == [TrackState.NOT_CONFIRMED] * 2
+    assert [r.booking_status for r in submitted] == ["submitted", "submitted"]
+    assert all(r.shipment_id is None and r.message == NOT_CONFIRMED for r in submitted)
+
+    sandbox.advance(30)
+    booked, air = _track(sandbox_settings, "BK-FCL-1", "BK-AIR-1")
+    assert (booked.state, booked.booking_status) == (TrackState.SHIPMENT, "booked")
+    assert booked.shipment_id is not None and air.shipment_id != booked.shipment_id
+    assert booked.shipment_status == "seller_location"
+    assert booked.etd_actual is None and booked.etd_estimated is not None
+    assert booked.current_leg == "1/2 ocean CNYTN → USLAX (Maersk), waiting"
+    assert booked.milestone is None
+    assert air.current_leg is not None and air.current_leg.startswith("1/3 truck")
+
+    sandbox.advance(3 * DAY)
+    departed = _track(sandbox_settings, "BK-FCL-1")[0]
+    assert departed.shipment_status == "in_transit_to_arrival_port"
+    assert departed.etd_actual is not None and departed.eta_actual is None
+    assert departed.current_leg == "1/2 ocean CNYTN → USLAX (Maersk), in transit"
+    assert departed.milestone == "Departed" and departed.milestone_at == departed.etd_actual
+
+    sandbox.advance(DAY)
+    arrived = _track(sandbox_settings, "BK-FCL-1")[0]
+    assert arrived.shipment_status == "arrival_port"
+    assert arrived.milestone == "Arrived" and arrived.eta_actual is not None
+    assert arrived.current_leg.startswith("2/2 truck USLAX")
+    assert arrived.current_leg.endswith("waiting")
+
+    sandbox.advance(2 * DAY)
+    delivered = _track(sandbox_settings, "BK-FCL-1")[0]
+    assert delivered.shipment_status == "final_destination"
+    assert delivered.milestone == "Delivered"
+    assert delivered.current_leg.startswith("2/2 truck") and "arrived" in delivered.current_leg
+
+
+def test_cli_shows_unconfirmed_clearly_and_failures_on_their_row(sandbox: SandboxServer) -> None:
+    post_booking(sandbox, ocean_fcl_booking("BK-1"))
+    result = invoke(sandbox, track_command, ["--booking", "BK-1", "--booking", "BK-NOPE",
+                                             "--shipment", "999"])  # fmt: skip
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:2] == ["Booking", "Booking"]
+    assert "BK-1" in lines[1] and "submitted — not confirmed yet, no shipment" in lines[1]
+    assert "no booking named 'BK-NOPE'" in lines[2]
+    assert "HTTP 404" in lines[3] and "/shipments/999" in lines[3]
+    assert "2 of 3 could not be fetched" in result.stderr
+    assert sandbox.api_key not in result.output
+
+
+def test_cli_all_fetched_exits_0_and_writes_outputs(sandbox: SandboxServer, tmp_path: Path) -> None:
+    post_booking(sandbox, ocean_fcl_booking("BK-1"))
+    post_booking(sandbox, ocean_fcl_booking("BK-2"))
+    sandbox.advance(30 + 3 * DAY)
+    for name in ("t.xlsx", "t.csv", "t.jsonl"):
+        result = invoke(sandbox, track_command, ["--booking", "BK-1", "--booking", "BK-2",
+                                                 "-o", name])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert "in_transit_to_arrival_port" in result.stdout
+    ws = load_workbook(tmp_path / "t.xlsx")["Tracking"]
+    assert ws.freeze_panes == "A2" and ws["A1"].font.bold and ws.tables
+    headers = [c.value for c in ws[1]]
+    etd = ws.cell(2, headers.index("ETD (actual, UTC)") + 1)
+    assert isinstance(etd.value, dt.datetime) and etd.number_format == "yyyy-mm-dd hh:mm:ss"
+    with open(tmp_path / "t.csv", encoding="utf-8-sig") as f:
+        assert [r["Booking Name"] for r in csv.DictReader(f)] == ["BK-1", "BK-2"]
+    first = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
+    assert first["booking_name"] == "BK-1" and first["state"] == "shipment"
+    # A track output names its shipments for the next run (and for documents --from).
+    for name in ("t.xlsx", "t.csv", "t.jsonl"):
+        targets = targets_from_file(tmp_path / name)
+        assert [t.booking_name for t in targets] == ["BK-1", "BK-2"]
+        assert all(t.shipment_id is not None and t.booking_id is not None for t in targets)
+
+
+def test_track_from_journal_report_and_input_workbook(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    first = post_booking(sandbox, ocean_fcl_booking("BK-J1"))
+    post_booking(sandbox, ocean_fcl_booking("BK-J2"))
+    with Journal(tmp_path / "run.sqlite") as journal:
+        run = journal.start_run("bookings.xlsx", "digest")
+        journal.register(run, "booking", [("BK-J1", "d1", [2]), ("BK-J2", "d2", [3])])
+        journal.register(run, "purchase_order", [("PO-1", "d3", [2])])
+        journal.mark("booking", "BK-J1", UnitState.DONE, flexport_id=first["id"])
+    targets = targets_from_file(tmp_path / "run.sqlite")
+    assert targets == [TrackTarget("BK-J1", first["id"]), TrackTarget("BK-J2")]
+
+    report = tmp_path / "report.jsonl"
+    report.write_text(
+        "".join(json.dumps({"row": r, "key": k, "status": "created", "flexport_id": i}) + "\n"
+                for r, k, i in ((2, "BK-J1", first["id"]), (3, "BK-J1", first["id"])))
+    )  # fmt: skip
+    assert targets_from_file(report) == [TrackTarget("BK-J1", first["id"])]
+
+    workbook = tmp_path / "bookings.csv"
+    workbook.write_text("Booking Name,Freight Type\nBK-J2,ocean\nBK-J2,ocean\n")
+    assert targets_from_file(workbook) == [TrackTarget("BK-J2")]
+
+    sandbox.advance(30)
+    rows = asyncio.run(track_bookings(sandbox_settings, targets))
+    assert [(r.booking_name, r.state) for r in rows] == [
+        ("BK-J1", TrackState.SHIPMENT), ("BK-J2", TrackState.SHIPMENT)]  # fmt: skip
+
+
+def test_wait_returns_when_the_clock_advances(sandbox: SandboxServer) -> None:
+    post_booking(sandbox, ocean_fcl_booking("BK-W"))
+    timer = threading.Timer(0.5, sandbox.advance, [30])
+    timer.start()
+    started = time.monotonic()
+    try:
+        result = invoke(
+            sandbox,
+            track_command,
+            ["--booking", "BK-W", "--wait", "--poll-interval", "0.2", "--timeout", "20"],
+        )
+    finally:
+        timer.cancel()
+    assert result.exit_code == 0
+    assert time.monotonic() - started < 10
+    assert "without a shipment yet" in result.stderr
+    assert "booked" in result.stdout and "seller_location" in result.stdout
+
+
+def test_wait_gives_up_at_the_timeout_without_failing(sandbox: SandboxServer) -> None:
+    post_booking(sandbox, ocean_fcl_booking("BK-T"))
+    result = invoke(
+        sandbox,
+        track_command,
+        ["--booking", "BK-T", "--wait", "--poll-interval", "0.1", "--timeout", "0.3"],
+    )
+    assert result.exit_code == 0
+    assert NOT_CONFIRMED in result.stdout
+
+
+def test_usage_errors(sandbox: SandboxServer, tmp_path: Path) -> None:
+    from bulkpo.errors import InputError, UsageError
+
+    with pytest.raises(UsageError, match="name what to track"):
+        invoke(sandbox, track_command, [])
+    (tmp_path / "x.csv").write_text("Colour,Size\nred,1\n")
+    with pytest.raises(InputError, match="no Booking Name, key, Flexport ID or Shipment ID"):
+        invoke(sandbox, track_command, ["x.csv"])
+
+
+def test_milestones_of_a_shipment_without_legs() -> None:
+    from bulkpo.flexport.models import Shipment
+
+    shipment = Shipment.model_validate(
+        {"cargo_ready_date": "2026-03-01", "estimated_departure_date": "2026-03-05T00:00:00Z"}
+    )
+    assert [m.name for m in milestones(shipment, [])] == ["Cargo ready", "Departed"]
