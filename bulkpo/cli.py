@@ -445,11 +445,18 @@ def import_cmd(
     resume: bool,
     yes: bool,
 ) -> None:
-    """Create (or update) purchase orders from a spreadsheet, exactly once.
+    """Create purchase orders and bookings from a spreadsheet, exactly once.
 
-    Rows are validated first; invalid POs are never sent. Every data row ends
-    with one status: created, updated, unchanged, skipped, invalid or failed.
-    A killed run is resumed with --resume and never creates a PO twice.
+    The file may hold a Purchase Orders sheet, a Bookings sheet, or both (POs
+    are sent first). Rows are validated first; invalid rows are never sent. A
+    booking's blank shipper, consignee and location refs come from [bookings]
+    in bulkpo.toml, else from the PO it names; once created, every line of its
+    POs is linked to it. Every data row ends with one status: created, updated,
+    unchanged, skipped, invalid or failed. A killed run is resumed with
+    --resume and never creates anything twice.
+
+    With both sheets, --report and --errors write the POs' file and a second
+    one for the bookings, named with -bookings (result.xlsx, result-bookings.xlsx).
 
     Exit codes: 0 all rows went through, 1 some invalid or failed, 2 bad
     input, 3 API unreachable or auth failure, 130 interrupted.
@@ -460,35 +467,39 @@ def import_cmd(
     """
     import asyncio
 
+    from bulkpo.columns import Kind
     from bulkpo.imports import (
         ImportOptions,
         default_journal_path,
         dry_run_bodies,
         dump_jsonl,
-        import_purchase_orders,
+        import_workbook,
+        load_workbook,
     )
     from bulkpo.submit import OnExisting
 
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
-    from bulkpo.imports import load_purchase_orders
-
-    table, validation = load_purchase_orders(
-        file, sheet=sheet, date_order=date_order  # type: ignore[arg-type]
+    state = ctx.ensure_object(CliState)
+    defaults = load_settings(state.config_file, **state.overrides).bookings
+    workbook = load_workbook(
+        file, sheet=sheet, date_order=date_order, defaults=defaults  # type: ignore[arg-type]
     )
+    sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
     if dry_run:
+        bodies = (record for _t, v in sheets for record in dry_run_bodies(v, defaults))
         if dry_run_output is not None:
-            n = dump_jsonl(dry_run_bodies(validation), dry_run_output)
+            n = dump_jsonl(bodies, dry_run_output)
             click.echo(f"Dry run: {n} request bodies in {dry_run_output}; nothing sent")
         else:
             import json
 
-            for record in dry_run_bodies(validation):
+            for record in bodies:
                 click.echo(json.dumps(record, ensure_ascii=False, default=str))
-        invalid = len(validation.invalid_rows)
+        invalid = sum(len(v.invalid_rows) for _t, v in sheets)
         if invalid:
             click.echo(f"{invalid} rows are invalid and would not be sent", err=True)
-            echo_issues([i for i in validation.issues if i.severity.value == "error"])
+            echo_issues([i for _t, v in sheets for i in v.issues if i.severity.value == "error"])
         raise SystemExit(ExitCode.ROW_FAILURES if invalid else ExitCode.SUCCESS)
 
     journal_path = journal or default_journal_path(file)
@@ -499,23 +510,32 @@ def import_cmd(
         journal=journal_path,
         resume=resume,
     )
+    nouns = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
+    counts = {
+        kind: len(v.purchase_orders) + len(v.bookings)
+        for kind, (_t, v) in zip(workbook.kinds, sheets, strict=True)
+    }
     with api_settings(ctx) as settings:
-        pos = len(validation.purchase_orders)
-        if not yes and sys.stdin.isatty() and not ctx.ensure_object(CliState).sandbox:
-            click.confirm(
-                f"Send {pos} purchase orders to {settings.base_url}?", abort=True, err=True
+        total = sum(counts.values())
+        if not yes and sys.stdin.isatty() and not state.sandbox:
+            what = " and ".join(
+                f"{n} {'purchase orders' if k is Kind.PURCHASE_ORDERS else 'bookings'}"
+                for k, n in counts.items()
             )
-        click.echo(
-            f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {pos} valid POs, "
-            f"{len(validation.invalid_rows)} invalid rows",
-            err=True,
-        )
+            click.confirm(f"Send {what} to {settings.base_url}?", abort=True, err=True)
+        for kind, (table, validation) in zip(workbook.kinds, sheets, strict=True):
+            click.echo(
+                f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {counts[kind]} valid "
+                f"{nouns[kind]}, {len(validation.invalid_rows)} invalid rows",
+                err=True,
+            )
         resume_hint = f"bulkpo import {file} --resume --journal {journal_path}"
+        label = "Importing " + " and ".join(nouns[k] for k in workbook.kinds)
         try:
-            with progress_bar(pos, "Importing POs") as advance:
+            with progress_bar(total, label) as advance:
                 outcome = asyncio.run(
-                    import_purchase_orders(
-                        table, validation, settings, options, on_result=lambda _r: advance(1)
+                    import_workbook(
+                        workbook, settings, options, on_result=lambda _r: advance(1)
                     )
                 )
         except KeyboardInterrupt:
@@ -523,20 +543,102 @@ def import_cmd(
                 f"Interrupted; the journal is saved. Resume with:\n  {resume_hint}", err=True
             )
             raise SystemExit(ExitCode.INTERRUPTED) from None
-    click.echo(outcome.summary.line())
+    combined = len(outcome.parts) > 1
+    titles = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings"}
+    for kind, part in outcome.parts:
+        line = part.summary.line()
+        click.echo(f"{titles[kind]}: {line}" if combined else line)
     stats = outcome.stats
     click.echo(
         f"{stats.requests} requests in {stats.elapsed:.1f}s ({stats.achieved_rate:.1f}/s), "
         f"{stats.retries} retries, {stats.throttled} throttled",
         err=True,
     )
-    write_outputs(outcome, report, errors, title=f"bulkpo import {file.name}")
+    for kind, part in outcome.parts:
+        suffix = "-bookings" if combined and kind is Kind.BOOKINGS else ""
+        write_outputs(
+            part,
+            kind_path(report, suffix),
+            kind_path(errors, suffix),
+            title=f"bulkpo import {file.name}",
+        )
     if outcome.stopped is not None:
         click.echo(f"Error: stopped: {outcome.stopped}", err=True)
         click.echo(f"Fix it, then resume with:\n  {resume_hint}", err=True)
         raise SystemExit(ExitCode.API_UNAVAILABLE)
-    if not outcome.summary.all_went_through:
+    if not outcome.all_went_through:
         raise SystemExit(ExitCode.ROW_FAILURES)
+
+
+def kind_path(path: Path | None, suffix: str) -> Path | None:
+    """``result.xlsx`` -> ``result-bookings.xlsx``: one report file per sheet kind."""
+    if path is None or not suffix:
+        return path
+    return path.with_name(f"{path.stem}{suffix}{path.suffix}")
+
+
+# ---------------------------------------------------------------- refs
+
+
+@cli.command("refs")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A table for people or JSON for machines.",
+)
+@sandbox_option
+@click.pass_context
+def refs_cmd(ctx: click.Context, fmt: str) -> None:
+    """List the company entity and location refs bookings can name.
+
+    Shipper and consignee refs are company entities; origin and destination
+    location refs are network locations (from /network/company_entities and
+    /network/locations). Put the ones you use on every booking under
+    [bookings] in bulkpo.toml.
+
+    Example:
+
+        bulkpo --sandbox refs --format json
+    """
+    import asyncio
+    import dataclasses
+    import json
+
+    from bulkpo.bookings import network_refs
+    from bulkpo.flexport.client import FlexportClient
+
+    async def fetch(settings: Settings) -> list[Any]:
+        async with FlexportClient(settings) as api:
+            return await network_refs(api)
+
+    with api_settings(ctx) as settings:
+        refs = asyncio.run(fetch(settings))
+    if fmt == "json":
+        click.echo(json.dumps([dataclasses.asdict(r) for r in refs], ensure_ascii=False, indent=2))
+        return
+    header = ("kind", "ref", "name", "city", "country")
+    rows = [header] + [(r.kind, r.ref, r.name, r.city, r.country) for r in refs]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+# ---------------------------------------------------------------- other command families
+
+from bulkpo.export_cli import export_group  # noqa: E402  (after the helpers it uses)
+from bulkpo.track_cli import (  # noqa: E402
+    documents_command,
+    shipments_export_command,
+    track_command,
+)
+
+cli.add_command(export_group)
+export_group.add_command(shipments_export_command)
+cli.add_command(track_command)
+cli.add_command(documents_command)
 
 
 # ---------------------------------------------------------------- entry point

@@ -1,9 +1,11 @@
-"""Import a purchase-order file: read, validate, submit, and a result for every row.
+"""Import a file of purchase orders, bookings or both: read, validate, submit, a result per row.
 
-The library behind ``bulkpo import``: :func:`load_purchase_orders` reads and
-validates without any network, :func:`import_purchase_orders` submits the valid
-POs through the engine and returns one :class:`~bulkpo.report.RowResult` per
-data row of the input.
+The library behind ``bulkpo import``: :func:`load_workbook` finds the PO sheet
+and the bookings sheet and validates them without any network;
+:func:`import_workbook` submits the POs, then the bookings (checking the PO
+numbers they name against the file, the journal and Flexport first), through the
+engine in one journaled run, and returns one :class:`~bulkpo.report.RowResult`
+per data row of each sheet. :func:`import_purchase_orders` is the PO-only form.
 """
 
 from __future__ import annotations
@@ -11,18 +13,32 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bulkpo.columns import COLUMN_SETS, Kind
-from bulkpo.config import Settings
+import httpx
+
+from bulkpo.bookings import (
+    KIND_BOOKING,
+    BookingSubmitter,
+    PurchaseOrderLines,
+    PurchaseOrderRefs,
+    look_up_purchase_orders,
+    named_po_numbers,
+    plan_bookings,
+    refs_of_file_po,
+    validate_booking_sheet,
+)
+from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.config import BookingDefaults, Settings
 from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.journal import Journal
 from bulkpo.report import RowResult, Summary
-from bulkpo.sheets.reader import read_table
+from bulkpo.sheets.reader import read_table, read_tables
 from bulkpo.submit import (
     KIND_PO,
     Caller,
@@ -31,6 +47,7 @@ from bulkpo.submit import (
     Pacer,
     PurchaseOrderSubmitter,
     RetryPolicy,
+    RunStopped,
     UnitResult,
     plan_purchase_orders,
     run_units,
@@ -88,8 +105,14 @@ def load_purchase_orders(
     return table, validate_purchase_orders(table, columns, date_order=date_order)
 
 
-def dry_run_bodies(validation: ValidationResult) -> Iterator[dict[str, Any]]:
-    """The exact request bodies an import would send, one per valid PO, with their rows."""
+def dry_run_bodies(
+    validation: ValidationResult, defaults: BookingDefaults | None = None
+) -> Iterator[dict[str, Any]]:
+    """The exact request bodies an import would send, one per valid PO and booking, with rows.
+
+    Booking links (``POST /booking_line_items``) need the ids Flexport gives, so
+    they are not listed.
+    """
     for unit in plan_purchase_orders(validation.purchase_orders):
         yield {
             "method": "POST",
@@ -97,6 +120,114 @@ def dry_run_bodies(validation: ValidationResult) -> Iterator[dict[str, Any]]:
             "rows": unit.po.rows,
             "body": unit.body,
         }
+    for booking in plan_bookings(validation.bookings, defaults or BookingDefaults()):
+        yield {
+            "method": "POST",
+            "path": "/bookings",
+            "rows": booking.rows,
+            "body": booking.body,
+        }
+
+
+# ---------------------------------------------------------------- which sheets
+
+
+SHEET_SCORE_MIN = 0.3
+"""Below this a sheet's header row is not taken for a kind (an Instructions sheet scores ~0.05)."""
+
+
+def _any_kind_score(headers: Any) -> float:
+    cells = list(headers)
+    return max(PURCHASE_ORDER_COLUMNS.score(cells), BOOKING_COLUMNS.score(cells))
+
+
+def _classify(tables: dict[str, Table]) -> dict[Kind, Table]:
+    """The best sheet of each kind: the one named like the kind, else the best header row."""
+    best: dict[Kind, tuple[float, Table]] = {}
+    for table in tables.values():
+        po, bk = PURCHASE_ORDER_COLUMNS.score(table.headers), BOOKING_COLUMNS.score(table.headers)
+        kind, score = (Kind.PURCHASE_ORDERS, po) if po >= bk else (Kind.BOOKINGS, bk)
+        if score < SHEET_SCORE_MIN:
+            continue
+        named = table.sheet.casefold() == COLUMN_SETS[kind].sheet_name.casefold()
+        rank = score + (1.0 if named else 0.0)
+        if kind not in best or rank > best[kind][0]:
+            best[kind] = (rank, table)
+    return {kind: table for kind, (_rank, table) in best.items()}
+
+
+@dataclass
+class Workbook:
+    """The sheets of one input file to import, each read and validated (no network yet).
+
+    The bookings' validation here checks PO numbers against nothing and takes refs
+    only from the file's POs; :func:`import_workbook` validates them again with
+    what Flexport knows.
+    """
+
+    path: Path
+    purchase_orders: tuple[Table, ValidationResult] | None = None
+    bookings: tuple[Table, ValidationResult] | None = None
+    date_order: DateOrder | None = None
+
+    @property
+    def kinds(self) -> list[Kind]:
+        return [
+            kind
+            for kind, part in (
+                (Kind.PURCHASE_ORDERS, self.purchase_orders),
+                (Kind.BOOKINGS, self.bookings),
+            )
+            if part is not None
+        ]
+
+    def file_purchase_orders(self) -> dict[str, PurchaseOrderRefs]:
+        if self.purchase_orders is None:
+            return {}
+        return {po.name: refs_of_file_po(po) for po in self.purchase_orders[1].purchase_orders}
+
+
+def load_workbook(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+    defaults: BookingDefaults | None = None,
+) -> Workbook:
+    """Find the PO sheet and the bookings sheet of a file and validate them; no network.
+
+    A file with no bookings sheet is read exactly as a PO file always was.
+    """
+    defaults = defaults or BookingDefaults()
+    if sheet is None:
+        tables = read_tables(path, score_headers=_any_kind_score)
+    else:
+        tables = {sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score)}
+    found = _classify(tables)
+    bookings = found.get(Kind.BOOKINGS)
+    if bookings is None:
+        return Workbook(
+            path, load_purchase_orders(path, sheet=sheet, date_order=date_order),
+            date_order=date_order,
+        )
+    workbook = Workbook(path, date_order=date_order)
+    pos = found.get(Kind.PURCHASE_ORDERS)
+    if pos is not None:
+        workbook.purchase_orders = (
+            pos,
+            validate_purchase_orders(pos, PURCHASE_ORDER_COLUMNS, date_order=date_order),
+        )
+    workbook.bookings = (
+        bookings,
+        validate_booking_sheet(
+            bookings,
+            defaults,
+            date_order=date_order,
+            purchase_orders=workbook.file_purchase_orders(),
+            check_po_numbers=False,
+        ),
+    )
+    return workbook
 
 
 def file_digest(path: Path) -> str:
@@ -162,6 +293,201 @@ def row_results(
     return results
 
 
+@dataclass
+class WorkbookOutcome:
+    """The result of importing a workbook: one :class:`ImportOutcome` per kind it holds."""
+
+    purchase_orders: ImportOutcome | None
+    bookings: ImportOutcome | None
+    stats: ImportStats
+    journal: Path
+    stopped: ApiError | None = None
+
+    @property
+    def parts(self) -> list[tuple[Kind, ImportOutcome]]:
+        return [
+            (kind, outcome)
+            for kind, outcome in (
+                (Kind.PURCHASE_ORDERS, self.purchase_orders),
+                (Kind.BOOKINGS, self.bookings),
+            )
+            if outcome is not None
+        ]
+
+    @property
+    def all_went_through(self) -> bool:
+        return all(outcome.summary.all_went_through for _kind, outcome in self.parts)
+
+
+@dataclass
+class _Run:
+    """What the PO and booking phases of one import share: journal, run, pacing, client."""
+
+    journal: Journal
+    run_id: int
+    pacer: Pacer
+    caller: Caller
+    api: FlexportClient
+    stats: ImportStats
+
+
+@asynccontextmanager
+async def _run(
+    path: Path,
+    settings: Settings,
+    options: ImportOptions,
+    transport: httpx.AsyncBaseTransport | None,
+) -> AsyncIterator[_Run]:
+    journal_path = options.journal or default_journal_path(path)
+    with Journal(journal_path) as journal:
+        last = journal.last_run()
+        if options.resume and last is not None:
+            run_id = last[0]
+        else:
+            run_id = journal.start_run(str(path), file_digest(path), command="import")
+        pacer = Pacer(options.rate or settings.rate)
+        caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
+        stats = ImportStats()
+        started = time.monotonic()
+        async with FlexportClient(settings, transport=transport) as api:
+            yield _Run(journal, run_id, pacer, caller, api, stats)
+        stats.elapsed = time.monotonic() - started
+        stats.requests = caller.requests
+        stats.retries = caller.retries
+        stats.throttled = pacer.throttle_count
+        stats.final_rate = pacer.rate
+
+
+async def import_workbook(
+    workbook: Workbook,
+    settings: Settings,
+    options: ImportOptions,
+    *,
+    on_result: Callable[[UnitResult], None] = lambda _r: None,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> WorkbookOutcome:
+    """Submit the POs, then the bookings, exactly once; a result for every data row.
+
+    ``transport`` replaces the HTTP transport (tests use it to force a fault sequence).
+    """
+    journal_path = options.journal or default_journal_path(workbook.path)
+    concurrency = options.concurrency or settings.concurrency
+    po_outcome: ImportOutcome | None = None
+    booking_outcome: ImportOutcome | None = None
+    stopped: RunStopped | None = None
+    async with _run(workbook.path, settings, options, transport) as run:
+
+        def outcome_of(
+            table: Table, validation: ValidationResult, results: dict[str, UnitResult]
+        ) -> ImportOutcome:
+            rows = row_results(table, validation, results)
+            return ImportOutcome(table, rows, Summary.of(rows), run.stats, journal_path)
+
+        if workbook.purchase_orders is not None:
+            table, validation = workbook.purchase_orders
+            results: dict[str, UnitResult] = {}
+            stopped = await _submit_purchase_orders(
+                run, validation, options, concurrency, results, on_result
+            )
+            po_outcome = outcome_of(table, validation, results)
+        if workbook.bookings is not None:
+            table, validation = workbook.bookings
+            booking_results: dict[str, UnitResult] = {}
+            if stopped is None:
+                try:
+                    validation, known = await _recheck_bookings(
+                        workbook, table, settings, run, concurrency
+                    )
+                except RunStopped as exc:
+                    stopped = exc
+                else:
+                    stopped = await _submit_bookings(
+                        run, known, validation, settings, options, concurrency,
+                        booking_results, on_result,
+                    )
+            booking_outcome = outcome_of(table, validation, booking_results)
+        if stopped is None:
+            run.journal.finish_run(run.run_id)
+    cause = stopped.cause if stopped else None
+    for part in (po_outcome, booking_outcome):
+        if part is not None:
+            part.stopped = cause
+    return WorkbookOutcome(po_outcome, booking_outcome, run.stats, journal_path, cause)
+
+
+def _collector(
+    results: dict[str, UnitResult], on_result: Callable[[UnitResult], None]
+) -> Callable[[UnitResult], None]:
+    def collect(result: UnitResult) -> None:
+        results[result.key] = result
+        on_result(result)
+
+    return collect
+
+
+async def _submit_purchase_orders(
+    run: _Run,
+    validation: ValidationResult,
+    options: ImportOptions,
+    concurrency: int,
+    results: dict[str, UnitResult],
+    on_result: Callable[[UnitResult], None],
+) -> RunStopped | None:
+    units = plan_purchase_orders(validation.purchase_orders)
+    run.journal.register(run.run_id, KIND_PO, ((u.key, u.digest, u.po.rows) for u in units))
+    submitter = PurchaseOrderSubmitter(
+        run.api, run.caller, run.journal, run.run_id,
+        on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
+    )
+    return await run_units(
+        units, submitter.submit, concurrency=concurrency,
+        on_result=_collector(results, on_result),
+    )
+
+
+async def _recheck_bookings(
+    workbook: Workbook, table: Table, settings: Settings, run: _Run, concurrency: int
+) -> tuple[ValidationResult, dict[str, PurchaseOrderRefs]]:
+    """Validate the bookings again, now knowing which PO numbers Flexport holds."""
+    in_file = workbook.file_purchase_orders()
+    first = validate_booking_sheet(
+        table, settings.bookings, date_order=workbook.date_order, check_po_numbers=False
+    )
+    elsewhere = named_po_numbers(first) - set(in_file)
+    in_flexport = await look_up_purchase_orders(
+        elsewhere, api=run.api, caller=run.caller, journal=run.journal, concurrency=concurrency
+    )
+    known = {**in_flexport, **in_file}
+    validation = validate_booking_sheet(
+        table, settings.bookings, date_order=workbook.date_order, purchase_orders=known
+    )
+    return validation, known
+
+
+async def _submit_bookings(
+    run: _Run,
+    known: dict[str, PurchaseOrderRefs],
+    validation: ValidationResult,
+    settings: Settings,
+    options: ImportOptions,
+    concurrency: int,
+    results: dict[str, UnitResult],
+    on_result: Callable[[UnitResult], None],
+) -> RunStopped | None:
+    units = plan_bookings(validation.bookings, settings.bookings)
+    run.journal.register(run.run_id, KIND_BOOKING, ((u.key, u.digest, u.rows) for u in units))
+    lines = PurchaseOrderLines(run.api, run.caller, run.journal, known)
+    submitter = BookingSubmitter(
+        run.api, run.caller, run.journal, run.run_id,
+        on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
+        lines=lines,
+    )
+    return await run_units(
+        units, submitter.submit, concurrency=concurrency,
+        on_result=_collector(results, on_result),
+    )
+
+
 async def import_purchase_orders(
     table: Table,
     validation: ValidationResult,
@@ -171,59 +497,10 @@ async def import_purchase_orders(
     on_result: Callable[[UnitResult], None] = lambda _r: None,
 ) -> ImportOutcome:
     """Submit the valid POs exactly once; returns a result for every data row."""
-    journal_path = options.journal or default_journal_path(Path(table.path))
-    units = plan_purchase_orders(validation.purchase_orders)
-    stats = ImportStats()
-    results: dict[str, UnitResult] = {}
-    with Journal(journal_path) as journal:
-        last = journal.last_run()
-        if options.resume and last is not None:
-            run_id = last[0]
-        else:
-            run_id = journal.start_run(
-                table.path, file_digest(Path(table.path)), command="import purchase-orders"
-            )
-        journal.register(run_id, KIND_PO, ((u.key, u.digest, u.po.rows) for u in units))
-        pacer = Pacer(options.rate or settings.rate)
-        caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
-        started = time.monotonic()
-
-        def collect(result: UnitResult) -> None:
-            results[result.key] = result
-            on_result(result)
-
-        async with FlexportClient(settings) as api:
-            submitter = PurchaseOrderSubmitter(
-                api,
-                caller,
-                journal,
-                run_id,
-                on_existing=options.on_existing,
-                resume=options.resume,
-                stats=stats.events,
-            )
-            stopped = await run_units(
-                units,
-                submitter.submit,
-                concurrency=options.concurrency or settings.concurrency,
-                on_result=collect,
-            )
-        stats.elapsed = time.monotonic() - started
-        stats.requests = caller.requests
-        stats.retries = caller.retries
-        stats.throttled = pacer.throttle_count
-        stats.final_rate = pacer.rate
-        if stopped is None:
-            journal.finish_run(run_id)
-    rows = row_results(table, validation, results)
-    return ImportOutcome(
-        table,
-        rows,
-        Summary.of(rows),
-        stats,
-        journal_path,
-        stopped.cause if stopped else None,
-    )
+    workbook = Workbook(Path(table.path), purchase_orders=(table, validation))
+    outcome = await import_workbook(workbook, settings, options, on_result=on_result)
+    assert outcome.purchase_orders is not None
+    return outcome.purchase_orders
 
 
 def dump_jsonl(records: Iterator[dict[str, Any]], path: Path) -> int:

@@ -18,7 +18,7 @@ import enum
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
@@ -91,7 +91,14 @@ class RunStopped(Exception):
 
 
 class Pacer:
-    """Requests at ``rate`` per second, evenly spaced; AIMD on 429 answers."""
+    """Requests at ``rate`` per second, evenly spaced; AIMD on 429 answers.
+
+    The bucket holds two requests: one would make every late wake-up of the
+    event loop a permanent loss of rate; two absorbs that jitter while still
+    never letting more than two leave at once.
+    """
+
+    BUCKET = 2
 
     def __init__(
         self,
@@ -106,7 +113,7 @@ class Pacer:
         self.min_rate = min(min_rate, rate)
         self.recovery_step = recovery_step
         self._clock = clock
-        self._limiter = AsyncLimiter(1, 1.0 / rate)
+        self._limiter = AsyncLimiter(self.BUCKET, self.BUCKET / rate)
         self._paused_until = 0.0
         self._last_change = clock()
         self.throttle_count = 0
@@ -138,7 +145,7 @@ class Pacer:
     def _set_rate(self, rate: float) -> None:
         self.rate = rate
         self._last_change = self._clock()
-        self._limiter = AsyncLimiter(1, 1.0 / rate)
+        self._limiter = AsyncLimiter(self.BUCKET, self.BUCKET / rate)
 
 
 # ---------------------------------------------------------------- retries
@@ -216,9 +223,16 @@ class Caller:
             retry=retry_if_exception(_retryable),
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self.once(call)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self.once(call)
+        except TransportError as exc:
+            if not exc.reached_server:
+                # Still no connection after every retry: the API is unreachable,
+                # and every other unit would only wait out the same retries.
+                raise RunStopped(exc) from exc
+            raise
         raise AssertionError("unreachable: tenacity reraises the last error")
 
 
@@ -240,6 +254,213 @@ def failure_message(exc: ApiError) -> str:
     return f"{text} ({hint})" if hint else text
 
 
+# ---------------------------------------------------------------- exactly once
+
+
+class Unit(Protocol):
+    """One object to send: its natural key, its body and the sheet rows it came from."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def rows(self) -> list[int]: ...
+
+    body: dict[str, Any]
+
+
+U = TypeVar("U", bound=Unit)
+
+
+@dataclass
+class ExactlyOnce(Generic[U]):
+    """Sends one unit exactly once: the journal and a natural-key lookup settle lost answers.
+
+    Subclasses say how a unit is found, read, created and compared (the hooks
+    below); the order of journal marks and lookups lives here only.
+    """
+
+    api: Any  # FlexportClient or anything with the methods the hooks call
+    caller: Caller
+    journal: Journal
+    run_id: int
+    on_existing: OnExisting = OnExisting.SKIP
+    resume: bool = False
+    stats: dict[str, int] = field(default_factory=dict)
+
+    kind: ClassVar[str] = ""
+
+    # -- hooks --------------------------------------------------------------
+
+    async def find(self, unit: U) -> Any | None:
+        """The object Flexport holds under this unit's natural key, or None."""
+        raise NotImplementedError
+
+    async def fetch(self, unit: U, flexport_id: str) -> Any | None:
+        """The object with the id a previous run recorded (404 or None: gone)."""
+        return await self.find(unit)
+
+    async def post(self, unit: U) -> Any:
+        """Create the object (one attempt)."""
+        raise NotImplementedError
+
+    async def existing(self, unit: U, found: Any, *, adopted: bool) -> UnitResult:
+        """Flexport holds the object; ``adopted`` when it is ours from a lost answer."""
+        outcome = Outcome.CREATED if adopted else Outcome.UNCHANGED
+        return self.done(unit, outcome, _as_dict(found).get("id"))
+
+    async def created(self, unit: U, data: dict[str, Any]) -> UnitResult:
+        return self.done(unit, Outcome.CREATED, data.get("id"))
+
+    def settled(self, record: UnitRecord) -> bool:
+        """Whether a resumed run may take this record's result as final."""
+        return record.finished
+
+    # -- the flow -----------------------------------------------------------
+
+    async def submit(self, unit: U) -> UnitResult:
+        record = self.journal.get(self.kind, unit.key)
+        if record and self.resume and record.run_id == self.run_id and self.settled(record):
+            return self.from_record(unit, record)
+        self.journal.mark(
+            self.kind, unit.key, record.state if record else UnitState.PENDING, run_id=self.run_id
+        )
+        try:
+            if record and record.state in (UnitState.SENT, UnitState.UNKNOWN):
+                found = await self._find(unit)
+                if found is not None:
+                    return await self.existing(unit, found, adopted=True)
+            elif record and record.flexport_id and record.state is not UnitState.PENDING:
+                flexport_id = record.flexport_id
+                try:
+                    known = await self.caller.call(lambda: self.fetch(unit, flexport_id))
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+                else:
+                    if known is not None:
+                        return await self.existing(unit, known, adopted=False)
+            return await self._create(unit)
+        except RunStopped:
+            raise
+        except ApiError as exc:
+            return self.failed(unit, exc)
+
+    async def _find(self, unit: U) -> Any | None:
+        self.count("lookups")
+        return await self.caller.call(lambda: self.find(unit))
+
+    async def _create(self, unit: U) -> UnitResult:
+        """POST, reconciling by natural key before any resend whose first answer was lost."""
+        lost = False
+
+        async def attempt() -> Any:
+            nonlocal lost
+            if lost:
+                found = await self._find(unit)
+                if found is not None:
+                    self.count("adopted")
+                    return _Adopted(found, adopted=True)
+                self.count("resent")
+            self.journal.mark(self.kind, unit.key, UnitState.SENT, attempt=True)
+            try:
+                return await self.post(unit)
+            except ConflictError:
+                found = await self._find(unit)
+                if found is None:
+                    raise
+                return _Adopted(found, adopted=lost)
+            except RateLimitError as exc:
+                # A 429 did nothing: the unit is back to pending, not unknown.
+                self.journal.mark(self.kind, unit.key, UnitState.PENDING, message=str(exc))
+                raise
+            except TransportError as exc:
+                if exc.reached_server:  # the write may have been committed
+                    lost = True
+                    self.journal.mark(KIND_PO, unit.key, UnitState.UNKNOWN, message=str(exc))
+                else:
+                    self.journal.mark(KIND_PO, unit.key, UnitState.PENDING, message=str(exc))
+                raise
+            except ServerError as exc:
+                # The write may have been committed before the failure.
+                lost = True
+                self.journal.mark(self.kind, unit.key, UnitState.UNKNOWN, message=str(exc))
+                raise
+
+        # The follow-up calls (compare, link) run outside the retried attempt, so a
+        # failure there is not mistaken for a lost POST answer.
+        answer = await self.caller.call(attempt)
+        if isinstance(answer, _Adopted):
+            return await self.existing(unit, answer.found, adopted=answer.adopted)
+        return await self.created(unit, _as_dict(answer))
+
+    # -- results ------------------------------------------------------------
+
+    def done(
+        self, unit: U, outcome: Outcome, flexport_id: Any, message: str = ""
+    ) -> UnitResult:
+        self.journal.mark(
+            self.kind,
+            unit.key,
+            UnitState.DONE,
+            outcome=outcome,
+            flexport_id=flexport_id,
+            message=message,
+        )
+        shown = None if flexport_id is None else str(flexport_id)
+        return UnitResult(self.kind, unit.key, unit.rows, outcome, shown, message)
+
+    def refused(
+        self, unit: U, flexport_id: Any, message: str, code: str
+    ) -> UnitResult:
+        """A final failure of a unit whose object may exist (``flexport_id``)."""
+        self.journal.mark(
+            self.kind,
+            unit.key,
+            UnitState.FAILED,
+            outcome=Outcome.FAILED,
+            flexport_id=flexport_id,
+            message=message,
+            code=code,
+        )
+        shown = None if flexport_id is None else str(flexport_id)
+        return UnitResult(self.kind, unit.key, unit.rows, Outcome.FAILED, shown, message, code)
+
+    def failed(self, unit: U, exc: ApiError) -> UnitResult:
+        message = failure_message(exc)
+        state = UnitState.UNKNOWN if exc.retryable else UnitState.FAILED
+        self.journal.mark(
+            self.kind, unit.key, state, outcome=Outcome.FAILED, message=message,
+            code=exc.code or "",
+        )
+        return UnitResult(
+            self.kind, unit.key, unit.rows, Outcome.FAILED, None, message, exc.code or ""
+        )
+
+    def from_record(self, unit: U, record: UnitRecord) -> UnitResult:
+        outcome = Outcome(record.outcome) if record.outcome else Outcome.FAILED
+        return UnitResult(
+            self.kind,
+            unit.key,
+            unit.rows,
+            outcome,
+            record.flexport_id,
+            record.message,
+            record.code,
+        )
+
+    def count(self, name: str) -> None:
+        self.stats[name] = self.stats.get(name, 0) + 1
+
+
+@dataclass
+class _Adopted:
+    """An object found by its natural key instead of created by the POST."""
+
+    found: Any
+    adopted: bool
+
+
 # ---------------------------------------------------------------- purchase orders
 
 
@@ -252,6 +473,10 @@ class PurchaseOrderUnit:
     @property
     def key(self) -> str:
         return self.po.name
+
+    @property
+    def rows(self) -> list[int]:
+        return self.po.rows
 
 
 def plan_purchase_orders(pos: Sequence[PurchaseOrder]) -> list[PurchaseOrderUnit]:
@@ -283,91 +508,26 @@ KIND_PO = "purchase_order"
 
 
 @dataclass
-class PurchaseOrderSubmitter:
+class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
     """Sends one PO exactly once, following the --on-existing policy."""
 
-    api: Any  # FlexportClient or anything with PurchaseOrderApi's methods
-    caller: Caller
-    journal: Journal
-    run_id: int
-    on_existing: OnExisting = OnExisting.SKIP
-    resume: bool = False
-    stats: dict[str, int] = field(default_factory=dict)
+    kind: ClassVar[str] = KIND_PO
 
-    async def submit(self, unit: PurchaseOrderUnit) -> UnitResult:
-        record = self.journal.get(KIND_PO, unit.key)
-        if record and self.resume and record.run_id == self.run_id and record.finished:
-            return self._from_record(unit, record)
-        self.journal.mark(
-            KIND_PO, unit.key, record.state if record else UnitState.PENDING, run_id=self.run_id
-        )
-        try:
-            if record and record.state in (UnitState.SENT, UnitState.UNKNOWN):
-                found = await self._find(unit.key)
-                if found is not None:
-                    return await self._existing(unit, found, adopted=True)
-            elif record and record.state == UnitState.DONE and record.flexport_id:
-                try:
-                    known = await self.caller.call(
-                        lambda: self.api.get_purchase_order(int(record.flexport_id or 0))
-                    )
-                except ApiError as exc:
-                    if exc.status != 404:
-                        raise
-                else:
-                    return await self._existing(unit, known, adopted=False)
-            return await self._create(unit)
-        except RunStopped:
-            raise
-        except ApiError as exc:
-            return self._failed(unit, exc)
+    async def find(self, unit: PurchaseOrderUnit) -> Any | None:
+        return await self.api.find_purchase_order_by_name(unit.key)
 
-    async def _find(self, name: str) -> Any | None:
-        self._count("lookups")
-        return await self.caller.call(lambda: self.api.find_purchase_order_by_name(name))
+    async def fetch(self, unit: PurchaseOrderUnit, flexport_id: str) -> Any | None:
+        return await self.api.get_purchase_order(int(flexport_id))
 
-    async def _create(self, unit: PurchaseOrderUnit) -> UnitResult:
-        """POST, reconciling by name before any resend whose first answer was lost."""
-        lost = False
+    async def post(self, unit: PurchaseOrderUnit) -> Any:
+        return await self.api.create_purchase_order(unit.body)
 
-        async def attempt() -> UnitResult:
-            nonlocal lost
-            if lost:
-                found = await self._find(unit.key)
-                if found is not None:
-                    self._count("adopted")
-                    return await self._existing(unit, found, adopted=True)
-                self._count("resent")
-            self.journal.mark(KIND_PO, unit.key, UnitState.SENT, attempt=True)
-            try:
-                created = await self.api.create_purchase_order(unit.body)
-            except ConflictError:
-                found = await self._find(unit.key)
-                if found is None:
-                    raise
-                return await self._existing(unit, found, adopted=lost)
-            except RateLimitError as exc:
-                # A 429 did nothing: the unit is back to pending, not unknown.
-                self.journal.mark(KIND_PO, unit.key, UnitState.PENDING, message=str(exc))
-                raise
-            except (ServerError, TransportError) as exc:
-                # The write may have been committed before the failure.
-                lost = True
-                self.journal.mark(KIND_PO, unit.key, UnitState.UNKNOWN, message=str(exc))
-                raise
-            data = _as_dict(created)
-            self.journal.mark(
-                KIND_PO,
-                unit.key,
-                UnitState.DONE,
-                outcome=Outcome.CREATED,
-                flexport_id=data.get("id"),
-            )
-            return UnitResult(KIND_PO, unit.key, unit.po.rows, Outcome.CREATED, _id(data))
+    def settled(self, record: UnitRecord) -> bool:
+        return record.finished
 
-        return await self.caller.call(attempt)
-
-    async def _existing(self, unit: PurchaseOrderUnit, found: Any, *, adopted: bool) -> UnitResult:
+    async def existing(
+        self, unit: PurchaseOrderUnit, found: Any, *, adopted: bool
+    ) -> UnitResult:
         """Flexport holds a PO of this name: compare, then follow the policy."""
         current_po = _as_dict(found)
         po_id = int(current_po["id"])
@@ -376,10 +536,10 @@ class PurchaseOrderSubmitter:
         changes = purchase_order_changes(unit.body, current)
         if not changes:
             outcome = Outcome.CREATED if adopted else Outcome.UNCHANGED
-            return self._done(unit, outcome, po_id)
+            return self.done(unit, outcome, po_id)
         fields = ", ".join(sorted(changes))
         if self.on_existing is OnExisting.SKIP:
-            return self._done(
+            return self.done(
                 unit,
                 Outcome.SKIPPED,
                 po_id,
@@ -399,7 +559,7 @@ class PurchaseOrderSubmitter:
             return UnitResult(
                 KIND_PO,
                 unit.key,
-                unit.po.rows,
+                unit.rows,
                 Outcome.FAILED,
                 str(po_id),
                 f"a PO named {unit.key} exists in Flexport already (--on-existing fail)",
@@ -408,40 +568,7 @@ class PurchaseOrderSubmitter:
         # PATCH is idempotent: resending it after a lost answer is harmless.
         self.journal.mark(KIND_PO, unit.key, UnitState.SENT, attempt=True)
         await self.caller.call(lambda: self.api.update_purchase_order(po_id, changes))
-        return self._done(unit, Outcome.UPDATED, po_id, f"updated: {fields}")
-
-    def _done(
-        self, unit: PurchaseOrderUnit, outcome: Outcome, po_id: int, message: str = ""
-    ) -> UnitResult:
-        self.journal.mark(
-            KIND_PO, unit.key, UnitState.DONE, outcome=outcome, flexport_id=po_id, message=message
-        )
-        return UnitResult(KIND_PO, unit.key, unit.po.rows, outcome, str(po_id), message)
-
-    def _failed(self, unit: PurchaseOrderUnit, exc: ApiError) -> UnitResult:
-        message = failure_message(exc)
-        state = UnitState.UNKNOWN if exc.retryable else UnitState.FAILED
-        self.journal.mark(
-            KIND_PO, unit.key, state, outcome=Outcome.FAILED, message=message, code=exc.code or ""
-        )
-        return UnitResult(
-            KIND_PO, unit.key, unit.po.rows, Outcome.FAILED, None, message, exc.code or ""
-        )
-
-    def _from_record(self, unit: PurchaseOrderUnit, record: UnitRecord) -> UnitResult:
-        outcome = Outcome(record.outcome) if record.outcome else Outcome.FAILED
-        return UnitResult(
-            KIND_PO,
-            unit.key,
-            unit.po.rows,
-            outcome,
-            record.flexport_id,
-            record.message,
-            record.code,
-        )
-
-    def _count(self, name: str) -> None:
-        self.stats[name] = self.stats.get(name, 0) + 1
+        return self.done(unit, Outcome.UPDATED, po_id, f"updated: {fields}")
 
 
 def _id(data: Mapping[str, Any]) -> str | None:

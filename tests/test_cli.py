@@ -83,3 +83,22 @@ def test_bad_option_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -
     assert capsys.readouterr().err == (
         "Error: --host 10.0.0.5: the sandbox binds only to loopback addresses\n"
     )
+
+
+@pytest.mark.parametrize("name", ["purchase-orders.xlsx", "purchase-orders.csv",
+                                  "bookings.xlsx", "bookings.csv"])  # fmt: skip
+def test_committed_templates_are_what_the_template_command_writes(
+    tmp_path: Path, name: str
+) -> None:
+    kind = name.split(".")[0]
+    out = tmp_path / name
+    result = CliRunner().invoke(cli, ["template", kind, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Wrote {out}\n"
+    assert out.read_bytes() == (REPO / "templates" / name).read_bytes()
+
+
+def test_template_refuses_an_unknown_format(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["template", "bookings", "-o", str(tmp_path / "x.pdf")])
+    assert result.exit_code != 0
+    assert "the template format is xlsx or csv" in str(result.exception or result.output)

@@ -5,6 +5,11 @@ The PO write body follows bulkpo's contract for ``POST /purchase_orders`` at
 buyer/seller ``{name, ref, country_code}``, incoterm, transportation mode,
 dates, ``*_port_loc_code``, ``*_address_ref``, memo, metadata and line items.
 It is built here and only here, so it can follow the API as Flexport publishes it.
+
+The booking body is the official v2 ``CreateBooking`` (reference §7.4): one of
+``ocean_booking`` / ``air_booking`` / ``trucking_booking``, ``cargo``, product
+descriptions and the entity and location refs, with the ``[bookings]`` defaults
+filling what the row leaves empty.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from bulkpo.domain import LineItem, Party, PurchaseOrder
+from bulkpo.config import BookingDefaults
+from bulkpo.domain import Booking, LineItem, Party, PurchaseOrder
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?\Z")
 
@@ -220,3 +226,142 @@ def body_digest(body: Mapping[str, Any]) -> str:
     """A stable fingerprint of a request body (for the journal)."""
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- bookings
+
+MAINLAND_CHINA = "CN"  # Hong Kong (HK), Macau (MO) and Taiwan (TW) have their own codes
+EXPORT_CUSTOMS_LOCALE = "zh_CN"
+
+
+def _number(value: Decimal) -> int | float:
+    """A JSON number: the schema's ``value`` is a number, not a string."""
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _port_fields(side: str, code: str | None, *, air: bool) -> dict[str, str]:
+    """``{side}_port_loc_code``, or ``{side}_port_iata_code`` for a 3-letter airport code."""
+    if not code:
+        return {}
+    code = code.strip().upper()
+    if air and len(code) == 3:
+        return {f"{side}_port_iata_code": code}
+    return {f"{side}_port_loc_code": code}
+
+
+def origin_country(booking: Booking) -> str | None:
+    """The country of the origin port (UN/LOCODE prefix, or the IATA airport's country)."""
+    code = (booking.origin_port or "").strip().upper()
+    if len(code) == 5:
+        return code[:2]
+    if len(code) == 3:
+        from bulkpo import ports  # the port list loads on first use only
+
+        port = ports.lookup_iata(code)
+        return port.country if port else None
+    return None
+
+
+def _product_descriptions(booking: Booking) -> list[dict[str, Any]]:
+    item: dict[str, Any] = {
+        "description": booking.product_description,
+        "hs_code": booking.hs_code,
+    }
+    # Flexport wants the Chinese text for goods leaving mainland China; it may also
+    # know the origin location is there when the port is not, so any text given goes.
+    if booking.export_description_zh:
+        item["description_for_export_customs"] = booking.export_description_zh
+        item["description_for_export_customs_locale"] = EXPORT_CUSTOMS_LOCALE
+    return [item]
+
+
+def _cargo(booking: Booking) -> dict[str, Any]:
+    cargo: dict[str, Any] = {}
+    if booking.weight_kg is not None:
+        cargo["weight"] = {"value": _number(booking.weight_kg), "unit": "kg"}
+    if booking.volume_cbm is not None:
+        cargo["volume"] = {"value": _number(booking.volume_cbm), "unit": "cbm"}
+    units = booking.shipping_units
+    if units is not None:
+        unit: dict[str, Any] = {"count": units.count, "unit_type": units.unit_type}
+        if units.atomic_count is not None:
+            unit["atomic_count"] = units.atomic_count
+        cargo["shipping_units"] = [unit]
+    goods = booking.dangerous_goods
+    cargo.update(
+        contains_hazmat=goods.hazmat,
+        contains_magnets=goods.magnets,
+        contains_other_dangerous_goods=goods.other_dangerous_goods,
+        contains_li_ion=goods.li_ion,
+        contains_non_li_ion_battery=goods.non_li_ion_battery,
+    )
+    if goods.li_ion:
+        cargo["lithium_batteries_packing_types"] = list(goods.li_ion_packing)
+    return cargo
+
+
+def _freight_detail(booking: Booking) -> dict[str, Any]:
+    """``ocean_booking`` or ``air_booking``."""
+    air = booking.freight_type == "air"
+    detail: dict[str, Any] = {}
+    if not air:
+        counts = booking.containers
+        # The schema requires container_counts even for LCL, where they are all zero.
+        detail["is_lcl"] = booking.is_lcl
+        detail["container_counts"] = {
+            "twenty_ft": counts.twenty_ft,
+            "forty_ft": counts.forty_ft,
+            "forty_ft_hc": counts.forty_ft_hc,
+            "forty_five_ft_hc": counts.forty_five_ft_hc,
+        }
+    detail["incoterm"] = booking.incoterm
+    detail["wants_pickup_service"] = booking.wants_pickup
+    detail["wants_delivery_service"] = booking.wants_delivery
+    detail.update(_port_fields("origin", booking.origin_port, air=air))
+    detail.update(_port_fields("destination", booking.destination_port, air=air))
+    detail["product_descriptions"] = _product_descriptions(booking)
+    return detail
+
+
+def booking_body(booking: Booking, defaults: BookingDefaults) -> dict[str, Any]:
+    """The ``POST /bookings`` body (``CreateBooking``) for a validated booking row.
+
+    Refs and customs choices the row leaves empty come from ``defaults``; refs
+    taken from the booking's POs are filled into ``booking`` before this is called.
+    """
+
+    def export_customs() -> bool:
+        if booking.wants_export_customs is not None:
+            return booking.wants_export_customs
+        return defaults.wants_export_customs_service
+
+    def import_customs() -> bool:
+        if booking.wants_import_customs is not None:
+            return booking.wants_import_customs
+        return defaults.wants_import_customs_service
+
+    body: dict[str, Any] = {
+        "name": booking.name,
+        "shipper_entity_ref": booking.shipper_entity_ref or defaults.shipper_entity_ref,
+        "consignee_entity_ref": booking.consignee_entity_ref or defaults.consignee_entity_ref,
+        "origin_address_ref": booking.origin_location_ref or defaults.origin_address_ref,
+        "destination_address_ref": (
+            booking.destination_location_ref or defaults.destination_address_ref
+        ),
+        "cargo_ready_date": booking.cargo_ready_date.isoformat(),
+        "delivery_date": booking.delivery_date.isoformat() if booking.delivery_date else None,
+        "wants_export_customs_service": export_customs(),
+        "wants_import_customs_service": import_customs(),
+        "cargo": _cargo(booking),
+        "special_instructions": booking.special_instructions,
+        "metadata": booking.metadata or None,
+    }
+    if booking.freight_type == "trucking":
+        body["trucking_booking"] = {
+            "is_ltl": booking.is_ltl,
+            "payment_terms": booking.payment_terms or defaults.payment_terms,
+            "description_of_products": booking.product_description,
+        }
+    else:
+        body[f"{booking.freight_type}_booking"] = _freight_detail(booking)
+    return {key: value for key, value in body.items() if value is not None}

@@ -1,0 +1,542 @@
+"""Bulk bookings: validated booking rows become Flexport bookings linked to their POs.
+
+Refs a row leaves empty come from the ``[bookings]`` defaults, else from the first
+PO the row names (its seller is the shipper, its buyer the consignee, its origin and
+destination locations the booking's). A booking is sent exactly once by the engine
+(:class:`~bulkpo.submit.ExactlyOnce`, natural key: its name); then every line of
+its POs is attached with ``POST /booking_line_items``, each link exactly once too
+(natural key: booking name + PO line item id, checked against the booking's links).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from bulkpo.columns import BOOKING_COLUMNS
+from bulkpo.config import BookingDefaults
+from bulkpo.domain import Booking, PurchaseOrder
+from bulkpo.errors import ApiError
+from bulkpo.flexport.payloads import body_digest, booking_body
+from bulkpo.journal import Journal, UnitRecord, UnitState
+from bulkpo.submit import (
+    KIND_PO,
+    Caller,
+    ExactlyOnce,
+    OnExisting,
+    Outcome,
+    RunStopped,
+    UnitResult,
+    failure_message,
+)
+from bulkpo.table import CellRef, Issue, Severity, Table
+from bulkpo.validate import ValidationResult, validate_bookings
+
+KIND_BOOKING = "booking"
+KIND_LINK = "booking_line_item"
+
+FROM_PO = "(from its purchase order)"
+"""What validation sees in a blank ref cell that the booking's PO may fill."""
+
+DateOrder = Literal["dmy", "mdy"]
+
+# column key -> (what it is on the PO, the [bookings] setting that also fills it)
+_PO_REFS: dict[str, tuple[str, str]] = {
+    "shipper_entity_ref": ("seller entity ref", "shipper_entity_ref"),
+    "consignee_entity_ref": ("buyer entity ref", "consignee_entity_ref"),
+    "origin_location_ref": ("origin location ref", "origin_address_ref"),
+    "destination_location_ref": ("destination location ref", "destination_address_ref"),
+}
+
+
+# ---------------------------------------------------------------- the POs bookings name
+
+
+@dataclass(frozen=True)
+class PurchaseOrderRefs:
+    """What a booking takes from a PO it names: its id and its parties' refs."""
+
+    name: str
+    flexport_id: int | None = None
+    shipper_entity_ref: str | None = None
+    consignee_entity_ref: str | None = None
+    origin_location_ref: str | None = None
+    destination_location_ref: str | None = None
+
+
+def refs_of_file_po(po: PurchaseOrder) -> PurchaseOrderRefs:
+    """The refs of a PO from the input file (its Flexport id is not known yet)."""
+    return PurchaseOrderRefs(
+        po.name,
+        None,
+        po.seller.ref,
+        po.buyer.ref,
+        po.origin_address_ref,
+        po.destination_address_ref,
+    )
+
+
+def refs_of_read_po(po: Any) -> PurchaseOrderRefs:
+    """The refs of a PO as Flexport sends it (a :class:`bulkpo.flexport.models.PurchaseOrder`)."""
+
+    def ref(part: Any) -> str | None:
+        return getattr(part, "ref", None) if part is not None else None
+
+    return PurchaseOrderRefs(
+        str(po.name),
+        po.id,
+        ref(po.seller),
+        ref(po.buyer),
+        ref(po.origin_address),
+        ref(po.destination_address),
+    )
+
+
+async def look_up_purchase_orders(
+    names: Iterable[str],
+    *,
+    api: Any,
+    caller: Caller,
+    journal: Journal | None,
+    concurrency: int,
+) -> dict[str, PurchaseOrderRefs]:
+    """The POs Flexport holds among ``names``: by the id a PO import journaled, else by name."""
+    found: dict[str, PurchaseOrderRefs] = {}
+    queue = sorted(set(names))
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(name: str) -> None:
+        async with gate:
+            record = journal.get(KIND_PO, name) if journal is not None else None
+            po: Any = None
+            if record is not None and record.flexport_id:
+                po_id = int(record.flexport_id)
+                try:
+                    po = await caller.call(lambda: api.get_purchase_order(po_id))
+                except ApiError:
+                    po = None
+            try:
+                if po is None:
+                    po = await caller.call(lambda: api.find_purchase_order_by_name(name))
+            except RunStopped:
+                raise
+            except ApiError:
+                # Unverified is not unknown: the row is not stopped for an outage;
+                # linking looks the PO up again and reports on the row if it fails.
+                found[name] = PurchaseOrderRefs(name)
+                return
+            if po is not None:
+                found[name] = refs_of_read_po(po)
+
+    await asyncio.gather(*(one(name) for name in queue))
+    return found
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validation_defaults(defaults: BookingDefaults) -> dict[str, str]:
+    """The ``[bookings]`` settings as validation defaults (column key -> cell text).
+
+    A ref with no setting gets :data:`FROM_PO`, so validation lets the cell be
+    blank; :func:`validate_booking_sheet` then fills it from the PO or stops the row.
+    """
+    out: dict[str, str] = {"payment_terms": defaults.payment_terms}
+    for key, (_what, setting) in _PO_REFS.items():
+        out[key] = getattr(defaults, setting) or FROM_PO
+    return out
+
+
+def named_po_numbers(validation: ValidationResult) -> set[str]:
+    """Every PO number the valid bookings name."""
+    return {number for booking in validation.bookings for number in booking.po_numbers}
+
+
+def validate_booking_sheet(
+    table: Table,
+    defaults: BookingDefaults,
+    *,
+    date_order: DateOrder | None = None,
+    purchase_orders: Mapping[str, PurchaseOrderRefs] | None = None,
+    check_po_numbers: bool = True,
+) -> ValidationResult:
+    """Validate a bookings sheet and fill the refs rows leave blank from their POs.
+
+    ``purchase_orders`` are the POs known (in the file and in Flexport); with
+    ``check_po_numbers`` a PO number outside them is an error on its cell. A ref
+    neither the row, the settings nor a PO gives stops the row where Flexport
+    needs it. Without ``purchase_orders`` refs are left unfilled (only the PO
+    numbers the rows name are wanted then).
+    """
+    pos = purchase_orders or {}
+    result = validate_bookings(
+        table,
+        BOOKING_COLUMNS,
+        date_order=date_order,
+        known_po_numbers=set(pos) if check_po_numbers and purchase_orders is not None else None,
+        defaults=validation_defaults(defaults),
+    )
+    if purchase_orders is None:
+        return result
+    kept: list[Booking] = []
+    for booking in result.bookings:
+        filled, issues = _fill_from_pos(table, result, booking, pos)
+        if issues:
+            result.invalid_rows[booking.row] = issues
+            result.issues.extend(issues)
+        else:
+            kept.append(filled)
+    result.bookings = kept
+    return result
+
+
+def _fill_from_pos(
+    table: Table,
+    result: ValidationResult,
+    booking: Booking,
+    pos: Mapping[str, PurchaseOrderRefs],
+) -> tuple[Booking, list[Issue]]:
+    changes: dict[str, str | None] = {}
+    issues: list[Issue] = []
+    for key, (what, setting) in _PO_REFS.items():
+        if getattr(booking, key) != FROM_PO:
+            continue
+        value = next(
+            (
+                ref
+                for number in booking.po_numbers
+                if number in pos and (ref := getattr(pos[number], key))
+            ),
+            None,
+        )
+        changes[key] = value
+        needed = key != "destination_location_ref" or (
+            booking.freight_type == "trucking" or booking.wants_delivery
+        )
+        if value is None and needed:
+            column = BOOKING_COLUMNS.by_key(key)
+            col = result.column_of.get(key, -1)
+            issues.append(
+                Issue(
+                    CellRef(table.sheet, booking.row, col),
+                    result.header_map.headers.get(key, column.header),
+                    "",
+                    "required",
+                    Severity.ERROR,
+                    f"{column.header} is required by Flexport and no PO of this row "
+                    f"has a {what}",
+                    f"fill in {column.header}, set {setting} under [bookings] in bulkpo.toml, "
+                    "or name a PO that has one",
+                )
+            )
+    return dataclasses.replace(booking, **changes), issues  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- units
+
+
+@dataclass
+class BookingUnit:
+    booking: Booking
+    body: dict[str, Any]
+    digest: str
+
+    @property
+    def key(self) -> str:
+        return self.booking.name
+
+    @property
+    def rows(self) -> list[int]:
+        return [self.booking.row]
+
+
+def plan_bookings(bookings: Sequence[Booking], defaults: BookingDefaults) -> list[BookingUnit]:
+    units = []
+    for booking in bookings:
+        body = booking_body(booking, defaults)
+        units.append(BookingUnit(booking, body, body_digest(body)))
+    return units
+
+
+@dataclass
+class LinkUnit:
+    """One PO line attached to one booking: ``{purchase_order_line_item_id, booking_id, units}``."""
+
+    booking_name: str
+    row: int
+    po_number: str
+    body: dict[str, Any]
+    label: str  # the PO line's number, for messages
+
+    @property
+    def key(self) -> str:
+        return link_key(self.booking_name, int(self.body["purchase_order_line_item_id"]))
+
+    @property
+    def rows(self) -> list[int]:
+        return [self.row]
+
+
+def link_key(booking_name: str, line_item_id: int) -> str:
+    """A link's natural key: the booking's name and the PO line item's id."""
+    return f"{booking_name}#{line_item_id}"
+
+
+def _ref_id(ref: Any) -> int | None:
+    value = getattr(ref, "id", None) if ref is not None else None
+    return int(value) if value is not None else None
+
+
+@dataclass
+class LinkSubmitter(ExactlyOnce[LinkUnit]):
+    """Attaches one PO line to a booking exactly once."""
+
+    kind: ClassVar[str] = KIND_LINK
+
+    async def find(self, unit: LinkUnit) -> Any | None:
+        line_id = int(unit.body["purchase_order_line_item_id"])
+        links = await self.api.booking_line_items({"f.booking.id": unit.body["booking_id"]})
+        return next((x for x in links if _ref_id(x.purchase_order_line_item) == line_id), None)
+
+    async def post(self, unit: LinkUnit) -> Any:
+        return await self.api.create_booking_line_item(unit.body)
+
+    def settled(self, record: UnitRecord) -> bool:
+        # Whether a link exists is read from the booking's links on every run.
+        return False
+
+
+@dataclass
+class LinkReport:
+    """Which PO lines a booking has, and which it lacks and why."""
+
+    linked: dict[str, list[str]] = field(default_factory=dict)  # PO number -> line numbers
+    added: int = 0
+    missing: list[str] = field(default_factory=list)
+    code: str = ""
+
+    def text(self) -> str:
+        parts = []
+        if self.linked:
+            parts.append("linked " + "; ".join(
+                f"{po} line{'s' if len(lines) > 1 else ''} {', '.join(lines)}"
+                for po, lines in self.linked.items()
+            ))
+        if self.missing:
+            parts.append("not linked: " + "; ".join(self.missing))
+        return "; ".join(parts)
+
+
+@dataclass
+class PurchaseOrderLines:
+    """Finds the POs bookings name and their lines, once per PO for the whole run."""
+
+    api: Any
+    caller: Caller
+    journal: Journal
+    known: Mapping[str, PurchaseOrderRefs]
+    _ids: dict[str, int | None] = field(default_factory=dict)
+    _lines: dict[int, list[tuple[int, int | None, int]]] = field(default_factory=dict)
+    _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    async def po_id(self, name: str) -> int | None:
+        async with self._locks.setdefault(f"po:{name}", asyncio.Lock()):
+            if name not in self._ids:
+                self._ids[name] = await self._find_id(name)
+            return self._ids[name]
+
+    async def _find_id(self, name: str) -> int | None:
+        # A PO this run created is in the journal; one already in Flexport was looked up.
+        record = self.journal.get(KIND_PO, name)
+        if record is not None and record.flexport_id:
+            return int(record.flexport_id)
+        refs = self.known.get(name)
+        if refs is not None and refs.flexport_id is not None:
+            return refs.flexport_id
+        po = await self.caller.call(lambda: self.api.find_purchase_order_by_name(name))
+        return None if po is None or po.id is None else int(po.id)
+
+    async def lines(self, po_id: int) -> list[tuple[int, int | None, int]]:
+        """(line item id, line number, units) of every line of the PO."""
+        async with self._locks.setdefault(f"lines:{po_id}", asyncio.Lock()):
+            if po_id not in self._lines:
+                items = await self.caller.call(lambda: self.api.purchase_order_line_items(po_id))
+                self._lines[po_id] = [
+                    (int(item.id), item.line_item_number, int(item.units or 0))
+                    for item in items
+                    if item.id is not None
+                ]
+            return self._lines[po_id]
+
+
+@dataclass
+class BookingSubmitter(ExactlyOnce[BookingUnit]):
+    """Sends one booking exactly once, then links the lines of its POs."""
+
+    kind: ClassVar[str] = KIND_BOOKING
+    lines: PurchaseOrderLines | None = None
+
+    async def find(self, unit: BookingUnit) -> Any | None:
+        return await self.api.find_booking_by_name(unit.key)
+
+    async def fetch(self, unit: BookingUnit, flexport_id: str) -> Any | None:
+        return await self.api.get_booking(int(flexport_id))
+
+    async def post(self, unit: BookingUnit) -> Any:
+        return await self.api.create_booking(unit.body)
+
+    def settled(self, record: UnitRecord) -> bool:
+        # A booking that exists with some PO lines unlinked is resumed: the rest are linked.
+        return record.finished and not (
+            record.state is UnitState.FAILED and record.flexport_id
+        )
+
+    async def created(self, unit: BookingUnit, data: dict[str, Any]) -> UnitResult:
+        booking_id = int(data["id"])
+        # Recorded before linking: a run killed while linking finds the booking by name.
+        self.journal.mark(KIND_BOOKING, unit.key, UnitState.SENT, flexport_id=booking_id)
+        return await self._link(unit, booking_id, Outcome.CREATED)
+
+    async def existing(self, unit: BookingUnit, found: Any, *, adopted: bool) -> UnitResult:
+        booking_id = int(found.id)
+        if not adopted and self.on_existing is OnExisting.FAIL:
+            return self.refused(
+                unit,
+                booking_id,
+                f"a booking named {unit.key} exists in Flexport already (--on-existing fail)",
+                "exists",
+            )
+        return await self._link(unit, booking_id, Outcome.CREATED if adopted else Outcome.UNCHANGED)
+
+    async def _link(self, unit: BookingUnit, booking_id: int, outcome: Outcome) -> UnitResult:
+        report = await self.link(unit.booking, booking_id)
+        if report.missing:
+            verb = "created" if outcome is Outcome.CREATED else "exists"
+            return self.refused(
+                unit,
+                booking_id,
+                f"booking {verb} (id {booking_id}) but not all its PO lines are linked: "
+                f"{report.text()}; run the import again to link the rest",
+                report.code or "link_failed",
+            )
+        message = report.text()
+        if outcome is Outcome.UNCHANGED and report.added:
+            outcome = Outcome.UPDATED
+        return self.done(unit, outcome, booking_id, message)
+
+    async def link(self, booking: Booking, booking_id: int) -> LinkReport:
+        """Attach every line of the booking's POs not attached yet; never one twice."""
+        report = LinkReport()
+        if not booking.po_numbers:
+            return report
+        assert self.lines is not None
+        links = LinkSubmitter(
+            self.api, self.caller, self.journal, self.run_id, resume=self.resume,
+            stats=self.stats,
+        )
+        try:
+            present = {
+                _ref_id(item.purchase_order_line_item)
+                for item in await self.caller.call(
+                    lambda: self.api.booking_line_items({"f.booking.id": booking_id})
+                )
+            }
+        except RunStopped:
+            raise
+        except ApiError as exc:
+            report.missing.append(f"the booking's links could not be read ({failure_message(exc)})")
+            report.code = exc.code or ""
+            return report
+        for number in booking.po_numbers:
+            try:
+                po_id = await self.lines.po_id(number)
+                if po_id is None:
+                    report.missing.append(f"{number} (not in Flexport)")
+                    report.code = report.code or "unknown_po"
+                    continue
+                po_lines = await self.lines.lines(po_id)
+            except RunStopped:
+                raise
+            except ApiError as exc:
+                report.missing.append(f"{number} ({failure_message(exc)})")
+                report.code = report.code or exc.code or ""
+                continue
+            units = [
+                LinkUnit(
+                    booking.name,
+                    booking.row,
+                    number,
+                    {"purchase_order_line_item_id": line_id, "booking_id": booking_id,
+                     "units": quantity},
+                    str(number_ if number_ is not None else f"id {line_id}"),
+                )
+                for line_id, number_, quantity in po_lines
+            ]
+            self.journal.register(
+                self.run_id, KIND_LINK, ((u.key, body_digest(u.body), u.rows) for u in units)
+            )
+            for unit in units:
+                line_id = int(unit.body["purchase_order_line_item_id"])
+                if line_id in present:
+                    self.journal.mark(
+                        KIND_LINK, unit.key, UnitState.DONE, outcome=Outcome.UNCHANGED,
+                        run_id=self.run_id,
+                    )
+                    report.linked.setdefault(number, []).append(unit.label)
+                    continue
+                result = await links.submit(unit)
+                if result.outcome.went_through:
+                    report.linked.setdefault(number, []).append(unit.label)
+                    report.added += 1
+                    present.add(line_id)
+                else:
+                    report.missing.append(f"{number} line {unit.label} ({result.message})")
+                    report.code = report.code or result.code
+        return report
+
+
+# ---------------------------------------------------------------- network refs
+
+
+@dataclass(frozen=True)
+class NetworkRef:
+    """One company entity or location a booking may name."""
+
+    kind: str  # "company_entity" | "location"
+    ref: str
+    name: str
+    city: str
+    country: str
+
+
+async def network_refs(api: Any) -> list[NetworkRef]:
+    """The company entities and locations of the account (``bulkpo refs``)."""
+    entities = await api.company_entities()
+    locations = await api.locations()
+    refs = []
+    for entity in entities:
+        address = entity.mailing_address
+        refs.append(
+            NetworkRef(
+                "company_entity",
+                entity.ref or "",
+                entity.name or "",
+                (address.city if address else None) or "",
+                (address.country_code if address else None) or "",
+            )
+        )
+    for location in locations:
+        address = location.address
+        refs.append(
+            NetworkRef(
+                "location",
+                location.ref or "",
+                location.name or "",
+                (address.city if address else None) or "",
+                (address.country_code if address else None) or "",
+            )
+        )
+    return refs
