@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from bulkpo.cli_options import api_settings, sandbox_option, show_progress
 from bulkpo.errors import ExitCode
 
 __all__ = ["export_group"]
@@ -21,16 +22,6 @@ __all__ = ["export_group"]
 @click.group("export")
 def export_group() -> None:
     """Export filtered lists from Flexport to Excel, csv or JSON lines."""
-
-
-def _use_sandbox(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    # bulkpo.cli's sandbox_option, applied when parsed: importing bulkpo.cli while it
-    # imports this module (to register export_group) would be a cycle.
-    if value:
-        from bulkpo.cli import CliState
-
-        ctx.ensure_object(CliState).sandbox = True
-    return value
 
 
 @export_group.command("purchase-orders")
@@ -88,13 +79,7 @@ def _use_sandbox(ctx: click.Context, _param: click.Parameter, value: bool) -> bo
 )
 @click.option("--rate", type=float, help="Requests per second (default from settings).")
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Line-item requests in flight.")
-@click.option(
-    "--sandbox",
-    is_flag=True,
-    expose_value=False,
-    callback=_use_sandbox,
-    help="Run against bulkpo's local Flexport sandbox (state in .bulkpo/sandbox.sqlite).",
-)
+@sandbox_option
 @click.pass_context
 def export_purchase_orders_cmd(
     ctx: click.Context,
@@ -121,7 +106,6 @@ def export_purchase_orders_cmd(
 
         bulkpo export purchase-orders --profile samples/monthly-report.toml
     """
-    from bulkpo.cli import api_settings
     from bulkpo.errors import UsageError
     from bulkpo.export import (
         build_query,
@@ -174,7 +158,6 @@ def export_purchase_orders_cmd(
 @contextmanager
 def _progress() -> Iterator[Callable[[Any], None] | None]:
     """Pages and POs done on stderr, only for a person at a terminal (not in pipes or CI)."""
-    from bulkpo.cli import show_progress
 
     if not show_progress():
         yield None

@@ -17,28 +17,10 @@ from typing import Any
 
 import click
 
+from bulkpo.cli_options import api_settings, sandbox_option
 from bulkpo.errors import ExitCode, UsageError
 
 __all__ = ["documents_command", "shipments_export_command", "track_command"]
-
-
-def _use_sandbox(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    # bulkpo.cli's sandbox_option, applied when parsed: importing bulkpo.cli while it
-    # imports this module (to register the commands) would be a cycle.
-    if value:
-        from bulkpo.cli import CliState
-
-        ctx.ensure_object(CliState).sandbox = True
-    return value
-
-
-_sandbox = click.option(
-    "--sandbox",
-    is_flag=True,
-    expose_value=False,
-    callback=_use_sandbox,
-    help="Run against bulkpo's local Flexport sandbox (state in .bulkpo/sandbox.sqlite).",
-)
 
 
 def _cell(value: object) -> str:
@@ -106,7 +88,7 @@ _SHOWN = (
     show_default=True,
     help="First pause of --wait in seconds; it doubles up to 60.",
 )
-@_sandbox
+@sandbox_option
 @click.pass_context
 def track_command(
     ctx: click.Context,
@@ -135,7 +117,6 @@ def track_command(
 
         bulkpo track --booking BK-2026-001 --wait --timeout 900
     """
-    from bulkpo.cli import api_settings
     from bulkpo.track import (
         TrackTarget,
         TrackWait,
@@ -207,7 +188,7 @@ def track_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Index CSV to write (default DIR/index.csv).",
 )
-@_sandbox
+@sandbox_option
 @click.pass_context
 def documents_command(
     ctx: click.Context,
@@ -234,7 +215,6 @@ def documents_command(
 
         bulkpo documents --from tracking.xlsx -d docs
     """
-    from bulkpo.cli import api_settings
     from bulkpo.documents import DocumentStatus, download_shipment_documents, write_index
     from bulkpo.track import TrackState, targets_from_file, track_bookings
 
@@ -308,7 +288,7 @@ def documents_command(
     "--tz",
     help="Time zone of bare dates in --updated-* (default: this machine's), e.g. UTC.",
 )
-@_sandbox
+@sandbox_option
 @click.pass_context
 def shipments_export_command(
     ctx: click.Context,
@@ -333,7 +313,6 @@ def shipments_export_command(
 
         bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
     """
-    from bulkpo.cli import api_settings
     from bulkpo.export import now_in, parse_moment, zone
     from bulkpo.shipments_export import ShipmentQuery, export_shipments, parse_metadata
 

@@ -62,3 +62,31 @@ def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) ->
     rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert len(rows) == PO_COUNT * 2
     assert Counter(row["status"] for row in rows) == {"created": PO_COUNT * 2}
+
+
+def test_ctrl_c_saves_the_journal_and_prints_the_resume_command(tmp_path: Path) -> None:
+    path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(150, lines=1))
+    with running_sandbox(
+        SandboxOptions(db_path=tmp_path / "sandbox.sqlite", latency_ms=5)
+    ) as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
+            "FLEXPORT_BASE_URL": server.base_url,
+            "FLEXPORT_API_KEY": server.api_key,
+        }
+        common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
+                  "--rate", "60"]
+        proc = bulkpo(common, env, tmp_path)
+        time.sleep(1.2)
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err
+        assert f"bulkpo import {path} --resume --journal {tmp_path / 'j.sqlite'}" in err
+        partial = len(sandbox_pos(server))
+        assert 0 < partial < 150
+        final = bulkpo([*common, "--resume"], env, tmp_path)
+        _out, err = final.communicate(timeout=60)
+        assert final.returncode == 0, err
+        held = Counter(po["name"] for po in sandbox_pos(server))
+    assert len(held) == 150 and set(held.values()) == {1}
