@@ -130,9 +130,14 @@ def _by_country() -> dict[str, list[PortInfo]]:
     return dict(out)
 
 
+_CODE_GAPS = re.compile(r"[\s\-_.]+")
+
+
 def fold_code(text: str) -> str:
     """``" cn sha "`` -> ``CNSHA``: case, spaces and dashes do not matter in a code."""
-    return re.sub(r"[\s\-_.]+", "", text).upper()
+    if text.isascii() and text.isalnum() and text.isupper():
+        return text  # already folded, as nearly every cell of a sheet is
+    return _CODE_GAPS.sub("", text).upper()
 
 
 def lookup(code: str) -> PortInfo | None:

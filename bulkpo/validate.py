@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import functools
-import gc
+import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal, ParamSpec, TypeAlias, TypeVar
+from typing import Literal, TypeAlias
 
 from bulkpo import ports
 from bulkpo.columns import Column, ColumnSet, ColumnType, fold_header, metadata_key
@@ -33,6 +32,7 @@ from bulkpo.domain import (
     PurchaseOrder,
     ShippingUnits,
 )
+from bulkpo.gcpause import gc_paused
 from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table
 
 __all__ = [
@@ -46,8 +46,6 @@ __all__ = [
 ]
 
 DateOrder = Literal["dmy", "mdy"]
-P = ParamSpec("P")
-R = TypeVar("R")
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -933,8 +931,72 @@ class _RowState:
         self.errors: list[Issue] = []
 
 
+ColumnConverter: TypeAlias = Callable[[Sequence[CellValue]], tuple[list[object], int]]
+_MISS = object()
+_MEMO_LIMIT = 50_000
+
+
+def _column_converter(f: _Field) -> ColumnConverter:
+    """A whole column's cells -> their values (a :class:`_Problem` where a cell has one),
+    and how many problems there are.
+
+    A sheet repeats its statuses, codes, ports, dates and PO-level texts on every line,
+    so each distinct cell is converted once and the rest are one dict lookup; the memo
+    also makes the many lines of a PO share one value object. Only cells of types that
+    cannot compare equal to another type's are memoised (1 == 1.0 == True would mix up
+    "1", "1.0" and "TRUE"): text, dates and fractional floats. Whole numbers in number
+    columns, the other common case, take their own test instead.
+    """
+    convert, default = f.convert, f.default
+    blank: object = default
+    if blank is None and f.col.required:
+        blank = _Problem("required", f"{f.header} is required")
+    memo: dict[object, object] = {}
+    if type(blank) is not _Problem:
+        memo[None] = blank
+    problems = 0
+
+    def slow(v: CellValue) -> object:
+        nonlocal problems
+        value = convert(v)
+        if value is None:
+            value = blank
+        if type(value) is _Problem:
+            problems += 1
+        elif len(memo) < _MEMO_LIMIT and (
+            type(v) is str or type(v) is dt.date or (type(v) is float and not v.is_integer())
+        ):
+            memo[v] = value
+        return value
+
+    get = memo.get
+    low = -1
+    if f.col.type is ColumnType.INTEGER:
+        low = 1 if f.key in _POSITIVE_KEYS else 0
+
+    def column(cells: Sequence[CellValue]) -> tuple[list[object], int]:
+        nonlocal problems
+        problems = 0
+        if low >= 0:
+            values = [
+                v if type(v) is int and v >= low
+                else r if (r := get(v, _MISS)) is not _MISS else slow(v)
+                for v in cells
+            ]
+        else:
+            values = [r if (r := get(v, _MISS)) is not _MISS else slow(v) for v in cells]
+        return values, problems
+
+    return column
+
+
 class _Checker:
-    """Converts rows cell by cell and collects the issues, in sheet order."""
+    """Converts the sheet column by column and collects the issues, in sheet order.
+
+    ``converted[key][i]`` is the value of ``table.rows[i]`` in that column, a
+    :class:`_Problem` where the cell has one; ``flagged`` holds the positions of the
+    rows with a problem, which alone need a :class:`_RowState` and issues.
+    """
 
     def __init__(self, table: Table, fields: list[_Field], issues: list[Issue]) -> None:
         self.table = table
@@ -942,30 +1004,36 @@ class _Checker:
         self.fields = fields
         self.by_key = {f.key: f for f in fields}
         self.issues = issues
-        self.plan = [
-            (f.key, f.index, f.convert, f.default, f.col.required and f.default is None, f)
-            for f in fields
-        ]
+        rows = table.rows
+        n = len(rows)
+        # One tuple per sheet column; short rows read as blank past their end.
+        cells = list(itertools.zip_longest(*(r.values for r in rows))) if rows else []
+        self.converted: dict[str, list[object]] = {}
+        self.flagged: set[int] = set()
+        for f in fields:
+            column = cells[f.index] if 0 <= f.index < len(cells) else (None,) * n
+            values, problems = _column_converter(f)(column)
+            self.converted[f.key] = values
+            if problems:
+                self.flagged.update(i for i, v in enumerate(values) if type(v) is _Problem)
 
-    def row(self, row: Row) -> _RowState:
+    def values(self, keys: Sequence[str]) -> Iterable[tuple[object, ...]]:
+        """Per row, the values of ``keys`` (None for a key the sheet does not have)."""
+        n = len(self.table.rows)
+        columns = [self.converted.get(k) or itertools.repeat(None, n) for k in keys]
+        return zip(*columns, strict=True) if columns else itertools.repeat((), n)
+
+    def state(self, pos: int) -> _RowState:
+        """The row at ``pos`` with its cell problems reported: errors leave _BAD, warnings
+        the value accepted anyway."""
+        row = self.table.rows[pos]
         state = _RowState(row.number)
-        values = row.values
-        n = len(values)
         out = state.values
-        for key, index, convert, default, required, f in self.plan:
-            raw = values[index] if 0 <= index < n else None
-            value = convert(raw)
-            if value is None:
-                if default is not None:
-                    value = default
-                elif required:
-                    value = self._problem(
-                        state, f, raw,
-                        _Problem("required", f"{f.header} is required"),
-                    )
-            elif type(value) is _Problem:
-                value = self._problem(state, f, raw, value)
-            out[key] = value
+        for f in self.fields:
+            value = self.converted[f.key][pos]
+            if type(value) is _Problem:
+                value = self._problem(state, f, row.get(f.index), value)
+            out[f.key] = value
         return state
 
     def _problem(self, state: _RowState, f: _Field, raw: CellValue, p: _Problem) -> object:
@@ -1082,48 +1150,40 @@ def _opt_str(values: dict[str, object], key: str) -> str | None:
 # --------------------------------------------------------------------------- purchase orders
 
 
-@dataclass
 class _PoDraft:
-    """A PO while its rows are read: first values and where they came from."""
+    """A PO while its rows are read.
 
-    name: str
-    rows: list[int] = field(default_factory=list)
-    lines: list[LineItem] = field(default_factory=list)
-    # key -> (value, sheet row, raw cell) of the first row that set it
-    values: dict[str, tuple[object, int, CellValue]] = field(default_factory=dict)
-    errors: list[Issue] = field(default_factory=list)
-    line_numbers: dict[int, int] = field(default_factory=dict)  # -> sheet row
-    skus: dict[str, int] = field(default_factory=dict)
-    metadata: dict[str, list[str]] = field(default_factory=dict)
-    own_errors: dict[int, list[Issue]] = field(default_factory=dict)
+    ``po_values`` holds its PO-level values in ``po_keys`` order (None until a row
+    gives one); each was set by the row at position ``first`` unless ``set_at`` names
+    another (a value first given on a later row).
+    """
+
+    __slots__ = ("errors", "first", "line_numbers", "lines", "metadata", "name", "own_errors",
+                 "po_values", "rows", "set_at", "skus")
+
+    def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
+        self.name = name
+        self.first = first
+        self.po_values = po_values
+        self.set_at: dict[int, int] = {}
+        self.rows: list[int] = []
+        self.lines: list[LineItem] = []
+        self.line_numbers: dict[int, int] = {}  # -> sheet row
+        self.skus: dict[str, int] = {}
+        self.metadata: dict[str, list[str]] = {}
+        self.errors: list[Issue] = []
+        self.own_errors: dict[int, list[Issue]] = {}
+
+    def position_of(self, k: int) -> int:
+        """Position (in table.rows) of the row that set PO-level value ``k``."""
+        return self.set_at.get(k, self.first)
 
 
 _LINE_KEYS = ("line_number", "sku", "quantity", "product_name", "unit_of_measure", "unit_cost",
               "currency", "hs_code")
 
 
-def _without_gc(fn: Callable[P, R]) -> Callable[P, R]:
-    """Run ``fn`` with the cyclic garbage collector paused.
-
-    Validation allocates a few small objects per row and keeps many of them (lines,
-    POs); with the collector on, its full passes over the ever-growing heap cost more
-    than the validation itself (ARCHITECTURE §8). Nothing made here forms cycles.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return wrapper
-
-
-@_without_gc
+@gc_paused()
 def validate_purchase_orders(
     table: Table,
     columns: ColumnSet,
@@ -1152,65 +1212,119 @@ def validate_purchase_orders(
         f.default = None
     issues: list[Issue] = []
     checker = _Checker(table, fields, issues)
+    po_keys = tuple(f.key for f in po_level)
     meta_cols = list(header_map.metadata_of.items())
     drafts: dict[str, _PoDraft] = {}
-    invalid = result.invalid_rows
-    sheet = table.sheet
+    flagged = checker.flagged
+    rows = table.rows
 
-    for row in table.rows:
-        state = checker.row(row)
-        values = state.values
-        name = values.get("po_number")
-        if not isinstance(name, str):
-            invalid[row.number] = state.errors
+    # The common row has no problem, repeats its PO's values exactly and adds a new line:
+    # it is settled here with a tuple comparison and one LineItem. Anything else (a cell
+    # problem, a blank or differing PO-level value, a repeated line) goes to _add_row,
+    # which reports it; the fast path changes nothing before it is sure.
+    for pos, (row, name, po, line) in enumerate(zip(
+        rows, checker.converted["po_number"], checker.values(po_keys),
+        checker.values(_LINE_KEYS), strict=True,
+    )):
+        if pos in flagged or type(name) is not str:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
+        line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
         draft = drafts.get(name)
         if draft is None:
-            draft = drafts[name] = _PoDraft(name)
-        draft.rows.append(row.number)
-        seen_values = draft.values
-        for f in po_level:
-            key = f.key
-            value = values[key]
-            if value is None:
-                continue
-            seen = seen_values.get(key)
-            if seen is None:
-                # CellRef and text are made only when a message needs them: this runs per cell.
-                seen_values[key] = (value, row.number, row.get(f.index))
-            elif seen[0] != value and value is not _BAD and seen[0] is not _BAD:
-                text = cell_text(row.get(f.index)).strip()
-                ref = CellRef(sheet, row.number, f.index)
-                first = CellRef(sheet, seen[1], f.index)
-                checker.error(
-                    state, f.key, "po_conflict",
-                    f"{ref} says {text} but {first} (same PO) says "
-                    f"{cell_text(seen[2]).strip()}",
-                    f"give every row of PO {name} the same {f.header}, or leave it blank "
-                    "after the first", value=text,
-                )
-        line = _line_item(checker, state, draft, columns)
-        if line is not None:
-            draft.lines.append(line)
-        for key, index in meta_cols:
-            v = row.get(index)
-            if not _is_blank(v):
-                text = cell_text(v).strip()
-                got = draft.metadata.setdefault(key, [])
-                if text not in got:
-                    got.append(text)
-        if state.errors:
-            draft.errors.extend(state.errors)
-            draft.own_errors[row.number] = state.errors
+            draft = drafts[name] = _PoDraft(name, pos, po)
+        elif po != draft.po_values:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
+        if line_number is None:
+            line_number = len(draft.rows) + 1  # numbered by its place in the PO
+        if line_number in draft.line_numbers or sku in draft.skus:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
+        number = row.number
+        draft.rows.append(number)
+        draft.line_numbers[line_number] = number  # type: ignore[index]
+        draft.skus[sku] = number  # type: ignore[index]
+        # Clean cells hold their column's type already (the converters saw to it).
+        draft.lines.append(LineItem(
+            number, line_number, sku, quantity, product_name,  # type: ignore[arg-type]
+            unit or "PCS", cost, currency, hs_code,  # type: ignore[arg-type]
+        ))
+        if meta_cols:
+            _add_metadata(draft, row, meta_cols)
 
+    invalid = result.invalid_rows
     for draft in drafts.values():
-        po = _assemble_po(checker, draft, po_defaults, columns)
-        if draft.errors or po is None:
-            _invalidate(draft, invalid, sheet)
+        assembled = _assemble_po(checker, draft, po_keys, po_defaults)
+        if draft.errors or assembled is None:
+            _invalidate(draft, invalid, table.sheet)
         else:
-            result.purchase_orders.append(po)
+            result.purchase_orders.append(assembled)
     result.issues = _finish(checker, table, header_map, setup, issues)
     return result
+
+
+def _add_row(
+    checker: _Checker,
+    pos: int,
+    drafts: dict[str, _PoDraft],
+    po_level: list[_Field],
+    meta_cols: list[tuple[str, int]],
+    invalid: dict[int, list[Issue]],
+    columns: ColumnSet,
+) -> None:
+    """Add the row at ``pos`` to its PO the careful way, reporting every problem."""
+    rows = checker.table.rows
+    row = rows[pos]
+    state = checker.state(pos)
+    values = state.values
+    name = values.get("po_number")
+    if not isinstance(name, str):
+        invalid[row.number] = state.errors
+        return
+    draft = drafts.get(name)
+    if draft is None:
+        draft = drafts[name] = _PoDraft(name, pos, (None,) * len(po_level))
+    draft.rows.append(row.number)
+    merged = list(draft.po_values)
+    for k, f in enumerate(po_level):
+        value = values[f.key]
+        if value is None:
+            continue
+        seen = merged[k]
+        if seen is None:
+            merged[k] = value
+            draft.set_at[k] = pos
+        elif seen != value and value is not _BAD and seen is not _BAD:
+            text = cell_text(row.get(f.index)).strip()
+            first = rows[draft.position_of(k)]
+            checker.error(
+                state, f.key, "po_conflict",
+                f"{CellRef(checker.sheet, row.number, f.index)} says {text} but "
+                f"{CellRef(checker.sheet, first.number, f.index)} (same PO) says "
+                f"{cell_text(first.get(f.index)).strip()}",
+                f"give every row of PO {name} the same {f.header}, or leave it blank "
+                "after the first", value=text,
+            )
+    draft.po_values = tuple(merged)
+    line = _line_item(checker, state, draft, columns)
+    if line is not None:
+        draft.lines.append(line)
+    if meta_cols:
+        _add_metadata(draft, row, meta_cols)
+    if state.errors:
+        draft.errors.extend(state.errors)
+        draft.own_errors[row.number] = state.errors
+
+
+def _add_metadata(draft: _PoDraft, row: Row, meta_cols: list[tuple[str, int]]) -> None:
+    for key, index in meta_cols:
+        v = row.get(index)
+        if not _is_blank(v):
+            text = cell_text(v).strip()
+            got = draft.metadata.setdefault(key, [])
+            if text not in got:
+                got.append(text)
 
 
 def _line_item(
@@ -1263,31 +1377,45 @@ def _line_item(
 
 
 def _assemble_po(
-    checker: _Checker, draft: _PoDraft, po_defaults: dict[str, object], columns: ColumnSet
+    checker: _Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object]
 ) -> PurchaseOrder | None:
-    got: dict[str, object] = {k: v[0] for k, v in draft.values.items()}
+    got = dict(zip(po_keys, draft.po_values, strict=True))
     for key, default in po_defaults.items():
-        got.setdefault(key, default)
+        if got[key] is None:
+            got[key] = default
     first_row = draft.rows[0]
+    rows = checker.table.rows
+
+    def set_ref(key: str) -> CellRef | None:
+        """The cell that gave the PO its ``key`` value (None for a default)."""
+        k = po_keys.index(key)
+        if draft.po_values[k] is None:
+            return None
+        return checker.ref_at(rows[draft.position_of(k)].number, key)
+
     # Port kinds and date order are PO rules, checked once on the cell that set the value.
     want = _want_for(got.get("transportation_mode"))
     for key in ("origin_port", "destination_port"):
         value = got.get(key)
         if not isinstance(value, str):
             continue
-        ref = checker.ref_at(draft.values[key][1], key) if key in draft.values else None
         accept_iata = checker.by_key[key].col.accepts_iata
         problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
         if problem is not None:
-            draft.errors.append(_po_issue(checker, draft, key, ref, first_row, problem.code,
-                                          problem.message, problem.suggestion, value))
+            draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
+                                          problem.code, problem.message, problem.suggestion,
+                                          value))
             got[key] = _BAD
         else:
             got[key] = ports.fold_code(value)
     ready, arrive = got.get("cargo_ready_date"), got.get("must_arrive_date")
-    if isinstance(ready, dt.date) and isinstance(arrive, dt.date) and arrive < ready:
-        ref = checker.ref_at(draft.values["must_arrive_date"][1], "must_arrive_date")
-        ready_ref = checker.ref_at(draft.values["cargo_ready_date"][1], "cargo_ready_date")
+    if not isinstance(ready, dt.date):
+        ready = None
+    if not isinstance(arrive, dt.date):
+        arrive = None
+    if ready is not None and arrive is not None and arrive < ready:
+        ref = set_ref("must_arrive_date")
+        ready_ref = set_ref("cargo_ready_date")
         draft.errors.append(_po_issue(
             checker, draft, "must_arrive_date", ref, first_row, "dates_order",
             f"the must-arrive date {arrive.isoformat()} is before the cargo-ready date "
@@ -1296,15 +1424,8 @@ def _assemble_po(
         ))
     if draft.errors:
         return None
-
-    def text(key: str) -> str | None:
-        v = got.get(key)
-        return v if isinstance(v, str) else None
-
-    def date(key: str) -> dt.date | None:
-        v = got.get(key)
-        return v if isinstance(v, dt.date) else None
-
+    # Only text reaches the PO's text fields; _BAD and anything else becomes None.
+    text = {k: v for k, v in got.items() if isinstance(v, str)}.get
     return PurchaseOrder(
         name=draft.name,
         lines=draft.lines,
@@ -1313,8 +1434,8 @@ def _assemble_po(
         seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
         incoterm=text("incoterm"),
         transportation_mode=text("transportation_mode"),
-        cargo_ready_date=date("cargo_ready_date"),
-        must_arrive_date=date("must_arrive_date"),
+        cargo_ready_date=ready,
+        must_arrive_date=arrive,
         origin_port=text("origin_port"),
         destination_port=text("destination_port"),
         origin_address_ref=text("origin_address_ref"),
@@ -1368,7 +1489,7 @@ def _all_invalid(result: ValidationResult, table: Table, header_map: HeaderMap) 
 # --------------------------------------------------------------------------- bookings
 
 
-@_without_gc
+@gc_paused()
 def validate_bookings(
     table: Table,
     columns: ColumnSet,
@@ -1398,8 +1519,8 @@ def validate_bookings(
     meta_cols = list(header_map.metadata_of.items())
     names: dict[str, list[_RowState]] = {}
     built: dict[int, Booking] = {}
-    for row in table.rows:
-        state = checker.row(row)
+    for pos, row in enumerate(table.rows):
+        state = checker.state(pos)
         _booking_rules(checker, state, columns, known)
         name = state.values.get("booking_name")
         if isinstance(name, str):

@@ -290,3 +290,57 @@ def test_defaults_fill_blank_cells() -> None:
     assert result.issues == []
     assert result.bookings[0].origin_location_ref == "loc-default"
     assert result.bookings[0].is_ltl is True
+
+
+def test_repeated_values_blanks_and_late_values_agree_with_the_first_row() -> None:
+    # Rows 2-3 repeat the PO exactly (the fast path); row 4 leaves the incoterm blank and
+    # gives the mode late, row 5 contradicts the mode given by row 4.
+    result = validate_purchase_orders(po_table(
+        line(sku="A", ready=dt.date(2026, 3, 1)),
+        line(sku="B", ready=dt.date(2026, 3, 1)),
+        line(sku="C", incoterm=None, ready=dt.date(2026, 3, 1), mode="ocean"),
+        line(sku="D", ready=dt.date(2026, 3, 1), mode="air"),
+    ), PURCHASE_ORDER_COLUMNS)
+    issue = only(result.issues, "po_conflict")
+    assert place(issue) == "Purchase Orders!H5"
+    assert issue.message == ("Purchase Orders!H5 says air but Purchase Orders!H4 (same PO) "
+                             "says ocean")
+    assert sorted(result.invalid_rows) == [2, 3, 4, 5]
+
+
+def test_line_numbers_by_place_and_a_repeated_sku_on_a_clean_row() -> None:
+    result = validate_purchase_orders(po_table(
+        line(sku="A"), line(sku="B"), line(sku="A"),
+    ), PURCHASE_ORDER_COLUMNS)
+    issue = only(result.issues, "duplicate_line")
+    assert place(issue) == "Purchase Orders!C4"
+    assert issue.message == ("SKU A appears twice in PO PO-1: Purchase Orders!C4 and "
+                             "Purchase Orders!C2")
+    clean = validate_purchase_orders(po_table(line(sku="A"), line(sku="B")),
+                                     PURCHASE_ORDER_COLUMNS)
+    assert [li.line_number for li in clean.purchase_orders[0].lines] == [1, 2]
+
+
+def test_equal_values_of_other_types_are_converted_each_on_their_own() -> None:
+    # 1 == 1.0 == True in Python: a value remembered for one must not answer for another.
+    result = validate_purchase_orders(po_table(
+        line(po="PO-1", sku=True, qty=True), line(po="PO-2", sku=1, qty=1),
+        line(po="PO-3", sku="1", qty=1.0), line(po="PO-4", sku=1.5, qty=1.5),
+    ), PURCHASE_ORDER_COLUMNS)
+    skus = {po.name: po.lines[0].sku for po in result.purchase_orders}
+    assert skus == {"PO-2": "1", "PO-3": "1"}
+    assert {i.ref.row for i in result.errors if i.ref} == {2, 5}
+    assert only(result.issues, "stored_as_number").value == "1"
+
+
+def test_the_garbage_collector_is_left_as_it_was() -> None:
+    import gc
+
+    gc.disable()
+    try:
+        validate_purchase_orders(po_table(line()), PURCHASE_ORDER_COLUMNS)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    validate_purchase_orders(po_table(line()), PURCHASE_ORDER_COLUMNS)
+    assert gc.isenabled()
