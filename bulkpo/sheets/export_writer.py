@@ -46,6 +46,7 @@ from bulkpo.sheets.writer import (
     jsonl_sink,
     neutralise,
     sheet_title,
+    unique_headers,
 )
 
 __all__ = [
@@ -237,7 +238,7 @@ class XlsxExport:
         """Write the workbook to ``path`` (a temporary file: see :func:`xlsx_export`)."""
         wb, ws = self._wb, self._ws
         columns = self.columns
-        headers = _unique_headers([str(neutralise(c.header)) for c in columns])
+        headers = unique_headers([str(neutralise(c.header)) for c in columns])
         for i, width in enumerate(self._rows.widths):
             ws.column_dimensions[get_column_letter(i + 1)].width = min(
                 max(width + 1, _MIN_WIDTH), _MAX_WIDTH
@@ -278,21 +279,6 @@ class XlsxExport:
 def _table_name(title: str) -> str:
     name = re.sub(r"\W", "", title) or "Data"
     return name if name[0].isalpha() else f"T{name}"
-
-
-def _unique_headers(headers: Sequence[str]) -> list[str]:
-    """Headers an Excel table accepts: non-empty and unique regardless of case."""
-    seen: set[str] = set()
-    out = []
-    for i, header in enumerate(headers):
-        base = header.strip() or f"Column{i + 1}"
-        name, n = base, 1
-        while name.casefold() in seen:
-            n += 1
-            name = f"{base}{n}"
-        seen.add(name.casefold())
-        out.append(name)
-    return out
 
 
 def _style_id(ws: Any, number_format: str) -> int:

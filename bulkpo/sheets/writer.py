@@ -170,7 +170,7 @@ def _table_name(title: str, taken: set[str]) -> str:
     return name
 
 
-def _unique_headers(headers: Sequence[str]) -> list[str]:
+def unique_headers(headers: Sequence[str]) -> list[str]:
     """Headers an Excel table accepts: non-empty and unique regardless of case."""
     seen: set[str] = set()
     out = []
@@ -254,7 +254,7 @@ class SheetSink:
         self._formats = [c.number_format for c in columns]
         self._table = table
         headers = [self._clean(c.header) for c in columns]
-        self._headers = _unique_headers(headers) if table else headers
+        self._headers = unique_headers(headers) if table else headers
         self._sample_rows = sample_rows
         self._pending: list[tuple[int, Sequence[object], str | None, Mapping[int, Mark] | None]]
         self._pending = []
