@@ -131,6 +131,60 @@ def sandbox_serve(
     )
 
 
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> float:
+    """``90s``, ``15m``, ``6h``, ``3d`` or plain seconds -> seconds."""
+    text = text.strip().lower()
+    unit = DURATION_UNITS.get(text[-1:]) if text else None
+    number = text[:-1] if unit else text
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is no duration: use e.g. 90s, 15m, 6h or 3d"
+        ) from None
+    if seconds <= 0:
+        raise UsageError(f"{text!r}: the sandbox clock only moves forward")
+    return seconds
+
+
+@sandbox.command("advance")
+@click.argument("duration")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=SANDBOX_DB,
+    show_default=True,
+    help="SQLite file holding the sandbox's state.",
+)
+def sandbox_advance(duration: str, db: Path) -> None:
+    """Move the sandbox's clock forward: bookings become shipments, which then sail.
+
+    A booking is confirmed 30 sandbox seconds after it was made; its shipment
+    then moves one status a sandbox day (departing on day 3, arriving day 4).
+
+    Example:
+
+        bulkpo sandbox advance 3d && bulkpo --sandbox track result.jsonl
+    """
+    import datetime as dt
+
+    from bulkpo.sandbox.store import Store
+
+    seconds = parse_duration(duration)
+    if not db.is_file():
+        raise UsageError(f"{db}: no sandbox state here yet (run a command with --sandbox first)")
+    store = Store(db, seed=None, shipment_delay_s=30.0)
+    try:
+        now = store.advance(seconds)
+    finally:
+        store.close()
+    when = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    click.echo(f"Sandbox clock moved {duration} forward: it is now {when}")
+
+
 # ---------------------------------------------------------------- templates
 
 KIND_CHOICE = click.Choice(["purchase-orders", "bookings"])

@@ -102,3 +102,24 @@ def test_template_refuses_an_unknown_format(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["template", "bookings", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code != 0
     assert "the template format is xlsx or csv" in str(result.exception or result.output)
+
+
+def test_sandbox_advance_moves_the_clock_and_refuses_nonsense(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulkpo.sandbox import SandboxOptions, running_sandbox
+    from bulkpo.sandbox.store import Store
+
+    db = tmp_path / "s.sqlite"
+    with running_sandbox(SandboxOptions(db_path=db)):
+        pass
+    before = Store(db, None, 30.0)
+    start = before.now()
+    before.close()
+    assert main(["sandbox", "advance", "2d", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.startswith("Sandbox clock moved 2d forward: it is now ")
+    after = Store(db, None, 30.0)
+    assert after.now() - start >= 2 * 86400
+    after.close()
+    assert main(["sandbox", "advance", "soon", "--db", str(db)]) == 2
+    assert "'soon' is no duration" in capsys.readouterr().err

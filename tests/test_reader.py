@@ -280,3 +280,22 @@ def test_word_document_in_a_zip(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFileError, match="no such file"):
         read_table(tmp_path / "nope.xlsx")
+
+
+def test_cp1252_punctuation_is_not_mistaken_for_another_code_page() -> None:
+    from tests.conftest import SAMPLES
+
+    table = read_table(SAMPLES / "erp-export.csv")
+    texts = {v for row in table.rows for v in row.values if isinstance(v, str)}
+    assert "Rechargeable LED lantern – 3 modes" in texts
+    assert "Women’s knit cardigan – écru" in texts
+
+
+def test_multi_byte_encoding_is_detected(tmp_path: Path) -> None:
+    text = "PO Number,Product Name,Qty\n" + "".join(
+        f"PO-{i},台灯 型号 {i} 黑色 金属底座,{i}\n" for i in range(1, 40)
+    )
+    path = tmp_path / "gb.csv"
+    path.write_bytes(text.encode("gb18030"))
+    table = read_table(path)
+    assert table.rows[0].values[1] == "台灯 型号 1 黑色 金属底座"

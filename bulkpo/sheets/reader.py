@@ -750,8 +750,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
     return None
 
 
-# Single-byte Western guesses that Excel on Windows would have written as cp1252.
-_WESTERN = frozenset({"cp1252", "latin_1", "iso8859_15", "cp1250", "mac_roman", "cp850", "ascii"})
+# Multi-byte encodings a guess may be trusted with: their byte patterns are
+# distinctive. Single-byte guesses (cp852, cp1250, mac_roman...) are not: any
+# byte decodes in any of them, and for the short texts of an order export the
+# detector often prefers an Eastern or DOS code page to the cp1252 that Excel
+# on Windows actually wrote.
+_MULTI_BYTE = frozenset({
+    "big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "euc_jp", "euc_kr",
+    "gb18030", "gb2312", "gbk", "hz", "iso2022_jp", "iso2022_kr", "johab", "shift_jis",
+    "shift_jis_2004", "shift_jisx0213", "utf_16", "utf_16_be", "utf_16_le", "utf_32",
+})
 
 
 def _decode(data: bytes) -> str:
@@ -765,7 +773,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
-    if best is not None and best.encoding not in _WESTERN and best.chaos < 0.1:
+    if best is not None and best.encoding in _MULTI_BYTE and best.chaos < 0.1:
         try:
             return data.decode(best.encoding)
         except (UnicodeDecodeError, LookupError):
