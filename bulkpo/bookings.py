@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, NamedTuple
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
@@ -339,7 +339,7 @@ class PurchaseOrderLines:
     journal: Journal
     known: Mapping[str, PurchaseOrderRefs]
     _ids: dict[str, int | None] = field(default_factory=dict)
-    _lines: dict[int, list[tuple[int, int | None, int]]] = field(default_factory=dict)
+    _lines: dict[int, list[PoLine]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     async def po_id(self, name: str) -> int | None:
@@ -359,17 +359,31 @@ class PurchaseOrderLines:
         po = await self.caller.call(lambda: self.api.find_purchase_order_by_name(name))
         return None if po is None or po.id is None else int(po.id)
 
-    async def lines(self, po_id: int) -> list[tuple[int, int | None, int]]:
-        """(line item id, line number, units) of every line of the PO."""
+    async def lines(self, po_id: int) -> list[PoLine]:
+        """Every line of the PO: its id, number, units and SKU."""
         async with self._locks.setdefault(f"lines:{po_id}", asyncio.Lock()):
             if po_id not in self._lines:
                 items = await self.caller.call(lambda: self.api.purchase_order_line_items(po_id))
                 self._lines[po_id] = [
-                    (int(item.id), item.line_item_number, int(item.units or 0))
+                    PoLine(
+                        int(item.id),
+                        item.line_item_number,
+                        int(item.units or 0),
+                        (item.product.sku if item.product else None) or item.item_key,
+                    )
                     for item in items
                     if item.id is not None
                 ]
             return self._lines[po_id]
+
+
+class PoLine(NamedTuple):
+    """A PO line as linking needs it."""
+
+    id: int
+    number: int | None
+    units: int
+    sku: str | None
 
 
 @dataclass
@@ -464,16 +478,23 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
                 report.missing.append(f"{number} ({failure_message(exc)})")
                 report.code = report.code or exc.code or ""
                 continue
+            wanted = booking.po_line_units.get(number)
+            if wanted is not None:
+                skus = {line.sku for line in po_lines}
+                for sku in sorted(set(wanted) - skus):
+                    report.missing.append(f"{number} has no line with SKU {sku}")
+                    report.code = report.code or "unknown_sku"
             units = [
                 LinkUnit(
                     booking.name,
                     booking.row,
                     number,
-                    {"purchase_order_line_item_id": line_id, "booking_id": booking_id,
-                     "units": quantity},
-                    str(number_ if number_ is not None else f"id {line_id}"),
+                    {"purchase_order_line_item_id": line.id, "booking_id": booking_id,
+                     "units": line.units if wanted is None else wanted[line.sku or ""]},
+                    str(line.number if line.number is not None else f"id {line.id}"),
                 )
-                for line_id, number_, quantity in po_lines
+                for line in po_lines
+                if wanted is None or (line.sku or "") in wanted
             ]
             self.journal.register(
                 self.run_id, KIND_LINK, ((u.key, body_digest(u.body), u.rows) for u in units)

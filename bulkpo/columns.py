@@ -395,7 +395,8 @@ BOOKING_COLUMNS = ColumnSet(
         ),
         Column(
             "po_numbers", "PO Numbers", T.LIST,
-            "The purchase orders shipped in this booking, separated by commas.",
+            "The purchase orders shipped in this booking, separated by commas; each is booked "
+            "whole, or write PO:SKU=units to book part of one (PO-2026-1001:LAMP-001=200).",
             "PO-2026-1001, PO-2026-1004", "booking_line_items[].purchase_order_line_item_id",
             aliases=("POs", "PO #s", "Purchase Orders", "PO Number", "PO List"), width=26,
         ),

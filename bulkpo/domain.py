@@ -106,6 +106,9 @@ class Booking:
     destination_port: str | None = None
     delivery_date: dt.date | None = None
     po_numbers: tuple[str, ...] = ()
+    # PO number -> {SKU: units} for POs booked in part; a PO absent here is
+    # booked whole (every line, its full quantity).
+    po_line_units: dict[str, dict[str, int]] = field(default_factory=dict)
     shipper_entity_ref: str | None = None
     consignee_entity_ref: str | None = None
     origin_location_ref: str | None = None

@@ -1618,8 +1618,18 @@ def _booking_rules(
                       f"the delivery date {delivery.isoformat()} is before the cargo-ready "
                       f"date {ready.isoformat()} ({checker.ref(state, 'cargo_ready_date')})",
                       "check the two dates")
-    pos = v.get("po_numbers")
-    if known is not None and isinstance(pos, tuple):
+    items = v.get("po_numbers")
+    pos: tuple[str, ...] | None = None
+    if isinstance(items, tuple):
+        parsed = parse_po_items(items)
+        if isinstance(parsed, str):
+            checker.error(state, "po_numbers", "bad_po_line", parsed,
+                          "write a PO number, or PO:SKU=units to book part of a PO "
+                          "(e.g. PO-2026-1001:LAMP-001=200)", value=", ".join(items))
+        else:
+            pos, line_units = parsed
+            v["po_numbers"], v["po_line_units"] = pos, line_units
+    if known is not None and pos is not None:
         unknown = [p for p in pos if p not in known]
         if unknown:
             shown = ", ".join(unknown)
@@ -1632,6 +1642,33 @@ def _booking_rules(
                 f"did you mean {close[0]}?" if close else "check the PO numbers",
                 value=", ".join(pos),
             )
+
+
+_PO_ITEM = re.compile(r"(?P<po>[^:=]+?)\s*(?::\s*(?P<sku>[^=]+?)\s*=\s*(?P<units>[^=]*))?\Z")
+
+
+def parse_po_items(
+    items: Sequence[str],
+) -> tuple[tuple[str, ...], dict[str, dict[str, int]]] | str:
+    """PO Numbers cell items -> (PO numbers, {PO: {SKU: units}}), or what is wrong.
+
+    ``PO-1`` books the whole PO; ``PO-1:SKU-9=200`` books 200 units of that
+    PO's line with SKU-9 (and only the lines named this way).
+    """
+    numbers: dict[str, None] = {}
+    parts: dict[str, dict[str, int]] = {}
+    for item in items:
+        match = _PO_ITEM.match(item.strip())
+        if match is None:
+            return f"{item!r} is neither a PO number nor PO:SKU=units"
+        po, sku, units = match["po"].strip(), match["sku"], match["units"]
+        numbers[po] = None
+        if sku is None:
+            continue
+        if not units.strip().isdigit() or int(units) <= 0:
+            return f"{item!r}: the units after = must be a positive whole number"
+        parts.setdefault(po, {})[sku.strip()] = int(units)
+    return tuple(numbers), parts
 
 
 def _build_booking(state: _RowState, metadata: dict[str, list[str]]) -> Booking | None:
@@ -1668,6 +1705,7 @@ def _build_booking(state: _RowState, metadata: dict[str, list[str]]) -> Booking 
         if isinstance(unit_count, int) and unit_type else None
     )
     pos = v.get("po_numbers")
+    line_units = v.get("po_line_units")
     packing = v.get("li_ion_packing")
     is_ltl = maybe_flag("is_ltl")
     load = v.get("load_type")
@@ -1683,6 +1721,7 @@ def _build_booking(state: _RowState, metadata: dict[str, list[str]]) -> Booking 
         destination_port=text("destination_port"),
         delivery_date=delivery if isinstance(delivery, dt.date) else None,
         po_numbers=pos if isinstance(pos, tuple) else (),
+        po_line_units=line_units if isinstance(line_units, dict) else {},
         shipper_entity_ref=text("shipper_entity_ref"),
         consignee_entity_ref=text("consignee_entity_ref"),
         origin_location_ref=text("origin_location_ref"),

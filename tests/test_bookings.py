@@ -288,3 +288,23 @@ def test_faults_storms_and_drops_leave_one_booking_and_one_link_per_key(tmp_path
     created = {r.key for r in outcome.bookings.results if r.status == "created"}
     assert created <= set(held)
     assert len(links) >= 2 * statuses["created"]
+
+
+def test_part_of_a_po_books_only_the_named_lines_and_units(
+    tmp_path: Path, sandbox: SandboxServer, sandbox_settings: Settings
+) -> None:
+    # po_row(p, line) gives SKU "<p>-<line>" and 100 * line units
+    bookings = [
+        booking_row(1, po_numbers="PO-00001:00001-2=150"),
+        booking_row(2, po_numbers="PO-00002:00002-9=5"),
+    ]
+    path = write_workbook(tmp_path / "part.xlsx", pos_with_lines(2), bookings)
+    outcome = run(path, sandbox_settings)
+    assert outcome.bookings is not None
+    first, second = outcome.bookings.results
+    assert first.status == "created", first.message
+    assert first.message == "linked PO-00001 line 2"
+    links = listing(sandbox, "/booking_line_items")
+    assert [link["units"] for link in links] == [150]
+    assert second.status == "failed"
+    assert "PO-00002 has no line with SKU 00002-9" in second.message
