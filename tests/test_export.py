@@ -320,8 +320,15 @@ def test_text_that_would_run_as_a_formula_is_neutralised(
     ws = load_workbook(xlsx)["Purchase Orders"]
     headers = [c.value for c in ws[1]]
     memo = ws.cell(2, headers.index("Memo") + 1)
-    assert memo.value == "'" + evil and memo.data_type == "s"
-    assert ws.cell(2, headers.index("Product Name") + 1).value == "'  +cmd|calc"
+    # xlsx: the exact text in a text cell marked quote-prefixed (never a formula)
+    assert memo.value == evil and memo.data_type == "s" and memo.quotePrefix
+    product = ws.cell(2, headers.index("Product Name") + 1)
+    assert product.value == "  +cmd|calc" and product.quotePrefix
+    assert not ws.cell(2, headers.index("SKU") + 1).quotePrefix
+    from bulkpo.sheets.reader import read_table
+
+    again = read_table(xlsx)
+    assert again.rows[0].values[again.headers.index("Memo")] == evil
     assert ws.cell(2, headers.index("Quantity") + 1).value == 10
     text = csv_out.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and "'  +cmd|calc" in text

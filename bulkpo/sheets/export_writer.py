@@ -148,8 +148,10 @@ class _SheetRows:
         columns: Sequence[ExportColumn],
         styles: dict[CellKind, str],
         sample_rows: int,
+        text_style: int,
     ) -> None:
         self.columns: list[ExportColumn] = []
+        self._text_style = text_style
         self._spool = spool
         self._letters: list[str] = []
         self._kinds: dict[CellKind, str] = styles
@@ -179,9 +181,16 @@ class _SheetRows:
                 continue
             ref = f"{self._letters[i]}{r}"
             if isinstance(value, str):
-                text = _escape(str(neutralise(value)))
+                # Text that Excel would run as a formula if typed keeps its exact
+                # value (so the export re-imports unchanged) in a text cell marked
+                # quote-prefixed, as Excel marks a typed apostrophe: it never runs,
+                # not even when the cell is edited.
+                style = f' s="{self._text_style}"' if neutralise(value) != value else ""
+                text = _escape(value)
                 space = ' xml:space="preserve"' if text != text.strip() else ""
-                parts.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{text}</t></is></c>')
+                parts.append(
+                    f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+                )
             elif isinstance(value, bool):
                 parts.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, int):
@@ -215,7 +224,7 @@ class XlsxExport:
         self._wb = Workbook(write_only=True)
         self._ws: Any = self._wb.create_sheet(sheet_title(sheet_name))
         styles = {kind: str(_style_id(self._ws, fmt)) for kind, fmt in _FORMATS.items()}
-        self._rows = _SheetRows(spool, columns, styles, sample_rows)
+        self._rows = _SheetRows(spool, columns, styles, sample_rows, _text_style_id(self._ws))
         self._spool = spool
         self.summary: list[SummaryTable] = []
         self.query: list[tuple[str, object]] = []
@@ -279,6 +288,13 @@ class XlsxExport:
 def _table_name(title: str) -> str:
     name = re.sub(r"\W", "", title) or "Data"
     return name if name[0].isalpha() else f"T{name}"
+
+
+def _text_style_id(ws: Any) -> int:
+    """The workbook's style id for quote-prefixed text (registered as a side effect)."""
+    cell = WriteOnlyCell(ws, "")
+    cell.quotePrefix = True
+    return int(cell.style_id)
 
 
 def _style_id(ws: Any, number_format: str) -> int:
