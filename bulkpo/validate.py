@@ -227,7 +227,7 @@ def map_headers(
                 else f'to send it as metadata, name it "metadata.{header}"'
             )
             result.issues.append(Issue(ref, header, header, "unknown_column", WARNING,
-                                       f'"{header}" is not a {columns.sheet_name} column and '
+                                       f'"{header}" is not {_article(columns.sheet_name)} {columns.sheet_name} column and '
                                        "is ignored", hint))
             continue
         if col.key in result.column_of:
@@ -684,7 +684,7 @@ def _enum_lookup(values: tuple[str, ...], header: str) -> Callable[[str], object
             return _excel_error(s)
         close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
         hint = f"did you mean {folded[close[0]]}?" if close else f"use one of {_listing(values)}"
-        return _Problem("bad_enum", f'"{s}" is not a {header} value; expected one of '
+        return _Problem("bad_enum", f'"{s}" is not {_article(header)} {header} value; expected one of '
                         f"{_listing(values)}", hint)
 
     return lookup
@@ -1642,6 +1642,11 @@ def _booking_rules(
                 f"did you mean {close[0]}?" if close else "check the PO numbers",
                 value=", ".join(pos),
             )
+
+
+def _article(word: str) -> str:
+    """'a' or 'an' before a header as users read it aloud (an Incoterm, a UoM)."""
+    return "an" if word[:1].lower() in "aeio" else "a"
 
 
 _PO_ITEM = re.compile(r"(?P<po>[^:=]+?)\s*(?::\s*(?P<sku>[^=]+?)\s*=\s*(?P<units>[^=]*))?\Z")
