@@ -226,9 +226,10 @@ def map_headers(
                 if close
                 else f'to send it as metadata, name it "metadata.{header}"'
             )
+            sheet = columns.sheet_name
             result.issues.append(Issue(ref, header, header, "unknown_column", WARNING,
-                                       f'"{header}" is not {_article(columns.sheet_name)} {columns.sheet_name} column and '
-                                       "is ignored", hint))
+                                       f'"{header}" is not {_article(sheet)} {sheet} column '
+                                       "and is ignored", hint))
             continue
         if col.key in result.column_of:
             result.issues.append(_duplicate_header(ref, header, result.column_of[col.key], table))
@@ -684,8 +685,8 @@ def _enum_lookup(values: tuple[str, ...], header: str) -> Callable[[str], object
             return _excel_error(s)
         close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
         hint = f"did you mean {folded[close[0]]}?" if close else f"use one of {_listing(values)}"
-        return _Problem("bad_enum", f'"{s}" is not {_article(header)} {header} value; expected one of '
-                        f"{_listing(values)}", hint)
+        return _Problem("bad_enum", f'"{s}" is not {_article(header)} {header} value; '
+                        f"expected one of {_listing(values)}", hint)
 
     return lookup
 
