@@ -20,18 +20,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.sandbox_process import KEY, sandbox_process
 from bulkpo.config import load_settings
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
@@ -93,37 +89,17 @@ def pacing(tmp: Path, pos: int) -> None:
     print(f"  ratio bulkpo / one-at-a-time: {stats.achieved_rate / baseline:.1f}x")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def memory(tmp: Path, rows: int) -> None:
     lines = 4
     path = write_po_workbook(tmp / "memory.xlsx", po_rows(rows // lines, lines=lines))
-    port = free_port()
-    env = {**os.environ, "FLEXPORT_API_KEY": "bench-key"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bulkpo.cli", "sandbox", "serve", "--port", str(port),
-         "--db", str(tmp / "memory.sqlite")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                httpx.get(base_url + "/", timeout=0.5)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
+    with sandbox_process(tmp / "memory.sqlite") as base_url:
         start_rss = rss_mb()
         started = time.monotonic()
         table, validation = load_purchase_orders(path)
         loaded = time.monotonic() - started
         after_load = rss_mb()
         settings = load_settings(
-            env={}, base_url=base_url, api_key="bench-key", rate=5000.0, concurrency=16
+            env={}, base_url=base_url, api_key=KEY, rate=5000.0, concurrency=16
         )
         total = len(validation.purchase_orders)
         samples: list[tuple[int, float]] = []
@@ -141,9 +117,6 @@ def memory(tmp: Path, rows: int) -> None:
                 ImportOptions(journal=tmp / "memory-journal.sqlite"), on_result=sample,
             )
         )  # fmt: skip
-    finally:
-        server.terminate()
-        server.wait()
     print(f"memory: {len(table.rows)} rows, {total} POs (sandbox in another process)")
     print(
         f"  RSS before {start_rss:.0f} MB; "
