@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import signal
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from bulkpo.sandbox import SandboxOptions, running_sandbox
 from tests.conftest import settings_for
 from tests.factories import po_rows, write_po_workbook
 from tests.test_bookings import booking_row, listing, write_workbook
-from tests.test_import_kill import bulkpo
+from tests.test_import_kill import cli_env, kill_then_resume
 
 BOOKING_COUNT = 120
 
@@ -40,31 +37,14 @@ def test_kill_and_resume_never_duplicates_bookings_or_links(tmp_path: Path, seed
             table, validation, settings_for(server, rate=500.0),
             ImportOptions(journal=tmp_path / "pos.sqlite"),
         ))
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
-            "FLEXPORT_BASE_URL": server.base_url,
-            "FLEXPORT_API_KEY": server.api_key,
-        }
         common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
                   "--rate", "150", "--concurrency", "8"]
-        kills = 0
-        for _ in range(3):
-            proc = bulkpo(common + (["--resume"] if kills else []), env, tmp_path)
-            time.sleep(chance.uniform(0.8, 2.0))
-            if proc.poll() is not None:
-                proc.communicate()
-                break
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
-            kills += 1
-        final = bulkpo([*common, "--resume", "--report", str(tmp_path / "r.jsonl")], env, tmp_path)
-        _out, err = final.communicate(timeout=120)
-        assert final.returncode == 0, err
+        kills, report = kill_then_resume(common, cli_env(server), tmp_path, chance, (0.8, 2.0))
         held = Counter(b["name"] for b in listing(server, "/bookings"))
         links = Counter((item["booking"]["id"], item["purchase_order_line_item"]["id"])
                         for item in listing(server, "/booking_line_items"))
     assert kills >= 1, "the import finished before it could be killed; slow it down"
     assert len(held) == BOOKING_COUNT and set(held.values()) == {1}
     assert len(links) == BOOKING_COUNT * 2 and set(links.values()) == {1}
-    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in report.read_text().splitlines()]
     assert Counter(row["status"] for row in rows) == {"created": BOOKING_COUNT}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bulkpo.sandbox import SandboxOptions, running_sandbox
+from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from tests.factories import po_rows, write_po_workbook
 from tests.test_import import sandbox_pos
 
@@ -28,6 +28,39 @@ def bulkpo(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[
     )
 
 
+def cli_env(server: SandboxServer) -> dict[str, str]:
+    """The environment of a bulkpo process talking to ``server``."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
+        "FLEXPORT_BASE_URL": server.base_url,
+        "FLEXPORT_API_KEY": server.api_key,
+    }
+
+
+def kill_then_resume(
+    args: list[str], env: dict[str, str], cwd: Path, chance: random.Random,
+    window: tuple[float, float],
+) -> tuple[int, Path]:
+    """Run ``bulkpo args``, kill -9 it up to three times at random moments within
+    ``window`` seconds, resume each time, then resume to the end with a jsonl
+    report. Returns how many kills landed and the report's path."""
+    kills = 0
+    for _ in range(3):
+        proc = bulkpo(args + (["--resume"] if kills else []), env, cwd)
+        time.sleep(chance.uniform(*window))
+        if proc.poll() is not None:
+            proc.communicate()
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.communicate()
+        kills += 1
+    report = cwd / "r.jsonl"
+    final = bulkpo([*args, "--resume", "--report", str(report)], env, cwd)
+    _out, err = final.communicate(timeout=120)
+    assert final.returncode == 0, err
+    return kills, report
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) -> None:
@@ -36,30 +69,13 @@ def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) ->
     with running_sandbox(
         SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5)
     ) as server:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
-            "FLEXPORT_BASE_URL": server.base_url,
-            "FLEXPORT_API_KEY": server.api_key,
-        }
         common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
                   "--rate", "150", "--concurrency", "8"]
-        kills = 0
-        for _ in range(3):  # kill up to three times at random moments
-            proc = bulkpo(common + (["--resume"] if kills else []), env, tmp_path)
-            time.sleep(chance.uniform(0.4, 1.2))
-            if proc.poll() is not None:
-                proc.communicate()
-                break
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate()
-            kills += 1
-        final = bulkpo([*common, "--resume", "--report", str(tmp_path / "r.jsonl")], env, tmp_path)
-        _out, err = final.communicate(timeout=120)
-        assert final.returncode == 0, err
+        kills, report = kill_then_resume(common, cli_env(server), tmp_path, chance, (0.4, 1.2))
         held = Counter(po["name"] for po in sandbox_pos(server))
     assert kills >= 1, "the import finished before it could be killed; slow it down"
     assert len(held) == PO_COUNT and set(held.values()) == {1}
-    rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in report.read_text().splitlines()]
     assert len(rows) == PO_COUNT * 2
     assert Counter(row["status"] for row in rows) == {"created": PO_COUNT * 2}
 
@@ -69,11 +85,7 @@ def test_ctrl_c_saves_the_journal_and_prints_the_resume_command(tmp_path: Path) 
     with running_sandbox(
         SandboxOptions(db_path=tmp_path / "sandbox.sqlite", latency_ms=5)
     ) as server:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")},
-            "FLEXPORT_BASE_URL": server.base_url,
-            "FLEXPORT_API_KEY": server.api_key,
-        }
+        env = cli_env(server)
         common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
                   "--rate", "60"]
         proc = bulkpo(common, env, tmp_path)
