@@ -15,6 +15,9 @@ from bulkpo.table import Issue
 STATUSES = ("created", "updated", "unchanged", "skipped", "invalid", "failed")
 """Every data row ends with exactly one of these."""
 
+VALIDATION_STATUSES = ("valid", "invalid")
+"""What ``bulkpo validate`` says of each row (nothing is sent)."""
+
 GOOD_STATUSES = frozenset({"created", "updated", "unchanged", "skipped"})
 
 
@@ -41,12 +44,16 @@ class Summary:
 
     @classmethod
     def of(cls, results: Iterable[RowResult]) -> Summary:
+        """Counts of every status of the results' family, zeros included."""
         counts = Counter(result.status for result in results)
-        return cls({status: counts.get(status, 0) for status in STATUSES}, sum(counts.values()))
+        family = next(
+            (f for f in (STATUSES, VALIDATION_STATUSES) if set(counts) <= set(f)), tuple(counts)
+        )
+        return cls({status: counts.get(status, 0) for status in family}, sum(counts.values()))
 
     @property
     def all_went_through(self) -> bool:
-        return self.counts["invalid"] == 0 and self.counts["failed"] == 0
+        return self.counts.get("invalid", 0) == 0 and self.counts.get("failed", 0) == 0
 
     def line(self) -> str:
         parts = [f"{n} {status}" for status, n in self.counts.items() if n]

@@ -54,3 +54,16 @@ def test_json_format_lists_every_issue(
     [issue] = [i for i in data["issues"] if i["severity"] == "error"]
     assert issue["cell"] == "Purchase Orders!L2" and issue["value"] == "CNSHA"
     assert "CNSHG" in issue["message"] + issue["suggestion"]
+
+
+def test_report_summary_counts_valid_and_invalid_rows(tmp_path: Path) -> None:
+    rows = po_rows(3)
+    rows[0] = po_row(1, 1, quantity=0)
+    path = write_po_workbook(tmp_path / "bad.xlsx", rows)
+    report = tmp_path / "checked.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 1
+    summary = dict(
+        row for row in load_workbook(report)["Summary"].iter_rows(values_only=True) if row[0]
+    )
+    assert summary["valid"] == 4 and summary["invalid"] == 2 and summary["total"] == 6
+    assert "created" not in summary
