@@ -101,6 +101,7 @@ def load_purchase_orders(
         sheet=sheet,
         score_headers=columns.score,
         preferred_sheets=(columns.sheet_name,),
+        expected_headers=[column.header for column in columns.required],
     )
     return table, validate_purchase_orders(table, columns, date_order=date_order)
 
@@ -206,10 +207,15 @@ def load_workbook(
     found = _classify(tables)
     bookings = found.get(Kind.BOOKINGS)
     if bookings is None:
-        return Workbook(
-            path, load_purchase_orders(path, sheet=sheet, date_order=date_order),
-            date_order=date_order,
+        pos = found.get(Kind.PURCHASE_ORDERS)
+        part = (
+            (pos, validate_purchase_orders(pos, PURCHASE_ORDER_COLUMNS, date_order=date_order))
+            if pos is not None
+            # Neither kind recognised: read it as a PO file, whose reader says
+            # precisely why it cannot be used.
+            else load_purchase_orders(path, sheet=sheet, date_order=date_order)
         )
+        return Workbook(path, part, date_order=date_order)
     workbook = Workbook(path, date_order=date_order)
     pos = found.get(Kind.PURCHASE_ORDERS)
     if pos is not None:
