@@ -18,7 +18,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import itertools
+import json
 import re
+import sqlite3
+import tempfile
 import tomllib
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -35,7 +39,7 @@ from bulkpo.config import Settings
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.models import PurchaseOrder
-from bulkpo.flexport.payloads import purchase_order_from_read
+from bulkpo.flexport.payloads import LINE_READ_FIELDS, purchase_order_from_read
 from bulkpo.sheets.export_writer import (
     CellKind,
     ExportColumn,
@@ -693,20 +697,35 @@ async def purchase_orders_with_lines(
     gate = asyncio.Semaphore(concurrency)
     ahead: deque[asyncio.Task[tuple[dict[str, Any], list[dict[str, Any]]]]] = deque()
     window = max(concurrency * 4, 8)
+    stored: LineStore | None = None
 
     async def with_lines(po: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        if stored is not None:
+            lines = stored.lines(int(po["id"]))
+            if lines:
+                return po, lines
+            # Not in the snapshot (a PO created meanwhile, or one without lines).
         async with gate:
-            lines = await _paced(caller, lambda: api.purchase_order_line_items(po["id"]))
-        return po, [line.model_dump(mode="json", by_alias=True) for line in lines]
+            items = await _paced(caller, lambda: api.purchase_order_line_items(po["id"]))
+        return po, [line.model_dump(mode="json", by_alias=True) for line in items]
+
+    def fetch_page(number: int) -> asyncio.Task[Page]:
+        return asyncio.create_task(
+            _paced(caller, functools.partial(api.purchase_order_page, params, number, per=per))
+        )
 
     wanted = query.limit
     number = 1
+    next_page: asyncio.Task[Page] | None = fetch_page(1)
     try:
-        while wanted is None or wanted > 0:
-            page: Page = await _paced(
-                caller,
-                functools.partial(api.purchase_order_page, params, number, per=per),
-            )
+        while next_page is not None and (wanted is None or wanted > 0):
+            page = await next_page
+            next_page = None
+            if number == 1 and query.limit is None and (page.total_count or 0) > BULK_MIN_POS:
+                stored = await bulk_line_items(api, caller, page.total_count or 0, concurrency)
+            if page.next_url is not None and page.items:
+                # The next page travels while this one's POs are written.
+                next_page = fetch_page(number + 1)
             on_page(page)
             items = page.items if wanted is None else page.items[:wanted]
             for item in items:
@@ -716,16 +735,111 @@ async def purchase_orders_with_lines(
                     yield await ahead.popleft()
             if wanted is not None:
                 wanted -= len(items)
-            if page.next_url is None or not page.items:
-                break
             number += 1
         while ahead:
             yield await ahead.popleft()
     finally:
-        for task in ahead:
+        pending: list[asyncio.Task[Any]] = [*ahead, *([next_page] if next_page else [])]
+        for task in pending:
             task.cancel()
-        if ahead:
-            await asyncio.gather(*ahead, return_exceptions=True)
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        if stored is not None:
+            stored.close()
+
+
+BULK_MIN_POS = 200
+"""Below this many POs, fetching lines PO by PO is never much slower."""
+
+
+class LineStore:
+    """Line items of every PO, spooled to a temporary SQLite file and found by PO id.
+
+    Keeps memory flat however many lines there are; deleted when closed.
+    """
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="bulkpo-lines-")
+        self._db = sqlite3.connect(Path(self._dir.name) / "lines.sqlite")
+        self._db.execute("PRAGMA journal_mode=OFF")
+        self._db.execute("PRAGMA synchronous=OFF")
+        self._db.execute(
+            "CREATE TABLE lines (id INTEGER PRIMARY KEY, po_id INTEGER, body TEXT NOT NULL)"
+        )
+        self.count = 0
+
+    def add(self, items: Sequence[Mapping[str, Any]]) -> None:
+        rows = []
+        for item in items:
+            po = item.get("purchase_order")
+            po_id = po.get("id") if isinstance(po, Mapping) else None
+            if item.get("id") is not None and po_id is not None:
+                # Only what the rows are made of: a tenth of the JSON to store and parse.
+                kept = {key: item[key] for key in LINE_READ_FIELDS if key in item}
+                rows.append((int(item["id"]), int(po_id), json.dumps(kept)))
+        # Pages fetched side by side may overlap if lines move meanwhile: ids are unique.
+        self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
+        self.count += len(rows)
+
+    def index(self) -> None:
+        self._db.execute("CREATE INDEX lines_po ON lines (po_id, id)")
+
+    def lines(self, po_id: int) -> list[dict[str, Any]]:
+        found = self._db.execute(
+            "SELECT body FROM lines WHERE po_id = ? ORDER BY id", (po_id,)
+        ).fetchall()
+        return [json.loads(body) for (body,) in found]
+
+    def close(self) -> None:
+        self._db.close()
+        self._dir.cleanup()
+
+
+async def bulk_line_items(
+    api: FlexportClient, caller: Caller, pos: int, concurrency: int
+) -> LineStore | None:
+    """Every line item of the account, when that takes far fewer requests than one per PO.
+
+    The first page says how many lines there are; the rest are fetched side by
+    side under the same pacing. None when PO-by-PO is cheaper.
+    """
+    first: Page = await _paced(
+        caller, functools.partial(api.purchase_order_line_item_page, {}, 1, per=PAGE_SIZE)
+    )
+    pages = -(-(first.total_count or 0) // PAGE_SIZE)
+    # Lines of POs outside the export are fetched too: worth it only well below
+    # one request per PO.
+    if pages * 2 > pos:
+        return None
+    store = LineStore()
+    store.add(first.items)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def fetch(number: int) -> Page:
+        async with gate:
+            return await _paced(  # type: ignore[no-any-return]
+                caller,
+                functools.partial(api.purchase_order_line_item_page, {}, number, per=PAGE_SIZE),
+            )
+
+    numbers = iter(range(2, pages + 1))
+    # A sliding window: at most two pages per connection in flight or waiting to
+    # be stored, so memory does not grow with the number of lines.
+    running = {asyncio.create_task(fetch(n)) for n in itertools.islice(numbers, concurrency * 2)}
+    try:
+        while running:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                store.add(task.result().items)
+                running |= {asyncio.create_task(fetch(n)) for n in itertools.islice(numbers, 1)}
+        store.index()
+    except BaseException:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        store.close()
+        raise
+    return store
 
 
 def _opener(fmt: str) -> Callable[[Path, list[ExportColumn]], AbstractContextManager[Any]]:

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import datetime as dt
 import json
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -28,12 +29,15 @@ from bulkpo.export import (
     merge_options,
     output_path,
     parse_moment,
+    purchase_orders_with_lines,
     report_window,
     rows_for_po,
 )
+from bulkpo.flexport.client import FlexportClient, Page
+from bulkpo.flexport.models import PurchaseOrderLineItem
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import OnExisting
+from bulkpo.submit import Caller, OnExisting, Pacer, RetryPolicy
 from tests.conftest import SAMPLES, settings_for
 from tests.factories import po_rows, write_po_workbook
 
@@ -479,3 +483,87 @@ def test_a_bad_profile_is_one_line_naming_the_file(tmp_path: Path, text: str, pr
     message = str(info.value)
     assert message.startswith(f"profile {path}: ") and problem in message
     assert "\n" not in message
+
+
+# ---------------------------------------------------------------- line items in bulk
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """Real HTTP, counting the requests per path."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.paths: Counter[str] = Counter()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.paths[request.url.path] += 1
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def collect(settings: Settings, query: ExportQuery, transport: httpx.AsyncBaseTransport) -> list[
+    tuple[dict[str, Any], list[dict[str, Any]]]
+]:
+    async def go() -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        async with FlexportClient(settings, transport=transport) as api:
+            caller = Caller(Pacer(settings.rate), RetryPolicy())
+            return [
+                pair async for pair in purchase_orders_with_lines(api, caller, query, concurrency=8)
+            ]
+
+    return asyncio.run(go())
+
+
+def test_many_pos_take_their_lines_in_pages_not_one_request_each(
+    sandbox: SandboxServer,
+) -> None:
+    post_pos(sandbox, [po_body(f"PO-{i:04d}") for i in range(230)])
+    settings = settings_for(sandbox, rate=5000.0)
+    counting = CountingTransport()
+    pairs = collect(settings, ExportQuery(), counting)
+    assert [po["name"] for po, _ in pairs] == [f"PO-{i:04d}" for i in range(230)]
+    assert all(lines and lines[0]["product"]["sku"] == "00123" for _, lines in pairs)
+    assert counting.paths["/purchase_order_line_items"] == 3  # 230 lines, 100 a page
+    # A filtered export of a few POs asks for their lines one PO at a time.
+    counting = CountingTransport()
+    few = collect(settings, ExportQuery(name="PO-0007"), counting)
+    assert [po["name"] for po, _ in few] == ["PO-0007"]
+    assert counting.paths["/purchase_order_line_items"] == 1
+
+
+def test_a_po_missing_from_the_bulk_lines_gets_its_own_request() -> None:
+    """A PO created after the lines were read (forced with a fake: the sandbox is too fast)."""
+
+    def po(i: int) -> dict[str, Any]:
+        return {"id": i, "name": f"PO-{i}", "status": "open"}
+
+    def line(i: int) -> dict[str, Any]:
+        return {"id": 1000 + i, "purchase_order": {"id": i}, "line_item_number": 1,
+                "product": {"sku": f"S{i}"}, "units": i}  # fmt: skip
+
+    class Api:
+        asked: list[int] = []  # noqa: RUF012
+
+        async def purchase_order_page(self, _f: Any, number: int, *, per: int) -> Page:
+            items = [po(i) for i in range((number - 1) * per + 1, min(number * per, 300) + 1)]
+            return Page(items, 300, number, None if number * per >= 300 else "next")
+
+        async def purchase_order_line_item_page(self, _f: Any, number: int, *, per: int) -> Page:
+            ids = [i for i in range((number - 1) * per + 1, number * per + 1) if i <= 299]
+            return Page([line(i) for i in ids], 299, number, None)
+
+        async def purchase_order_line_items(self, po_id: int) -> list[Any]:
+            self.asked.append(po_id)
+            return [PurchaseOrderLineItem.model_validate(line(po_id))]
+
+    async def go() -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        caller = Caller(Pacer(10_000.0), RetryPolicy())
+        return [pair async for pair in purchase_orders_with_lines(
+            Api(), caller, ExportQuery(), concurrency=4)]  # type: ignore[arg-type]  # fmt: skip
+
+    pairs = asyncio.run(go())
+    assert len(pairs) == 300 and Api.asked == [300]
+    assert pairs[-1][1][0]["product"]["sku"] == "S300"
+    assert pairs[5][1][0]["units"] == 6

@@ -210,6 +210,12 @@ class FlexportClient:
         """One page of ``GET /shipments``, so that a retry repeats just that page."""
         return await self._one_page("/shipments", filters, page, per)
 
+    async def purchase_order_line_item_page(
+        self, filters: Mapping[str, Any], page: int, *, per: int | None = None
+    ) -> Page:
+        """One page of ``GET /purchase_order_line_items`` (every PO's lines when unfiltered)."""
+        return await self._one_page("/purchase_order_line_items", filters, page, per)
+
     async def _one_page(
         self, path: str, filters: Mapping[str, Any], page: int, per: int | None
     ) -> Page:

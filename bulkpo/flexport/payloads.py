@@ -124,6 +124,18 @@ def _party_from_read(company: Any) -> dict[str, Any] | None:
     }
 
 
+LINE_READ_FIELDS = (
+    "line_item_number",
+    "item_key",
+    "product",
+    "units",
+    "unit_of_measure",
+    "unit_cost",
+    "hs_codes",
+)
+"""The fields of a line item read model that :func:`purchase_order_from_read` uses."""
+
+
 def _line_from_read(line: Mapping[str, Any]) -> dict[str, Any]:
     product = line.get("product") or {}
     body: dict[str, Any] = {

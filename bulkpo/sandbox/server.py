@@ -39,7 +39,10 @@ def _listen(options: SandboxOptions) -> socket.socket:
     if not is_loopback(options.host):
         raise UsageError(f"the sandbox listens on loopback only, not on {options.host!r}")
     family = socket.AF_INET6 if ":" in options.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP spelled out: asyncio sets TCP_NODELAY only on sockets whose
+    # protocol says TCP, and without it every answer on a kept-alive connection
+    # waits ~40 ms for the client's delayed ACK (Nagle's algorithm).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((options.host, options.port))
