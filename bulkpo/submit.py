@@ -571,11 +571,6 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
         return self.done(unit, Outcome.UPDATED, po_id, f"updated: {fields}")
 
 
-def _id(data: Mapping[str, Any]) -> str | None:
-    value = data.get("id")
-    return None if value is None else str(value)
-
-
 # ---------------------------------------------------------------- the run
 
 

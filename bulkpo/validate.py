@@ -155,10 +155,6 @@ class HeaderMap:
     issues: list[Issue] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # keys of required columns not found
 
-    @property
-    def ok(self) -> bool:
-        return not self.missing
-
 
 @dataclass
 class ValidationResult:
@@ -1136,11 +1132,6 @@ def _finish(
     checker.number_warnings()
     issues.sort(key=lambda i: (i.ref.row, i.ref.col) if i.ref is not None else (0, 0))
     return [*table.issues, *header_map.issues, *setup, *issues]
-
-
-def _opt(values: dict[str, object], key: str) -> object:
-    v = values.get(key)
-    return None if v is _BAD else v
 
 
 def _opt_str(values: dict[str, object], key: str) -> str | None:

@@ -264,11 +264,6 @@ class SheetSink:
         self._last_row = header_row
         self._fills: dict[str, PatternFill] = {}
 
-    @property
-    def next_row(self) -> int:
-        """The sheet row (1-based) the next appended row goes to."""
-        return self._next_row
-
     def skip_to(self, row: int) -> None:
         """Leave rows empty so that the next row goes to sheet row ``row``."""
         if row < self._next_row:
