@@ -516,6 +516,8 @@ def import_cmd(
         line = part.summary.line()
         click.echo(f"{titles[kind]}: {line}" if combined else line)
     stats = outcome.stats
+    for notice in stats.notices:
+        click.echo(f"Note: {notice}", err=True)
     click.echo(
         f"{stats.requests} requests in {stats.elapsed:.1f}s ({stats.achieved_rate:.1f}/s), "
         f"{stats.retries} retries, {stats.throttled} throttled",

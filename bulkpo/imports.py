@@ -75,6 +75,7 @@ class ImportStats:
     elapsed: float = 0.0
     final_rate: float = 0.0
     events: dict[str, int] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
 
     @property
     def achieved_rate(self) -> float:
@@ -347,13 +348,20 @@ async def _run(
     journal_path = options.journal or default_journal_path(path)
     with Journal(journal_path) as journal:
         last = journal.last_run()
-        if options.resume and last is not None:
+        digest = file_digest(path)
+        stats = ImportStats()
+        if options.resume and last is not None and last[1] == digest:
             run_id = last[0]
         else:
-            run_id = journal.start_run(str(path), file_digest(path), command="import")
+            if options.resume and last is not None:
+                # Results of the old content cannot stand for the new one: a new
+                # run checks every PO again (nothing is created twice either way).
+                stats.notices.append(
+                    f"{path.name} changed since the run it resumes; every row is checked again"
+                )
+            run_id = journal.start_run(str(path), digest, command="import")
         pacer = Pacer(options.rate or settings.rate)
         caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
-        stats = ImportStats()
         started = time.monotonic()
         async with FlexportClient(settings, transport=transport) as api:
             yield _Run(journal, run_id, pacer, caller, api, stats)

@@ -125,3 +125,24 @@ def test_unreachable_api_exits_3(tmp_path: Path) -> None:
     assert "cannot connect to 127.0.0.1" in result.stderr
     assert "--resume" in result.stderr
     assert result.stdout.startswith("8 rows: 8 failed")
+
+
+def test_resume_of_a_changed_file_checks_every_row_again(
+    tmp_path: Path, keyed_sandbox: SandboxServer
+) -> None:
+    path = write_po_workbook(tmp_path / "o.xlsx", po_rows(2, lines=1))
+    args = ["import", str(path), "--yes", "--journal", str(tmp_path / "j.sqlite"),
+            "--report", "r.jsonl"]
+    env = {"FLEXPORT_API_KEY": SECRET, "FLEXPORT_BASE_URL": keyed_sandbox.base_url}
+    assert run(args, tmp_path, **env).returncode == 0
+    rows = po_rows(2, lines=1)
+    rows[1]["quantity"] = 5
+    write_po_workbook(path, rows)
+    result = run([*args, "--resume"], tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert "Note: o.xlsx changed since the run it resumes; every row is checked again" in (
+        result.stderr
+    )
+    report = (tmp_path / "r.jsonl").read_text().splitlines()
+    statuses = [json.loads(line)["status"] for line in report]
+    assert statuses == ["unchanged", "skipped"]
