@@ -715,17 +715,32 @@ async def purchase_orders_with_lines(
         )
 
     wanted = query.limit
-    number = 1
-    next_page: asyncio.Task[Page] | None = fetch_page(1)
+    pages: deque[asyncio.Task[Page]] = deque([fetch_page(1)])
+    requested = number = 1
+    last: int | None = None  # the last page, once the first has told the total
+    lines_task: asyncio.Task[LineStore | None] | None = None
     try:
-        while next_page is not None and (wanted is None or wanted > 0):
-            page = await next_page
-            next_page = None
-            if number == 1 and query.limit is None and (page.total_count or 0) > BULK_MIN_POS:
-                stored = await bulk_line_items(api, caller, page.total_count or 0, concurrency)
-            if page.next_url is not None and page.items:
-                # The next page travels while this one's POs are written.
-                next_page = fetch_page(number + 1)
+        while pages and (wanted is None or wanted > 0):
+            page = await pages.popleft()
+            if number == 1:
+                total = page.total_count
+                if total is not None:
+                    last = -(-min(total, wanted or total) // per)
+                if query.limit is None and (total or 0) > BULK_MIN_POS:
+                    lines_task = asyncio.create_task(
+                        bulk_line_items(api, caller, total or 0, concurrency)
+                    )
+            # Later pages travel while this one's POs are written (and, the first
+            # time, while the line items are read).
+            more = page.next_url is not None and bool(page.items)
+            while more and len(pages) < PAGES_AHEAD and (last is None or requested < last):
+                requested += 1
+                pages.append(fetch_page(requested))
+                if last is None:
+                    break  # without a total, one page ahead at a time
+            if lines_task is not None:
+                stored = await lines_task
+                lines_task = None
             on_page(page)
             items = page.items if wanted is None else page.items[:wanted]
             for item in items:
@@ -735,11 +750,13 @@ async def purchase_orders_with_lines(
                     yield await ahead.popleft()
             if wanted is not None:
                 wanted -= len(items)
+            if not more:
+                break
             number += 1
         while ahead:
             yield await ahead.popleft()
     finally:
-        pending: list[asyncio.Task[Any]] = [*ahead, *([next_page] if next_page else [])]
+        pending: list[asyncio.Task[Any]] = [*ahead, *pages, *([lines_task] if lines_task else [])]
         for task in pending:
             task.cancel()
         if pending:
@@ -747,6 +764,9 @@ async def purchase_orders_with_lines(
         if stored is not None:
             stored.close()
 
+
+PAGES_AHEAD = 4
+"""PO pages requested ahead of the one being written (each holds at most 100 POs)."""
 
 BULK_MIN_POS = 200
 """Below this many POs, fetching lines PO by PO is never much slower."""
