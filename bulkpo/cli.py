@@ -278,8 +278,7 @@ def validate_cmd(
     """
     import json
 
-    from bulkpo.imports import load_purchase_orders
-    from bulkpo.report import RowResult
+    from bulkpo.imports import load_purchase_orders, validation_row_results
     from bulkpo.table import Severity
 
     table, validation = load_purchase_orders(
@@ -291,18 +290,7 @@ def validate_cmd(
     if report is not None:
         from bulkpo.sheets.report_writer import write_result_report
 
-        results = []
-        for row in table.rows:
-            bad = validation.invalid_rows.get(row.number, [])
-            row_issues = [i for i in validation.issues if i.ref and i.ref.row == row.number]
-            results.append(
-                RowResult(
-                    row.number,
-                    "invalid" if bad else "valid",
-                    message="; ".join(str(i) for i in bad),
-                    issues=row_issues,
-                )
-            )
+        results = validation_row_results(table, validation)
         write_result_report(report, table, results, title=f"bulkpo validate {file.name}")
     if fmt == "json":
         click.echo(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +52,7 @@ from bulkpo.submit import (
     plan_purchase_orders,
     run_units,
 )
-from bulkpo.table import Severity, Table
+from bulkpo.table import Issue, Severity, Table
 from bulkpo.validate import ValidationResult, validate_purchase_orders
 
 DateOrder = Literal["dmy", "mdy"]
@@ -251,14 +251,39 @@ def default_journal_path(path: Path) -> Path:
     return Path(".bulkpo") / "journals" / f"{path.stem}-{where}.sqlite"
 
 
+def issues_by_row(
+    issues: Iterable[Issue], severity: Severity | None = None
+) -> dict[int, list[Issue]]:
+    """Issues grouped by their sheet row (one pass), optionally of one severity."""
+    grouped: dict[int, list[Issue]] = {}
+    for issue in issues:
+        if issue.ref is not None and (severity is None or issue.severity is severity):
+            grouped.setdefault(issue.ref.row, []).append(issue)
+    return grouped
+
+
+def validation_row_results(table: Table, validation: ValidationResult) -> list[RowResult]:
+    """What ``bulkpo validate`` says of each data row: valid or invalid, with its issues."""
+    issues = issues_by_row(validation.issues)
+    results = []
+    for row in table.rows:
+        bad = validation.invalid_rows.get(row.number, [])
+        results.append(
+            RowResult(
+                row.number,
+                "invalid" if bad else "valid",
+                message="; ".join(str(issue) for issue in bad),
+                issues=issues.get(row.number, []),
+            )
+        )
+    return results
+
+
 def row_results(
     table: Table, validation: ValidationResult, unit_results: dict[str, UnitResult]
 ) -> list[RowResult]:
     """Exactly one RowResult per data row: invalid, or its PO's result."""
-    warnings: dict[int, list[Any]] = {}
-    for issue in validation.issues:
-        if issue.severity is Severity.WARNING and issue.ref is not None:
-            warnings.setdefault(issue.ref.row, []).append(issue)
+    warnings = issues_by_row(validation.issues, Severity.WARNING)
     by_row: dict[int, UnitResult] = {}
     for result in unit_results.values():
         for number in result.rows:
