@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from bulkpo.config import Settings, load_settings
@@ -21,6 +23,19 @@ def settings_for(server: SandboxServer, **overrides: object) -> Settings:
     return load_settings(
         env={}, base_url=server.base_url, api_key=server.api_key, **overrides
     )
+
+
+def listing(server: SandboxServer, path: str) -> list[dict[str, Any]]:
+    """Every item of a sandbox list endpoint, read page by page over HTTP."""
+    headers = {"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"}
+    items: list[dict[str, Any]] = []
+    url: str | None = f"{server.base_url}{path}{'&' if '?' in path else '?'}per=100&page=1"
+    with httpx.Client(headers=headers) as http:
+        while url:
+            data = http.get(url).raise_for_status().json()["data"]
+            items.extend(data["data"])
+            url = data["next"]
+    return items
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from bulkpo.imports import (
     load_workbook,
 )
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from tests.conftest import SAMPLES, settings_for
+from tests.conftest import SAMPLES, listing, settings_for
 from tests.factories import PO_KEYS, po_row, write_po_workbook
 
 BOOKING_KEYS = tuple(col.key for col in BOOKING_COLUMNS.columns)
@@ -73,18 +73,6 @@ def run(path: Path, settings: Settings, transport: Any = None, **options: Any) -
     return asyncio.run(
         import_workbook(workbook, settings, ImportOptions(**options), transport=transport)
     )
-
-
-def listing(server: SandboxServer, path: str) -> list[dict[str, Any]]:
-    headers = {"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"}
-    items: list[dict[str, Any]] = []
-    url: str | None = f"{server.base_url}{path}{'&' if '?' in path else '?'}per=100&page=1"
-    with httpx.Client(headers=headers) as http:
-        while url:
-            data = http.get(url).raise_for_status().json()["data"]
-            items.extend(data["data"])
-            url = data["next"]
-    return items
 
 
 def links_by_booking(server: SandboxServer) -> Counter[int]:

@@ -12,9 +12,9 @@ import pytest
 
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
 from bulkpo.sandbox import SandboxOptions, running_sandbox
-from tests.conftest import settings_for
+from tests.conftest import listing, settings_for
 from tests.factories import po_rows, write_po_workbook
-from tests.test_bookings import booking_row, listing, write_workbook
+from tests.test_bookings import booking_row, write_workbook
 from tests.test_import_kill import cli_env, kill_then_resume
 
 BOOKING_COUNT = 120

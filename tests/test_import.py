@@ -7,7 +7,6 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bulkpo.config import Settings
@@ -20,7 +19,7 @@ from bulkpo.imports import (
 from bulkpo.report import STATUSES
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from bulkpo.submit import OnExisting
-from tests.conftest import SAMPLES, settings_for
+from tests.conftest import SAMPLES, listing, settings_for
 from tests.factories import po_row, po_rows, write_po_workbook
 
 
@@ -32,16 +31,8 @@ def run_import(path: Path, settings: Settings, **options: Any) -> ImportOutcome:
 
 
 def sandbox_pos(server: SandboxServer) -> list[dict[str, Any]]:
-    """Every PO the sandbox holds, read page by page."""
-    headers = {"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"}
-    pos: list[dict[str, Any]] = []
-    url: str | None = f"{server.base_url}/purchase_orders?per=100&page=1"
-    with httpx.Client(headers=headers) as http:
-        while url:
-            data = http.get(url).raise_for_status().json()["data"]
-            pos.extend(data["data"])
-            url = data["next"]
-    return pos
+    """Every PO the sandbox holds."""
+    return listing(server, "/purchase_orders")
 
 
 def test_sample_workbook_creates_each_po_once_then_unchanged(
