@@ -494,16 +494,6 @@ def _as_dict(obj: Any) -> dict[str, Any]:
     return dumped
 
 
-class PurchaseOrderApi:
-    """The calls the PO submitter needs (a FlexportClient provides them)."""
-
-    create_purchase_order: Callable[[dict[str, Any]], Awaitable[Any]]
-    update_purchase_order: Callable[[int, dict[str, Any]], Awaitable[Any]]
-    get_purchase_order: Callable[[int], Awaitable[Any]]
-    find_purchase_order_by_name: Callable[[str], Awaitable[Any | None]]
-    purchase_order_line_items: Callable[[int], Awaitable[Sequence[Any]]]
-
-
 KIND_PO = "purchase_order"
 
 
