@@ -38,6 +38,7 @@ from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, Colu
 from bulkpo.config import Settings
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
+from bulkpo.flexport.filters import iso, purchase_order_filters
 from bulkpo.flexport.models import PurchaseOrder
 from bulkpo.flexport.payloads import LINE_READ_FIELDS, purchase_order_from_read
 from bulkpo.sheets.export_writer import (
@@ -126,37 +127,21 @@ class ExportQuery:
 
     def params(self) -> dict[str, str]:
         """The query parameters of ``GET /purchase_orders`` (without page and per)."""
-        params: dict[str, str] = {}
-        for key, value in (
-            ("f.status", self.status),
-            ("f.buyer_ref", self.buyer_ref),
-            ("f.seller_ref", self.seller_ref),
-            ("f.role", self.role),
-            ("f.name", self.name),
-        ):
-            if value is not None:
-                params[key] = value
-        if self.archived is not None:
-            params["f.archived_at.exists"] = "true" if self.archived else "false"
-        if self.shipment_id is not None:
-            params["f.shipment.id"] = str(self.shipment_id)
-        for key, moment in (
-            ("f.created_at.gt", self.created_after),
-            ("f.created_at.lt", self.created_before),
-            ("f.updated_at.gt", self.updated_after),
-            ("f.updated_at.lt", self.updated_before),
-        ):
-            if moment is not None:
-                params[key] = iso(moment)
-        if self.direction is not None:
-            params["sort"] = "id"
-            params["direction"] = self.direction
-        return params
+        return purchase_order_filters(
+            status=self.status,
+            archived=self.archived,
+            buyer_ref=self.buyer_ref,
+            seller_ref=self.seller_ref,
+            role=self.role,
+            shipment_id=self.shipment_id,
+            name=self.name,
+            created_after=self.created_after,
+            created_before=self.created_before,
+            updated_after=self.updated_after,
+            updated_before=self.updated_before,
+            direction=self.direction,
+        )
 
-
-def iso(moment: dt.datetime) -> str:
-    """ISO 8601 with the offset, to the millisecond only when there are any."""
-    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
 
 
 def zone(name: str | None) -> ZoneInfo | None:

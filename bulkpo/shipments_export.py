@@ -25,8 +25,9 @@ from typing import Any
 from bulkpo import __version__
 from bulkpo.config import Settings
 from bulkpo.errors import UsageError
-from bulkpo.export import iso, safe_url
+from bulkpo.export import safe_url
 from bulkpo.flexport.client import FlexportClient, Page
+from bulkpo.flexport.filters import shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
 from bulkpo.sheets.writer import (
@@ -57,7 +58,6 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100
-_SHIPMENTS = "/shipments"
 
 
 @dataclass(frozen=True)
@@ -92,25 +92,16 @@ class ShipmentQuery:
 
     def params(self) -> dict[str, str | list[str]]:
         """The query parameters of ``GET /shipments`` (without page and per)."""
-        params: dict[str, str | list[str]] = {}
-        for key, value in (
-            ("f.status", self.status),
-            ("f.transportation_mode", self.transportation_mode),
-            ("f.purchase_order", self.po_number),
-            ("f.sku", self.sku),
-            ("f.container_number", self.container_number),
-        ):
-            if value is not None:
-                params[key] = value
-        for key, moment in (("f.updated_at.gt", self.updated_after),
-                            ("f.updated_at.lt", self.updated_before)):  # fmt: skip
-            if moment is not None:
-                params[key] = iso(moment)
-        for key, value in self.metadata:
-            values = params.setdefault(f"f.metadata.{key}", [])
-            assert isinstance(values, list)
-            values.append(value)
-        return params
+        return shipment_filters(
+            status=self.status,
+            transportation_mode=self.transportation_mode,
+            purchase_order=self.po_number,
+            sku=self.sku,
+            container_number=self.container_number,
+            updated_after=self.updated_after,
+            updated_before=self.updated_before,
+            metadata=self.metadata,
+        )
 
 
 def parse_metadata(pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -1,0 +1,118 @@
+"""The API's list filters and routes by name: the only place that spells ``f.*`` parameters.
+
+Workflows describe what they want (a status, a time window, a booking id) and
+these functions turn it into the query parameters of the list endpoints, so a
+filter Flexport renames changes here alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+PURCHASE_ORDERS = "/purchase_orders"
+BOOKINGS = "/bookings"
+SHIPMENTS = "/shipments"
+
+Params = dict[str, str | list[str]]
+
+
+def iso(moment: dt.datetime) -> str:
+    """ISO 8601 with the offset, to the millisecond only when there are any."""
+    return moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+
+
+def _set(params: Params, pairs: Sequence[tuple[str, str | None]]) -> None:
+    for key, value in pairs:
+        if value is not None:
+            params[key] = value
+
+
+def _window(
+    params: Params, field: str, after: dt.datetime | None, before: dt.datetime | None
+) -> None:
+    for op, moment in (("gt", after), ("lt", before)):
+        if moment is not None:
+            params[f"f.{field}.{op}"] = iso(moment)
+
+
+def purchase_order_filters(
+    *,
+    status: str | None = None,
+    archived: bool | None = None,
+    buyer_ref: str | None = None,
+    seller_ref: str | None = None,
+    role: str | None = None,
+    shipment_id: int | None = None,
+    name: str | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    updated_after: dt.datetime | None = None,
+    updated_before: dt.datetime | None = None,
+    direction: str | None = None,
+) -> dict[str, str]:
+    """The query parameters of ``GET /purchase_orders`` (without page and per)."""
+    params: Params = {}
+    _set(params, [
+        ("f.status", status),
+        ("f.buyer_ref", buyer_ref),
+        ("f.seller_ref", seller_ref),
+        ("f.role", role),
+        ("f.name", name),
+        ("f.archived_at.exists", None if archived is None else str(archived).lower()),
+        ("f.shipment.id", None if shipment_id is None else str(shipment_id)),
+    ])  # fmt: skip
+    _window(params, "created_at", created_after, created_before)
+    _window(params, "updated_at", updated_after, updated_before)
+    if direction is not None:
+        params["sort"] = "id"
+        params["direction"] = direction
+    return {key: value for key, value in params.items() if isinstance(value, str)}
+
+
+def shipment_filters(
+    *,
+    status: str | None = None,
+    transportation_mode: str | None = None,
+    purchase_order: str | None = None,
+    sku: str | None = None,
+    container_number: str | None = None,
+    updated_after: dt.datetime | None = None,
+    updated_before: dt.datetime | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
+) -> Params:
+    """The query parameters of ``GET /shipments``; a repeated metadata key matches any value."""
+    params: Params = {}
+    _set(params, [
+        ("f.status", status),
+        ("f.transportation_mode", transportation_mode),
+        ("f.purchase_order", purchase_order),
+        ("f.sku", sku),
+        ("f.container_number", container_number),
+    ])  # fmt: skip
+    _window(params, "updated_at", updated_after, updated_before)
+    for key, value in metadata:
+        values = params.setdefault(f"f.metadata.{key}", [])
+        assert isinstance(values, list)
+        values.append(value)
+    return params
+
+
+def by_name(name: str) -> dict[str, str]:
+    """A list filter for the object named ``name`` (POs, bookings)."""
+    return {"f.name": name}
+
+
+def by_booking(booking_id: int | str) -> dict[str, str]:
+    """The booking line items of one booking."""
+    return {"f.booking.id": str(booking_id)}
+
+
+def by_purchase_order(po_id: int | str) -> dict[str, str]:
+    """The line items of one purchase order."""
+    return {"f.purchase_order.id": str(po_id)}
+
+
+def by_shipment(shipment_id: int | str) -> dict[str, str]:
+    """The legs (or documents) of one shipment."""
+    return {"f.shipment.id": str(shipment_id)}
