@@ -1,6 +1,6 @@
 """The ``bulkpo track``, ``bulkpo documents`` and ``bulkpo export shipments`` commands:
-parse options, call :mod:`bulkpo.track`, :mod:`bulkpo.documents` and
-:mod:`bulkpo.shipments_export`, render the outcome.
+parse options, call :mod:`bulkpo.shipments.track`, :mod:`bulkpo.shipments.documents` and
+:mod:`bulkpo.shipments.export`, render the outcome.
 
 Registered by the lead in :mod:`bulkpo.cli` (``track_command``, ``documents_command``,
 and ``shipments_export_command`` under the ``export`` group).
@@ -117,7 +117,7 @@ def track_command(
 
         bulkpo track --booking BK-2026-001 --wait --timeout 900
     """
-    from bulkpo.track import (
+    from bulkpo.shipments.track import (
         TrackTarget,
         TrackWait,
         targets_from_file,
@@ -215,8 +215,8 @@ def documents_command(
 
         bulkpo documents --from tracking.xlsx -d docs
     """
-    from bulkpo.documents import DocumentStatus, download_shipment_documents, write_index
-    from bulkpo.track import TrackState, targets_from_file, track_bookings
+    from bulkpo.shipments.documents import DocumentStatus, download_shipment_documents, write_index
+    from bulkpo.shipments.track import TrackState, targets_from_file, track_bookings
 
     wanted = [t.strip() for text in types for t in text.split(",") if t.strip()]
     ids = list(shipment_ids)
@@ -314,7 +314,7 @@ def shipments_export_command(
         bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
     """
     from bulkpo.export import now_in, parse_moment, zone
-    from bulkpo.shipments_export import ShipmentQuery, export_shipments, parse_metadata
+    from bulkpo.shipments.export import ShipmentQuery, export_shipments, parse_metadata
 
     tzinfo = zone(tz)
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from bulkpo.config import Settings
-from bulkpo.documents import DocumentStatus, download_documents, safe_file_name
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.sandbox import HOSTILE_FILE_NAME_KEY, SandboxServer
-from bulkpo.track import caller_for
+from bulkpo.shipments.documents import DocumentStatus, download_documents, safe_file_name
+from bulkpo.shipments.track import caller_for
 from bulkpo.track_cli import documents_command, track_command
 from tests.sandbox_fixtures import ocean_fcl_booking
 from tests.test_track import _in_tmp, invoke, post_booking

@@ -22,7 +22,7 @@ from bulkpo.cli import CliState
 from bulkpo.config import Settings
 from bulkpo.journal import Journal, UnitState
 from bulkpo.sandbox import SandboxServer
-from bulkpo.track import (
+from bulkpo.shipments.track import (
     NOT_CONFIRMED,
     TrackState,
     TrackTarget,

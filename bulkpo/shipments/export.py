@@ -38,8 +38,7 @@ from bulkpo.sheets.writer import (
     SheetSink,
     xlsx_book,
 )
-from bulkpo.submit import Caller
-from bulkpo.track import (
+from bulkpo.shipments.track import (
     caller_for,
     current_leg,
     latest_milestone,
@@ -48,6 +47,7 @@ from bulkpo.track import (
     ordered_legs,
     paced,
 )
+from bulkpo.submit import Caller
 
 __all__ = [
     "ShipmentExportResult",

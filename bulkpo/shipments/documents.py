@@ -30,8 +30,8 @@ from bulkpo.errors import ApiError, AuthError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Document
 from bulkpo.sheets.writer import atomic_path, csv_sink
+from bulkpo.shipments.track import caller_for, paced
 from bulkpo.submit import Caller
-from bulkpo.track import caller_for, paced
 
 __all__ = [
     "INDEX_HEADERS",

@@ -1,0 +1,1 @@
+"""Booked freight after the booking: tracking, the shipments export, and documents."""
