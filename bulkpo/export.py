@@ -900,6 +900,49 @@ def query_rows(
     return out
 
 
+async def _import_layout(
+    api: FlexportClient,
+    caller: Caller,
+    query: ExportQuery,
+    keys: list[str],
+    *,
+    grow: bool,
+    on_column: Callable[[ExportColumn], None] = lambda _c: None,
+    on_page: Callable[[Page], None] = lambda _p: None,
+) -> AsyncIterator[tuple[list[dict[str, Any]], list[list[Any]]]]:
+    """Each matching PO's rows (by key) and cells (in ``keys`` order); with ``grow``,
+    a metadata key seen for the first time is appended to ``keys`` and announced."""
+    known = set(keys)
+    async for po, lines in purchase_orders_with_lines(
+        api, caller, query, concurrency=api.settings.concurrency, on_page=on_page
+    ):
+        rows = rows_for_po(po, lines)
+        if grow:
+            for row in rows:
+                for key in row:
+                    if key not in known:
+                        known.add(key)
+                        keys.append(key)
+                        on_column(_export_column(key))
+        yield rows, [[row.get(key) for key in keys] for row in rows]
+
+
+async def purchase_order_rows(
+    settings: Settings, query: ExportQuery, columns: Sequence[str] | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The export's headers and typed cells in memory (for a DataFrame), not a file."""
+    chosen = choose_columns(columns)
+    keys = list(chosen or PURCHASE_ORDER_COLUMNS.keys)
+    caller = Caller(Pacer(settings.rate), RetryPolicy(max_retries=settings.max_retries))
+    cells: list[list[Any]] = []
+    async with FlexportClient(settings.model_copy(update={"per_page": PAGE_SIZE})) as api:
+        async for _rows, lines in _import_layout(api, caller, query, keys, grow=chosen is None):
+            cells.extend(lines)
+    width = len(keys)
+    headers = [_export_column(key).header for key in keys]
+    return headers, [line + [None] * (width - len(line)) for line in cells]
+
+
 async def export_purchase_orders(
     settings: Settings,
     query: ExportQuery,
@@ -934,21 +977,13 @@ async def export_purchase_orders(
 
     with _opener(fmt)(path, [_export_column(k) for k in keys]) as sink:
         out: ExportSink = sink
-        known = set(keys)
         async with FlexportClient(settings) as api:
-            async for po, lines in purchase_orders_with_lines(
-                api, caller, query, concurrency=settings.concurrency, on_page=on_page
+            async for rows, cells in _import_layout(
+                api, caller, query, keys, grow=fixed, on_column=out.add_column, on_page=on_page
             ):
-                rows = rows_for_po(po, lines)
                 summary.add(rows)
-                for row in rows:
-                    if fixed:
-                        for key in row:
-                            if key not in known:
-                                known.add(key)
-                                keys.append(key)
-                                out.add_column(_export_column(key))
-                    out.append([row.get(key) for key in keys])
+                for line in cells:
+                    out.append(line)
                 pos_count += 1
                 row_count += len(rows)
                 if on_progress is not None:
