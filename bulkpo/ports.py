@@ -9,6 +9,11 @@ It is derived from the raw list kept beside the repository and regenerated with:
     python -m bulkpo.ports build ../shared/data/unlocode/unlocode.csv bulkpo/data/ports.tsv.gz
 
 The generated file is committed; nothing here needs the raw list at run time.
+
+Beside it, ``data/trade_ports.tsv`` and ``data/trade_port_names.tsv`` list the codes
+and names the trade writes for the world's large container ports (CNSHA for the
+port of Shanghai, which UN/LOCODE files as an airport); data/TRADE_PORTS.md says
+where they come from. They are read by :func:`trade_port` and :func:`seaport_by_name`.
 The table is loaded lazily, once, on the first lookup.
 """
 
@@ -149,6 +154,77 @@ def lookup_iata(code: str) -> PortInfo | None:
     """The location answering to this three-letter IATA code, airports first, or None."""
     code = _iata_codes().get(fold_code(code), "")
     return _port(code) if code else None
+
+
+# --- codes the trade writes for large container ports ----------------------------------
+
+TRADE_FILE = "trade_ports.tsv"
+TRADE_NAMES_FILE = "trade_port_names.tsv"
+
+
+@dataclass(frozen=True, slots=True)
+class TradePort:
+    """A code carriers and forwarders write for a large container port (see data/TRADE_PORTS.md).
+
+    UN/LOCODE flags some of these as airports only (CNSHA is Hongqiao airport there),
+    yet the trade writes them for the seaport; ``seaport`` is the code UN/LOCODE
+    gives that seaport (CNSHG), or ``code`` itself when UN/LOCODE already calls it one.
+    """
+
+    code: str                   # as the trade writes it, e.g. CNSHA
+    name: str                   # the port, e.g. "Shanghai"
+    country: str                # ISO 3166 alpha-2
+    seaport: str                # UN/LOCODE seaport code for the same port, e.g. CNSHG
+    sources: tuple[str, ...]    # tags explained in data/TRADE_PORTS.md
+
+    @property
+    def differs_from_unlocode(self) -> bool:
+        """True when UN/LOCODE does not call ``code`` itself a seaport."""
+        return self.seaport != self.code
+
+
+def _data_lines(name: str) -> Iterator[list[str]]:
+    """Tab-separated rows of a shipped table, comment lines skipped."""
+    text = resources.files("bulkpo").joinpath("data", name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            yield line.split("\t")
+
+
+@functools.cache
+def _trade_ports() -> dict[str, TradePort]:
+    out: dict[str, TradePort] = {}
+    for code, name, country, seaport, sources in _data_lines(TRADE_FILE):
+        out[code] = TradePort(code, name, country, seaport or code, tuple(sources.split(",")))
+    return out
+
+
+# Words around a port's name that do not tell which port it is ("Port of Rotterdam").
+_NAME_NOISE = frozenset({"port", "pt", "of", "the", "harbour", "harbor"})
+
+
+def _name_key(name: str) -> tuple[str, ...]:
+    return tuple(t for t in name_tokens(name) if t not in _NAME_NOISE)
+
+
+@functools.cache
+def _trade_names() -> dict[tuple[str, ...], str]:
+    return {_name_key(name): code for name, code, *_ in _data_lines(TRADE_NAMES_FILE)}
+
+
+def trade_port(code: str) -> TradePort | None:
+    """The large container port the trade means by ``code`` ("cn sha" finds CNSHA), or None."""
+    return _trade_ports().get(fold_code(code))
+
+
+def seaport_by_name(name: str) -> str | None:
+    """The trade's code for the one seaport a name means ("Yantian" -> CNYTN), or None.
+
+    Only names that cannot mean a port elsewhere are listed: "Manzanillo" (Mexico,
+    Panama, Cuba...) gives None. Case, punctuation and "Port of" do not matter.
+    """
+    key = _name_key(name)
+    return _trade_names().get(key) if key else None
 
 
 # --- suggestions -----------------------------------------------------------------------
