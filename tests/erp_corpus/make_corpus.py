@@ -14,7 +14,9 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import sys
+import zipfile
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -134,7 +136,26 @@ def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[Row]]], date_format: str) ->
     wb.properties.modified = FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return fixed_zip_times(buf.getvalue())
+
+
+def fixed_zip_times(data: bytes) -> bytes:
+    """The same workbook with every zip entry stamped FIXED_TIME, so regenerating is byte-exact."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            stamped = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            stamped.compress_type = zipfile.ZIP_DEFLATED
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                # openpyxl stamps the save time as "modified" whatever the properties say
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*",
+                    rb"\g<1>" + FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode(),
+                    content,
+                )
+            dst.writestr(stamped, content)
+    return out.getvalue()
 
 
 # --- 1. SAP ME2N, English ALV labels, spreadsheet export ------------------------------------
@@ -465,8 +486,8 @@ def sap_tables() -> tuple[bytes, bytes, Json, Json]:
     ekko_expected = expect_question(
         "SAP ECC / S/4HANA",
         "SE16N download of table EKKO (purchasing document headers), technical field names",
-        "This file holds only PO headers (EKKO: EBELN, LIFNR, WAERS, INCO1/INCO2) and no lines; "
-        "where are the line items (EKPO)? Import it as --headers of the EKPO file.",
+        "This file holds only PO headers (EKKO: EBELN, LIFNR, WAERS, INCO1/INCO2) and no lines: "
+        "which file holds the line items (EKPO, imported with this one as its --headers)?",
         lines_file="sap_se16n_ekpo.csv",
     )
     ekpo_expected = expect_import(
@@ -1029,8 +1050,9 @@ def d365() -> tuple[bytes, bytes, Json, Json]:
         "Microsoft Dynamics 365 Finance & Supply Chain Management",
         "Data management export of entity 'Purchase order headers V2' "
         "(PurchaseOrderHeadersV2), CSV",
-        "This file holds only PO headers (no item, quantity or price columns); where are the "
-        "lines? Import it as --headers of the 'Purchase order lines V2' export.",
+        "This file holds only PO headers (no item, quantity or price columns): which file holds "
+        "the lines (the 'Purchase order lines V2' export, imported with this one as its "
+        "--headers)?",
         lines_file="d365_purchase_order_lines_v2.csv",
     )
     lines_expected = expect_import(
