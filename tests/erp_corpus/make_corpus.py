@@ -372,6 +372,7 @@ def sap_me2n_de() -> tuple[bytes, Json]:
             "they are not Flexport entity refs"
         ],
         decimal_comma=True,
+        header_row=3,
     )
 
 
@@ -1018,9 +1019,12 @@ def d365() -> tuple[bytes, bytes, Json, Json]:
         ("PO-000413", 1, "M0004", "Car audio system", 50, "ea", "390.00", 1, "2027-01-27"),
         ("PO-000413", 2, "M0004", "Car audio system", 50, "ea", "390.00", 1, "2027-02-24"),
         ("PO-000414", 1, "L0001", "Surround sound receiver", 25, "ea", "1240.00", 1, "2027-01-13"),
+        ("PO-000414", 2, "L0002", "Wall mount, receiver", 25, "ea", "18.00", 1, "2027-01-13"),
     ]
+    canceled = {("PO-000414", 2)}
     l_rows: list[Row] = [line_cols]
     lines: dict[str, list[Json]] = {h[0]: [] for h in heads}
+    skipped: list[tuple[int, str]] = []
     for number_, n, item, text, qty, unit, price, per, date in items:
         amount = dec(qty) * dec(price) / per
         l_rows.append(
@@ -1036,9 +1040,12 @@ def d365() -> tuple[bytes, bytes, Json, Json]:
                 f"{amount:.2f}",
                 f"{date}T00:00:00",
                 "11",
-                "Backorder",
+                "Canceled" if (number_, n) in canceled else "Backorder",
             ]
         )
+        if (number_, n) in canceled:
+            skipped.append((len(l_rows), "canceled line (PURCHASEORDERLINESTATUS = Canceled)"))
+            continue
         lines[number_].append(
             ln(n, item, text, qty, unit, dec(price) / per, "USD", must_arrive_date=date)
         )
@@ -1060,7 +1067,7 @@ def d365() -> tuple[bytes, bytes, Json, Json]:
         "Data management export of entity 'Purchase order lines V2' (PurchaseOrderLinesV2), CSV, "
         "joined on PURCHASEORDERNUMBER with the headers V2 export",
         pos,
-        (),
+        skipped,
         [
             "ORDERVENDORACCOUNTNUMBER holds D365 vendor accounts (US-104, US-111): not Flexport "
             "entity refs",
@@ -1537,7 +1544,7 @@ def baton_rouge() -> tuple[bytes, Json]:
             "BODY ARMOR REPLACEMENT",
             "11/24/2026 12:00:00 AM",
             "POLICE",
-            "Approved",
+            "Released",
             "101230",
             "BAYOU PUBLIC SAFETY INC",
             "70816",
