@@ -129,6 +129,11 @@ def test_generator_reproduces_the_committed_file(fresh: Path, name: str) -> None
     assert (fresh / "expected" / stem).read_bytes() == (EXPECTED / stem).read_bytes()
 
 
+def test_sources_names_every_file() -> None:
+    sources = (CORPUS / "SOURCES.md").read_text("utf-8")
+    assert [name for name in DATA_FILES if f"**{name}**" not in sources] == []
+
+
 def test_generator_writes_nothing_else(fresh: Path) -> None:
     assert sorted(p.name for p in (fresh / "files").iterdir()) == DATA_FILES
     assert sorted(p.name for p in (fresh / "expected").iterdir()) == EXPECTED_FILES
