@@ -839,6 +839,7 @@ class _TextSource(_Source):
         self.path = path
         self.sheet_names = [path.stem]
         self._rows: list[list[str]] | None = None
+        self._cp1252_lines: list[int] = []
 
     def _records(self) -> list[list[str]]:
         if self._rows is None:
@@ -853,7 +854,7 @@ class _TextSource(_Source):
             data = self.path.read_bytes()
         except OSError as exc:
             raise self.fail(f"cannot read the file ({exc.strerror})") from None
-        text = _decode(data)
+        text, self._cp1252_lines = _decode(data)
         if "\x00" in text:
             raise self.fail("not a spreadsheet (unrecognised binary file)")
         delimiter = _sniff_delimiter(text[:_SNIFF_BYTES], self.path.suffix.lower())
@@ -885,7 +886,7 @@ class _TextSource(_Source):
             values: list[CellValue] = [v or None for v in record]
             if not _is_empty(values):
                 rows.append(Row(number, values))
-        return Table(
+        table = Table(
             path=str(self.path),
             sheet=name,
             header_row=header_i + 1,
@@ -893,6 +894,9 @@ class _TextSource(_Source):
             rows=rows,
             sheet_names=list(self.sheet_names),
         )
+        if self._cp1252_lines:
+            table.issues.append(_mixed_encoding_issue(self._cp1252_lines))
+        return table
 
 
 def _bom_encoding(data: bytes) -> str | None:
@@ -932,27 +936,79 @@ _MULTI_BYTE = frozenset({
 })
 
 
-def _decode(data: bytes) -> str:
-    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, else cp1252."""
+def _decode(data: bytes) -> tuple[str, list[int]]:
+    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, UTF-8 mixed with
+    cp1252 line by line, else cp1252; with the 1-based lines read as cp1252 in a mix."""
     encoding = _bom_encoding(data) or _utf16_without_bom(data)
     if encoding:
         text = data.decode(encoding, errors="replace")
-        return text.removeprefix("\ufeff")
+        return text.removeprefix("\ufeff"), []
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
     if best is not None and best.encoding in _MULTI_BYTE and best.chaos < 0.1:
         try:
-            return data.decode(best.encoding)
+            return data.decode(best.encoding), []
         except (UnicodeDecodeError, LookupError):
             pass
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
+    return _cp1252(data), []
+
+
+def _cp1252(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1")
+
+
+def _decode_mixed(data: bytes) -> tuple[str, list[int]] | None:
+    """A file appended to by two programs, one writing UTF-8 and one cp1252 (Excel on
+    Windows): each line decoded as what it is, with the cp1252 lines' numbers.
+
+    None unless some line holds real UTF-8 beyond ASCII: cp1252 text is almost never
+    valid UTF-8 by chance (an accented letter followed by a symbol), so such a line
+    was written as UTF-8, and reading the whole file as cp1252 would garble it.
+    """
+    lines = data.splitlines(keepends=True)
+    texts: list[str] = []
+    cp1252_lines: list[int] = []
+    utf8_beyond_ascii = False
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            texts.append(_cp1252(line))
+            cp1252_lines.append(number)
+            continue
+        utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+        texts.append(text)
+    if not utf8_beyond_ascii:
+        return None
+    return "".join(texts), cp1252_lines
+
+
+def _mixed_encoding_issue(lines: Sequence[int]) -> Issue:
+    shown = ", ".join(str(n) for n in lines[:20])
+    more = f" and {len(lines) - 20} more" if len(lines) > 20 else ""
+    return Issue(
+        ref=None,
+        header="",
+        value="",
+        code="mixed_encoding",
+        severity=Severity.WARNING,
+        message=(
+            "the file mixes UTF-8 and Windows-1252 text: "
+            f"line{'s' if len(lines) > 1 else ''} {shown}{more} read as Windows-1252, "
+            "the others as UTF-8"
+        ),
+        suggestion="check those lines' accented letters, then save the file as UTF-8",
+    )
 
 
 def _sniff_delimiter(sample: str, suffix: str) -> str:
