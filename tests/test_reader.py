@@ -304,10 +304,10 @@ def test_multi_byte_encoding_is_detected(tmp_path: Path) -> None:
 def test_csv_mixing_utf8_and_cp1252_lines_reads_each_right(tmp_path: Path) -> None:
     path = tmp_path / "mixed.csv"
     path.write_bytes(
-        "PO Number,SKU,Product\n".encode()
+        b"PO Number,SKU,Product\n"
         + "PO-1,A1,Café Ñandú\n".encode()
         + "PO-2,A2,Crème brûlée\n".encode("cp1252")
-        + "PO-3,A3,plain\n".encode()
+        + b"PO-3,A3,plain\n"
         + "PO-4,A4,Ça coûte 5 €\n".encode("cp1252")
     )
     table = read_table(path)

@@ -117,8 +117,9 @@ def write_bomb(path: Path, template: Path, inflated: int) -> Path:
                                   csize, usize, len(name), 0) + name)  # fmt: skip
             for chunk in chunks:
                 out.write(chunk)
-            central += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21,
-                                   crc, csize, usize, len(name), 0, 0, 0, 0, 0, offset) + name  # fmt: skip
+            entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21,
+                                crc, csize, usize, len(name), 0, 0, 0, 0, 0, offset)  # fmt: skip
+            central += entry + name
 
         for name, data in others:
             packed = zlib.compress(data, 9)[2:-4]
