@@ -281,8 +281,10 @@ def validate_cmd(
     from bulkpo.imports import load_purchase_orders, validation_row_results
     from bulkpo.table import Severity
 
+    state = click.get_current_context().ensure_object(CliState)
+    limits = load_settings(state.config_file, **state.overrides).limits
     table, validation = load_purchase_orders(
-        file, sheet=sheet, date_order=date_order  # type: ignore[arg-type]
+        file, sheet=sheet, date_order=date_order, limits=limits  # type: ignore[arg-type]
     )
     errors = [i for i in validation.issues if i.severity is Severity.ERROR]
     warnings = [i for i in validation.issues if i.severity is Severity.WARNING]
@@ -436,9 +438,14 @@ def import_cmd(
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
     state = ctx.ensure_object(CliState)
-    defaults = load_settings(state.config_file, **state.overrides).bookings
+    settings = load_settings(state.config_file, **state.overrides)
+    defaults = settings.bookings
     workbook = load_workbook(
-        file, sheet=sheet, date_order=date_order, defaults=defaults  # type: ignore[arg-type]
+        file,
+        sheet=sheet,
+        date_order=date_order,  # type: ignore[arg-type]
+        defaults=defaults,
+        limits=settings.limits,
     )
     sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
     if dry_run:

@@ -36,6 +36,24 @@ class BookingDefaults(BaseModel):
     payment_terms: str = "prepaid"
 
 
+class ReadLimits(BaseModel):
+    """How large an input file may be before it is refused unread (``[limits]`` in bulkpo.toml).
+
+    A few KB of xlsx can declare a cell at XFD1048576 or inflate to gigabytes; the
+    reader checks these before the file reaches calamine, which would abort the process.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # 1,000,000 rows x 30 columns is the largest sheet bulkpo promises to read.
+    max_cells: int = Field(default=40_000_000, ge=1, description="cells of one sheet")
+    max_uncompressed_bytes: int = Field(
+        default=4 << 30, ge=1, description="the parts of a zip-based workbook, inflated"
+    )
+    # Real sheets deflate 5-30x; a zip bomb sits near deflate's ceiling of ~1000x.
+    max_compression_ratio: float = Field(default=200.0, gt=1)
+
+
 class Settings(BaseModel):
     """Everything that tells bulkpo where the API is and how to talk to it."""
 
@@ -54,6 +72,7 @@ class Settings(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=64)
     max_retries: int = Field(default=6, ge=0)
     bookings: BookingDefaults = Field(default_factory=BookingDefaults)
+    limits: ReadLimits = Field(default_factory=ReadLimits)
 
     def key(self) -> str:
         """The API key, read from the settings or the key file; ConfigError if none."""

@@ -33,7 +33,7 @@ from bulkpo.bookings import (
     validate_booking_sheet,
 )
 from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
-from bulkpo.config import BookingDefaults, Settings
+from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.journal import Journal
@@ -93,7 +93,11 @@ class ImportOutcome:
 
 
 def load_purchase_orders(
-    path: Path, *, sheet: str | None = None, date_order: DateOrder | None = None
+    path: Path,
+    *,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+    limits: ReadLimits | None = None,
 ) -> tuple[Table, ValidationResult]:
     """Read and validate a PO file; no network."""
     columns = COLUMN_SETS[Kind.PURCHASE_ORDERS]
@@ -103,6 +107,7 @@ def load_purchase_orders(
         score_headers=columns.score,
         preferred_sheets=(columns.sheet_name,),
         expected_headers=[column.header for column in columns.required],
+        limits=limits,
     )
     return table, validate_purchase_orders(table, columns, date_order=date_order)
 
@@ -195,6 +200,7 @@ def load_workbook(
     sheet: str | None = None,
     date_order: DateOrder | None = None,
     defaults: BookingDefaults | None = None,
+    limits: ReadLimits | None = None,
 ) -> Workbook:
     """Find the PO sheet and the bookings sheet of a file and validate them; no network.
 
@@ -202,9 +208,11 @@ def load_workbook(
     """
     defaults = defaults or BookingDefaults()
     if sheet is None:
-        tables = read_tables(path, score_headers=_any_kind_score)
+        tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
     else:
-        tables = {sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score)}
+        tables = {
+            sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
+        }
     found = _classify(tables)
     bookings = found.get(Kind.BOOKINGS)
     if bookings is None:
@@ -214,7 +222,7 @@ def load_workbook(
             if pos is not None
             # Neither kind recognised: read it as a PO file, whose reader says
             # precisely why it cannot be used.
-            else load_purchase_orders(path, sheet=sheet, date_order=date_order)
+            else load_purchase_orders(path, sheet=sheet, date_order=date_order, limits=limits)
         )
         return Workbook(path, part, date_order=date_order)
     workbook = Workbook(path, date_order=date_order)

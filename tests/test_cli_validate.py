@@ -67,3 +67,30 @@ def test_report_summary_counts_valid_and_invalid_rows(tmp_path: Path) -> None:
     )
     assert summary["valid"] == 4 and summary["invalid"] == 2 and summary["total"] == 6
     assert "created" not in summary
+
+
+def test_mixed_encoding_csv_reads_both_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulkpo.columns import PURCHASE_ORDER_COLUMNS
+    from bulkpo.imports import load_purchase_orders
+    from tests.factories import PO_KEYS
+
+    header = ",".join(PURCHASE_ORDER_COLUMNS.by_key(k).header for k in PO_KEYS) + "\n"
+
+    def line(row: dict[str, object]) -> str:
+        return ",".join("" if row[k] is None else str(row[k]) for k in PO_KEYS) + "\n"
+
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        header.encode()
+        + line(po_row(1, 1, product_name="Café Ñandú")).encode("utf-8")
+        + line(po_row(1, 2, product_name="Crème brûlée")).encode("cp1252")
+    )
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors, 1 warnings" in out
+    assert "warning: the file mixes UTF-8 and Windows-1252 text: line 3 read as" in out
+    _table, validation = load_purchase_orders(path)
+    [po] = validation.purchase_orders
+    assert [line.product_name for line in po.lines] == ["Café Ñandú", "Crème brûlée"]

@@ -13,8 +13,15 @@ import pytest
 
 from bulkpo.config import Settings
 from bulkpo.flexport.client import FlexportClient
+from bulkpo.flexport.models import Document
 from bulkpo.sandbox import HOSTILE_FILE_NAME_KEY, SandboxServer
-from bulkpo.shipments.documents import DocumentStatus, download_documents, safe_file_name
+from bulkpo.shipments.documents import (
+    MAX_NAME_BYTES,
+    DocumentStatus,
+    _local_names,
+    download_documents,
+    safe_file_name,
+)
 from bulkpo.shipments.track import caller_for
 from bulkpo.track_cli import documents_command, track_command
 from tests.sandbox_fixtures import ocean_fcl_booking
@@ -63,6 +70,39 @@ def _index(path: Path) -> list[dict[str, str]]:
 )
 def test_safe_file_name(server_name: str | None, safe: str) -> None:
     assert safe_file_name(server_name, "fallback") == safe
+
+
+@pytest.mark.parametrize("server_name", ["é" * 300 + ".pdf", "日本" * 150 + ".pdf",
+                                         "x" * 400 + ".pdf", "😀" * 100 + ".tar.gz"])
+def test_safe_file_name_fits_255_bytes_whole_characters_and_extension(server_name: str) -> None:
+    name = safe_file_name(server_name, "fallback")
+    encoded = name.encode("utf-8")  # raises if a character was cut in two
+    assert 200 < len(encoded) <= MAX_NAME_BYTES <= 255 or name == "x" * 146 + ".pdf"
+    assert name.endswith("." + server_name.rpartition(".")[2])
+    assert server_name.startswith(name.rpartition(".")[0])
+
+
+def test_long_names_cut_alike_stay_unique() -> None:
+    same_start = "é" * 300
+    docs = [Document(id=f"doc-{n}", file_name=f"{same_start}{n}.pdf", document_type="invoice")
+            for n in range(3)] + [Document(id="d" * 200, file_name=f"{same_start}.pdf")]
+    names = _local_names(docs)
+    assert len({n.casefold() for n in names}) == 4
+    assert all(len(n.encode("utf-8")) <= 255 and n.endswith(".pdf") for n in names)
+    assert names[1].endswith("-doc-1.pdf")
+
+
+def test_name_over_255_bytes_is_saved(sandbox: SandboxServer, tmp_path: Path) -> None:
+    server_name = "請求書 Ünïcödé " * 25 + ".pdf"  # 154 chars, 600 bytes
+    sid = _shipment(sandbox, "BK-LONG", server_name)
+    result = invoke(sandbox, documents_command, [str(sid), "-d", "docs"])
+    assert result.exit_code == 0, result.output
+    rows = _index(tmp_path / "docs" / "index.csv")
+    assert [r["status"] for r in rows] == ["downloaded"] * 3
+    assert rows[0]["server_file_name"] == server_name
+    saved = tmp_path / rows[0]["path"]
+    assert saved.read_bytes().startswith(b"%PDF") and saved.name.endswith(".pdf")
+    assert len(saved.name.encode("utf-8")) <= 255
 
 
 def test_hostile_name_stays_inside_dir_and_index_lists_all(

@@ -299,3 +299,26 @@ def test_multi_byte_encoding_is_detected(tmp_path: Path) -> None:
     path.write_bytes(text.encode("gb18030"))
     table = read_table(path)
     assert table.rows[0].values[1] == "台灯 型号 1 黑色 金属底座"
+
+
+def test_csv_mixing_utf8_and_cp1252_lines_reads_each_right(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        b"PO Number,SKU,Product\n"
+        + "PO-1,A1,Café Ñandú\n".encode()
+        + "PO-2,A2,Crème brûlée\n".encode("cp1252")
+        + b"PO-3,A3,plain\n"
+        + "PO-4,A4,Ça coûte 5 €\n".encode("cp1252")
+    )
+    table = read_table(path)
+    assert [row.values[2] for row in table.rows] == [
+        "Café Ñandú", "Crème brûlée", "plain", "Ça coûte 5 €"]  # fmt: skip
+    [issue] = table.issues
+    assert issue.severity is Severity.WARNING and issue.code == "mixed_encoding"
+    assert "lines 3, 5 read as Windows-1252" in issue.message
+
+
+def test_csv_wholly_cp1252_has_no_mixed_warning(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "w.csv", "PO Number,Product\nPO-1,Crème brûlée\n", "cp1252")
+    table = read_table(path)
+    assert table.rows[0].values[1] == "Crème brûlée" and table.issues == []

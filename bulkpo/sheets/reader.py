@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,9 +24,10 @@ from xml.etree import ElementTree
 import charset_normalizer
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
+from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.gcpause import gc_paused
-from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table
+from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table, column_letter
 
 HeaderScorer = Callable[[Sequence[str]], float]
 """How well a candidate header row's texts match a kind of file (0 = not at all)."""
@@ -37,9 +39,6 @@ WORKBOOK_SUFFIXES = frozenset(
 )
 DELIMITERS = ",;\t|"
 
-# Calamine itself refuses sheets above 100M cells; below that, building Python lists
-# for a sheet this large would still take many GB, so stop earlier with a clear line.
-MAX_SHEET_CELLS = 40_000_000
 # Delimited text is read whole; this keeps a mislabelled multi-GB dump from exhausting memory.
 MAX_TEXT_BYTES = 1 << 30
 _SNIFF_BYTES = 64 * 1024
@@ -48,9 +47,9 @@ _SNIFF_BYTES = 64 * 1024
 # --------------------------------------------------------------------------- public API
 
 
-def list_sheets(path: Path) -> list[str]:
+def list_sheets(path: Path, *, limits: ReadLimits | None = None) -> list[str]:
     """The sheet names of a workbook, in workbook order (a text file has one, its stem)."""
-    source = _open(Path(path))
+    source = _open(Path(path), limits)
     return list(source.sheet_names)
 
 
@@ -62,15 +61,17 @@ def read_table(
     preferred_sheets: Sequence[str] = (),
     max_header_scan: int = 30,
     expected_headers: Sequence[str] = (),
+    limits: ReadLimits | None = None,
 ) -> Table:
     """Read the data rows of one sheet under its header row.
 
     The sheet is ``sheet`` (by name, any case), else the first of ``preferred_sheets``
     present, else the one whose header row scores best with ``score_headers``, else the
     first non-empty sheet. ``expected_headers`` only feeds the "no header row" message.
+    A file over ``limits`` (default: :class:`~bulkpo.config.ReadLimits`) is refused unread.
     """
     path = Path(path)
-    source = _open(path)
+    source = _open(path, limits)
     name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
     return source.table(name, score_headers, max_header_scan, expected_headers)
 
@@ -80,11 +81,12 @@ def read_tables(
     *,
     score_headers: HeaderScorer | None = None,
     max_header_scan: int = 30,
+    limits: ReadLimits | None = None,
 ) -> dict[str, Table]:
     """Every sheet whose best header row scores above 0 (without a scorer: every sheet
     with a header row), by sheet name in workbook order."""
     path = Path(path)
-    source = _open(path)
+    source = _open(path, limits)
     tables: dict[str, Table] = {}
     for name in source.sheet_names:
         head = source.head(name, max_header_scan)
@@ -136,11 +138,12 @@ class _Source:
         return UnreadableFileError(str(self.path), reason)
 
 
-def _open(path: Path) -> _Source:
-    kind = _sniff(path)
+def _open(path: Path, limits: ReadLimits | None) -> _Source:
+    limits = limits or ReadLimits()
+    kind = _sniff(path, limits)
     if kind == "text":
         return _TextSource(path)
-    return _WorkbookSource(path)
+    return _WorkbookSource(path, limits)
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -161,7 +164,7 @@ _OLD_BIFF = (b"\x09\x00\x04\x00", b"\x09\x02", b"\x09\x04")
 _HTML = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", re.IGNORECASE)
 
 
-def _sniff(path: Path) -> str:
+def _sniff(path: Path, limits: ReadLimits) -> str:
     """``"workbook"`` or ``"text"`` from the file's first bytes, or a clear error."""
     try:
         with path.open("rb") as fh:
@@ -175,7 +178,7 @@ def _sniff(path: Path) -> str:
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise UnreadableFileError(str(path), "the file is empty")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        _check_zip(path)
+        _check_zip(path, limits)
         return "workbook"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "workbook"
@@ -221,14 +224,16 @@ def _text_kind(head: bytes) -> str:
     return ""
 
 
-def _check_zip(path: Path) -> None:
-    """Name what a zip file holds when it is clearly another kind of document.
+def _check_zip(path: Path, limits: ReadLimits) -> None:
+    """Name what a zip file holds when it is clearly another kind of document, and
+    refuse one that would inflate past ``limits``.
 
     Anything else goes on to calamine: workbooks written by odd tools put their parts
     in odd places (backslashes, no ``xl/`` folder) and still read fine.
     """
     try:
         with zipfile.ZipFile(path) as zf:
+            _check_zip_sizes(path, zf.infolist(), limits)
             names = {n.replace("\\", "/").lower() for n in zf.namelist()}
             mimetype = zf.read("mimetype")[:100] if "mimetype" in zf.namelist() else b""
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
@@ -247,6 +252,46 @@ def _check_zip(path: Path) -> None:
     else:
         what = "a zip archive without a workbook inside"
     raise UnreadableFileError(str(path), f"not a spreadsheet ({what})")
+
+
+# Below this a member cannot hurt whatever its ratio, and small XML parts of real
+# workbooks (styles, empty sheets) deflate far beyond any sheet of data.
+_RATIO_FLOOR_BYTES = 16 << 20
+
+
+def _check_zip_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    """Refuse a zip bomb from its directory: total inflated size and each big part's ratio."""
+    total = sum(i.file_size for i in infos)
+    biggest = max(infos, key=lambda i: i.file_size, default=None)
+    if biggest is None:
+        return
+    if total > limits.max_uncompressed_bytes:
+        raise UnreadableFileError(
+            str(path),
+            f"inflates to {_size(total)} (its largest part {biggest.filename} to "
+            f"{_size(biggest.file_size)}), over the limit of "
+            f"{_size(limits.max_uncompressed_bytes)} (max_uncompressed_bytes under [limits] "
+            "in bulkpo.toml)",
+        )
+    for info in infos:
+        if info.file_size < _RATIO_FLOOR_BYTES:
+            continue
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > limits.max_compression_ratio:
+            raise UnreadableFileError(
+                str(path),
+                f"looks like a zip bomb: its part {info.filename} inflates "
+                f"{ratio:,.0f} times, from {_size(info.compress_size)} to "
+                f"{_size(info.file_size)} (the limit is {limits.max_compression_ratio:g} times, "
+                "max_compression_ratio under [limits] in bulkpo.toml)",
+            )
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _one_line(exc: BaseException, limit: int = 160) -> str:
@@ -433,8 +478,10 @@ def _choose_sheet(
 class _WorkbookSource(_Source):
     """A workbook read through python-calamine."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, limits: ReadLimits) -> None:
         self.path = path
+        self.limits = limits
+        self._zipped = zipfile.is_zipfile(path)
         self.workbook = self._guard(lambda: CalamineWorkbook.from_path(str(path)))
         self.sheet_names = list(self.workbook.sheet_names)
         self._sheets: dict[str, CalamineSheet] = {}
@@ -465,16 +512,47 @@ class _WorkbookSource(_Source):
     def _sheet(self, name: str) -> CalamineSheet:
         sheet = self._sheets.get(name)
         if sheet is None:
+            if self._zipped:
+                self._check_extent(name)
             sheet = self._guard(lambda: self.workbook.get_sheet_by_name(name))
             assert sheet is not None
             cells = sheet.height * sheet.width
-            if cells > MAX_SHEET_CELLS:
+            if cells > self.limits.max_cells:
+                # Building Python lists for a sheet this large would take many GB.
                 raise self.fail(
                     f"sheet '{name}' is too large to read: {sheet.height} rows x "
-                    f"{sheet.width} columns (more than {MAX_SHEET_CELLS:,} cells)"
+                    f"{sheet.width} columns (more than {self.limits.max_cells:,} cells)"
                 )
             self._sheets[name] = sheet
         return sheet
+
+    def _check_extent(self, name: str) -> None:
+        """Refuse an xlsx/xlsm sheet whose cells reach past ``max_cells`` before calamine
+        reads it: calamine allocates every cell from A1 to the last one at once, and a
+        failed allocation aborts the whole process."""
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                part = _xlsx_sheet_part(zf, name)
+        except Exception:  # odd packaging: calamine's own reading decides
+            return
+        if part is None or not part.lower().endswith(".xml"):
+            return  # xlsb (binary parts) and ods are guarded by the zip limits alone
+        max_cells = self.limits.max_cells
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                found = _sheet_extent(zf, part, max_cells)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self.fail(f"damaged workbook: {part} cannot be read ({_one_line(exc)})") from None
+        if found is None:
+            return
+        corner, declared = found
+        verb = "declares" if declared == corner else "has"
+        raise self.fail(
+            f"sheet '{name}' {verb} cells up to {corner} ({_count(corner.cells)} cells), "
+            f"over the limit of {max_cells:,} cells; delete what lies below or right of the "
+            "data (Ctrl+End in Excel goes to the last cell) or raise max_cells under "
+            "[limits] in bulkpo.toml"
+        )
 
     def head(self, name: str, nrows: int) -> _Head:
         sheet = self._sheet(name)
@@ -630,6 +708,98 @@ def _xlsx_sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Corner:
+    """The last cell of a sheet's extent from A1: 1-based column and row."""
+
+    col: int
+    row: int
+
+    @property
+    def cells(self) -> int:
+        return self.col * self.row
+
+    def __str__(self) -> str:
+        return f"{column_letter(self.col - 1)}{self.row}"
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"(?:[^\":]*:)?\$?([A-Z]{1,4})\$?([0-9]{1,10})\""
+)
+_MAX_LETTERS, _MAX_DIGITS = 4, 10
+# Cell references (and row numbers) longer than the longest seen so far; the literal
+# 'r="' start lets the regex engine skip ahead fast, so each test costs one quick pass.
+# They also match inside other attributes (paper="9"): that can only raise the bound,
+# which the exact pass below then settles.
+_MORE_LETTERS = [re.compile(rb'r="[A-Z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
+_MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
+
+
+def _sheet_extent(
+    zf: zipfile.ZipFile, part: str, max_cells: int
+) -> tuple[_Corner, _Corner | None] | None:
+    """(last cell, declared last cell) of a sheet whose cells reach past ``max_cells``
+    cells from A1, else None.
+
+    The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
+    cells themselves. So the sheet XML is streamed once counting only how many letters
+    and digits the longest references have, a bound that a 100,000-row sheet passes at
+    the cost of two regex passes; only past that bound is the exact last cell sought.
+    """
+    letters, digits = 1, 1
+    declared: _Corner | None = None
+    with zf.open(part) as fh:
+        tail = b""
+        first = True
+        while chunk := fh.read(1 << 22):
+            buf = tail + chunk
+            if first:
+                first = False
+                if m := _DIMENSION.search(buf, 0, 4096):
+                    declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
+            while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
+                letters += 1
+            while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
+                digits += 1
+            tail = buf[-32:]
+    widest = sum(26**n for n in range(1, letters + 1))
+    if widest * (10**digits - 1) <= max_cells:
+        return None
+    corner = _last_cell(zf, part, letters, digits)
+    return (corner, declared) if corner.cells > max_cells else None
+
+
+def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> _Corner:
+    """The greatest column and row any reference of the sheet names (each the longest
+    of its kind, so equal-length bytes compare as numbers)."""
+    cols = re.compile(rb'r="([A-Z]{%d})[0-9]' % letters)
+    rows = re.compile(rb'r="[A-Z]{0,4}([0-9]{%d})"' % digits)
+    col, row = b"", b""
+    with zf.open(part) as fh:
+        tail = b""
+        while chunk := fh.read(1 << 22):
+            buf = tail + chunk
+            col = max(col, max(cols.findall(buf), default=b""))
+            row = max(row, max(rows.findall(buf), default=b""))
+            tail = buf[-32:]
+    return _Corner(_col_number(col) or 1, int(row or b"1"))
+
+
+def _count(n: int) -> str:
+    if n >= 10**9:
+        return f"{n / 10**9:,.0f} billion"
+    if n >= 10**6:
+        return f"{n / 10**6:,.0f} million"
+    return f"{n:,}"
+
+
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.DOTALL)
 _CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]+)\"")
 _CELL_V = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
@@ -669,6 +839,7 @@ class _TextSource(_Source):
         self.path = path
         self.sheet_names = [path.stem]
         self._rows: list[list[str]] | None = None
+        self._cp1252_lines: list[int] = []
 
     def _records(self) -> list[list[str]]:
         if self._rows is None:
@@ -683,7 +854,7 @@ class _TextSource(_Source):
             data = self.path.read_bytes()
         except OSError as exc:
             raise self.fail(f"cannot read the file ({exc.strerror})") from None
-        text = _decode(data)
+        text, self._cp1252_lines = _decode(data)
         if "\x00" in text:
             raise self.fail("not a spreadsheet (unrecognised binary file)")
         delimiter = _sniff_delimiter(text[:_SNIFF_BYTES], self.path.suffix.lower())
@@ -715,7 +886,7 @@ class _TextSource(_Source):
             values: list[CellValue] = [v or None for v in record]
             if not _is_empty(values):
                 rows.append(Row(number, values))
-        return Table(
+        table = Table(
             path=str(self.path),
             sheet=name,
             header_row=header_i + 1,
@@ -723,6 +894,9 @@ class _TextSource(_Source):
             rows=rows,
             sheet_names=list(self.sheet_names),
         )
+        if self._cp1252_lines:
+            table.issues.append(_mixed_encoding_issue(self._cp1252_lines))
+        return table
 
 
 def _bom_encoding(data: bytes) -> str | None:
@@ -762,27 +936,79 @@ _MULTI_BYTE = frozenset({
 })
 
 
-def _decode(data: bytes) -> str:
-    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, else cp1252."""
+def _decode(data: bytes) -> tuple[str, list[int]]:
+    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, UTF-8 mixed with
+    cp1252 line by line, else cp1252; with the 1-based lines read as cp1252 in a mix."""
     encoding = _bom_encoding(data) or _utf16_without_bom(data)
     if encoding:
         text = data.decode(encoding, errors="replace")
-        return text.removeprefix("\ufeff")
+        return text.removeprefix("\ufeff"), []
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError:
         pass
     best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
     if best is not None and best.encoding in _MULTI_BYTE and best.chaos < 0.1:
         try:
-            return data.decode(best.encoding)
+            return data.decode(best.encoding), []
         except (UnicodeDecodeError, LookupError):
             pass
+    mixed = _decode_mixed(data)
+    if mixed is not None:
+        return mixed
+    return _cp1252(data), []
+
+
+def _cp1252(data: bytes) -> str:
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1")
+
+
+def _decode_mixed(data: bytes) -> tuple[str, list[int]] | None:
+    """A file appended to by two programs, one writing UTF-8 and one cp1252 (Excel on
+    Windows): each line decoded as what it is, with the cp1252 lines' numbers.
+
+    None unless some line holds real UTF-8 beyond ASCII: cp1252 text is almost never
+    valid UTF-8 by chance (an accented letter followed by a symbol), so such a line
+    was written as UTF-8, and reading the whole file as cp1252 would garble it.
+    """
+    lines = data.splitlines(keepends=True)
+    texts: list[str] = []
+    cp1252_lines: list[int] = []
+    utf8_beyond_ascii = False
+    for number, line in enumerate(lines, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            texts.append(_cp1252(line))
+            cp1252_lines.append(number)
+            continue
+        utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
+        texts.append(text)
+    if not utf8_beyond_ascii:
+        return None
+    return "".join(texts), cp1252_lines
+
+
+def _mixed_encoding_issue(lines: Sequence[int]) -> Issue:
+    shown = ", ".join(str(n) for n in lines[:20])
+    more = f" and {len(lines) - 20} more" if len(lines) > 20 else ""
+    return Issue(
+        ref=None,
+        header="",
+        value="",
+        code="mixed_encoding",
+        severity=Severity.WARNING,
+        message=(
+            "the file mixes UTF-8 and Windows-1252 text: "
+            f"line{'s' if len(lines) > 1 else ''} {shown}{more} read as Windows-1252, "
+            "the others as UTF-8"
+        ),
+        suggestion="check those lines' accented letters, then save the file as UTF-8",
+    )
 
 
 def _sniff_delimiter(sample: str, suffix: str) -> str:

@@ -44,6 +44,11 @@ __all__ = [
 ]
 
 MAX_NAME_CHARS = 150
+# ext4, APFS and most other file systems refuse a name over 255 bytes, and 150
+# characters of Chinese or Arabic are 300-450 bytes in UTF-8. The download is first
+# written under atomic_path's temporary name, 18 bytes longer ('.', '.<8 hex>.partial'),
+# so the cap leaves room for that and a little more.
+MAX_NAME_BYTES = 255 - 32
 # Names Windows reserves for devices, with any extension (CON.txt is the console too).
 _RESERVED = frozenset(
     {"con", "prn", "aux", "nul", "conin$", "conout$"}
@@ -98,8 +103,8 @@ def safe_file_name(server_name: str | None, fallback: str) -> str:
     """A plain file name from a server-supplied one: directories and ``..`` dropped,
     control and reserved characters replaced, no leading dots or trailing dots and
     spaces, Windows device names (``CON``, ``LPT1``...) defused, at most
-    :data:`MAX_NAME_CHARS` characters with the extension kept. ``fallback`` when
-    nothing usable is left."""
+    :data:`MAX_NAME_CHARS` characters and :data:`MAX_NAME_BYTES` bytes of UTF-8 with
+    the extension kept. ``fallback`` when nothing usable is left."""
     name = unicodedata.normalize("NFC", server_name or "")
     name = _UNSAFE.sub("_", _base_name(name)).strip()
     name = name.lstrip(".").rstrip(". ")
@@ -112,15 +117,31 @@ def safe_file_name(server_name: str | None, fallback: str) -> str:
         stem, ext = name, ""
     if stem.split(".")[0].rstrip(" ").casefold() in _RESERVED:
         stem = f"_{stem}"
-    suffix = f".{ext}" if ext else ""
-    return stem[: MAX_NAME_CHARS - len(suffix)] + suffix
+    return _fit(stem, f".{ext}" if ext else "")
+
+
+def _fit(stem: str, tail: str) -> str:
+    """``stem + tail`` within both name limits, cutting the stem's end (never inside a
+    character); the tail (an extension, an id) stays whole."""
+    room = MAX_NAME_BYTES - len(tail.encode("utf-8"))
+    cut = _cut(stem, MAX_NAME_CHARS - len(tail), room)
+    # A cut may leave a trailing dot or space, which Windows drops from names.
+    return (cut.rstrip(". ") if cut != stem else cut) + tail
+
+
+def _cut(text: str, chars: int, nbytes: int) -> str:
+    text = text[:chars]
+    # Dropping the bytes of a character cut in two leaves whole characters only.
+    return text.encode("utf-8")[:nbytes].decode("utf-8", errors="ignore")
 
 
 def _with_id(name: str, document_id: str) -> str:
+    # Only to tell names apart, so a long id is cut to leave room for the name itself.
+    document_id = _cut(document_id, 64, 64)
     stem, dot, ext = name.rpartition(".")
     if not dot or not stem:
-        return f"{name}-{document_id}"
-    return f"{stem}-{document_id}.{ext}"
+        return _fit(name, f"-{document_id}")
+    return _fit(stem, f"-{document_id}.{ext}")
 
 
 def _local_names(documents: Sequence[Document]) -> list[str]:

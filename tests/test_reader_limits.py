@@ -1,0 +1,213 @@
+"""Small files that would take the whole machine are refused before calamine reads them."""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import struct
+import subprocess
+import sys
+import zipfile
+import zlib
+from collections.abc import Iterable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bulkpo.config import ReadLimits
+from bulkpo.errors import UnreadableFileError
+from bulkpo.sheets import list_sheets, read_table
+from bulkpo.sheets.reader import _sheet_extent
+
+MEMORY_CAP = 1536 << 20  # address space of the bulkpo process under test
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def validate_capped(path: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`bulkpo validate FILE` in its own process, under a 1.5 GB address-space cap."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FLEXPORT_", "BULKPO_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bulkpo.cli", "validate", str(path)],
+        cwd=cwd, env=env, preexec_fn=_capped, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def assert_refused_in_one_line(done: subprocess.CompletedProcess[str], path: Path) -> str:
+    assert done.returncode == 2, (done.returncode, done.stderr[-2000:])  # not killed (< 0)
+    assert "Traceback" not in done.stderr and "memory allocation" not in done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert str(path) in line
+    return line
+
+
+def xfd_workbook(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Purchase Orders"
+    ws.append(["PO Number", "SKU", "Quantity"])
+    ws.append(["PO-1", "A-1", 5])
+    ws["XFD1048576"] = "x"
+    wb.save(path)
+    return path
+
+
+def rewrite_sheet(src: Path, dst: Path, sheet_xml: bytes) -> Path:
+    """``src`` with its first sheet's XML replaced."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, sheet_xml if info.filename == SHEET else zin.read(info))
+    return dst
+
+
+def sheet_xml(cells: Iterable[tuple[str, str]], dimension: str | None = None) -> bytes:
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    body = "".join(
+        f'<row r="{re.sub("[A-Z]", "", ref)}"><c r="{ref}" t="inlineStr"><is><t>{text}</t></is>'
+        "</c></row>"
+        for ref, text in cells
+    )
+    return (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        f"{dim}<sheetData>{body}</sheetData></worksheet>"
+    ).encode()
+
+
+def write_bomb(path: Path, template: Path, inflated: int) -> Path:
+    """``template`` whose sheet XML inflates to ``inflated`` bytes of real rows.
+
+    One full-flushed deflate block of rows repeats, so a GB-sized member is written in
+    well under a second (zipfile would deflate the whole GB); the CRC is the true one.
+    """
+    head = sheet_xml([("A1", "PO Number"), ("B1", "SKU")], "A1:B2")
+    head, tail = head.split(b"</sheetData>")
+    piece = b"<row><c><v>1</v></c></row>" * 32768
+    count = (inflated - len(head)) // len(piece) + 1
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = deflater.compress(piece) + deflater.flush(zlib.Z_FULL_FLUSH)
+    again = deflater.compress(piece) + deflater.flush(zlib.Z_FULL_FLUSH)
+    assert again == block  # a full flush resets the window: each piece deflates alike
+    first = zlib.compressobj(9, zlib.DEFLATED, -15)
+    start = first.compress(head) + first.flush(zlib.Z_FULL_FLUSH)
+    end_text = b"</sheetData>" + tail
+    end = first.compress(end_text) + first.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(piece, crc)
+    crc = zlib.crc32(end_text, crc)
+    size = len(head) + count * len(piece) + len(end_text)
+    compressed = len(start) + count * len(block) + len(end)
+    assert size < 1 << 32  # no zip64 needed
+
+    with zipfile.ZipFile(template) as zin:
+        others = [(i.filename, zin.read(i)) for i in zin.infolist() if i.filename != SHEET]
+    central = b""
+    with open(path, "wb") as out:
+
+        def member(name: bytes, crc: int, csize: int, usize: int, chunks: Iterable[bytes]) -> None:
+            nonlocal central
+            offset = out.tell()
+            out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc,
+                                  csize, usize, len(name), 0) + name)  # fmt: skip
+            for chunk in chunks:
+                out.write(chunk)
+            entry = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21,
+                                crc, csize, usize, len(name), 0, 0, 0, 0, 0, offset)  # fmt: skip
+            central += entry + name
+
+        for name, data in others:
+            packed = zlib.compress(data, 9)[2:-4]
+            member(name.encode(), zlib.crc32(data), len(packed), len(data), [packed])
+        member(SHEET.encode(), crc, compressed, size, [start, *([block] * count), end])
+        where = out.tell()
+        out.write(central)
+        out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(others) + 1, len(others) + 1,
+                              len(central), where, 0))  # fmt: skip
+    return path
+
+
+# --------------------------------------------------------------------------- the CLI, capped
+
+
+def test_cell_at_xfd1048576_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = xfd_workbook(tmp_path / "xfd.xlsx")
+    assert path.stat().st_size < 10_000
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert (
+        f"{path}: sheet 'Purchase Orders' declares cells up to XFD1048576 (17 billion cells), "
+        "over the limit of 40,000,000 cells; "
+    ) in line
+
+
+def test_zip_bomb_is_refused_in_one_line(tmp_path: Path) -> None:
+    template = xfd_workbook(tmp_path / "template.xlsx")
+    path = write_bomb(tmp_path / "bomb.xlsx", template, inflated=(1 << 30) + (1 << 20))
+    assert path.stat().st_size < 4 << 20
+    with zipfile.ZipFile(path) as zf:  # a sound zip: its sheet really inflates past 1 GB
+        assert zf.getinfo(SHEET).file_size > 1 << 30
+        with zf.open(SHEET) as fh:
+            assert fh.read(200).startswith(b"<worksheet")
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert f"{path}: looks like a zip bomb: its part {SHEET} inflates " in line
+    assert "(the limit is 200 times, max_compression_ratio under [limits]" in line
+
+
+def test_limits_come_from_bulkpo_toml(tmp_path: Path) -> None:
+    path = xfd_workbook(tmp_path / "small.xlsx")
+    path = rewrite_sheet(path, path.with_name("ok.xlsx"),
+                         sheet_xml([("A1", "PO Number"), ("C40", "x")], "A1:C40"))  # fmt: skip
+    (tmp_path / "bulkpo.toml").write_text("[limits]\nmax_cells = 100\n")
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert "declares cells up to C40 (120 cells), over the limit of 100 cells" in line
+
+
+# --------------------------------------------------------------------------- the reader
+
+
+def test_dimension_that_lies_small_is_not_trusted(tmp_path: Path) -> None:
+    template = xfd_workbook(tmp_path / "template.xlsx")
+    cells = [("A1", "PO Number"), ("B1", "SKU"), ("A2", "PO-1"), ("ZZ900000", "far")]
+    path = rewrite_sheet(template, tmp_path / "lie.xlsx", sheet_xml(cells, "A1:B2"))
+    with pytest.raises(UnreadableFileError) as caught:
+        read_table(path)
+    assert "has cells up to ZZ900000 (632 million cells), over the limit" in str(caught.value)
+
+
+def test_dimension_that_lies_big_alone_does_not_refuse(tmp_path: Path) -> None:
+    """Calamine sizes a sheet by its cells, not by the declared dimension."""
+    template = xfd_workbook(tmp_path / "template.xlsx")
+    cells = [("A1", "PO Number"), ("B1", "SKU"), ("A2", "PO-1"), ("B2", "A-1")]
+    path = rewrite_sheet(template, tmp_path / "big.xlsx", sheet_xml(cells, "A1:XFD1048576"))
+    table = read_table(path)
+    assert [row.values for row in table.rows] == [["PO-1", "A-1"]]
+
+
+@pytest.mark.parametrize(
+    ("last", "refused"),
+    [("AD1000001", False), ("Z1048576", False), ("AM1048576", True), ("AO1000000", True)],
+)
+def test_extent_bound_lets_a_million_rows_by_30_columns_through(
+    tmp_path: Path, last: str, refused: bool
+) -> None:
+    path = tmp_path / "s.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("s.xml", sheet_xml([("A1", "h"), ("B1", "h"), ("C5", "x"), (last, "x")]))
+    with zipfile.ZipFile(path) as zf:
+        found = _sheet_extent(zf, "s.xml", ReadLimits().max_cells)
+    assert (found is not None) is refused
+    if found is not None:
+        assert str(found[0]) == last and found[1] is None
+
+
+def test_total_inflated_size_is_a_setting(tmp_path: Path) -> None:
+    path = xfd_workbook(tmp_path / "x.xlsx")
+    with pytest.raises(UnreadableFileError) as caught:
+        list_sheets(path, limits=ReadLimits(max_uncompressed_bytes=5000))
+    assert "inflates to " in str(caught.value)
+    assert "over the limit of 4.9 KB (max_uncompressed_bytes under [limits]" in str(caught.value)
