@@ -30,13 +30,16 @@ from bulkpo.sheets.writer import (
     csv_sink,
     jsonl_sink,
     neutralise,
+    same_file,
     xlsx_book,
 )
 from bulkpo.table import CellRef, Issue, Row, Severity, Table, quote_sheet
 
 __all__ = [
     "COPY_MAX_ROWS",
+    "ERRORS_SUFFIXES",
     "ERROR_HEADERS",
+    "REPORT_SUFFIXES",
     "RESULT_HEADERS",
     "write_errors_file",
     "write_result_report",
@@ -45,6 +48,10 @@ __all__ = [
 RESULT_HEADERS = ("Status", "Flexport ID", "Message")
 ERROR_HEADERS = ("Cell", "Row", "Column", "Value", "Severity", "Code", "Message", "Suggestion")
 ERRORS_FILE_MESSAGE = "Message"
+# The extensions each writer knows; commands check an output's name against them
+# before sending anything (bulkpo.sheets.writer.check_outputs).
+REPORT_SUFFIXES = (".xlsx", ".csv", ".jsonl", ".ndjson")
+ERRORS_SUFFIXES = (".xlsx", ".csv")
 
 # Loading a workbook whole takes about 1 KB of memory per cell and ~10 s per 100k
 # rows; above this a streamed new workbook is written instead (and without comments,
@@ -76,6 +83,7 @@ def write_result_report(
     """Write the result of every data row of ``table`` to ``path``; the form follows the
     suffix: ``.xlsx`` (for people), ``.csv`` or ``.jsonl`` (for machines)."""
     path = Path(path)
+    _refuse_the_input(path, table)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         workbook = _copy_of_input(table)
@@ -85,7 +93,7 @@ def write_result_report(
             _write_new_report(path, table, results, title)
     elif suffix == ".csv":
         _write_csv_report(path, table, results)
-    elif suffix in (".jsonl", ".ndjson"):
+    elif suffix in REPORT_SUFFIXES:
         _write_jsonl_report(path, table, results)
     else:
         raise UsageError(f"{path}: a result report is .xlsx, .csv or .jsonl")
@@ -102,8 +110,9 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
     again) is reused, not repeated.
     """
     path = Path(path)
+    _refuse_the_input(path, table)
     suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+    if suffix not in ERRORS_SUFFIXES:
         raise UsageError(f"{path}: an errors file is .xlsx or .csv")
     by_row = _by_row(results)
     bad = [row for row in _sorted_rows(table) if _is_bad(by_row.get(row.number))]
@@ -135,6 +144,12 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
         for row in bad:
             sheet.append(values(row), marks=marks.get((table.sheet, row.number)))
     return len(bad)
+
+
+def _refuse_the_input(path: Path, table: Table) -> None:
+    """The CLI checks this before sending; a library caller gets the same guard."""
+    if table.path and same_file(path, Path(table.path)):
+        raise UsageError(f"{path}: that is the input file; writing there would replace it")
 
 
 # --------------------------------------------------------------------------- xlsx
