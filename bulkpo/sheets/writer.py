@@ -10,10 +10,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import gc
 import json
 import os
 import re
 import secrets
+import sys
+import traceback
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -126,11 +129,32 @@ def atomic_path(path: Path) -> Iterator[Path]:
         yield tmp
         os.replace(tmp, path)
     except BaseException as exc:
+        if not isinstance(exc, OSError):
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            raise
+        reason = _reason(exc)
+        _drop_half_written(exc)
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(path, _reason(exc)) from exc
-        raise
+        raise OutputError(path, reason) from None
+
+
+def _drop_half_written(exc: BaseException) -> None:
+    """Let go, quietly, of what a writer that failed mid-file left open.
+
+    openpyxl and zipfile leave their half-written archive open in the failed frames;
+    closing it at garbage collection fails again (the disk is still full), which
+    Python prints as "Exception ignored" with a traceback after our one-line message.
+    """
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _unraisable: None
+    try:
+        traceback.clear_frames(exc.__traceback__)
+        exc.__traceback__ = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
