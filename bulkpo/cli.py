@@ -459,8 +459,12 @@ def import_cmd(
     With both sheets, --report and --errors write the POs' file and a second
     one for the bookings, named with -bookings (result.xlsx, result-bookings.xlsx).
 
+    No output may name the input or another output; each is checked (extension,
+    folder) before anything is sent, and written whole or not at all.
+
     Exit codes: 0 all rows went through, 1 some invalid or failed, 2 bad
-    input, 3 API unreachable or auth failure, 130 interrupted.
+    input or an output that could not be written (re-run with --resume to write
+    it without sending), 3 API unreachable or auth failure, 130 interrupted.
 
     Example:
 
