@@ -215,8 +215,8 @@ def template_cmd(kind: str, output: Path | None, fmt: str | None, force: bool) -
         bulkpo template purchase-orders -o my-pos.xlsx
     """
     from bulkpo.columns import Kind
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.sheets.template_writer import write_template
-    from bulkpo.sheets.writer import Output, check_outputs
     from bulkpo.templates import template_spec
 
     if fmt is None:
@@ -284,14 +284,13 @@ def validate_cmd(
     import json
 
     from bulkpo.imports import load_purchase_orders, validation_row_results
-    from bulkpo.sheets.report_writer import REPORT_SUFFIXES
-    from bulkpo.sheets.writer import Output, check_outputs
+    from bulkpo.sheets.outputs import REPORT_SUFFIXES, Output, check_outputs
     from bulkpo.table import Severity
 
     if report is not None:
-        check_outputs([Output("--report", report, REPORT_SUFFIXES, "a report")], {
-            "the input file": file
-        })
+        check_outputs(
+            [Output("--report", report, REPORT_SUFFIXES, "a report")], {"the input file": file}
+        )
     table, validation = load_purchase_orders(
         file, sheet=sheet, date_order=date_order  # type: ignore[arg-type]
     )
@@ -352,8 +351,7 @@ def import_outputs(
 ) -> list[Any]:
     """The files an import writes, as :func:`check_outputs` checks them; with two sheet
     kinds, the bookings' own report and errors file too."""
-    from bulkpo.sheets.report_writer import ERRORS_SUFFIXES, REPORT_SUFFIXES
-    from bulkpo.sheets.writer import Output
+    from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, Output
 
     outputs = []
     for suffix in ("", "-bookings")[:kinds]:
@@ -481,7 +479,7 @@ def import_cmd(
         import_workbook,
         load_workbook,
     )
-    from bulkpo.sheets.writer import atomic_path, check_outputs
+    from bulkpo.sheets.outputs import atomic_path, check_outputs
     from bulkpo.submit import OnExisting
 
     if rate is not None and rate <= 0:

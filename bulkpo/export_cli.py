@@ -117,7 +117,7 @@ def export_purchase_orders_cmd(
         output_path,
         zone,
     )
-    from bulkpo.sheets.writer import Output, check_outputs
+    from bulkpo.sheets.outputs import Output, check_outputs
 
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")

@@ -117,7 +117,7 @@ def track_command(
 
         bulkpo track --booking BK-2026-001 --wait --timeout 900
     """
-    from bulkpo.sheets.writer import Output, check_outputs
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.track import (
         TrackTarget,
         TrackWait,
@@ -221,7 +221,7 @@ def documents_command(
         bulkpo documents --from tracking.xlsx -d docs
     """
     from bulkpo.documents import DocumentStatus, download_shipment_documents, write_index
-    from bulkpo.sheets.writer import Output, check_outputs
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.track import TrackState, targets_from_file, track_bookings
 
     # The default index's folder may not exist yet: it is made before downloading.
@@ -326,7 +326,7 @@ def shipments_export_command(
         bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
     """
     from bulkpo.export import now_in, parse_moment, zone
-    from bulkpo.sheets.writer import Output, check_outputs
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.shipments_export import ShipmentQuery, export_shipments, parse_metadata
 
     tzinfo = zone(tz)

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.errors import UsageError
 from bulkpo.report import RowResult, Summary
+from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, same_file
 from bulkpo.sheets.writer import (
     Column,
     Mark,
@@ -30,16 +31,13 @@ from bulkpo.sheets.writer import (
     csv_sink,
     jsonl_sink,
     neutralise,
-    same_file,
     xlsx_book,
 )
 from bulkpo.table import CellRef, Issue, Row, Severity, Table, quote_sheet
 
 __all__ = [
     "COPY_MAX_ROWS",
-    "ERRORS_SUFFIXES",
     "ERROR_HEADERS",
-    "REPORT_SUFFIXES",
     "RESULT_HEADERS",
     "write_errors_file",
     "write_result_report",
@@ -48,10 +46,6 @@ __all__ = [
 RESULT_HEADERS = ("Status", "Flexport ID", "Message")
 ERROR_HEADERS = ("Cell", "Row", "Column", "Value", "Severity", "Code", "Message", "Suggestion")
 ERRORS_FILE_MESSAGE = "Message"
-# The extensions each writer knows; commands check an output's name against them
-# before sending anything (bulkpo.sheets.writer.check_outputs).
-REPORT_SUFFIXES = (".xlsx", ".csv", ".jsonl", ".ndjson")
-ERRORS_SUFFIXES = (".xlsx", ".csv")
 
 # Loading a workbook whole takes about 1 KB of memory per cell and ~10 s per 100k
 # rows; above this a streamed new workbook is written instead (and without comments,

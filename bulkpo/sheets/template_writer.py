@@ -23,7 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from bulkpo.sheets.writer import atomic_write_bytes
+from bulkpo.sheets.outputs import atomic_write_bytes
 from bulkpo.table import CellValue
 from bulkpo.templates import DataSheet, InstructionsSheet, TemplateColumn, TemplateSpec
 
