@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from bulkpo.cli_options import (
 )
 from bulkpo.config import Settings, load_settings
 from bulkpo.errors import BulkpoError, ExitCode, UsageError
+
+if TYPE_CHECKING:  # imported when used: the CLI starts without the sheets package
+    from bulkpo.sheets.outputs import Output
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -348,12 +351,12 @@ def validate_cmd(
 
 def import_outputs(
     report: Path | None, errors: Path | None, dry_run_output: Path | None, kinds: int = 1
-) -> list[Any]:
+) -> list[Output]:
     """The files an import writes, as :func:`check_outputs` checks them; with two sheet
     kinds, the bookings' own report and errors file too."""
     from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, Output
 
-    outputs = []
+    outputs: list[Output] = []
     for suffix in ("", "-bookings")[:kinds]:
         for option, path, suffixes, what in (
             ("--report", report, REPORT_SUFFIXES, "a result report"),
