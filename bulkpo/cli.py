@@ -10,7 +10,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,9 @@ from bulkpo.cli_options import (
 )
 from bulkpo.config import Settings, load_settings
 from bulkpo.errors import BulkpoError, ExitCode, UsageError
+
+if TYPE_CHECKING:  # imported when used: the CLI starts without the sheets package
+    from bulkpo.sheets.outputs import Output
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -204,14 +207,18 @@ KIND_CHOICE = click.Choice(["purchase-orders", "bookings"])
     type=click.Choice(["xlsx", "csv"]),
     help="File format (default: from the -o extension, else xlsx).",
 )
-def template_cmd(kind: str, output: Path | None, fmt: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace the file if it exists (else refused).")
+def template_cmd(kind: str, output: Path | None, fmt: str | None, force: bool) -> None:
     """Write a blank import template with dropdowns, hints and an example row.
+
+    An existing file is never replaced without --force: it may be a filled-in one.
 
     Example:
 
         bulkpo template purchase-orders -o my-pos.xlsx
     """
     from bulkpo.columns import Kind
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.sheets.template_writer import write_template
     from bulkpo.templates import template_spec
 
@@ -220,6 +227,7 @@ def template_cmd(kind: str, output: Path | None, fmt: str | None) -> None:
     if fmt not in ("xlsx", "csv"):
         raise UsageError(f"-o {output}: the template format is xlsx or csv (use --format)")
     path = output or Path(f"{kind}.{fmt}")
+    check_outputs([Output("-o" if output else "", path, replace=force)], {})
     write_template(template_spec(Kind(kind)), path, "xlsx" if fmt == "xlsx" else "csv")
     click.echo(f"Wrote {path}")
 
@@ -240,11 +248,11 @@ def input_options(fn: F) -> F:
     return fn
 
 
-def echo_issues(issues: list[Any], limit: int = 10) -> None:
+def echo_issues(issues: list[Any], limit: int = 10, *, err: bool = False) -> None:
     for issue in issues[:limit]:
-        click.echo(f"  {issue.severity.value}: {issue}")
+        click.echo(f"  {issue.severity.value}: {issue}", err=err)
     if len(issues) > limit:
-        click.echo(f"  ... and {len(issues) - limit} more (see the report)")
+        click.echo(f"  ... and {len(issues) - limit} more (see the report)", err=err)
 
 
 @cli.command("validate")
@@ -279,10 +287,15 @@ def validate_cmd(
     import json
 
     from bulkpo.imports import load_purchase_orders, validation_row_results
+    from bulkpo.sheets.outputs import REPORT_SUFFIXES, Output, check_outputs
     from bulkpo.table import Severity
 
     state = click.get_current_context().ensure_object(CliState)
     limits = load_settings(state.config_file, **state.overrides).limits
+    if report is not None:
+        check_outputs(
+            [Output("--report", report, REPORT_SUFFIXES, "a report")], {"the input file": file}
+        )
     table, validation = load_purchase_orders(
         file, sheet=sheet, date_order=date_order, limits=limits  # type: ignore[arg-type]
     )
@@ -338,15 +351,49 @@ def validate_cmd(
 # ---------------------------------------------------------------- import
 
 
-def write_outputs(outcome: Any, report: Path | None, errors: Path | None, title: str) -> None:
+def import_outputs(
+    report: Path | None, errors: Path | None, dry_run_output: Path | None, kinds: int = 1
+) -> list[Output]:
+    """The files an import writes, as :func:`check_outputs` checks them; with two sheet
+    kinds, the bookings' own report and errors file too."""
+    from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, Output
+
+    outputs: list[Output] = []
+    for suffix in ("", "-bookings")[:kinds]:
+        for option, path, suffixes, what in (
+            ("--report", report, REPORT_SUFFIXES, "a result report"),
+            ("--errors", errors, ERRORS_SUFFIXES, "an errors file"),
+        ):
+            named = kind_path(path, suffix)
+            if named is not None:
+                outputs.append(Output(option, named, suffixes, what))
+    if dry_run_output is not None:
+        outputs.append(Output("--dry-run-output", dry_run_output))
+    return outputs
+
+
+def write_outputs(outcome: Any, report: Path | None, errors: Path | None, title: str) -> bool:
+    """Write the report and the errors file; False when one could not be written (said
+    on stderr): the other is still written."""
+    from bulkpo.errors import OutputError
     from bulkpo.sheets.report_writer import write_errors_file, write_result_report
 
+    written = True
     if report is not None:
-        write_result_report(report, outcome.table, outcome.results, title=title)
-        click.echo(f"Report: {report}")
+        try:
+            write_result_report(report, outcome.table, outcome.results, title=title)
+            click.echo(f"Report: {report}")
+        except OutputError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            written = False
     if errors is not None:
-        written = write_errors_file(errors, outcome.table, outcome.results)
-        click.echo(f"Rows to fix and re-upload: {written} in {errors}")
+        try:
+            count = write_errors_file(errors, outcome.table, outcome.results)
+            click.echo(f"Rows to fix and re-upload: {count} in {errors}")
+        except OutputError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            written = False
+    return written
 
 
 @cli.command("import")
@@ -415,8 +462,12 @@ def import_cmd(
     With both sheets, --report and --errors write the POs' file and a second
     one for the bookings, named with -bookings (result.xlsx, result-bookings.xlsx).
 
+    No output may name the input or another output; each is checked (extension,
+    folder) before anything is sent, and written whole or not at all.
+
     Exit codes: 0 all rows went through, 1 some invalid or failed, 2 bad
-    input, 3 API unreachable or auth failure, 130 interrupted.
+    input or an output that could not be written (re-run with --resume to write
+    it without sending), 3 API unreachable or auth failure, 130 interrupted.
 
     Example:
 
@@ -433,10 +484,13 @@ def import_cmd(
         import_workbook,
         load_workbook,
     )
+    from bulkpo.sheets.outputs import atomic_path, check_outputs
     from bulkpo.submit import OnExisting
 
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
+    inputs = {"the input file": file, "the journal": journal}
+    check_outputs(import_outputs(report, errors, dry_run_output), inputs)
     state = ctx.ensure_object(CliState)
     settings = load_settings(state.config_file, **state.overrides)
     defaults = settings.bookings
@@ -448,20 +502,27 @@ def import_cmd(
         limits=settings.limits,
     )
     sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
+    if len(sheets) > 1:  # the bookings' own files are known only now
+        check_outputs(import_outputs(report, errors, dry_run_output, kinds=2), inputs)
     if dry_run:
         bodies = (record for _t, v in sheets for record in dry_run_bodies(v, defaults))
         if dry_run_output is not None:
-            n = dump_jsonl(bodies, dry_run_output)
+            with atomic_path(dry_run_output) as tmp:
+                n = dump_jsonl(bodies, tmp)
             click.echo(f"Dry run: {n} request bodies in {dry_run_output}; nothing sent")
         else:
             import json
 
             for record in bodies:
                 click.echo(json.dumps(record, ensure_ascii=False, default=str))
+        # Messages go to stderr: stdout carries the JSON lines only.
         invalid = sum(len(v.invalid_rows) for _t, v in sheets)
         if invalid:
             click.echo(f"{invalid} rows are invalid and would not be sent", err=True)
-            echo_issues([i for _t, v in sheets for i in v.issues if i.severity.value == "error"])
+            echo_issues(
+                [i for _t, v in sheets for i in v.issues if i.severity.value == "error"],
+                err=True,
+            )
         raise SystemExit(ExitCode.ROW_FAILURES if invalid else ExitCode.SUCCESS)
 
     journal_path = journal or default_journal_path(file)
@@ -518,14 +579,24 @@ def import_cmd(
         f"{stats.retries} retries, {stats.throttled} throttled",
         err=True,
     )
+    written = True
     for kind, part in outcome.parts:
         suffix = "-bookings" if combined and kind is Kind.BOOKINGS else ""
-        write_outputs(
+        written &= write_outputs(
             part,
             kind_path(report, suffix),
             kind_path(errors, suffix),
             title=f"bulkpo import {file.name}",
         )
+    if outcome.stopped is None and not written:
+        # Every unit is settled in the journal, so a resumed run sends nothing.
+        click.echo(
+            f"Every row's result is kept in the journal {journal_path}. Once the problem "
+            "is fixed, run the same command again with --resume: it writes the files "
+            "without sending anything.",
+            err=True,
+        )
+        raise SystemExit(ExitCode.BAD_INPUT)
     if outcome.stopped is not None:
         click.echo(f"Error: stopped: {outcome.stopped}", err=True)
         click.echo(f"Fix it, then resume with:\n  {resume_hint}", err=True)

@@ -5,6 +5,7 @@
     ├── InputError              an input file that cannot be used at all
     │   └── UnreadableFileError     not a spreadsheet, password-protected, no header...
     ├── ConfigError             bad settings or config file, missing API key
+    ├── OutputError             an output file that could not be written (disk full...)
     └── ApiError                the Flexport API answered with an error
         ├── AuthError               401/403: the key is missing, wrong or lacks rights
         ├── NotFoundError           404
@@ -53,6 +54,19 @@ class UsageError(BulkpoError):
 
 class ConfigError(BulkpoError):
     """Settings that cannot work: no API key, an unreadable config file..."""
+
+
+class OutputError(BulkpoError):
+    """An output file that could not be written: a full disk, a folder gone meanwhile.
+
+    Found before sending, such a problem is a :class:`UsageError` instead; this one
+    comes at the end, when the work is done and only the file is missing.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"could not write {path}: {reason}")
+        self.path = path
+        self.reason = reason
 
 
 class InputError(BulkpoError):

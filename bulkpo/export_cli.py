@@ -106,7 +106,7 @@ def export_purchase_orders_cmd(
 
         bulkpo export purchase-orders --profile samples/monthly-report.toml
     """
-    from bulkpo.errors import UsageError
+    from bulkpo.errors import OutputError, UsageError
     from bulkpo.export import (
         build_query,
         choose_columns,
@@ -117,6 +117,7 @@ def export_purchase_orders_cmd(
         output_path,
         zone,
     )
+    from bulkpo.sheets.outputs import Output, check_outputs
 
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
@@ -134,8 +135,7 @@ def export_purchase_orders_cmd(
     pattern = pattern or "purchase-orders-{date}.xlsx"
     month = window.month if window and window.month else now.strftime("%Y-%m")
     path = output_path(pattern, month=month, date=now.strftime("%Y-%m-%d"))
-    if not path.parent.is_dir():
-        raise UsageError(f"-o {path}: the folder {path.parent} does not exist")
+    check_outputs([Output("-o", path)], {"the profile": profile})
     overrides = {"rate": rate, "concurrency": concurrency}
     with api_settings(ctx, **overrides) as settings, _progress() as on_progress:
         try:
@@ -152,6 +152,8 @@ def export_purchase_orders_cmd(
         except KeyboardInterrupt:
             click.echo(f"Interrupted; nothing was written to {path}.", err=True)
             raise SystemExit(ExitCode.INTERRUPTED) from None
+        except OSError as exc:  # the rows spooled beside the output: a full disk
+            raise OutputError(path, exc.strerror or str(exc)) from exc
     click.echo(f"Wrote {result.pos} purchase orders ({result.rows} rows) to {result.path}")
 
 

@@ -117,6 +117,7 @@ def track_command(
 
         bulkpo track --booking BK-2026-001 --wait --timeout 900
     """
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.shipments.track import (
         TrackTarget,
         TrackWait,
@@ -125,13 +126,17 @@ def track_command(
         write_tracking,
     )
 
+    if output is not None:
+        # Not even a track -o file is refreshed in place: FILE may be the user's workbook.
+        check_outputs(
+            [Output("-o", output, (".xlsx", ".csv", ".jsonl"), "the output")],
+            {"the input file": file},
+        )
     targets = targets_from_file(file) if file is not None else []
     targets += [TrackTarget(booking_name=name) for name in bookings]
     targets += [TrackTarget(shipment_id=sid) for sid in shipments]
     if not targets:
         raise UsageError("name what to track: a FILE, --booking NAME or --shipment ID")
-    if output is not None and output.suffix.lower() not in (".xlsx", ".csv", ".jsonl"):
-        raise UsageError(f"-o {output}: the output must end in .xlsx, .csv or .jsonl")
 
     def on_poll(waiting: int, pause: float) -> None:
         click.echo(f"{waiting} without a shipment yet; asking again in {pause:.0f}s", err=True)
@@ -215,9 +220,16 @@ def documents_command(
 
         bulkpo documents --from tracking.xlsx -d docs
     """
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.shipments.documents import DocumentStatus, download_shipment_documents, write_index
     from bulkpo.shipments.track import TrackState, targets_from_file, track_bookings
 
+    # The default index's folder may not exist yet: it is made before downloading.
+    if index is not None or directory.is_dir():
+        check_outputs(
+            [Output("--index", index or directory / "index.csv", (".csv",), "the index")],
+            {"--from": from_file},
+        )
     wanted = [t.strip() for text in types for t in text.split(",") if t.strip()]
     ids = list(shipment_ids)
     with api_settings(ctx) as settings:
@@ -314,6 +326,7 @@ def shipments_export_command(
         bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
     """
     from bulkpo.export import now_in, parse_moment, zone
+    from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.shipments.export import ShipmentQuery, export_shipments, parse_metadata
 
     tzinfo = zone(tz)
@@ -332,8 +345,7 @@ def shipments_export_command(
         metadata=parse_metadata(metadata),
     )
     path = output or Path(f"shipments-{now_in(tzinfo):%Y-%m-%d}.xlsx")
-    if not path.parent.is_dir():
-        raise UsageError(f"-o {path}: the folder {path.parent} does not exist")
+    check_outputs([Output("-o", path, (".xlsx",), "the shipment export")], {})
     with api_settings(ctx) as settings:
         try:
             result: Any = asyncio.run(export_shipments(settings, query, path))

@@ -23,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.errors import UsageError
 from bulkpo.report import RowResult, Summary
+from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, same_file
 from bulkpo.sheets.writer import (
     Column,
     Mark,
@@ -76,6 +77,7 @@ def write_result_report(
     """Write the result of every data row of ``table`` to ``path``; the form follows the
     suffix: ``.xlsx`` (for people), ``.csv`` or ``.jsonl`` (for machines)."""
     path = Path(path)
+    _refuse_the_input(path, table)
     suffix = path.suffix.lower()
     if suffix == ".xlsx":
         workbook = _copy_of_input(table)
@@ -85,7 +87,7 @@ def write_result_report(
             _write_new_report(path, table, results, title)
     elif suffix == ".csv":
         _write_csv_report(path, table, results)
-    elif suffix in (".jsonl", ".ndjson"):
+    elif suffix in REPORT_SUFFIXES:
         _write_jsonl_report(path, table, results)
     else:
         raise UsageError(f"{path}: a result report is .xlsx, .csv or .jsonl")
@@ -102,8 +104,9 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
     again) is reused, not repeated.
     """
     path = Path(path)
+    _refuse_the_input(path, table)
     suffix = path.suffix.lower()
-    if suffix not in (".xlsx", ".csv"):
+    if suffix not in ERRORS_SUFFIXES:
         raise UsageError(f"{path}: an errors file is .xlsx or .csv")
     by_row = _by_row(results)
     bad = [row for row in _sorted_rows(table) if _is_bad(by_row.get(row.number))]
@@ -135,6 +138,12 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
         for row in bad:
             sheet.append(values(row), marks=marks.get((table.sheet, row.number)))
     return len(bad)
+
+
+def _refuse_the_input(path: Path, table: Table) -> None:
+    """The CLI checks this before sending; a library caller gets the same guard."""
+    if table.path and same_file(path, Path(table.path)):
+        raise UsageError(f"{path}: that is the input file; writing there would replace it")
 
 
 # --------------------------------------------------------------------------- xlsx

@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
+from bulkpo.sheets.outputs import atomic_write_bytes
 from bulkpo.table import CellValue
 from bulkpo.templates import DataSheet, InstructionsSheet, TemplateColumn, TemplateSpec
 
@@ -40,11 +41,11 @@ _FORMULA_START = ("=", "+", "-", "@")
 
 
 def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
-    """Write ``spec`` to ``path`` as an xlsx workbook or a UTF-8 csv file."""
+    """Write ``spec`` to ``path`` (atomically) as an xlsx workbook or a UTF-8 csv file."""
     if fmt == "csv":
-        path.write_bytes(_csv_bytes(spec.data))
+        atomic_write_bytes(path, _csv_bytes(spec.data))
     elif fmt == "xlsx":
-        path.write_bytes(_xlsx_bytes(spec))
+        atomic_write_bytes(path, _xlsx_bytes(spec))
     else:
         raise ValueError(f"unknown template format {fmt!r}")
 

@@ -11,9 +11,7 @@ import contextlib
 import csv
 import datetime as dt
 import json
-import os
 import re
-import secrets
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +29,8 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
+
+from bulkpo.sheets.outputs import atomic_path
 
 __all__ = [
     "DATETIME_FORMAT",
@@ -85,28 +85,6 @@ def neutralise(value: object) -> object:
     if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_STARTS):
         return "'" + value
     return value
-
-
-@contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` to write to; renamed onto ``path`` only when the
-    block ends normally, deleted when it raises (Ctrl-C included).
-
-    So an interrupted run never leaves a half-written file under the name the user asked
-    for, and an existing file there survives until the new one is complete. The
-    temporary file keeps the suffix, since some writers choose the format by it.
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{secrets.token_hex(4)}.partial{path.suffix}")
-    # Created here (O_EXCL, mode 0666 less the umask) so the final file gets the same
-    # permissions as any file the user creates, unlike tempfile's private 0600.
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 @dataclass(frozen=True)
