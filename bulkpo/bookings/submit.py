@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
+from bulkpo.bookings.rules import validate_bookings
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
@@ -33,7 +34,7 @@ from bulkpo.submit import (
     failure_message,
 )
 from bulkpo.table import CellRef, Issue, Severity, Table
-from bulkpo.validate import ValidationResult, validate_bookings
+from bulkpo.validation import ValidationResult
 
 KIND_BOOKING = "booking"
 KIND_LINK = "booking_line_item"
