@@ -10,6 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Literal, TypeAlias
 
 from bulkpo.columns import Column, ColumnType
+from bulkpo.issues import IssueCode, Severity
 from bulkpo.reference import (
     COUNTRIES,
     COUNTRY_ALIASES,
@@ -23,7 +24,7 @@ from bulkpo.reference import (
     POSITIVE_KEYS,
     TRUE_WORDS,
 )
-from bulkpo.table import CellValue, Severity, Table
+from bulkpo.table import CellValue, Table
 
 DateOrder = Literal["dmy", "mdy"]
 
@@ -38,7 +39,7 @@ class Problem:
 
     def __init__(
         self,
-        code: str,
+        code: IssueCode,
         message: str,
         suggestion: str = "",
         *,
@@ -52,7 +53,7 @@ class Problem:
         self.value = value
 
 
-def warn(value: object, code: str, message: str, suggestion: str = "") -> Problem:
+def warn(value: object, code: IssueCode, message: str, suggestion: str = "") -> Problem:
     return Problem(code, message, suggestion, severity=WARNING, value=value)
 
 
@@ -97,7 +98,7 @@ def is_blank(v: CellValue) -> bool:
 
 
 def _excel_error(text: str) -> Problem:
-    return Problem("excel_error", f"the cell holds the Excel error {text}, not a value",
+    return Problem(IssueCode.EXCEL_ERROR, f"the cell holds the Excel error {text}, not a value",
                     "fix the formula or type the value")
 
 
@@ -130,12 +131,12 @@ def _text_converter(col: Column, counter: NumberCounter) -> Converter:
         if s in EXCEL_ERRORS:
             return _excel_error(s)
         if is_id and _SCIENTIFIC.fullmatch(s):
-            return warn(s, "damaged_number",
+            return warn(s, IssueCode.DAMAGED_NUMBER,
                          f"{s} is an id Excel has shown in scientific notation; "
                          "the digits after the first few are probably lost",
                          "format the column as Text and re-type the id")
         if _DOT_ZERO.fullmatch(s):
-            return warn(s, "trailing_dot_zero",
+            return warn(s, IssueCode.TRAILING_DOT_ZERO,
                          f'"{s}" ends in ".0", as a number does after a round trip through '
                          "a float; it is kept as typed",
                          f'if you meant "{s[:-2]}", write that')
@@ -173,7 +174,7 @@ def _number_as_text(v: CellValue, is_id: bool, counter: NumberCounter) -> object
         text = _float_text(v) if isinstance(v, float) else str(v)
         if is_id and isinstance(v, int) and abs(v) >= 10**11:
             shown = f"{v:.2E}".replace("E+", "E+")
-            return warn(text, "damaged_number",
+            return warn(text, IssueCode.DAMAGED_NUMBER,
                          f"shown as {shown}; Excel keeps 15 digits of a number and may have "
                          "rounded this id",
                          "format the column as Text and re-type it")
@@ -184,7 +185,7 @@ def _number_as_text(v: CellValue, is_id: bool, counter: NumberCounter) -> object
         return text
     if isinstance(v, dt.date | dt.time):
         text = v.isoformat()
-        return warn(text, "date_in_text",
+        return warn(text, IssueCode.DATE_IN_TEXT,
                      f"arrived as the date {text}: Excel turns text such as 3-4 or MAR1 into "
                      "dates", "format the column as Text and re-type the value")
     return str(v)
@@ -212,9 +213,9 @@ def _number_converter(col: Column, header: str) -> Converter:
 
     def check(n: int | Decimal, text: str) -> object:
         if positive and n <= 0:
-            return Problem("not_positive", f"{header} must be more than 0, not {text}")
+            return Problem(IssueCode.NOT_POSITIVE, f"{header} must be more than 0, not {text}")
         if n < 0:
-            return Problem("not_positive", f"{header} must not be negative, not {text}")
+            return Problem(IssueCode.NOT_POSITIVE, f"{header} must not be negative, not {text}")
         return n
 
     def from_text(s: str) -> object:
@@ -222,11 +223,11 @@ def _number_converter(col: Column, header: str) -> Converter:
             return _excel_error(s)
         d = _decimal_from_text(s)
         if d is None:
-            return Problem("bad_number", f'"{s}" is not {what}',
+            return Problem(IssueCode.BAD_NUMBER, f'"{s}" is not {what}',
                             _number_hint(s))
         if integer:
             if d != d.to_integral_value():
-                return Problem("bad_number", f'"{s}" is not {what}')
+                return Problem(IssueCode.BAD_NUMBER, f'"{s}" is not {what}')
             return check(int(d), s)
         return check(d, s)
 
@@ -241,12 +242,12 @@ def _number_converter(col: Column, header: str) -> Converter:
         if type(v) is float:
             if integer:
                 if not v.is_integer():
-                    return Problem("bad_number", f"{_float_text(v)} is not {what}")
+                    return Problem(IssueCode.BAD_NUMBER, f"{_float_text(v)} is not {what}")
                 return check(int(v), _float_text(v))
             return check(Decimal(repr(v)), _float_text(v))
         if v is None:
             return None
-        return Problem("bad_number", f"{cell_text(v)} is not {what}")
+        return Problem(IssueCode.BAD_NUMBER, f"{cell_text(v)} is not {what}")
 
     return convert
 
@@ -276,23 +277,23 @@ def _long(d: dt.date) -> str:
 
 def _make_date(year: int, month: int, day: int, text: str) -> dt.date | Problem:
     if not 1900 <= year <= 2199:
-        return Problem("bad_date", f'"{text}" is no date (year {year})',
+        return Problem(IssueCode.BAD_DATE, f'"{text}" is no date (year {year})',
                         "write dates as YYYY-MM-DD, e.g. 2026-03-01")
     if not 1 <= month <= 12:
-        return Problem("bad_date", f'"{text}" is no date (there is no month {month})',
+        return Problem(IssueCode.BAD_DATE, f'"{text}" is no date (there is no month {month})',
                         "write dates as YYYY-MM-DD, e.g. 2026-03-01")
     try:
         return dt.date(year, month, day)
     except ValueError:
-        return Problem("bad_date", f'"{text}" is no date ({MONTHS[month - 1]} has no day '
+        return Problem(IssueCode.BAD_DATE, f'"{text}" is no date ({MONTHS[month - 1]} has no day '
                         f"{day} in {year})", "write dates as YYYY-MM-DD, e.g. 2026-03-01")
 
 
 def _serial_date(n: float, text: str) -> object:
     if not 1 <= n < 2958466:
-        return Problem("bad_date", f"{text} is no date", "write dates as YYYY-MM-DD")
+        return Problem(IssueCode.BAD_DATE, f"{text} is no date", "write dates as YYYY-MM-DD")
     d = EXCEL_EPOCH + dt.timedelta(days=int(n))
-    return warn(d, "serial_date",
+    return warn(d, IssueCode.SERIAL_DATE,
                  f"{text} is a date serial number; read as {d.isoformat()}",
                  "format the cell as a date so the sheet shows it as one")
 
@@ -347,7 +348,7 @@ def _date_converter(date_order: DateOrder | None, guess: DateOrderGuess) -> Conv
             if a > 12 or b > 12 or a == b:
                 day, month = (a, b) if a > 12 or (a == b) else (b, a)
                 if a > 12 and b > 12:
-                    return Problem("bad_date", f'"{s}" is no date',
+                    return Problem(IssueCode.BAD_DATE, f'"{s}" is no date',
                                     "write dates as YYYY-MM-DD, e.g. 2026-03-01")
                 return _make_date(year, month, day, s)
             if date_order is not None:
@@ -363,7 +364,7 @@ def _date_converter(date_order: DateOrder | None, guess: DateOrderGuess) -> Conv
             other = dt.date(year, a, b) if order == "dmy" else dt.date(year, b, a)
             words = "day/month" if order == "dmy" else "month/day"
             flip = "mdy" if order == "dmy" else "dmy"
-            return warn(d, "ambiguous_date",
+            return warn(d, IssueCode.AMBIGUOUS_DATE,
                          f'"{s}" could be {_long(d)} or {_long(other)}; read as {_long(d)} '
                          f"({words}, {reason})",
                          f"write it as {d.isoformat()}, or give the date order ({flip}) "
@@ -375,7 +376,7 @@ def _date_converter(date_order: DateOrder | None, guess: DateOrderGuess) -> Conv
                 return dt.datetime.strptime(s, fmt).date()
             except ValueError:
                 continue
-        return Problem("bad_date", f'"{s}" is no date',
+        return Problem(IssueCode.BAD_DATE, f'"{s}" is no date',
                         "write dates as YYYY-MM-DD, e.g. 2026-03-01")
 
     text_conv = _cached(from_text)
@@ -393,7 +394,7 @@ def _date_converter(date_order: DateOrder | None, guess: DateOrderGuess) -> Conv
             return None
         if t is int or t is float:
             return _serial_date(v, cell_text(v))  # type: ignore[arg-type]
-        return Problem("bad_date", f"{cell_text(v)} is no date",
+        return Problem(IssueCode.BAD_DATE, f"{cell_text(v)} is no date",
                         "write dates as YYYY-MM-DD, e.g. 2026-03-01")
 
     return convert
@@ -418,7 +419,7 @@ def _bool_converter(header: str) -> Converter:
             return False
         if s in EXCEL_ERRORS:
             return _excel_error(s)
-        return Problem("bad_boolean", f'"{s}" is not yes or no',
+        return Problem(IssueCode.BAD_BOOLEAN, f'"{s}" is not yes or no',
                         f"write yes or no in {header}")
 
     return convert
@@ -445,7 +446,7 @@ def _enum_lookup(values: tuple[str, ...], header: str) -> Callable[[str], object
             return _excel_error(s)
         close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
         hint = f"did you mean {folded[close[0]]}?" if close else f"use one of {_listing(values)}"
-        return Problem("bad_enum", f'"{s}" is not {article(header)} {header} value; '
+        return Problem(IssueCode.BAD_ENUM, f'"{s}" is not {article(header)} {header} value; '
                         f"expected one of {_listing(values)}", hint)
 
     return lookup
@@ -475,7 +476,7 @@ def _country(s: str) -> object:
         close = difflib.get_close_matches(s.lower(), list(by_name), n=1, cutoff=0.75)
         hint = f"write {by_name[close[0]]} ({COUNTRIES[by_name[close[0]]]})" if close else (
             "write the two-letter ISO 3166 code, e.g. US, CN, DE")
-    return Problem("bad_country", f'"{s}" is not an ISO 3166 two-letter country code', hint)
+    return Problem(IssueCode.BAD_COUNTRY, f'"{s}" is not an ISO 3166 two-letter country code', hint)
 
 
 def _currency(s: str) -> object:
@@ -489,7 +490,7 @@ def _currency(s: str) -> object:
     else:
         close = difflib.get_close_matches(code, sorted(CURRENCIES), n=1, cutoff=0.6)
         hint = f"did you mean {close[0]}?" if close else "write the ISO 4217 code, e.g. USD"
-    return Problem("bad_currency", f'"{s}" is not an ISO 4217 currency code', hint)
+    return Problem(IssueCode.BAD_CURRENCY, f'"{s}" is not an ISO 4217 currency code', hint)
 
 
 def _code_converter(check: Callable[[str], object]) -> Converter:
@@ -514,7 +515,7 @@ def _hs_code(s: str) -> object:
         return compact
     if s in EXCEL_ERRORS:
         return _excel_error(s)
-    return Problem("bad_hs_code", f'"{s}" is not an HS code',
+    return Problem(IssueCode.BAD_HS_CODE, f'"{s}" is not an HS code',
                     "write 4 to 10 digits, dots allowed, e.g. 9405.20 or 8309.90.10.00")
 
 
@@ -533,7 +534,7 @@ def _hs_converter() -> Converter:
             return Problem(checked.code, checked.message + " (it arrived as a number, so "
                             "Excel may have dropped leading or trailing zeros)",
                             "format the column as Text and re-type the code")
-        return warn(checked, "damaged_number",
+        return warn(checked, IssueCode.DAMAGED_NUMBER,
                      f"the HS code arrived as the number {text}; Excel drops leading and "
                      "trailing zeros of numbers (0101.10 becomes 101.1)",
                      "format the column as Text and check the code")

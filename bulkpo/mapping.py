@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 from bulkpo.cells import article
 from bulkpo.columns import Column, ColumnSet, fold_header, metadata_key
-from bulkpo.table import CellRef, Issue, Severity, Table
+from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.table import CellRef, Table
 
 __all__ = ["BOOKING_API_REQUIRED", "HeaderMap", "map_headers"]
 
@@ -63,7 +64,7 @@ def map_headers(
                 else f'to send it as metadata, name it "metadata.{header}"'
             )
             sheet = columns.sheet_name
-            result.issues.append(Issue(ref, header, header, "unknown_column", WARNING,
+            result.issues.append(Issue(ref, header, header, IssueCode.UNKNOWN_COLUMN, WARNING,
                                        f'"{header}" is not {article(sheet)} {sheet} column '
                                        "and is ignored", hint))
             continue
@@ -77,7 +78,8 @@ def map_headers(
         if col.key not in result.column_of and not col.default and not defaults.get(col.key):
             result.missing.append(col.key)
             result.issues.append(Issue(
-                CellRef(table.sheet, table.header_row, 0), col.header, "", "required", ERROR,
+                CellRef(table.sheet, table.header_row, 0), col.header, "", IssueCode.REQUIRED,
+                ERROR,
                 f"required column '{col.header}' not found; headers present: {present}",
                 f"add a column headed '{col.header}'",
             ))
@@ -88,7 +90,7 @@ def map_headers(
 
 def _duplicate_header(ref: CellRef, header: str, first: int, table: Table) -> Issue:
     other = CellRef(table.sheet, table.header_row, first)
-    return Issue(ref, header, header, "duplicate_column", WARNING,
+    return Issue(ref, header, header, IssueCode.DUPLICATE_COLUMN, WARNING,
                  f'"{header}" is a second column for the same field as {other.a1} and is ignored',
                  "delete or rename one of the two columns")
 

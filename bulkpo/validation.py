@@ -26,9 +26,10 @@ from bulkpo.cells import (
 )
 from bulkpo.columns import Column, ColumnSet, ColumnType
 from bulkpo.domain import Booking, PurchaseOrder
+from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import HeaderMap
 from bulkpo.reference import POSITIVE_KEYS
-from bulkpo.table import CellRef, CellValue, Issue, Severity, Table
+from bulkpo.table import CellRef, CellValue, Table
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -153,7 +154,7 @@ def _column_converter(f: Field) -> ColumnConverter:
     convert, default = f.convert, f.default
     blank: object = default
     if blank is None and f.col.required:
-        blank = Problem("required", f"{f.header} is required")
+        blank = Problem(IssueCode.REQUIRED, f"{f.header} is required")
     memo: dict[object, object] = {}
     if type(blank) is not Problem:
         memo[None] = blank
@@ -251,7 +252,7 @@ class Checker:
         return p.value
 
     def error(
-        self, state: RowState, key: str, code: str, message: str, suggestion: str = "",
+        self, state: RowState, key: str, code: IssueCode, message: str, suggestion: str = "",
         *, value: str | None = None,
     ) -> Issue:
         """A row-rule error placed on ``key``'s cell (on the row when it has no column)."""
@@ -300,7 +301,7 @@ class Checker:
                       "column are" if c.count > 1 else " is")
             self.issues.append(Issue(
                 CellRef(self.sheet, first_row.number, f.index), f.header, cell_text(c.first),
-                "stored_as_number", WARNING,
+                IssueCode.STORED_AS_NUMBER, WARNING,
                 f"{cell_text(c.first)}{others} stored as numbers; leading zeros may have "
                 "been lost", "format the column as Text and re-type the ids",
             ))

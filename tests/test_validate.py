@@ -14,9 +14,10 @@ from bulkpo.columns import (
     ColumnType,
     Kind,
 )
+from bulkpo.issues import Issue, Severity
 from bulkpo.mapping import map_headers
 from bulkpo.purchase_orders import validate_purchase_orders
-from bulkpo.table import CellValue, Issue, Row, Severity, Table
+from bulkpo.table import CellValue, Row, Table
 
 PO_HEADERS = ["PO Number", "Incoterm", "SKU", "Quantity", "Cargo Ready Date",
               "Must Arrive Date", "Origin Port", "Transportation Mode", "Buyer Country"]

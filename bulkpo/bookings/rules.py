@@ -12,8 +12,9 @@ from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
 from bulkpo.gcpause import gc_paused
+from bulkpo.issues import Issue, IssueCode
 from bulkpo.mapping import BOOKING_API_REQUIRED, map_headers
-from bulkpo.table import Issue, Table
+from bulkpo.table import Table
 from bulkpo.validation import (
     Checker,
     RowState,
@@ -82,7 +83,7 @@ def validate_bookings(
                 f"row {o.number} ({checker.ref(o, 'booking_name')})"
                 for o in states if o is not state
             )
-            issue = checker.error(state, "booking_name", "duplicate_booking",
+            issue = checker.error(state, "booking_name", IssueCode.DUPLICATE_BOOKING,
                                   f'booking name "{name}" is also used on {others}',
                                   "booking names must be unique; rename one", value=name)
             built.pop(state.number, None)
@@ -102,7 +103,7 @@ def _booking_rules(
     def need(key: str, why: str) -> None:
         if v.get(key) is None:
             header = checker.header(key, columns)
-            checker.error(state, key, "required", f"{header} is required {why}",
+            checker.error(state, key, IssueCode.REQUIRED, f"{header} is required {why}",
                           f"fill in {header}" + (
                               f" (or set a default for {key})" if key in BOOKING_API_REQUIRED
                               else ""), value="")
@@ -137,7 +138,7 @@ def _booking_rules(
         total = sum(n for k in ("containers_20", "containers_40", "containers_40hc",
                                 "containers_45hc") if isinstance(n := v.get(k), int))
         if load == "FCL" and total == 0:
-            checker.error(state, "load_type", "required",
+            checker.error(state, "load_type", IssueCode.REQUIRED,
                           "FCL needs at least one container count (20', 40', 40' HC or 45' HC)",
                           "fill in how many containers of each size", value="FCL")
         elif load is None and total == 0:
@@ -152,7 +153,7 @@ def _booking_rules(
         need("li_ion_packing", "when the goods contain lithium-ion batteries")
     ready, delivery = v.get("cargo_ready_date"), v.get("delivery_date")
     if isinstance(ready, dt.date) and isinstance(delivery, dt.date) and delivery < ready:
-        checker.error(state, "delivery_date", "dates_order",
+        checker.error(state, "delivery_date", IssueCode.DATES_ORDER,
                       f"the delivery date {delivery.isoformat()} is before the cargo-ready "
                       f"date {ready.isoformat()} ({checker.ref(state, 'cargo_ready_date')})",
                       "check the two dates")
@@ -161,7 +162,7 @@ def _booking_rules(
     if isinstance(items, tuple):
         parsed = parse_po_items(items)
         if isinstance(parsed, str):
-            checker.error(state, "po_numbers", "bad_po_line", parsed,
+            checker.error(state, "po_numbers", IssueCode.BAD_PO_LINE, parsed,
                           "write a PO number, or PO:SKU=units to book part of a PO "
                           "(e.g. PO-2026-1001:LAMP-001=200)", value=", ".join(items))
         else:
@@ -174,7 +175,7 @@ def _booking_rules(
             close = (difflib.get_close_matches(unknown[0], list(known), n=1, cutoff=0.8)
                      if len(known) <= 20_000 else [])
             checker.error(
-                state, "po_numbers", "unknown_po",
+                state, "po_numbers", IssueCode.UNKNOWN_PO,
                 f"PO {shown} {'is' if len(unknown) == 1 else 'are'} neither in this file nor "
                 "in Flexport",
                 f"did you mean {close[0]}?" if close else "check the PO numbers",

@@ -22,6 +22,7 @@ from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.errors import ApiError
 from bulkpo.flexport.payloads import body_digest, booking_body
+from bulkpo.issues import IssueCode
 from bulkpo.journal import Journal, UnitRecord, UnitState
 from bulkpo.submit import (
     KIND_PO,
@@ -225,7 +226,7 @@ def _fill_from_pos(
                     CellRef(table.sheet, booking.row, col),
                     result.header_map.headers.get(key, column.header),
                     "",
-                    "required",
+                    IssueCode.REQUIRED,
                     Severity.ERROR,
                     f"{column.header} is required by Flexport and no PO of this row "
                     f"has a {what}",

@@ -15,8 +15,9 @@ from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
 from bulkpo.gcpause import gc_paused
+from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import map_headers
-from bulkpo.table import CellRef, Issue, Row, Severity, Table
+from bulkpo.table import CellRef, Row, Table
 from bulkpo.validation import (
     BAD,
     Checker,
@@ -182,7 +183,7 @@ def _add_row(
             text = cell_text(row.get(f.index)).strip()
             first = rows[draft.position_of(k)]
             checker.error(
-                state, f.key, "po_conflict",
+                state, f.key, IssueCode.PO_CONFLICT,
                 f"{CellRef(checker.sheet, row.number, f.index)} says {text} but "
                 f"{CellRef(checker.sheet, first.number, f.index)} (same PO) says "
                 f"{cell_text(first.get(f.index)).strip()}",
@@ -225,7 +226,7 @@ def _line_item(
             how = "" if "line_number" in checker.by_key and values.get("line_number") else (
                 " (numbered by its place in the PO)")
             ref_line = checker.ref(state, "line_number")
-            checker.error(state, "line_number", "duplicate_line",
+            checker.error(state, "line_number", IssueCode.DUPLICATE_LINE,
                           f"line {number}{how} appears twice in PO {draft.name}: "
                           f"{ref_line} and {checker.ref_at(first, 'line_number')}",
                           "give each line of a PO its own number", value=str(number))
@@ -234,7 +235,7 @@ def _line_item(
     if isinstance(sku, str):
         first = draft.skus.get(sku)
         if first is not None:
-            checker.error(state, "sku", "duplicate_line",
+            checker.error(state, "sku", IssueCode.DUPLICATE_LINE,
                           f"SKU {sku} appears twice in PO {draft.name}: "
                           f"{checker.ref(state, 'sku')} and {checker.ref_at(first, 'sku')}",
                           "put the quantities of one SKU on one line", value=sku)
@@ -300,7 +301,7 @@ def _assemble_po(
         ref = set_ref("must_arrive_date")
         ready_ref = set_ref("cargo_ready_date")
         draft.errors.append(_po_issue(
-            checker, draft, "must_arrive_date", ref, first_row, "dates_order",
+            checker, draft, "must_arrive_date", ref, first_row, IssueCode.DATES_ORDER,
             f"the must-arrive date {arrive.isoformat()} is before the cargo-ready date "
             f"{ready.isoformat()}" + (f" ({ready_ref})" if ready_ref else ""),
             "check the two dates", arrive.isoformat(),
@@ -330,7 +331,7 @@ def _assemble_po(
 
 def _po_issue(
     checker: Checker, draft: _PoDraft, key: str, ref: CellRef | None, first_row: int,
-    code: str, message: str, suggestion: str, value: str,
+    code: IssueCode, message: str, suggestion: str, value: str,
 ) -> Issue:
     f = checker.by_key.get(key)
     if ref is None:
@@ -355,7 +356,7 @@ def _invalidate(draft: _PoDraft, invalid: dict[int, list[Issue]], sheet: str) ->
             invalid[number] = own
         else:
             invalid[number] = [Issue(
-                CellRef(sheet, number, -1), "", draft.name, "po_invalid", ERROR,
+                CellRef(sheet, number, -1), "", draft.name, IssueCode.PO_INVALID, ERROR,
                 f"PO {draft.name} is not sent because another of its rows has an error: "
                 f"{reason}", "fix that row; this one is then sent with it",
             )]

@@ -25,6 +25,7 @@ from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
 from bulkpo.errors import UnreadableFileError
 from bulkpo.gcpause import gc_paused
+from bulkpo.issues import IssueCode
 from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table
 
 HeaderScorer = Callable[[Sequence[str]], float]
@@ -592,7 +593,7 @@ def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None
                 ref=CellRef(table.sheet, number, col),
                 header=header,
                 value=code,
-                code="excel_error",
+                code=IssueCode.EXCEL_ERROR,
                 severity=Severity.WARNING,
                 message=f"the cell holds the Excel error {code}, not a value",
                 suggestion="fix the formula or type the value in the workbook",
