@@ -19,9 +19,7 @@ from bulkpo.reference import (
     EXCEL_EPOCH,
     EXCEL_ERRORS,
     FALSE_WORDS,
-    ID_KEYS,
     MONTHS,
-    POSITIVE_KEYS,
     TRUE_WORDS,
 )
 from bulkpo.table import CellValue, Table
@@ -125,7 +123,7 @@ _DOT_ZERO = re.compile(r"\d+\.0")
 
 
 def _text_converter(col: Column, counter: NumberCounter) -> Converter:
-    is_id = col.key in ID_KEYS
+    is_id = col.identifier
 
     def from_text(s: str) -> object:
         if s in EXCEL_ERRORS:
@@ -208,7 +206,7 @@ def _decimal_from_text(s: str) -> Decimal | None:
 
 def _number_converter(col: Column, header: str) -> Converter:
     integer = col.type is ColumnType.INTEGER
-    positive = col.key in POSITIVE_KEYS
+    positive = col.positive
     what = "a whole number" if integer else "a number"
 
     def check(n: int | Decimal, text: str) -> object:
@@ -563,7 +561,7 @@ _LIST_SPLIT = re.compile(r"[,;\n\r]+")
 
 def _list_converter(col: Column, header: str, counter: NumberCounter) -> Converter:
     item_lookup = _cached(_enum_lookup(col.enum_values, header)) if col.enum_values else None
-    is_id = col.key in ID_KEYS
+    is_id = col.identifier
 
     def from_text(s: str) -> object:
         items: list[str] = []

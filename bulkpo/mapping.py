@@ -11,7 +11,7 @@ from bulkpo.columns import Column, ColumnSet, fold_header, metadata_key
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.table import CellRef, Table
 
-__all__ = ["BOOKING_API_REQUIRED", "HeaderMap", "map_headers"]
+__all__ = ["HeaderMap", "map_headers"]
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -95,12 +95,7 @@ def _duplicate_header(ref: CellRef, header: str, first: int, table: Table) -> Is
                  "delete or rename one of the two columns")
 
 
-# The Flexport API refuses a booking without these (spec §7.4), so they are required
-# here whatever the column table says, unless the settings give a default.
-BOOKING_API_REQUIRED = ("shipper_entity_ref", "consignee_entity_ref", "origin_location_ref")
-
-
 def _required_columns(columns: ColumnSet) -> list[Column]:
-    keys = {c.key for c in columns.columns}
-    extra = set(BOOKING_API_REQUIRED) & keys if "booking_name" in keys else set()
-    return [c for c in columns.columns if c.required or c.key in extra]
+    # What the API refuses an object without is required whatever `required` says,
+    # unless the settings give a default.
+    return [c for c in columns.columns if c.required or c.api_required]

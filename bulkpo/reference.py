@@ -71,12 +71,6 @@ CURRENCY_ALIASES = {
     "NTD": "TWD", "YEN": "JPY", "EURO": "EUR", "EUROS": "EUR", "DOLLAR": "USD",
 }
 
-# Columns holding identifiers: a number there may have lost digits on the way.
-ID_KEYS = frozenset({"po_number", "sku", "booking_name", "po_numbers"})
-# Amounts that must be above zero; other numbers only must not be negative.
-POSITIVE_KEYS = frozenset({"quantity", "unit_count", "atomic_count", "weight_kg", "volume_cbm",
-                            "line_number"})
-
 EXCEL_ERRORS = frozenset(
     {"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!", "#CALC!",
      "#GETTING_DATA"}

@@ -28,7 +28,6 @@ from bulkpo.columns import Column, ColumnSet, ColumnType
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import HeaderMap
-from bulkpo.reference import POSITIVE_KEYS
 from bulkpo.table import CellRef, CellValue, Table
 
 ERROR = Severity.ERROR
@@ -176,7 +175,7 @@ def _column_converter(f: Field) -> ColumnConverter:
     get = memo.get
     low = -1
     if f.col.type is ColumnType.INTEGER:
-        low = 1 if f.key in POSITIVE_KEYS else 0
+        low = 1 if f.col.positive else 0
 
     def column(cells: Sequence[CellValue]) -> tuple[list[object], int]:
         nonlocal problems

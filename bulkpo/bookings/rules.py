@@ -13,7 +13,7 @@ from bulkpo.columns import ColumnSet
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
 from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode
-from bulkpo.mapping import BOOKING_API_REQUIRED, map_headers
+from bulkpo.mapping import map_headers
 from bulkpo.table import Table
 from bulkpo.validation import (
     Checker,
@@ -55,12 +55,13 @@ def validate_bookings(
     issues: list[Issue] = []
     checker = Checker(table, fields, issues)
     known = set(known_po_numbers) if known_po_numbers is not None else None
+    api_required = [c.key for c in columns.columns if c.api_required]
     meta_cols = list(header_map.metadata_of.items())
     names: dict[str, list[RowState]] = {}
     built: dict[int, Booking] = {}
     for pos, row in enumerate(table.rows):
         state = checker.state(pos)
-        _booking_rules(checker, state, columns, known)
+        _booking_rules(checker, state, columns, known, api_required)
         name = state.values.get("booking_name")
         if isinstance(name, str):
             names.setdefault(name, []).append(state)
@@ -96,7 +97,8 @@ def validate_bookings(
 
 
 def _booking_rules(
-    checker: Checker, state: RowState, columns: ColumnSet, known: set[str] | None
+    checker: Checker, state: RowState, columns: ColumnSet, known: set[str] | None,
+    api_required: Sequence[str],
 ) -> None:
     v = state.values
 
@@ -105,12 +107,12 @@ def _booking_rules(
             header = checker.header(key, columns)
             checker.error(state, key, IssueCode.REQUIRED, f"{header} is required {why}",
                           f"fill in {header}" + (
-                              f" (or set a default for {key})" if key in BOOKING_API_REQUIRED
+                              f" (or set a default for {key})" if key in api_required
                               else ""), value="")
 
     mode = v.get("freight_type")
     want = want_for(mode)
-    for key in BOOKING_API_REQUIRED:
+    for key in api_required:
         if key in checker.by_key:
             need(key, "by Flexport for every booking")
     origin = None
