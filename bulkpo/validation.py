@@ -136,6 +136,9 @@ class RowState:
 
 ColumnConverter: TypeAlias = Callable[[Sequence[CellValue]], tuple[list[object], int]]
 _MISS = object()
+FAST_PATHS = True
+"""Memos and the clean-row shortcuts on; only tests turn them off, to prove them equal to
+the careful path (tests/test_fast_path.py)."""
 _MEMO_LIMIT = 50_000
 
 
@@ -159,15 +162,24 @@ def _column_converter(f: Field) -> ColumnConverter:
         memo[None] = blank
     problems = 0
 
-    def slow(v: CellValue) -> object:
+    def careful(v: CellValue) -> object:
         nonlocal problems
         value = convert(v)
         if value is None:
             value = blank
         if type(value) is Problem:
             problems += 1
-        elif len(memo) < _MEMO_LIMIT and (
-            type(v) is str or type(v) is dt.date or (type(v) is float and not v.is_integer())
+        return value
+
+    # An id column counts its numbers (for one warning) each time it converts one, so
+    # its numbers are never memoised: a memo hit would not be counted.
+    memo_floats = not f.col.identifier
+
+    def slow(v: CellValue) -> object:
+        value = careful(v)
+        if type(value) is not Problem and len(memo) < _MEMO_LIMIT and (
+            type(v) is str or type(v) is dt.date
+            or (memo_floats and type(v) is float and not v.is_integer())
         ):
             memo[v] = value
         return value
@@ -180,7 +192,9 @@ def _column_converter(f: Field) -> ColumnConverter:
     def column(cells: Sequence[CellValue]) -> tuple[list[object], int]:
         nonlocal problems
         problems = 0
-        if low >= 0:
+        if not FAST_PATHS:
+            values = [careful(v) for v in cells]
+        elif low >= 0:
             values = [
                 v if type(v) is int and v >= low
                 else r if (r := get(v, _MISS)) is not _MISS else slow(v)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 
-from bulkpo import ports
+from bulkpo import ports, validation
 from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
@@ -110,7 +110,7 @@ def validate_purchase_orders(
         rows, checker.converted["po_number"], checker.values(po_keys),
         checker.values(_LINE_KEYS), strict=True,
     )):
-        if pos in flagged or type(name) is not str:
+        if pos in flagged or type(name) is not str or not validation.FAST_PATHS:
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
