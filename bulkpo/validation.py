@@ -162,22 +162,18 @@ def _column_converter(f: Field) -> ColumnConverter:
         memo[None] = blank
     problems = 0
 
-    def careful(v: CellValue) -> object:
+    # An id column counts its numbers (for one warning) each time it converts one, so
+    # its numbers are never memoised: a memo hit would not be counted.
+    memo_floats = not f.col.identifier
+
+    def slow(v: CellValue, remember: bool = True) -> object:
         nonlocal problems
         value = convert(v)
         if value is None:
             value = blank
         if type(value) is Problem:
             problems += 1
-        return value
-
-    # An id column counts its numbers (for one warning) each time it converts one, so
-    # its numbers are never memoised: a memo hit would not be counted.
-    memo_floats = not f.col.identifier
-
-    def slow(v: CellValue) -> object:
-        value = careful(v)
-        if type(value) is not Problem and len(memo) < _MEMO_LIMIT and (
+        elif remember and len(memo) < _MEMO_LIMIT and (
             type(v) is str or type(v) is dt.date
             or (memo_floats and type(v) is float and not v.is_integer())
         ):
@@ -193,7 +189,7 @@ def _column_converter(f: Field) -> ColumnConverter:
         nonlocal problems
         problems = 0
         if not FAST_PATHS:
-            values = [careful(v) for v in cells]
+            values = [slow(v, False) for v in cells]
         elif low >= 0:
             values = [
                 v if type(v) is int and v >= low

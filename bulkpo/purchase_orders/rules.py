@@ -100,6 +100,7 @@ def validate_purchase_orders(
     meta_cols = list(header_map.metadata_of.items())
     drafts: dict[str, _PoDraft] = {}
     flagged = checker.flagged
+    fast = validation.FAST_PATHS
     rows = table.rows
 
     # The common row has no problem, repeats its PO's values exactly and adds a new line:
@@ -110,7 +111,7 @@ def validate_purchase_orders(
         rows, checker.converted["po_number"], checker.values(po_keys),
         checker.values(_LINE_KEYS), strict=True,
     )):
-        if pos in flagged or type(name) is not str or not validation.FAST_PATHS:
+        if pos in flagged or type(name) is not str or not fast:
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
