@@ -1,7 +1,7 @@
-"""The cells of an input sheet with their places, and the problems found in them.
+"""The cells of an input sheet with their places.
 
-Pure data shared by the reader (which fills a :class:`Table`), validation
-(which reports :class:`Issue` s) and the reports (which point at cells).
+Pure data shared by the reader (which fills a :class:`Table`), validation (which
+places :class:`~bulkpo.issues.Issue` s on its cells) and the reports (which point at cells).
 """
 
 from __future__ import annotations
