@@ -34,8 +34,9 @@ from python_calamine import CalamineWorkbook
 
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.imports import load_purchase_orders
+from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.sheets.reader import read_table
-from bulkpo.validate import ValidationResult, validate_purchase_orders
+from bulkpo.validation import ValidationResult
 
 SHEET = "Purchase Orders"
 HEADERS = ["PO Number", "Status", "Seller", "Seller Country", "Incoterm", "Transportation Mode",

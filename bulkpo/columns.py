@@ -49,6 +49,9 @@ class Column:
     accepts_iata: bool = False    # PORT columns that also accept IATA codes (air)
     width: int = 14               # template/export column width in characters
     default: str = ""             # value assumed when the cell is blank ("" = none)
+    identifier: bool = False      # an id: a number here may have lost digits on the way
+    positive: bool = False        # an amount that must be above 0 (other numbers: not below)
+    api_required: bool = False    # the API refuses the object without it, whatever `required`
 
 
 def fold_header(text: str) -> str:
@@ -160,7 +163,7 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "po_number", "PO Number", T.TEXT,
             "Your purchase order number; every line of the same PO repeats it.",
             "PO-2026-1001", "name", required=True, aliases=_PO_NUMBER_ALIASES,
-            po_level=True, width=16,
+            po_level=True, width=16, identifier=True,
         ),
         Column(
             "status", "Status", T.ENUM,
@@ -279,7 +282,7 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "The line's number within the PO; blank lines are numbered 1, 2, 3 in order.",
             "1", "line_items[].line_item_number",
             aliases=("Line", "Line #", "Line No", "Line Item", "Line Item Number", "PO Line"),
-            width=8,
+            width=8, positive=True,
         ),
         Column(
             "sku", "SKU", T.TEXT,
@@ -289,7 +292,7 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
                 "Item", "Item Number", "Item No", "Item Code", "Part Number", "Part No",
                 "Material", "Material Number", "Article", "Article Number", "Product Code",
             ),
-            width=14,
+            width=14, identifier=True,
         ),
         Column(
             "product_name", "Product Name", T.TEXT,
@@ -306,7 +309,7 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "How many units of the item are ordered on this line, as a whole number.",
             "1200", "line_items[].units", required=True,
             aliases=("Qty", "Units", "Order Qty", "Order Quantity", "Ordered Qty"),
-            width=10,
+            width=10, positive=True,
         ),
         Column(
             "unit_of_measure", "Unit of Measure", T.ENUM,
@@ -349,7 +352,7 @@ BOOKING_COLUMNS = ColumnSet(
             "A name you choose for the booking; it must be unique and identifies it later.",
             "BK-2026-001", "name", required=True,
             aliases=("Booking", "Booking Ref", "Booking Reference", "Booking #", "Shipment Name"),
-            width=16,
+            width=16, identifier=True,
         ),
         Column(
             "freight_type", "Freight Type", T.ENUM,
@@ -399,26 +402,28 @@ BOOKING_COLUMNS = ColumnSet(
             "whole, or write PO:SKU=units to book part of one (PO-2026-1001:LAMP-001=200).",
             "PO-2026-1001, PO-2026-1004", "booking_line_items[].purchase_order_line_item_id",
             aliases=("POs", "PO #s", "Purchase Orders", "PO Number", "PO List"), width=26,
+            identifier=True,
         ),
         Column(
             "shipper_entity_ref", "Shipper Entity Ref", T.TEXT,
             "The legal-entity reference of the shipper (usually the supplier) in Flexport.",
             "sup-shenzhen-lights", "shipper_entity_ref",
             aliases=("Shipper", "Shipper Ref", "Shipper Code", "Shipper Entity"), width=20,
+            api_required=True,
         ),
         Column(
             "consignee_entity_ref", "Consignee Entity Ref", T.TEXT,
             "The legal-entity reference of the consignee (usually your company) in Flexport.",
             "acme-us", "consignee_entity_ref",
             aliases=("Consignee", "Consignee Ref", "Consignee Code", "Consignee Entity"),
-            width=20,
+            width=20, api_required=True,
         ),
         Column(
             "origin_location_ref", "Origin Location Ref", T.TEXT,
             "The reference of the pickup location in your Flexport network.",
             "loc-shenzhen-factory", "origin_address_ref",
             aliases=("Origin Location", "Pickup Location", "Ship From", "Origin Address Ref"),
-            width=20,
+            width=20, api_required=True,
         ),
         Column(
             "destination_location_ref", "Destination Location Ref", T.TEXT,
@@ -518,20 +523,20 @@ BOOKING_COLUMNS = ColumnSet(
             "The total gross weight of the goods in kilograms.",
             "8200", "cargo.weight.value",
             aliases=("Weight", "Gross Weight", "Gross Weight (kg)", "GW (kg)", "Weight kg"),
-            width=10,
+            width=10, positive=True,
         ),
         Column(
             "volume_cbm", "Volume (cbm)", T.DECIMAL,
             "The total volume of the goods in cubic metres.",
             "110", "cargo.volume.value",
-            aliases=("Volume", "CBM", "Volume (m3)", "M3", "Volume cbm"), width=10,
+            aliases=("Volume", "CBM", "Volume (m3)", "M3", "Volume cbm"), width=10, positive=True,
         ),
         Column(
             "unit_count", "Shipping Units", T.INTEGER,
             "How many pallets, cartons or other packages the goods are packed in.",
             "40", "cargo.shipping_units[].count",
             aliases=("Unit Count", "Packages", "Package Count", "No. of Packages", "Pkgs"),
-            width=9,
+            width=9, positive=True,
         ),
         Column(
             "unit_type", "Unit Type", T.ENUM,
@@ -546,6 +551,7 @@ BOOKING_COLUMNS = ColumnSet(
             "How many cartons or pieces each pallet holds; required when Unit Type is pallet.",
             "12", "cargo.shipping_units[].atomic_count",
             aliases=("Atomic Count", "Cartons per Pallet", "Pieces per Pallet"), width=9,
+            positive=True,
         ),
         Column(
             "hazmat", "Hazmat", T.BOOLEAN,

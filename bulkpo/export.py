@@ -28,12 +28,12 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bulkpo import cells
 from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, ColumnType
 from bulkpo.config import Settings
 from bulkpo.errors import UsageError
@@ -501,18 +501,7 @@ _VALUES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
 
 def _typed(column: Column, value: Any) -> Any:
     """A value as the cell should hold it: dates as dates, counts as ints, money as Decimal."""
-    if value is None or value == "":
-        return None
-    try:
-        if column.type is ColumnType.DATE:
-            return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-        if column.type is ColumnType.INTEGER:
-            return int(value)
-        if column.type is ColumnType.DECIMAL:
-            return Decimal(str(value))
-    except (ValueError, InvalidOperation):
-        return str(value)  # whatever the API sent, shown rather than lost
-    return value if isinstance(value, str) else str(value)
+    return cells.write(column, value)
 
 
 def rows_for_po(po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

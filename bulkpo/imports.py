@@ -37,6 +37,7 @@ from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.journal import Journal
+from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.report import RowResult, Summary
 from bulkpo.sheets.reader import read_table, read_tables
 from bulkpo.submit import (
@@ -53,7 +54,7 @@ from bulkpo.submit import (
     run_units,
 )
 from bulkpo.table import Issue, Severity, Table
-from bulkpo.validate import ValidationResult, validate_purchase_orders
+from bulkpo.validation import ValidationResult
 
 DateOrder = Literal["dmy", "mdy"]
 

@@ -34,6 +34,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from bulkpo.issues import IssueCode
+
 Want = Literal["seaport", "airport"]
 
 DATA_FILE = "ports.tsv.gz"
@@ -417,7 +419,7 @@ def suggest(text: str, *, want: Want | None = None, limit: int = 3) -> list[Port
 class PortProblem:
     """Why a value is not usable as a port, and what to write instead."""
 
-    code: str        # "unknown_port" | "wrong_port_kind"
+    code: IssueCode  # unknown_port or wrong_port_kind
     message: str
     suggestion: str
 
@@ -451,7 +453,7 @@ def check_port(
         hint = f"did you mean {_listing(options)}?" if options else ""
         if not options and len(code) != 5:
             hint = "write a five-letter UN/LOCODE such as CNSHG or USLAX"
-        return None, PortProblem("unknown_port", f'"{value}" is not {what}', hint)
+        return None, PortProblem(IssueCode.UNKNOWN_PORT, f'"{value}" is not {what}', hint)
     if want is not None and not port.is_a(want):
         message = f'"{value}" is not {_a(want)} in UN/LOCODE ({port.name} is {_a(port.kind)})'
         place, same = same_place(port.code, want)
@@ -462,7 +464,7 @@ def check_port(
         else:
             options = suggest(code, want=want)
             hint = f"did you mean {_listing(options)}?" if options else ""
-        return port, PortProblem("wrong_port_kind", message, hint)
+        return port, PortProblem(IssueCode.WRONG_PORT_KIND, message, hint)
     return port, None
 
 

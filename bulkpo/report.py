@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bulkpo.table import Issue
+from bulkpo.issues import Issue
 
 STATUSES = ("created", "updated", "unchanged", "skipped", "invalid", "failed")
 """Every data row ends with exactly one of these."""

@@ -1,15 +1,21 @@
-"""The cells of an input sheet with their places, and the problems found in them.
+"""The cells of an input sheet with their places.
 
-Pure data shared by the reader (which fills a :class:`Table`), validation
-(which reports :class:`Issue` s) and the reports (which point at cells).
+Pure data shared by the reader (which fills a :class:`Table`), validation (which
+places :class:`~bulkpo.issues.Issue` s on its cells) and the reports (which point at cells).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+
+# Issue and Severity live in bulkpo.issues; kept importable from here for the merge; remove after.
+from bulkpo.issues import Issue, Severity
+
+__all__ = [
+    "CellRef", "CellValue", "Issue", "Row", "Severity", "Table", "column_letter", "quote_sheet",
+]
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 """A cell as read: text stays text, numbers are int/float, dates are dates."""
@@ -53,38 +59,6 @@ class CellRef:
     def formula(self) -> str:
         """``'Purchase Orders'!D7``: quoted as Excel needs it inside a formula or link."""
         return f"{quote_sheet(self.sheet)}!{self.a1}" if self.sheet else self.a1
-
-
-class Severity(enum.StrEnum):
-    ERROR = "error"
-    WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One problem in the input, placed on a cell (or a row when ``ref.col`` is -1)."""
-
-    ref: CellRef | None
-    header: str
-    value: str
-    code: str
-    severity: Severity
-    message: str
-    suggestion: str = ""
-
-    def __str__(self) -> str:
-        place = (
-            str(self.ref)
-            if self.ref is not None and self.ref.col >= 0
-            else (
-                f"{self.ref.sheet} row {self.ref.row}" if self.ref is not None else ""
-            )
-        )
-        head = f"{place} ({self.header})" if self.header else place
-        text = f"{head}: {self.message}" if head else self.message
-        if self.suggestion:
-            text += f"; {self.suggestion}"
-        return text
 
 
 @dataclass

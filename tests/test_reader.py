@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from bulkpo.errors import UnreadableFileError
+from bulkpo.issues import Severity
 from bulkpo.sheets import list_sheets, read_table, read_tables
-from bulkpo.table import Severity
 
 PO_HEADERS = {"po number", "sku", "quantity", "cargo ready date", "unit cost", "country"}
 BOOKING_HEADERS = {"booking name", "freight type", "origin port"}

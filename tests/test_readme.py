@@ -1,10 +1,11 @@
-"""The README's column reference is the column specs, rendered (run this file to refresh it)."""
+"""The README's column and issue-code references are the specs, rendered (run it to refresh)."""
 
 from __future__ import annotations
 
 import re
 import sys
 
+from bulkpo import issues
 from bulkpo.columns import Kind, markdown_table
 from tests.conftest import REPO
 
@@ -19,12 +20,24 @@ def rendered(text: str) -> str:
             text,
             flags=re.S,
         )
-    return text
+    return re.sub(
+        r"(<!-- issues -->\n).*?(<!-- /issues -->)",
+        lambda m: m.group(1) + issues.markdown_table() + m.group(2),
+        text,
+        flags=re.S,
+    )
 
 
 def test_readme_column_tables_match_the_specs() -> None:
     text = README.read_text(encoding="utf-8")
     assert text == rendered(text), "run: python -m tests.test_readme"
+
+
+def test_readme_lists_every_issue_code_with_its_meaning() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("<!-- issues -->", 1)[1].split("<!-- /issues -->", 1)[0]
+    for code in issues.IssueCode:
+        assert f"| `{code}` | {issues.MEANINGS[code]} |" in section
 
 
 def test_readme_opens_with_the_two_commands() -> None:

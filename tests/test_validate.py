@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from bulkpo.bookings import validate_bookings
 from bulkpo.columns import (
     BOOKING_COLUMNS,
     PURCHASE_ORDER_COLUMNS,
@@ -13,8 +14,10 @@ from bulkpo.columns import (
     ColumnType,
     Kind,
 )
-from bulkpo.table import CellValue, Issue, Row, Severity, Table
-from bulkpo.validate import map_headers, validate_bookings, validate_purchase_orders
+from bulkpo.issues import Issue, Severity
+from bulkpo.mapping import map_headers
+from bulkpo.purchase_orders import validate_purchase_orders
+from bulkpo.table import CellValue, Row, Table
 
 PO_HEADERS = ["PO Number", "Incoterm", "SKU", "Quantity", "Cargo Ready Date",
               "Must Arrive Date", "Origin Port", "Transportation Mode", "Buyer Country"]

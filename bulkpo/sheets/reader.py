@@ -27,7 +27,8 @@ from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.gcpause import gc_paused
-from bulkpo.table import CellRef, CellValue, Issue, Row, Severity, Table, column_letter
+from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
 
 HeaderScorer = Callable[[Sequence[str]], float]
 """How well a candidate header row's texts match a kind of file (0 = not at all)."""
@@ -670,7 +671,7 @@ def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None
                 ref=CellRef(table.sheet, number, col),
                 header=header,
                 value=code,
-                code="excel_error",
+                code=IssueCode.EXCEL_ERROR,
                 severity=Severity.WARNING,
                 message=f"the cell holds the Excel error {code}, not a value",
                 suggestion="fix the formula or type the value in the workbook",
@@ -1000,7 +1001,7 @@ def _mixed_encoding_issue(lines: Sequence[int]) -> Issue:
         ref=None,
         header="",
         value="",
-        code="mixed_encoding",
+        code=IssueCode.MIXED_ENCODING,
         severity=Severity.WARNING,
         message=(
             "the file mixes UTF-8 and Windows-1252 text: "

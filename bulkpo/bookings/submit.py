@@ -16,11 +16,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
+from bulkpo.bookings.rules import validate_bookings
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.errors import ApiError
 from bulkpo.flexport.payloads import body_digest, booking_body
+from bulkpo.issues import IssueCode
 from bulkpo.journal import Journal, UnitRecord, UnitState
 from bulkpo.submit import (
     KIND_PO,
@@ -33,7 +35,7 @@ from bulkpo.submit import (
     failure_message,
 )
 from bulkpo.table import CellRef, Issue, Severity, Table
-from bulkpo.validate import ValidationResult, validate_bookings
+from bulkpo.validation import ValidationResult
 
 KIND_BOOKING = "booking"
 KIND_LINK = "booking_line_item"
@@ -224,7 +226,7 @@ def _fill_from_pos(
                     CellRef(table.sheet, booking.row, col),
                     result.header_map.headers.get(key, column.header),
                     "",
-                    "required",
+                    IssueCode.REQUIRED,
                     Severity.ERROR,
                     f"{column.header} is required by Flexport and no PO of this row "
                     f"has a {what}",

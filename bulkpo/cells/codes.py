@@ -1,0 +1,249 @@
+"""Coded cells: yes/no, enum values, countries, currencies, HS codes, ports and lists."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable
+
+from bulkpo.cells.base import (
+    CellType,
+    Converter,
+    Problem,
+    article,
+    cached,
+    cell_text,
+    excel_error,
+    warn,
+)
+from bulkpo.cells.text import number_as_text
+from bulkpo.issues import IssueCode
+from bulkpo.reference import (
+    COUNTRIES,
+    COUNTRY_ALIASES,
+    CURRENCIES,
+    CURRENCY_ALIASES,
+    EXCEL_ERRORS,
+    FALSE_WORDS,
+    TRUE_WORDS,
+)
+from bulkpo.table import CellValue
+
+
+class BooleanCell(CellType):
+    """Yes or no, in the words people write."""
+
+    def reader(self) -> Converter:
+        header = self.header
+        def convert(v: CellValue) -> object:
+            if v is None or type(v) is bool:
+                return v
+            if isinstance(v, int | float) and v in (0, 1):
+                return bool(v)
+            s = cell_text(v).strip()
+            low = s.lower()
+            if not low:
+                return None
+            if low in TRUE_WORDS:
+                return True
+            if low in FALSE_WORDS:
+                return False
+            if s in EXCEL_ERRORS:
+                return excel_error(s)
+            return Problem(IssueCode.BAD_BOOLEAN, f'"{s}" is not yes or no',
+                            f"write yes or no in {header}")
+
+        return convert
+
+
+def _fold_enum(text: str) -> str:
+    return re.sub(r"[\s_\-]+", "", text).lower()
+
+
+def _listing(values: Iterable[str], limit: int = 12) -> str:
+    values = list(values)
+    shown = ", ".join(values[:limit])
+    return shown + (", ..." if len(values) > limit else "")
+
+
+def enum_lookup(values: tuple[str, ...], header: str) -> Callable[[str], object]:
+    folded = {_fold_enum(v): v for v in values}
+
+    def lookup(s: str) -> object:
+        found = folded.get(_fold_enum(s))
+        if found is not None:
+            return found
+        if s in EXCEL_ERRORS:
+            return excel_error(s)
+        close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
+        hint = f"did you mean {folded[close[0]]}?" if close else f"use one of {_listing(values)}"
+        return Problem(IssueCode.BAD_ENUM, f'"{s}" is not {article(header)} {header} value; '
+                        f"expected one of {_listing(values)}", hint)
+
+    return lookup
+
+
+class EnumCell(CellType):
+    """One of the column's values, matched ignoring case, spaces and dashes."""
+
+    def reader(self) -> Converter:
+        col, header = self.col, self.header
+        lookup = cached(enum_lookup(col.enum_values, header))
+
+        def convert(v: CellValue) -> object:
+            if type(v) is str:
+                return lookup(v.strip()) if v.strip() else None
+            return None if v is None else lookup(cell_text(v))
+
+        return convert
+
+
+def _country(s: str) -> object:
+    code = s.upper()
+    if code in COUNTRIES:
+        return code
+    if s in EXCEL_ERRORS:
+        return excel_error(s)
+    if code in COUNTRY_ALIASES:
+        hint = f"write {COUNTRY_ALIASES[code]} ({COUNTRIES[COUNTRY_ALIASES[code]]})"
+    else:
+        by_name = {name.lower(): c for c, name in COUNTRIES.items()}
+        close = difflib.get_close_matches(s.lower(), list(by_name), n=1, cutoff=0.75)
+        hint = f"write {by_name[close[0]]} ({COUNTRIES[by_name[close[0]]]})" if close else (
+            "write the two-letter ISO 3166 code, e.g. US, CN, DE")
+    return Problem(IssueCode.BAD_COUNTRY, f'"{s}" is not an ISO 3166 two-letter country code', hint)
+
+
+def _currency(s: str) -> object:
+    code = s.upper()
+    if code in CURRENCIES:
+        return code
+    if s in EXCEL_ERRORS:
+        return excel_error(s)
+    if code in CURRENCY_ALIASES:
+        hint = f"write {CURRENCY_ALIASES[code]}"
+    else:
+        close = difflib.get_close_matches(code, sorted(CURRENCIES), n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]}?" if close else "write the ISO 4217 code, e.g. USD"
+    return Problem(IssueCode.BAD_CURRENCY, f'"{s}" is not an ISO 4217 currency code', hint)
+
+
+def _code_converter(check: Callable[[str], object]) -> Converter:
+    lookup = cached(check)
+
+    def convert(v: CellValue) -> object:
+        if type(v) is str:
+            s = v.strip()
+            return lookup(s) if s else None
+        return None if v is None else lookup(cell_text(v))
+
+    return convert
+
+
+class CountryCell(CellType):
+    """ISO 3166 two-letter country codes, upper-cased."""
+
+    def reader(self) -> Converter:
+        return _code_converter(_country)
+
+
+class CurrencyCell(CellType):
+    """ISO 4217 currency codes, upper-cased."""
+
+    def reader(self) -> Converter:
+        return _code_converter(_currency)
+
+
+_HS = re.compile(r"\d+(?:\.\d+)*")
+
+
+def _hs_code(s: str) -> object:
+    compact = s.replace(" ", "")
+    digits = compact.replace(".", "")
+    if _HS.fullmatch(compact) and 4 <= len(digits) <= 10:
+        return compact
+    if s in EXCEL_ERRORS:
+        return excel_error(s)
+    return Problem(IssueCode.BAD_HS_CODE, f'"{s}" is not an HS code',
+                    "write 4 to 10 digits, dots allowed, e.g. 9405.20 or 8309.90.10.00")
+
+
+class HsCodeCell(CellType):
+    """HS codes: 4 to 10 digits, dots allowed, kept as text."""
+
+    def reader(self) -> Converter:
+        lookup = cached(_hs_code)
+
+        def convert(v: CellValue) -> object:
+            if type(v) is str:
+                s = v.strip()
+                return lookup(s) if s else None
+            if v is None:
+                return None
+            text = cell_text(v)
+            checked = lookup(text)
+            if isinstance(checked, Problem):
+                return Problem(checked.code, checked.message + " (it arrived as a number, so "
+                                "Excel may have dropped leading or trailing zeros)",
+                                "format the column as Text and re-type the code")
+            return warn(checked, IssueCode.DAMAGED_NUMBER,
+                         f"the HS code arrived as the number {text}; Excel drops leading and "
+                         "trailing zeros of numbers (0101.10 becomes 101.1)",
+                         "format the column as Text and check the code")
+
+        return convert
+
+
+class PortCell(CellType):
+    """Port codes, folded only: whether one fits the row's mode is a row rule."""
+
+    def reader(self) -> Converter:
+        def convert(v: CellValue) -> object:
+            if v is None:
+                return None
+            s = v.strip() if isinstance(v, str) else cell_text(v)
+            if not s:
+                return None
+            if s in EXCEL_ERRORS:
+                return excel_error(s)
+            return s
+
+        return convert
+_LIST_SPLIT = re.compile(r"[,;\n\r]+")
+
+
+class ListCell(CellType):
+    """Several values in one cell, split on , ; or newline."""
+
+    def reader(self) -> Converter:
+        col, header, counter = self.col, self.header, self.context.counter
+        item_lookup = cached(enum_lookup(col.enum_values, header)) if col.enum_values else None
+        is_id = col.identifier
+
+        def from_text(s: str) -> object:
+            items: list[str] = []
+            for part in _LIST_SPLIT.split(s):
+                item = part.strip()
+                if not item:
+                    continue
+                if item_lookup is not None:
+                    found = item_lookup(item)
+                    if isinstance(found, Problem):
+                        return found
+                    item = str(found)
+                if item not in items:
+                    items.append(item)
+            return tuple(items) or None
+
+        text_conv = cached(from_text)
+
+        def convert(v: CellValue) -> object:
+            if type(v) is str:
+                s = v.strip()
+                return text_conv(s) if s else None
+            single = number_as_text(v, is_id, counter)
+            if isinstance(single, Problem):
+                return warn((str(single.value),), single.code, single.message, single.suggestion)
+            return None if single is None else text_conv(str(single))
+
+        return convert

@@ -1,0 +1,123 @@
+"""The catalogue of issue codes with their meanings, and the Issue each input problem becomes."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # Only named in annotations: bulkpo.table imports this module, so no import back at runtime.
+    from bulkpo.table import CellRef
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class IssueCode(enum.StrEnum):
+    """The codes ``bulkpo validate --format json`` publishes; :data:`MEANINGS` says each one's."""
+
+    # headers
+    UNKNOWN_COLUMN = "unknown_column"
+    DUPLICATE_COLUMN = "duplicate_column"
+    REQUIRED = "required"
+    # files
+    MIXED_ENCODING = "mixed_encoding"
+    # cells
+    EXCEL_ERROR = "excel_error"
+    DAMAGED_NUMBER = "damaged_number"
+    TRAILING_DOT_ZERO = "trailing_dot_zero"
+    DATE_IN_TEXT = "date_in_text"
+    STORED_AS_NUMBER = "stored_as_number"
+    BAD_NUMBER = "bad_number"
+    NOT_POSITIVE = "not_positive"
+    BAD_DATE = "bad_date"
+    SERIAL_DATE = "serial_date"
+    AMBIGUOUS_DATE = "ambiguous_date"
+    BAD_BOOLEAN = "bad_boolean"
+    BAD_ENUM = "bad_enum"
+    BAD_COUNTRY = "bad_country"
+    BAD_CURRENCY = "bad_currency"
+    BAD_HS_CODE = "bad_hs_code"
+    UNKNOWN_PORT = "unknown_port"
+    WRONG_PORT_KIND = "wrong_port_kind"
+    # purchase orders
+    PO_CONFLICT = "po_conflict"
+    DUPLICATE_LINE = "duplicate_line"
+    DATES_ORDER = "dates_order"
+    PO_INVALID = "po_invalid"
+    # bookings
+    DUPLICATE_BOOKING = "duplicate_booking"
+    BAD_PO_LINE = "bad_po_line"
+    UNKNOWN_PO = "unknown_po"
+
+
+C = IssueCode
+
+MEANINGS: dict[IssueCode, str] = {
+    C.MIXED_ENCODING: "A CSV mixes UTF-8 and Windows-1252 lines; each line was read as what it is.",
+    C.UNKNOWN_COLUMN: "A header names no column of the sheet's kind; the column is ignored.",
+    C.DUPLICATE_COLUMN: "A second column for the same field; it is ignored.",
+    C.REQUIRED: "A required column is missing, or a cell the row needs is blank.",
+    C.EXCEL_ERROR: "The cell holds an Excel error (#N/A, #REF!, ...) instead of a value.",
+    C.DAMAGED_NUMBER: "An id or HS code that Excel stored as a number may have lost digits.",
+    C.TRAILING_DOT_ZERO: 'Text ending in ".0", as a number does after a round trip; kept as typed.',
+    C.DATE_IN_TEXT: "A text column received a date: Excel turned text such as 3-4 into one.",
+    C.STORED_AS_NUMBER: "An id column holds numbers: leading zeros may have been lost.",
+    C.BAD_NUMBER: "Not a number, or not a whole number where one is needed.",
+    C.NOT_POSITIVE: "A number below zero, or not above zero where an amount must be.",
+    C.BAD_DATE: "Not a date that exists.",
+    C.SERIAL_DATE: "A date arrived as Excel's serial number; read as that date.",
+    C.AMBIGUOUS_DATE: "A date such as 03/04/2026 that reads either way; the reading is named.",
+    C.BAD_BOOLEAN: "Not yes or no.",
+    C.BAD_ENUM: "Not one of the column's allowed values.",
+    C.BAD_COUNTRY: "Not an ISO 3166 two-letter country code.",
+    C.BAD_CURRENCY: "Not an ISO 4217 currency code.",
+    C.BAD_HS_CODE: "Not an HS code (4 to 10 digits, dots allowed).",
+    C.UNKNOWN_PORT: "Not a known UN/LOCODE (or IATA code where the column accepts one).",
+    C.WRONG_PORT_KIND: "A port of the wrong kind for the mode: an airport for ocean freight, ...",
+    C.PO_CONFLICT: "Two rows of one PO give different PO-level values.",
+    C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
+    C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",
+    C.PO_INVALID: "The row is not sent because another row of its PO has an error.",
+    C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",
+    C.BAD_PO_LINE: "A PO Numbers item is neither a PO number nor PO:SKU=units.",
+    C.UNKNOWN_PO: "A booking names a PO that is neither in the file nor in Flexport.",
+}
+"""One line per code: what it means to the person fixing the sheet."""
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in the input, placed on a cell (or a row when ``ref.col`` is -1)."""
+
+    ref: CellRef | None
+    header: str
+    value: str
+    code: IssueCode
+    severity: Severity
+    message: str
+    suggestion: str = ""
+
+    def __str__(self) -> str:
+        place = (
+            str(self.ref)
+            if self.ref is not None and self.ref.col >= 0
+            else (
+                f"{self.ref.sheet} row {self.ref.row}" if self.ref is not None else ""
+            )
+        )
+        head = f"{place} ({self.header})" if self.header else place
+        text = f"{head}: {self.message}" if head else self.message
+        if self.suggestion:
+            text += f"; {self.suggestion}"
+        return text
+
+
+def markdown_table() -> str:
+    """The issue-code catalogue as a Markdown table, for the README."""
+    lines = ["| Code | Meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {MEANINGS[code]} |" for code in IssueCode]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,363 @@
+"""Purchase-order rules: rows of one PO agree, lines are unique, dates in order, ports fit.
+
+A PO with any error is not sent at all: every one of its rows is invalid, and the
+rows without an error of their own get one naming the offending cell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+
+from bulkpo import ports, validation
+from bulkpo.cells import DateOrder, cell_text, is_blank
+from bulkpo.columns import ColumnSet
+from bulkpo.domain import LineItem, Party, PurchaseOrder
+from bulkpo.gcpause import gc_paused
+from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.mapping import map_headers
+from bulkpo.table import CellRef, Row, Table
+from bulkpo.validation import (
+    BAD,
+    Checker,
+    Field,
+    RowState,
+    ValidationResult,
+    all_invalid,
+    compile_fields,
+    finish,
+    opt_str,
+    want_for,
+)
+
+ERROR = Severity.ERROR
+
+
+class _PoDraft:
+    """A PO while its rows are read.
+
+    ``po_values`` holds its PO-level values in ``po_keys`` order (None until a row
+    gives one); each was set by the row at position ``first`` unless ``set_at`` names
+    another (a value first given on a later row).
+    """
+
+    __slots__ = ("errors", "first", "line_numbers", "lines", "metadata", "name", "own_errors",
+                 "po_values", "rows", "set_at", "skus")
+
+    def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
+        self.name = name
+        self.first = first
+        self.po_values = po_values
+        self.set_at: dict[int, int] = {}
+        self.rows: list[int] = []
+        self.lines: list[LineItem] = []
+        self.line_numbers: dict[int, int] = {}  # -> sheet row
+        self.skus: dict[str, int] = {}
+        self.metadata: dict[str, list[str]] = {}
+        self.errors: list[Issue] = []
+        self.own_errors: dict[int, list[Issue]] = {}
+
+    def position_of(self, k: int) -> int:
+        """Position (in table.rows) of the row that set PO-level value ``k``."""
+        return self.set_at.get(k, self.first)
+
+
+_LINE_KEYS = ("line_number", "sku", "quantity", "product_name", "unit_of_measure", "unit_cost",
+              "currency", "hs_code")
+
+
+@gc_paused()
+def validate_purchase_orders(
+    table: Table,
+    columns: ColumnSet,
+    *,
+    date_order: DateOrder | None = None,
+    defaults: Mapping[str, str] | None = None,
+) -> ValidationResult:
+    """Check a purchase-order sheet (one row per line) and assemble its POs.
+
+    Rows sharing a PO number form one PO; their PO-level values must agree (a
+    blank repeats the PO's value). ``date_order`` settles text dates like
+    03/04/2026; without it they are read as the sheet's other dates suggest and
+    flagged. ``defaults`` (column key -> text) fill blank cells.
+    """
+    defaults = defaults or {}
+    header_map = map_headers(table, columns, defaults=defaults)
+    result = ValidationResult(header_map=header_map, row_count=len(table.rows))
+    if header_map.missing:
+        return all_invalid(result, table, header_map)
+    setup: list[Issue] = []
+    fields = compile_fields(table, columns, header_map, date_order, defaults, setup)
+    po_level = [f for f in fields if f.col.po_level and f.key != "po_number"]
+    # A PO-level default applies to the PO, so a blank row does not disagree with the others.
+    po_defaults = {f.key: f.default for f in po_level if f.default is not None}
+    for f in po_level:
+        f.default = None
+    issues: list[Issue] = []
+    checker = Checker(table, fields, issues)
+    po_keys = tuple(f.key for f in po_level)
+    meta_cols = list(header_map.metadata_of.items())
+    drafts: dict[str, _PoDraft] = {}
+    flagged = checker.flagged
+    fast = validation.FAST_PATHS
+    rows = table.rows
+
+    # The common row has no problem, repeats its PO's values exactly and adds a new line:
+    # it is settled here with a tuple comparison and one LineItem. Anything else (a cell
+    # problem, a blank or differing PO-level value, a repeated line) goes to _add_row,
+    # which reports it; the fast path changes nothing before it is sure.
+    for pos, (row, name, po, line) in enumerate(zip(
+        rows, checker.converted["po_number"], checker.values(po_keys),
+        checker.values(_LINE_KEYS), strict=True,
+    )):
+        if pos in flagged or type(name) is not str or not fast:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
+        line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
+        draft = drafts.get(name)
+        if draft is None:
+            draft = drafts[name] = _PoDraft(name, pos, po)
+        elif po != draft.po_values:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
+        if line_number is None:
+            line_number = len(draft.rows) + 1  # numbered by its place in the PO
+        if line_number in draft.line_numbers or sku in draft.skus:
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
+        number = row.number
+        draft.rows.append(number)
+        draft.line_numbers[line_number] = number  # type: ignore[index]
+        draft.skus[sku] = number  # type: ignore[index]
+        # Clean cells hold their column's type already (the converters saw to it).
+        draft.lines.append(LineItem(
+            number, line_number, sku, quantity, product_name,  # type: ignore[arg-type]
+            unit or "PCS", cost, currency, hs_code,  # type: ignore[arg-type]
+        ))
+        if meta_cols:
+            _add_metadata(draft, row, meta_cols)
+
+    invalid = result.invalid_rows
+    for draft in drafts.values():
+        assembled = _assemble_po(checker, draft, po_keys, po_defaults)
+        if draft.errors or assembled is None:
+            _invalidate(draft, invalid, table.sheet)
+        else:
+            result.purchase_orders.append(assembled)
+    result.issues = finish(checker, table, header_map, setup, issues)
+    return result
+
+
+def _add_row(
+    checker: Checker,
+    pos: int,
+    drafts: dict[str, _PoDraft],
+    po_level: list[Field],
+    meta_cols: list[tuple[str, int]],
+    invalid: dict[int, list[Issue]],
+    columns: ColumnSet,
+) -> None:
+    """Add the row at ``pos`` to its PO the careful way, reporting every problem."""
+    rows = checker.table.rows
+    row = rows[pos]
+    state = checker.state(pos)
+    values = state.values
+    name = values.get("po_number")
+    if not isinstance(name, str):
+        invalid[row.number] = state.errors
+        return
+    draft = drafts.get(name)
+    if draft is None:
+        draft = drafts[name] = _PoDraft(name, pos, (None,) * len(po_level))
+    draft.rows.append(row.number)
+    merged = list(draft.po_values)
+    for k, f in enumerate(po_level):
+        value = values[f.key]
+        if value is None:
+            continue
+        seen = merged[k]
+        if seen is None:
+            merged[k] = value
+            draft.set_at[k] = pos
+        elif seen != value and value is not BAD and seen is not BAD:
+            text = cell_text(row.get(f.index)).strip()
+            first = rows[draft.position_of(k)]
+            checker.error(
+                state, f.key, IssueCode.PO_CONFLICT,
+                f"{CellRef(checker.sheet, row.number, f.index)} says {text} but "
+                f"{CellRef(checker.sheet, first.number, f.index)} (same PO) says "
+                f"{cell_text(first.get(f.index)).strip()}",
+                f"give every row of PO {name} the same {f.header}, or leave it blank "
+                "after the first", value=text,
+            )
+    draft.po_values = tuple(merged)
+    line = _line_item(checker, state, draft, columns)
+    if line is not None:
+        draft.lines.append(line)
+    if meta_cols:
+        _add_metadata(draft, row, meta_cols)
+    if state.errors:
+        draft.errors.extend(state.errors)
+        draft.own_errors[row.number] = state.errors
+
+
+def _add_metadata(draft: _PoDraft, row: Row, meta_cols: list[tuple[str, int]]) -> None:
+    for key, index in meta_cols:
+        v = row.get(index)
+        if not is_blank(v):
+            text = cell_text(v).strip()
+            got = draft.metadata.setdefault(key, [])
+            if text not in got:
+                got.append(text)
+
+
+def _line_item(
+    checker: Checker, state: RowState, draft: _PoDraft, columns: ColumnSet
+) -> LineItem | None:
+    values = state.values
+    number = values.get("line_number")
+    position = len(draft.rows)
+    if number is None:
+        number = position
+    sku = values.get("sku")
+    if isinstance(number, int):
+        first = draft.line_numbers.get(number)
+        if first is not None:
+            how = "" if "line_number" in checker.by_key and values.get("line_number") else (
+                " (numbered by its place in the PO)")
+            ref_line = checker.ref(state, "line_number")
+            checker.error(state, "line_number", IssueCode.DUPLICATE_LINE,
+                          f"line {number}{how} appears twice in PO {draft.name}: "
+                          f"{ref_line} and {checker.ref_at(first, 'line_number')}",
+                          "give each line of a PO its own number", value=str(number))
+        else:
+            draft.line_numbers[number] = state.number
+    if isinstance(sku, str):
+        first = draft.skus.get(sku)
+        if first is not None:
+            checker.error(state, "sku", IssueCode.DUPLICATE_LINE,
+                          f"SKU {sku} appears twice in PO {draft.name}: "
+                          f"{checker.ref(state, 'sku')} and {checker.ref_at(first, 'sku')}",
+                          "put the quantities of one SKU on one line", value=sku)
+        else:
+            draft.skus[sku] = state.number
+    quantity = values.get("quantity")
+    if state.errors or not isinstance(number, int) or not isinstance(sku, str) or not isinstance(
+        quantity, int
+    ):
+        return None
+    cost = values.get("unit_cost")
+    return LineItem(
+        row=state.number,
+        line_number=number,
+        sku=sku,
+        quantity=quantity,
+        product_name=opt_str(values, "product_name"),
+        unit_of_measure=opt_str(values, "unit_of_measure") or "PCS",
+        unit_cost=cost if isinstance(cost, Decimal) else None,
+        currency=opt_str(values, "currency"),
+        hs_code=opt_str(values, "hs_code"),
+    )
+
+
+def _assemble_po(
+    checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object]
+) -> PurchaseOrder | None:
+    got = dict(zip(po_keys, draft.po_values, strict=True))
+    for key, default in po_defaults.items():
+        if got[key] is None:
+            got[key] = default
+    first_row = draft.rows[0]
+    rows = checker.table.rows
+
+    def set_ref(key: str) -> CellRef | None:
+        """The cell that gave the PO its ``key`` value (None for a default)."""
+        k = po_keys.index(key)
+        if draft.po_values[k] is None:
+            return None
+        return checker.ref_at(rows[draft.position_of(k)].number, key)
+
+    # Port kinds and date order are PO rules, checked once on the cell that set the value.
+    want = want_for(got.get("transportation_mode"))
+    for key in ("origin_port", "destination_port"):
+        value = got.get(key)
+        if not isinstance(value, str):
+            continue
+        accept_iata = checker.by_key[key].col.accepts_iata
+        problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
+        if problem is not None:
+            draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
+                                          problem.code, problem.message, problem.suggestion,
+                                          value))
+            got[key] = BAD
+        else:
+            got[key] = ports.fold_code(value)
+    ready, arrive = got.get("cargo_ready_date"), got.get("must_arrive_date")
+    if not isinstance(ready, dt.date):
+        ready = None
+    if not isinstance(arrive, dt.date):
+        arrive = None
+    if ready is not None and arrive is not None and arrive < ready:
+        ref = set_ref("must_arrive_date")
+        ready_ref = set_ref("cargo_ready_date")
+        draft.errors.append(_po_issue(
+            checker, draft, "must_arrive_date", ref, first_row, IssueCode.DATES_ORDER,
+            f"the must-arrive date {arrive.isoformat()} is before the cargo-ready date "
+            f"{ready.isoformat()}" + (f" ({ready_ref})" if ready_ref else ""),
+            "check the two dates", arrive.isoformat(),
+        ))
+    if draft.errors:
+        return None
+    # Only text reaches the PO's text fields; BAD and anything else becomes None.
+    text = {k: v for k, v in got.items() if isinstance(v, str)}.get
+    return PurchaseOrder(
+        name=draft.name,
+        lines=draft.lines,
+        status=text("status") or "open",
+        buyer=Party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
+        seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
+        incoterm=text("incoterm"),
+        transportation_mode=text("transportation_mode"),
+        cargo_ready_date=ready,
+        must_arrive_date=arrive,
+        origin_port=text("origin_port"),
+        destination_port=text("destination_port"),
+        origin_address_ref=text("origin_address_ref"),
+        destination_address_ref=text("destination_address_ref"),
+        memo=text("memo"),
+        metadata=draft.metadata,
+    )
+
+
+def _po_issue(
+    checker: Checker, draft: _PoDraft, key: str, ref: CellRef | None, first_row: int,
+    code: IssueCode, message: str, suggestion: str, value: str,
+) -> Issue:
+    f = checker.by_key.get(key)
+    if ref is None:
+        ref = CellRef(checker.sheet, first_row, f.index if f is not None else -1)
+    issue = Issue(ref, f.header if f is not None else "", value, code, ERROR, message,
+                  suggestion)
+    checker.issues.append(issue)
+    draft.own_errors.setdefault(ref.row, []).append(issue)
+    return issue
+
+
+def _invalidate(draft: _PoDraft, invalid: dict[int, list[Issue]], sheet: str) -> None:
+    """Every row of a PO with an error is invalid; rows without their own say why."""
+    first = draft.errors[0]
+    more = len(draft.errors) - 1
+    reason = f"{first.ref}: {first.message}" if first.ref is not None else first.message
+    if more:
+        reason += f" (and {more} more error{'s' if more > 1 else ''})"
+    for number in draft.rows:
+        own = draft.own_errors.get(number)
+        if own:
+            invalid[number] = own
+        else:
+            invalid[number] = [Issue(
+                CellRef(sheet, number, -1), "", draft.name, IssueCode.PO_INVALID, ERROR,
+                f"PO {draft.name} is not sent because another of its rows has an error: "
+                f"{reason}", "fix that row; this one is then sent with it",
+            )]

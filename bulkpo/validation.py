@@ -1,0 +1,363 @@
+"""The checking engine: a sheet's cells through their columns' converters, issues placed on cells.
+
+Kind-agnostic: it reads the column spec (:mod:`bulkpo.columns`) generically, and
+the rules of purchase orders and bookings (:mod:`bulkpo.purchase_orders.rules`,
+:mod:`bulkpo.bookings.rules`) build on it. Nothing here reads files or talks to the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeAlias
+
+from bulkpo import ports
+from bulkpo.cells import (
+    Converter,
+    DateOrder,
+    DateOrderGuess,
+    NumberCounter,
+    Problem,
+    cell_text,
+    converter,
+    shown,
+)
+from bulkpo.columns import Column, ColumnSet, ColumnType
+from bulkpo.domain import Booking, PurchaseOrder
+from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.mapping import HeaderMap
+from bulkpo.table import CellRef, CellValue, Table
+
+ERROR = Severity.ERROR
+WARNING = Severity.WARNING
+
+
+@dataclass
+class ValidationResult:
+    """What a sheet means and what is wrong with it.
+
+    ``issues`` holds every problem (the reader's warnings first, then the header
+    problems, then the cells' in sheet order); ``invalid_rows`` maps each sheet row
+    that must not be sent to the errors that stop it. ``purchase_orders`` /
+    ``bookings`` hold only the valid objects.
+    """
+
+    header_map: HeaderMap
+    row_count: int
+    purchase_orders: list[PurchaseOrder] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    invalid_rows: dict[int, list[Issue]] = field(default_factory=dict)
+
+    @property
+    def column_of(self) -> dict[str, int]:
+        return self.header_map.column_of
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is WARNING]
+
+    @property
+    def valid_row_count(self) -> int:
+        return self.row_count - len(self.invalid_rows)
+
+
+@dataclass
+class Field:
+    """One spec column as this sheet holds it, with its converter."""
+
+    key: str
+    col: Column
+    index: int            # sheet column, -1 when absent (the default still applies)
+    header: str           # as the user wrote it
+    convert: Converter
+    default: object       # converted default for blank cells, None for none
+    counter: NumberCounter
+
+
+def compile_fields(
+    table: Table,
+    columns: ColumnSet,
+    header_map: HeaderMap,
+    date_order: DateOrder | None,
+    defaults: Mapping[str, str],
+    setup_issues: list[Issue],
+) -> list[Field]:
+    date_cols = [
+        header_map.column_of[c.key]
+        for c in columns.columns
+        if c.type is ColumnType.DATE and c.key in header_map.column_of
+    ]
+    guess = DateOrderGuess(table, date_cols)
+    fields: list[Field] = []
+    for col in columns.columns:
+        index = header_map.column_of.get(col.key, -1)
+        default_text = defaults.get(col.key) or col.default
+        if index < 0 and not default_text:
+            continue
+        header = header_map.headers.get(col.key, col.header)
+        counter = NumberCounter()
+        convert = converter(col, header, date_order, guess, counter)
+        default: object = None
+        if default_text:
+            default = convert(default_text)
+            if isinstance(default, Problem):
+                if default.severity is ERROR:
+                    setup_issues.append(Issue(
+                        None, header, default_text, default.code, ERROR,
+                        f"the default {header} {default.message}", default.suggestion))
+                    default = None
+                else:
+                    default = default.value
+        fields.append(Field(col.key, col, index, header, convert, default, counter))
+    return fields
+
+
+
+BAD = object()  # a cell whose value could not be used (its error is reported)
+
+
+class RowState:
+    """The converted values of one row, with its problems."""
+
+    __slots__ = ("errors", "number", "values")
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+        self.values: dict[str, object] = {}
+        self.errors: list[Issue] = []
+
+
+ColumnConverter: TypeAlias = Callable[[Sequence[CellValue]], tuple[list[object], int]]
+_MISS = object()
+FAST_PATHS = True
+"""Memos and the clean-row shortcuts on; only tests turn them off, to prove them equal to
+the careful path (tests/test_fast_path.py)."""
+_MEMO_LIMIT = 50_000
+
+
+def _column_converter(f: Field) -> ColumnConverter:
+    """A whole column's cells -> their values (a :class:`Problem` where a cell has one),
+    and how many problems there are.
+
+    A sheet repeats its statuses, codes, ports, dates and PO-level texts on every line,
+    so each distinct cell is converted once and the rest are one dict lookup; the memo
+    also makes the many lines of a PO share one value object. Only cells of types that
+    cannot compare equal to another type's are memoised (1 == 1.0 == True would mix up
+    "1", "1.0" and "TRUE"): text, dates and fractional floats. Whole numbers in number
+    columns, the other common case, take their own test instead.
+    """
+    convert, default = f.convert, f.default
+    blank: object = default
+    if blank is None and f.col.required:
+        blank = Problem(IssueCode.REQUIRED, f"{f.header} is required")
+    memo: dict[object, object] = {}
+    if type(blank) is not Problem:
+        memo[None] = blank
+    problems = 0
+
+    # An id column counts its numbers (for one warning) each time it converts one, so
+    # its numbers are never memoised: a memo hit would not be counted.
+    memo_floats = not f.col.identifier
+
+    def slow(v: CellValue, remember: bool = True) -> object:
+        nonlocal problems
+        value = convert(v)
+        if value is None:
+            value = blank
+        if type(value) is Problem:
+            problems += 1
+        elif remember and len(memo) < _MEMO_LIMIT and (
+            type(v) is str or type(v) is dt.date
+            or (memo_floats and type(v) is float and not v.is_integer())
+        ):
+            memo[v] = value
+        return value
+
+    get = memo.get
+    low = -1
+    if f.col.type is ColumnType.INTEGER:
+        low = 1 if f.col.positive else 0
+
+    def column(cells: Sequence[CellValue]) -> tuple[list[object], int]:
+        nonlocal problems
+        problems = 0
+        if not FAST_PATHS:
+            values = [slow(v, False) for v in cells]
+        elif low >= 0:
+            values = [
+                v if type(v) is int and v >= low
+                else r if (r := get(v, _MISS)) is not _MISS else slow(v)
+                for v in cells
+            ]
+        else:
+            values = [r if (r := get(v, _MISS)) is not _MISS else slow(v) for v in cells]
+        return values, problems
+
+    return column
+
+
+class Checker:
+    """Converts the sheet column by column and collects the issues, in sheet order.
+
+    ``converted[key][i]`` is the value of ``table.rows[i]`` in that column, a
+    :class:`Problem` where the cell has one; ``flagged`` holds the positions of the
+    rows with a problem, which alone need a :class:`RowState` and issues.
+    """
+
+    def __init__(self, table: Table, fields: list[Field], issues: list[Issue]) -> None:
+        self.table = table
+        self.sheet = table.sheet
+        self.fields = fields
+        self.by_key = {f.key: f for f in fields}
+        self.issues = issues
+        rows = table.rows
+        n = len(rows)
+        # One tuple per sheet column; short rows read as blank past their end.
+        cells = list(itertools.zip_longest(*(r.values for r in rows))) if rows else []
+        self.converted: dict[str, list[object]] = {}
+        self.flagged: set[int] = set()
+        for f in fields:
+            column = cells[f.index] if 0 <= f.index < len(cells) else (None,) * n
+            values, problems = _column_converter(f)(column)
+            self.converted[f.key] = values
+            if problems:
+                self.flagged.update(i for i, v in enumerate(values) if type(v) is Problem)
+
+    def values(self, keys: Sequence[str]) -> Iterable[tuple[object, ...]]:
+        """Per row, the values of ``keys`` (None for a key the sheet does not have)."""
+        n = len(self.table.rows)
+        columns = [self.converted.get(k) or itertools.repeat(None, n) for k in keys]
+        return zip(*columns, strict=True) if columns else itertools.repeat((), n)
+
+    def state(self, pos: int) -> RowState:
+        """The row at ``pos`` with its cell problems reported: errors leave BAD, warnings
+        the value accepted anyway."""
+        row = self.table.rows[pos]
+        state = RowState(row.number)
+        out = state.values
+        for f in self.fields:
+            value = self.converted[f.key][pos]
+            if type(value) is Problem:
+                value = self._problem(state, f, row.get(f.index), value)
+            out[f.key] = value
+        return state
+
+    def _problem(self, state: RowState, f: Field, raw: CellValue, p: Problem) -> object:
+        issue = Issue(
+            CellRef(self.sheet, state.number, max(f.index, -1)), f.header, cell_text(raw),
+            p.code, p.severity, p.message, p.suggestion,
+        )
+        self.issues.append(issue)
+        if p.severity is ERROR:
+            state.errors.append(issue)
+            return BAD
+        return p.value
+
+    def error(
+        self, state: RowState, key: str, code: IssueCode, message: str, suggestion: str = "",
+        *, value: str | None = None,
+    ) -> Issue:
+        """A row-rule error placed on ``key``'s cell (on the row when it has no column)."""
+        f = self.by_key.get(key)
+        index = f.index if f is not None else -1
+        header = f.header if f is not None else ""
+        if value is None:
+            current = state.values.get(key)
+            value = "" if current is None or current is BAD else shown(current)
+        issue = Issue(CellRef(self.sheet, state.number, index), header, value, code, ERROR,
+                      message, suggestion)
+        self.issues.append(issue)
+        state.errors.append(issue)
+        return issue
+
+    def ref(self, state: RowState, key: str) -> CellRef:
+        return self.ref_at(state.number, key)
+
+    def ref_at(self, row: int, key: str) -> CellRef:
+        f = self.by_key.get(key)
+        return CellRef(self.sheet, row, f.index if f is not None else -1)
+
+    def header(self, key: str, columns: ColumnSet) -> str:
+        f = self.by_key.get(key)
+        if f is not None:
+            return f.header
+        try:
+            return columns.by_key(key).header
+        except KeyError:
+            return key
+
+    def number_warnings(self) -> None:
+        """One warning per id column that held numbers, on its first such cell."""
+        for f in self.fields:
+            c = f.counter
+            if c.count == 0 or f.index < 0:
+                continue
+            first_row = next(
+                (r for r in self.table.rows if r.get(f.index) == c.first
+                 and type(r.get(f.index)) is not str),
+                None,
+            )
+            if first_row is None:
+                continue
+            others = (f" and {c.count - 1:,} other cell{'s' if c.count > 2 else ''} in this "
+                      "column are" if c.count > 1 else " is")
+            self.issues.append(Issue(
+                CellRef(self.sheet, first_row.number, f.index), f.header, cell_text(c.first),
+                IssueCode.STORED_AS_NUMBER, WARNING,
+                f"{cell_text(c.first)}{others} stored as numbers; leading zeros may have "
+                "been lost", "format the column as Text and re-type the ids",
+            ))
+
+
+def want_for(mode: object) -> ports.Want | None:
+    if mode == "ocean":
+        return "seaport"
+    if mode == "air":
+        return "airport"
+    return None
+
+
+def check_port(
+    checker: Checker, state: RowState, key: str, want: ports.Want | None
+) -> ports.PortInfo | None:
+    value = state.values.get(key)
+    if not isinstance(value, str):
+        return None
+    f = checker.by_key[key]
+    port, problem = ports.check_port(value, want=want, accept_iata=f.col.accepts_iata)
+    if problem is not None:
+        checker.error(state, key, problem.code, problem.message, problem.suggestion, value=value)
+        state.values[key] = BAD
+        return None
+    assert port is not None
+    state.values[key] = ports.fold_code(value)
+    return port
+
+
+def finish(
+    checker: Checker, table: Table, header_map: HeaderMap, setup: list[Issue],
+    issues: list[Issue],
+) -> list[Issue]:
+    checker.number_warnings()
+    issues.sort(key=lambda i: (i.ref.row, i.ref.col) if i.ref is not None else (0, 0))
+    return [*table.issues, *header_map.issues, *setup, *issues]
+
+
+def opt_str(values: dict[str, object], key: str) -> str | None:
+    v = values.get(key)
+    return v if isinstance(v, str) else None
+
+
+def all_invalid(result: ValidationResult, table: Table, header_map: HeaderMap) -> ValidationResult:
+    errors = [i for i in header_map.issues if i.severity is ERROR]
+    for row in table.rows:
+        result.invalid_rows[row.number] = errors
+    result.issues = [*table.issues, *header_map.issues]
+    return result
