@@ -25,6 +25,7 @@ from bulkpo.cli_options import (
 )
 from bulkpo.config import Settings, load_settings
 from bulkpo.errors import BulkpoError, ExitCode, UsageError
+from bulkpo.redact import redact
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -616,17 +617,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # a command's own exit status
         return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.BAD_INPUT
     except BulkpoError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(redact(f"Error: {exc}"), err=True)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug of ours: still one line unless asked for more
         if os.environ.get("BULKPO_DEBUG"):
-            traceback.print_exc()
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)
         click.echo(
-            f"Internal error: {type(exc).__name__}: {exc} "
-            "(set BULKPO_DEBUG=1 to see the traceback, and please report it)",
+            redact(
+                f"Internal error: {type(exc).__name__}: {exc} "
+                "(set BULKPO_DEBUG=1 to see the traceback, and please report it)"
+            ),
             err=True,
         )
         return ExitCode.ROW_FAILURES
