@@ -567,10 +567,11 @@ def refs_cmd(ctx: click.Context, fmt: str) -> None:
 
     from bulkpo.bookings import network_refs
     from bulkpo.flexport.client import FlexportClient
+    from bulkpo.track import caller_for
 
     async def fetch(settings: Settings) -> list[Any]:
         async with FlexportClient(settings) as api:
-            return await network_refs(api)
+            return await network_refs(api, caller_for(settings))
 
     with api_settings(ctx) as settings:
         refs = asyncio.run(fetch(settings))

@@ -20,6 +20,7 @@ from bulkpo.journal import Journal, UnitState
 from bulkpo.redact import REDACTED, redact
 from bulkpo.report import RowResult
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
+from bulkpo.sandbox.network import SEEDED_REFS
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.report_writer import write_errors_file, write_result_report
 from bulkpo.submit import Caller, Pacer, RetryPolicy, RunStopped, UnitResult, run_units
@@ -274,3 +275,26 @@ def test_the_journal_and_the_report_redact_a_message_whatever_made_it(tmp_path: 
     for file in [*files, tmp_path / "j.sqlite", *tmp_path.glob("j.sqlite-*")]:
         assert SECRET.encode() not in readable_bytes(file), file
     assert REDACTED in files[2].read_text()
+
+
+# -- refs goes through the paced, retried caller ------------------------------
+
+
+def test_refs_waits_out_one_server_error(
+    keyed_sandbox: SandboxServer,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLEXPORT_API_KEY", SECRET)
+    monkeypatch.setenv("FLEXPORT_BASE_URL", keyed_sandbox.base_url)
+    error = {"_object": "/api/error", "status": 500, "code": "server_error", "message": "boom"}
+    sent = on_the_wire(
+        monkeypatch, lambda n: httpx.Response(500, json={"error": error}) if n == 0 else None
+    )
+    code = main(["refs", "--format", "json"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    refs = {r["ref"] for r in json.loads(out.out)}
+    assert set(SEEDED_REFS["company_entities"]) | set(SEEDED_REFS["locations"]) <= refs
+    assert sent[0].url.path == sent[1].url.path == "/network/company_entities"
+    assert len(sent) == 3
