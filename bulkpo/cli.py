@@ -25,6 +25,7 @@ from bulkpo.cli_options import (
 )
 from bulkpo.config import Settings, load_settings
 from bulkpo.errors import BulkpoError, ExitCode, UsageError
+from bulkpo.redact import redact
 
 if TYPE_CHECKING:  # imported when used: the CLI starts without the sheets package
     from bulkpo.sheets.outputs import Output
@@ -644,10 +645,11 @@ def refs_cmd(ctx: click.Context, fmt: str) -> None:
 
     from bulkpo.bookings import network_refs
     from bulkpo.flexport.client import FlexportClient
+    from bulkpo.track import caller_for
 
     async def fetch(settings: Settings) -> list[Any]:
         async with FlexportClient(settings) as api:
-            return await network_refs(api)
+            return await network_refs(api, caller_for(settings))
 
     with api_settings(ctx) as settings:
         refs = asyncio.run(fetch(settings))
@@ -694,17 +696,19 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # a command's own exit status
         return int(exc.code or 0) if not isinstance(exc.code, str) else ExitCode.BAD_INPUT
     except BulkpoError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(redact(f"Error: {exc}"), err=True)
         return int(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return ExitCode.INTERRUPTED
     except Exception as exc:  # a bug of ours: still one line unless asked for more
         if os.environ.get("BULKPO_DEBUG"):
-            traceback.print_exc()
+            click.echo(redact(traceback.format_exc()), err=True, nl=False)
         click.echo(
-            f"Internal error: {type(exc).__name__}: {exc} "
-            "(set BULKPO_DEBUG=1 to see the traceback, and please report it)",
+            redact(
+                f"Internal error: {type(exc).__name__}: {exc} "
+                "(set BULKPO_DEBUG=1 to see the traceback, and please report it)"
+            ),
             err=True,
         )
         return ExitCode.ROW_FAILURES

@@ -55,18 +55,28 @@ def api_settings(ctx: click.Context, **overrides: Any) -> Iterator[Settings]:
     state = ctx.ensure_object(CliState)
     merged = {**state.overrides, **overrides}
     if not state.sandbox:
-        yield load_settings(state.config_file, **merged)
+        yield _checked(load_settings(state.config_file, **merged))
         return
     from bulkpo.sandbox import SandboxOptions, running_sandbox
 
     SANDBOX_DB.parent.mkdir(parents=True, exist_ok=True)
     with running_sandbox(SandboxOptions(db_path=SANDBOX_DB)) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXPORT_")}
-        yield load_settings(
-            state.config_file,
-            env=env,
-            **{**merged, "base_url": server.base_url, "api_key": server.api_key},
+        yield _checked(
+            load_settings(
+                state.config_file,
+                env=env,
+                **{**merged, "base_url": server.base_url, "api_key": server.api_key},
+            )
         )
+
+
+def _checked(settings: Settings) -> Settings:
+    """Settings whose URL and key are fit to use: a bad key stops the command at once,
+    not after the input was read and reported on."""
+    settings.check_transport()
+    settings.key()
+    return settings
 
 
 def show_progress() -> bool:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bulkpo.errors import ConfigError
+from bulkpo.redact import register
 
 DEFAULT_BASE_URL = "https://api.flexport.com"
 CONFIG_FILE_NAME = "bulkpo.toml"
@@ -75,19 +76,28 @@ class Settings(BaseModel):
     limits: ReadLimits = Field(default_factory=ReadLimits)
 
     def key(self) -> str:
-        """The API key, read from the settings or the key file; ConfigError if none."""
+        """The API key, read from the settings or the key file; ConfigError if none.
+
+        The key is checked (one line of visible ASCII) and registered for
+        redaction before it is handed out, so no message can show it.
+        """
         if self.api_key is not None and self.api_key.get_secret_value().strip():
-            return self.api_key.get_secret_value().strip()
+            return _checked_key(self.api_key.get_secret_value(), "the API key (FLEXPORT_API_KEY)")
         if self.api_key_file is not None:
             try:
-                text = self.api_key_file.read_text(encoding="utf-8").strip()
+                raw = self.api_key_file.read_bytes()
             except OSError as exc:
                 raise ConfigError(
                     f"cannot read the API key file {self.api_key_file}: {exc.strerror}"
                 ) from None
-            if text:
-                return text
-            raise ConfigError(f"the API key file {self.api_key_file} is empty")
+            where = f"the API key file {self.api_key_file}"
+            try:
+                text = raw.decode("utf-8-sig")  # Notepad starts a UTF-8 file with a BOM
+            except UnicodeDecodeError:
+                raise ConfigError(f"{where} is not text: {NON_ASCII_KEY}") from None
+            if text.strip():
+                return _checked_key(text, where)
+            raise ConfigError(f"{where} is empty")
         raise ConfigError(
             "no Flexport API key: set the FLEXPORT_API_KEY environment variable, "
             "or api_key_file in bulkpo.toml (or use --sandbox to try bulkpo locally)"
@@ -110,6 +120,28 @@ class Settings(BaseModel):
         data["api_key"] = "set" if self.api_key is not None else "not set"
         data["api_key_file"] = str(self.api_key_file) if self.api_key_file else None
         return data
+
+
+NON_ASCII_KEY = "a key is plain ASCII letters, digits and punctuation"
+
+
+def _checked_key(text: str, where: str) -> str:
+    """The key without its surrounding whitespace, or a ConfigError that never shows it.
+
+    The key goes into an HTTP header: a second line, a space or a control
+    character would make the request fail on every attempt, and the HTTP
+    library's error would quote the whole header, key included.
+    """
+    key = text.strip()
+    # Registered even when refused: the refusal must not let it through elsewhere.
+    register(key)
+    if "\n" in key or "\r" in key:
+        raise ConfigError(f"{where} has more than one line; keep only the key on its first line")
+    if not key.isascii():
+        raise ConfigError(f"{where} contains a non-ASCII character; {NON_ASCII_KEY}")
+    if any(not char.isprintable() or char.isspace() for char in key):
+        raise ConfigError(f"{where} contains a space or control character; {NON_ASCII_KEY}")
+    return key
 
 
 def is_loopback(host: str) -> bool:

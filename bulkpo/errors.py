@@ -14,6 +14,10 @@
         ├── ValidationApiError      400/422: the request was refused as invalid
         ├── ServerError             5xx
         └── TransportError          no answer: refused, dropped, timed out
+            └── LocalRequestError       never sent: bulkpo could not form the request
+
+Every message is redacted (:mod:`bulkpo.redact`) when the error is built, so
+no error text can carry the API key, whatever exception it was made from.
 
 Callers catch at the level they need. :class:`ExitCode` maps outcomes to the
 process exit status that cron jobs and CI can act on.
@@ -23,6 +27,9 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import ClassVar
+
+from bulkpo.redact import redact
 
 
 class ExitCode(enum.IntEnum):
@@ -41,6 +48,7 @@ class BulkpoError(Exception):
     exit_code: ExitCode = ExitCode.BAD_INPUT
 
     def __init__(self, message: str) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
 
@@ -97,6 +105,8 @@ class ApiError(BulkpoError):
     """The Flexport API answered with an error (or did not answer at all)."""
 
     exit_code = ExitCode.ROW_FAILURES
+    # True when every other request of the run would fail the same way.
+    stops_run: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -106,6 +116,8 @@ class ApiError(BulkpoError):
         code: str | None = None,
         request: RequestInfo | None = None,
     ) -> None:
+        message = redact(message)
+        code = None if code is None else redact(code)
         self.status = status
         self.code = code
         self.request = request
@@ -131,6 +143,7 @@ class AuthError(ApiError):
     """401/403: the API key is missing, wrong, or lacks the rights needed."""
 
     exit_code = ExitCode.API_UNAVAILABLE
+    stops_run = True
     HOW_TO_FIX = (
         "set the FLEXPORT_API_KEY environment variable (or api_key_file in bulkpo.toml) "
         "to a valid Flexport API key; PO endpoints also need Flexport to enable them "
@@ -212,3 +225,25 @@ class TransportError(ApiError):
     @property
     def retryable(self) -> bool:
         return True
+
+
+class LocalRequestError(TransportError):
+    """The request could not be formed or sent at all (h11 refused a header...).
+
+    Nothing left the machine, and every attempt would fail the same way: never
+    retried, it stops the run.
+    """
+
+    stops_run = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: RequestInfo | None = None,
+    ) -> None:
+        super().__init__(message, request=request, reached_server=False)
+
+    @property
+    def retryable(self) -> bool:
+        return False

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bulkpo.redact import redact
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -173,7 +175,8 @@ class Journal:
     ) -> None:
         """Move a unit to ``state``; committed before this returns."""
         sets = ["state = ?", "updated_at = ?", "message = ?", "code = ?"]
-        args: list[Any] = [state.value, _now(), message, code]
+        # The journal outlives the run and is sent along with bug reports.
+        args: list[Any] = [state.value, _now(), redact(message), redact(code)]
         if run_id is not None:
             sets.append("run_id = ?")
             args.append(run_id)

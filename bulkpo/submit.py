@@ -26,7 +26,6 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_ran
 from bulkpo.domain import PurchaseOrder
 from bulkpo.errors import (
     ApiError,
-    AuthError,
     ConflictError,
     RateLimitError,
     ServerError,
@@ -80,7 +79,7 @@ class UnitResult:
 
 
 class RunStopped(Exception):
-    """Raised inside workers when the run must stop (auth failure)."""
+    """Raised inside workers when the run must stop (auth failure, an unsendable request)."""
 
     def __init__(self, cause: ApiError) -> None:
         super().__init__(str(cause))
@@ -173,6 +172,7 @@ class Caller:
         self.policy = policy
         self.requests = 0
         self.retries = 0
+        self.stopped: ApiError | None = None
         self._backoff = wait_random_exponential(multiplier=policy.backoff, max=policy.max_backoff)
 
     def _wait(self, state: RetryCallState) -> float:
@@ -184,16 +184,25 @@ class Caller:
         return float(self._backoff(state))
 
     async def once(self, call: Callable[[], Awaitable[T]]) -> T:
-        """One paced request; feeds 429s and successes to the pacer."""
+        """One paced request; feeds 429s and successes to the pacer.
+
+        Once a request has stopped the run, the workers still waiting for their
+        turn send nothing: their request would fail the same way.
+        """
         await self.pacer.wait()
+        if self.stopped is not None:
+            raise RunStopped(self.stopped)
         self.requests += 1
         try:
             result = await call()
         except RateLimitError as exc:
             self.pacer.throttled(exc.retry_after)
             raise
-        except AuthError as exc:
-            raise RunStopped(exc) from exc
+        except ApiError as exc:
+            if exc.stops_run:  # a wrong key, a request that cannot be sent
+                self.stopped = exc
+                raise RunStopped(exc) from exc
+            raise
         self.pacer.succeeded()
         return result
 
@@ -377,9 +386,9 @@ class ExactlyOnce(Generic[U]):
             except TransportError as exc:
                 if exc.reached_server:  # the write may have been committed
                     lost = True
-                    self.journal.mark(KIND_PO, unit.key, UnitState.UNKNOWN, message=str(exc))
+                    self.journal.mark(self.kind, unit.key, UnitState.UNKNOWN, message=str(exc))
                 else:
-                    self.journal.mark(KIND_PO, unit.key, UnitState.PENDING, message=str(exc))
+                    self.journal.mark(self.kind, unit.key, UnitState.PENDING, message=str(exc))
                 raise
             except ServerError as exc:
                 # The write may have been committed before the failure.

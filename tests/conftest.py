@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from bulkpo.config import Settings, load_settings
+from bulkpo.redact import forget
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,3 +57,10 @@ def _no_real_flexport(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for var in list(os.environ):
         if var.startswith("FLEXPORT_") or var == "BULKPO_CONFIG":
             monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_secrets_from_other_tests() -> Iterator[None]:
+    """Keys registered for redaction by one test must not hide text in the next."""
+    yield
+    forget()

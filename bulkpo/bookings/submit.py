@@ -535,10 +535,18 @@ class NetworkRef:
     country: str
 
 
-async def network_refs(api: Any) -> list[NetworkRef]:
-    """The company entities and locations of the account (``bulkpo refs``)."""
-    entities = await api.company_entities()
-    locations = await api.locations()
+async def network_refs(api: Any, caller: Caller) -> list[NetworkRef]:
+    """The company entities and locations of the account (``bulkpo refs``).
+
+    Each list is read through the run's paced, retried ``caller``, so that one
+    5xx or 429 is waited out as in every other command.
+    """
+    # Imported here: bulkpo.track pulls in the spreadsheet writers, which an
+    # import run would otherwise load before it reads a row.
+    from bulkpo.track import paced
+
+    entities = await paced(caller, api.company_entities)
+    locations = await paced(caller, api.locations)
     refs = []
     for entity in entities:
         address = entity.mailing_address

@@ -3,7 +3,8 @@
 One call is one attempt: pacing, retries and reconciliation belong to the
 submit engine. Every failure comes out as a :mod:`bulkpo.errors` ApiError with
 the status, the server's code and message, and the request's method and URL,
-never its headers (so never the key).
+never its headers (so never the key). A request that cannot be formed or sent
+(a header h11 refuses) is a LocalRequestError: never retried, it stops the run.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bulkpo.errors import (
     ApiError,
     AuthError,
     ConflictError,
+    LocalRequestError,
     NotFoundError,
     RateLimitError,
     RequestInfo,
@@ -46,11 +48,15 @@ from bulkpo.flexport.models import (
     Shipment,
     ShipmentLeg,
 )
+from bulkpo.redact import redact
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 BODY_EXCERPT_CHARS = 200
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Failures of bulkpo's side before anything is sent: a header h11 will not write,
+# a URL scheme no transport serves, a header value that is not ASCII.
+_UNSENDABLE = (httpx.LocalProtocolError, httpx.UnsupportedProtocol, UnicodeEncodeError)
 
 
 def _user_agent() -> str:
@@ -162,9 +168,9 @@ class FlexportClient:
         info = RequestInfo(request.method, _safe_url(request.url))
         try:
             response = await self._http.send(request)
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, UnicodeEncodeError) as exc:
             raise self._transport_error(exc, info) from None
-        return _envelope_data(response, info, version, self._secret())
+        return _envelope_data(response, info, version)
 
     # -- pages ------------------------------------------------------------
 
@@ -358,14 +364,14 @@ class FlexportClient:
                         httpx.AsyncClient(timeout=self._http.timeout) as plain,
                         plain.stream(method, target) as stored,
                     ):
-                        await _raise_for_download(stored, info, version, "")
+                        await _raise_for_download(stored, info, version)
                         async for chunk in stored.aiter_bytes():
                             yield chunk
                     return
-                await _raise_for_download(response, info, version, self._secret())
+                await _raise_for_download(response, info, version)
                 async for chunk in response.aiter_bytes():
                     yield chunk
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, UnicodeEncodeError) as exc:
             raise self._transport_error(exc, info) from None
 
     # -- network ----------------------------------------------------------
@@ -379,9 +385,6 @@ class FlexportClient:
         return await self._all(Location, "/network/locations")
 
     # -- helpers ----------------------------------------------------------
-
-    def _secret(self) -> str:
-        return str(self._http.headers.get("Authorization", "")).removeprefix("Bearer ")
 
     def _on_base(self, path: str) -> str:
         """A path, or a link re-rooted on the base URL so that the key goes nowhere else."""
@@ -399,10 +402,20 @@ class FlexportClient:
         # The link carries the filters and the page; make sure it also carries per.
         return next_url, (None if "per" in httpx.URL(next_url).params else {"per": per})
 
-    def _transport_error(self, exc: httpx.TransportError, info: RequestInfo) -> TransportError:
+    def _transport_error(
+        self, exc: httpx.TransportError | UnicodeEncodeError, info: RequestInfo
+    ) -> TransportError:
         host = self._base.host
         s = self.settings
         message: str
+        if isinstance(exc, _UNSENDABLE):
+            # Raised before anything was sent, and again on every attempt: a
+            # retry would only repeat it (and its text, which may quote a header).
+            return LocalRequestError(
+                f"bulkpo could not send the request to {host}: {_reason(exc)}; nothing "
+                "was sent (check the API key and the settings)",
+                request=info,
+            )
         if isinstance(exc, httpx.ConnectTimeout):
             message = f"cannot connect to {host}: timed out after {_secs(s.connect_timeout)}"
         elif isinstance(exc, httpx.PoolTimeout):
@@ -426,7 +439,7 @@ class FlexportClient:
 # -- pure functions: envelope, errors, pages ------------------------------
 
 
-def _envelope_data(response: httpx.Response, info: RequestInfo, version: int, secret: str) -> Any:
+def _envelope_data(response: httpx.Response, info: RequestInfo, version: int) -> Any:
     status = response.status_code
     if status in _REDIRECTS:
         raise _redirect_error(response, info, version)
@@ -435,21 +448,21 @@ def _envelope_data(response: httpx.Response, info: RequestInfo, version: int, se
         if not isinstance(body, dict) or "data" not in body:
             what = "is not JSON" if body is None else "is not an /api/response envelope"
             raise ApiError(
-                f"the answer {what}: {_excerpt(response, secret)}", status=status, request=info
+                f"the answer {what}: {_excerpt(response)}", status=status, request=info
             )
         if body.get("error"):
             code, message, err_status = _error_details(body)
-            message = _redact(message or "the answer carries an error", secret)
+            message = message or "the answer carries an error"
             raise _error_for(err_status or status, code, message, response, info)
         return body["data"]
     code, message, _ = _error_details(body)
     if message is None:
         message = (
-            f"the answer is not JSON: {_excerpt(response, secret)}"
+            f"the answer is not JSON: {_excerpt(response)}"
             if body is None
-            else f"the answer carries no error message: {_excerpt(response, secret)}"
+            else f"the answer carries no error message: {_excerpt(response)}"
         )
-    raise _error_for(status, code, _redact(message, secret), response, info)
+    raise _error_for(status, code, message, response, info)
 
 
 def _error_details(body: Any) -> tuple[str | None, str | None, int | None]:
@@ -523,15 +536,13 @@ def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -
     return NotFoundError(message, status=response.status_code, request=info)
 
 
-async def _raise_for_download(
-    response: httpx.Response, info: RequestInfo, version: int, secret: str
-) -> None:
+async def _raise_for_download(response: httpx.Response, info: RequestInfo, version: int) -> None:
     if 200 <= response.status_code < 300:
         return
     if response.status_code in _REDIRECTS:
         raise _redirect_error(response, info, version)
     await response.aread()  # streamed: the error body must be read to be parsed
-    _envelope_data(response, info, version, secret)
+    _envelope_data(response, info, version)
 
 
 def _read(model: type[ModelT], data: Any) -> ModelT:
@@ -601,17 +612,13 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
-def _excerpt(response: httpx.Response, secret: str) -> str:
-    text = _redact(response.text.strip(), secret)
+def _excerpt(response: httpx.Response) -> str:
+    # Redacted before it is cut, so that a cut cannot leave half a key showing.
+    text = redact(response.text.strip())
     if not text:
         return "(empty body)"
     short = text[:BODY_EXCERPT_CHARS]
     return repr(short) + ("..." if len(text) > BODY_EXCERPT_CHARS else "")
-
-
-def _redact(text: str, secret: str) -> str:
-    # Should a server ever echo the key back, it must still not reach a log.
-    return text.replace(secret, "[API key]") if secret else text
 
 
 def _text(value: Any) -> str | None:

@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.errors import UsageError
+from bulkpo.redact import redact
 from bulkpo.report import RowResult, Summary
 from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, same_file
 from bulkpo.sheets.writer import (
@@ -328,7 +329,7 @@ def _error_lines(
             lines.append(((table.sheet, result.row, -1), table.sheet, link, values))
     lines.sort(key=lambda line: line[0])
     for _, sheet, link, values in lines:
-        yield sheet, link, [neutralise(v) for v in values]
+        yield sheet, link, [neutralise(redact(v) if isinstance(v, str) else v) for v in values]
 
 
 def _place(ref: CellRef | None) -> tuple[str, str]:
@@ -425,11 +426,14 @@ def _issue_text(issue: Issue) -> str:
 
 
 def _message(result: RowResult) -> str:
-    """The row's message, or (when the result has none) its issues, errors first."""
+    """The row's message, or (when the result has none) its issues, errors first.
+
+    Redacted: reports and errors files are the files users send on to suppliers.
+    """
     if result.message:
-        return result.message
+        return redact(result.message)
     ordered = sorted(result.issues, key=lambda i: i.severity is not Severity.ERROR)
-    return "; ".join(_issue_text(issue) for issue in ordered)
+    return redact("; ".join(_issue_text(issue) for issue in ordered))
 
 
 def _result_values(result: RowResult) -> list[str]:

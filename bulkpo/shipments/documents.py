@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from bulkpo.config import Settings
-from bulkpo.errors import ApiError, AuthError
+from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Document
 from bulkpo.sheets.writer import atomic_path, csv_sink
@@ -240,7 +240,7 @@ async def download_documents(
             async with gate:
                 docs = await paced(caller, lambda: api.documents(sid))
         except ApiError as exc:
-            if isinstance(exc, AuthError):
+            if exc.stops_run:
                 raise
             return [DocumentRow(sid, None, None, None, None, None, DocumentStatus.FAILED,
                                 None, f"cannot list its documents: {exc}")]  # fmt: skip
@@ -264,7 +264,7 @@ async def download_documents(
             async with gate:
                 await _download_one(api, caller, row, overwrite=overwrite)
         except ApiError as exc:
-            if isinstance(exc, AuthError):
+            if exc.stops_run:
                 raise
             row.status = DocumentStatus.FAILED
             row.message = str(exc)

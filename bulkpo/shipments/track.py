@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import Settings
-from bulkpo.errors import ApiError, AuthError, InputError, NotFoundError, UsageError
+from bulkpo.errors import ApiError, InputError, NotFoundError, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Booking, Shipment, ShipmentLeg, ShipmentNode
 from bulkpo.journal import Journal
@@ -424,7 +424,7 @@ def caller_for(settings: Settings) -> Caller:
 
 
 async def paced(caller: Caller, call: Callable[[], Awaitable[T]]) -> T:
-    """``caller.call``, with an auth failure raised as the AuthError it is."""
+    """``caller.call``, with a run-stopping failure (a wrong key) raised as the error it is."""
     try:
         return await caller.call(call)
     except RunStopped as stopped:
@@ -473,7 +473,7 @@ async def _track_one(api: FlexportClient, caller: Caller, target: TrackTarget) -
                 _booking_part(row, await paced(caller, lambda: api.get_booking(bid)))
         _shipment_part(row, shipment, legs)
     except ApiError as exc:
-        if isinstance(exc, AuthError):  # the key is wrong for every row: stop the run
+        if exc.stops_run:  # a wrong key, an unsendable request: the same for every row
             raise
         row.state = TrackState.FAILED
         row.message = str(exc)
