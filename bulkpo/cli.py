@@ -645,7 +645,7 @@ def refs_cmd(ctx: click.Context, fmt: str) -> None:
 
     from bulkpo.bookings import network_refs
     from bulkpo.flexport.client import FlexportClient
-    from bulkpo.track import caller_for
+    from bulkpo.shipments.track import caller_for
 
     async def fetch(settings: Settings) -> list[Any]:
         async with FlexportClient(settings) as api:

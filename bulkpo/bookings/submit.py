@@ -541,9 +541,9 @@ async def network_refs(api: Any, caller: Caller) -> list[NetworkRef]:
     Each list is read through the run's paced, retried ``caller``, so that one
     5xx or 429 is waited out as in every other command.
     """
-    # Imported here: bulkpo.track pulls in the spreadsheet writers, which an
+    # Imported here: bulkpo.shipments.track pulls in the spreadsheet writers, which an
     # import run would otherwise load before it reads a row.
-    from bulkpo.track import paced
+    from bulkpo.shipments.track import paced
 
     entities = await paced(caller, api.company_entities)
     locations = await paced(caller, api.locations)
