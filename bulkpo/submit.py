@@ -289,6 +289,9 @@ class ExactlyOnce(Generic[U]):
     stats: dict[str, int] = field(default_factory=dict)
 
     kind: ClassVar[str] = ""
+    look_before_create: ClassVar[bool] = True
+    """Look the unit up by its natural key before its first POST (False where the
+    caller has just read what exists)."""
 
     # -- hooks --------------------------------------------------------------
 
@@ -330,7 +333,8 @@ class ExactlyOnce(Generic[U]):
                 found = await self._find(unit)
                 if found is not None:
                     return await self.existing(unit, found, adopted=True)
-            elif record and record.flexport_id and record.state is not UnitState.PENDING:
+                return await self._create(unit)
+            if record and record.flexport_id and record.state is not UnitState.PENDING:
                 flexport_id = record.flexport_id
                 try:
                     known = await self.caller.call(lambda: self.fetch(unit, flexport_id))
@@ -338,8 +342,16 @@ class ExactlyOnce(Generic[U]):
                     if exc.status != 404:
                         raise
                 else:
-                    if known is not None:
+                    # An id names an object only on the API that gave it: another
+                    # object under that id is not this unit's.
+                    if known is not None and _as_dict(known).get("name") == unit.key:
                         return await self.existing(unit, known, adopted=False)
+            if self.look_before_create:
+                # Whatever holds this name before our first POST is not ours: it is
+                # existing, never "created", even if that POST's answer is lost later.
+                found = await self._find(unit)
+                if found is not None:
+                    return await self.existing(unit, found, adopted=False)
             return await self._create(unit)
         except RunStopped:
             raise
@@ -377,9 +389,9 @@ class ExactlyOnce(Generic[U]):
             except TransportError as exc:
                 if exc.reached_server:  # the write may have been committed
                     lost = True
-                    self.journal.mark(KIND_PO, unit.key, UnitState.UNKNOWN, message=str(exc))
+                    self.journal.mark(self.kind, unit.key, UnitState.UNKNOWN, message=str(exc))
                 else:
-                    self.journal.mark(KIND_PO, unit.key, UnitState.PENDING, message=str(exc))
+                    self.journal.mark(self.kind, unit.key, UnitState.PENDING, message=str(exc))
                 raise
             except ServerError as exc:
                 # The write may have been committed before the failure.
