@@ -6,10 +6,8 @@ import os
 import re
 import shlex
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,24 +19,7 @@ from bulkpo.sandbox import SandboxOptions, running_sandbox
 from tests.factories import po_row, po_rows, write_po_workbook
 from tests.test_cli_import import run
 from tests.test_import import sandbox_pos
-from tests.test_import_kill import bulkpo, cli_env
-
-
-def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-
-
-def done_units(journal: Path) -> int:
-    if not journal.exists():
-        return 0
-    try:
-        with sqlite3.connect(journal) as db:
-            return int(db.execute("SELECT COUNT(*) FROM units WHERE state = 'done'").fetchone()[0])
-    except sqlite3.OperationalError:  # the tables are not there yet
-        return 0
+from tests.test_import_kill import bulkpo, cli_env, done_units, wait_for
 
 
 def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
