@@ -138,8 +138,9 @@ class Journal:
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
         self._migrate()
-        # The account this process runs against: records of any other are absent.
-        self.account = ""
+        # The account of the run this process serves: records of any other are
+        # absent. None (no run started or continued): a reader's view of every record.
+        self.account: str | None = None
 
     def _migrate(self) -> None:
         for table, columns in _ADDED_COLUMNS.items():
@@ -207,6 +208,8 @@ class Journal:
 
     def foreign_targets(self) -> list[str]:
         """The base URLs of runs whose records this journal holds for another account."""
+        if self.account is None:
+            return []
         rows = self._db.execute(
             "SELECT DISTINCT r.base_url FROM units u JOIN runs r ON r.id = u.run_id"
             " WHERE u.account != ? ORDER BY r.base_url",
@@ -230,7 +233,8 @@ class Journal:
         """The unit's record, if it was made against this journal's account."""
         row = self._db.execute(
             "SELECT kind, key, run_id, state, outcome, flexport_id, payload_digest, rows,"
-            " message, code, attempts FROM units WHERE kind = ? AND key = ? AND account = ?",
+            " message, code, attempts FROM units WHERE kind = ? AND key = ?"
+            " AND account = coalesce(?, account)",
             (kind, key, self.account),
         ).fetchone()
         return _record(row) if row else None
@@ -270,7 +274,7 @@ class Journal:
                 " ON CONFLICT (kind, key) DO UPDATE SET payload_digest = excluded.payload_digest,"
                 f" rows = excluded.rows, {resets}, account = excluded.account",
                 [
-                    (kind, key, run_id, digest, json.dumps(rows), now, self.account)
+                    (kind, key, run_id, digest, json.dumps(rows), now, self.account or "")
                     for key, digest, rows in units
                 ],
             )
@@ -304,7 +308,9 @@ class Journal:
             sets.append("attempts = attempts + 1")
         args += [kind, key, self.account]
         self._db.execute(
-            f"UPDATE units SET {', '.join(sets)} WHERE kind = ? AND key = ? AND account = ?", args
+            f"UPDATE units SET {', '.join(sets)} WHERE kind = ? AND key = ?"
+            " AND account = coalesce(?, account)",
+            args,
         )
 
     def counts(self, kind: str | None = None) -> dict[str, int]:

@@ -90,6 +90,8 @@ def test_a_journal_written_before_targets_were_recorded_is_migrated(tmp_path: Pa
     with Journal(path) as journal:
         info = journal.last_run_info()
         assert info is not None and info.base_url == "" and info.options == {}
+        reader_view = journal.get(KIND_PO, "PO-1")  # no run bound: every record is seen
+        assert reader_view is not None and reader_view.flexport_id == "7"
         run = journal.start_run("o.xlsx", "d", base_url="https://api.example", account="acc",
                                 options={"date_order": "dmy"})
         # Nothing says which API the old record was made against: it holds for none.
