@@ -23,7 +23,7 @@ from bulkpo.cli_options import (
     progress_bar,
     sandbox_option,
 )
-from bulkpo.config import Settings, load_settings
+from bulkpo.config import Settings, find_config_file, load_settings
 from bulkpo.errors import BulkpoError, ExitCode, UsageError
 from bulkpo.redact import redact
 
@@ -485,6 +485,7 @@ def import_cmd(
         import_workbook,
         load_workbook,
     )
+    from bulkpo.journal import journal_lock
     from bulkpo.sheets.outputs import atomic_path, check_outputs
     from bulkpo.submit import OnExisting
 
@@ -493,6 +494,20 @@ def import_cmd(
     inputs = {"the input file": file, "the journal": journal}
     check_outputs(import_outputs(report, errors, dry_run_output), inputs)
     state = ctx.ensure_object(CliState)
+    journal_path = journal or default_journal_path(file)
+    run_options: dict[str, Any] = {
+        "date_order": date_order, "sheet": sheet, "on_existing": on_existing, "rate": rate,
+        "concurrency": concurrency, "sandbox": state.sandbox, "config": _config_used(state),
+    }
+    if not dry_run:
+        # Held until the command ends, so a second run fails before reading anything.
+        ctx.with_resource(journal_lock(journal_path))
+        if resume:
+            run_options = _resumed(ctx, state, journal_path, run_options)
+            date_order, sheet, on_existing = (
+                run_options["date_order"], run_options["sheet"], run_options["on_existing"]
+            )
+            rate, concurrency = run_options["rate"], run_options["concurrency"]
     settings = load_settings(state.config_file, **state.overrides)
     defaults = settings.bookings
     workbook = load_workbook(
@@ -526,13 +541,15 @@ def import_cmd(
             )
         raise SystemExit(ExitCode.ROW_FAILURES if invalid else ExitCode.SUCCESS)
 
-    journal_path = journal or default_journal_path(file)
     options = ImportOptions(
         on_existing=OnExisting(on_existing),
         rate=rate,
         concurrency=concurrency,
         journal=journal_path,
         resume=resume,
+        # The sandbox's port changes every run; its state file is what it is.
+        target=f"sandbox:{SANDBOX_DB.resolve()}" if state.sandbox else None,
+        recorded=run_options,
     )
     nouns = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
     counts = {
@@ -553,7 +570,7 @@ def import_cmd(
                 f"{nouns[kind]}, {len(validation.invalid_rows)} invalid rows",
                 err=True,
             )
-        resume_hint = f"bulkpo import {file} --resume --journal {journal_path}"
+        resume_hint = resume_command(file, journal_path, run_options, report, errors)
         label = "Importing " + " and ".join(nouns[k] for k in workbook.kinds)
         try:
             with progress_bar(total, label) as advance:
@@ -604,6 +621,47 @@ def import_cmd(
         raise SystemExit(ExitCode.API_UNAVAILABLE)
     if not outcome.all_went_through:
         raise SystemExit(ExitCode.ROW_FAILURES)
+
+
+def _config_used(state: CliState) -> str | None:
+    path = state.config_file or find_config_file()
+    return str(path.resolve()) if path is not None else None
+
+
+def _resumed(
+    ctx: click.Context, state: CliState, journal: Path, given: dict[str, Any]
+) -> dict[str, Any]:
+    """The run's options as its journal recorded them; a given one that differs is refused."""
+    from bulkpo.imports import resumed_options, stored_run_options
+
+    explicit = {
+        name
+        for name in ("date_order", "sheet", "on_existing", "rate", "concurrency")
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    }
+    explicit |= {name for name in ("sandbox",) if state.sandbox}
+    explicit |= {name for name in ("config",) if state.config_file is not None}
+    merged = resumed_options(stored_run_options(journal), given, explicit)
+    state.sandbox = bool(merged["sandbox"])
+    state.config_file = Path(merged["config"]) if merged["config"] else None
+    return merged
+
+
+def resume_command(
+    file: Path, journal: Path, options: dict[str, Any], report: Path | None, errors: Path | None
+) -> str:
+    """The command that resumes this run exactly as it was started."""
+    import shlex
+
+    args = ["bulkpo"] + (["--config", options["config"]] if options["config"] else [])
+    args += ["import", str(file), "--resume", "--journal", str(journal)]
+    args += ["--sandbox"] if options["sandbox"] else []
+    for name in ("date_order", "sheet", "on_existing", "rate", "concurrency"):
+        if options[name] is not None:
+            args += ["--" + name.replace("_", "-"), str(options[name])]
+    for flag, path in (("--report", report), ("--errors", errors)):
+        args += [flag, str(path)] if path is not None else []
+    return shlex.join(args)
 
 
 def kind_path(path: Path | None, suffix: str) -> Path | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,9 +34,9 @@ from bulkpo.bookings import (
 )
 from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
-from bulkpo.errors import ApiError
+from bulkpo.errors import ApiError, UsageError
 from bulkpo.flexport.client import FlexportClient
-from bulkpo.journal import Journal
+from bulkpo.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.report import RowResult, Summary
 from bulkpo.sheets.reader import read_table, read_tables
@@ -66,6 +66,60 @@ class ImportOptions:
     concurrency: int | None = None
     journal: Path | None = None
     resume: bool = False
+    target: str | None = None
+    """What the API is, for the journal (default: the base URL; the CLI's sandbox,
+    on a new port each time, is named by its state file instead)."""
+    recorded: dict[str, Any] = field(default_factory=dict)
+    """More options the journal records with the run (the CLI's sheet, --sandbox...)."""
+
+
+# Options a resumed run takes from the journal; given again, they must not differ.
+RESUMED_OPTIONS = ("date_order", "sheet", "on_existing", "sandbox", "config")
+# Options a resumed run takes from the journal unless given: pacing changes nothing sent.
+PACING_OPTIONS = ("rate", "concurrency")
+
+
+def stored_run_options(journal: Path) -> dict[str, Any]:
+    """The options the journal's last run recorded ({} without a journal or a run)."""
+    if not journal.is_file():
+        return {}
+    with Journal(journal) as opened:
+        last = opened.last_run_info()
+    return dict(last.options) if last is not None else {}
+
+
+def _shown(name: str, value: Any) -> str:
+    flag = "--" + name.replace("_", "-")
+    if isinstance(value, bool) or value is None:
+        return flag if value else f"no {flag}"
+    return f"{flag} {value}"
+
+
+def resumed_options(
+    stored: Mapping[str, Any], given: Mapping[str, Any], explicit: Collection[str]
+) -> dict[str, Any]:
+    """The options of a resumed run: the stored ones, unless given; a conflict is refused.
+
+    ``given`` holds every option's current value, ``explicit`` the names the
+    user actually gave. A stored run option given with another value raises
+    UsageError naming both (reading dates another way or sending elsewhere
+    halfway through a run is never what was meant).
+    """
+    merged = dict(given)
+    for name in RESUMED_OPTIONS:
+        if name not in stored:
+            continue
+        if name in explicit and given.get(name) != stored[name]:
+            raise UsageError(
+                f"--resume: {_shown(name, given.get(name))} conflicts with "
+                f"{_shown(name, stored[name])} of the run being resumed; leave it out to "
+                "resume the run as it was, or start a new run without --resume"
+            )
+        merged[name] = stored[name]
+    for name in PACING_OPTIONS:
+        if name in stored and name not in explicit:
+            merged[name] = stored[name]
+    return merged
 
 
 @dataclass
@@ -377,23 +431,46 @@ async def _run(
     path: Path,
     settings: Settings,
     options: ImportOptions,
+    recorded: dict[str, Any],
     transport: httpx.AsyncBaseTransport | None,
 ) -> AsyncIterator[_Run]:
     journal_path = options.journal or default_journal_path(path)
-    with Journal(journal_path) as journal:
-        last = journal.last_run()
+    target = options.target or settings.base_url.rstrip("/")
+    account = account_fingerprint(target, settings.key())
+    with journal_lock(journal_path), Journal(journal_path) as journal:
+        last = journal.last_run_info()
         digest = file_digest(path)
         stats = ImportStats()
-        if options.resume and last is not None and last[1] == digest:
-            run_id = last[0]
+        if options.resume and last is not None and last.base_url not in ("", target):
+            raise UsageError(
+                f"--resume: the run being resumed went to {last.base_url}, this one would go "
+                f"to {target}; resume it against the same API, or start a new run without "
+                "--resume"
+            )
+        if (
+            options.resume and last is not None and last.input_digest == digest
+            and last.account == account
+        ):
+            run_id = last.id
+            journal.continue_run(run_id, account, recorded)
         else:
-            if options.resume and last is not None:
+            if options.resume and last is not None and last.input_digest != digest:
                 # Results of the old content cannot stand for the new one: a new
                 # run checks every PO again (nothing is created twice either way).
                 stats.notices.append(
                     f"{path.name} changed since the run it resumes; every row is checked again"
                 )
-            run_id = journal.start_run(str(path), digest, command="import")
+            run_id = journal.start_run(
+                str(path), digest, command="import", base_url=target, account=account,
+                options=recorded,
+            )
+        foreign = journal.foreign_targets()
+        if foreign:
+            where = ", ".join(url or "an API not recorded" for url in foreign)
+            stats.notices.append(
+                f"the journal's earlier results were for another API or account ({where}); "
+                f"they are ignored and every row is checked against {target}"
+            )
         pacer = Pacer(options.rate or settings.rate)
         caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
         started = time.monotonic()
@@ -423,7 +500,14 @@ async def import_workbook(
     po_outcome: ImportOutcome | None = None
     booking_outcome: ImportOutcome | None = None
     stopped: RunStopped | None = None
-    async with _run(workbook.path, settings, options, transport) as run:
+    recorded = {
+        "date_order": workbook.date_order,
+        "on_existing": options.on_existing.value,
+        "rate": options.rate,
+        "concurrency": options.concurrency,
+        **options.recorded,
+    }
+    async with _run(workbook.path, settings, options, recorded, transport) as run:
 
         def outcome_of(
             table: Table, validation: ValidationResult, results: dict[str, UnitResult]

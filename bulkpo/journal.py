@@ -15,13 +15,17 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import hashlib
 import json
+import os
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bulkpo.errors import UsageError
 from bulkpo.redact import redact
 
 SCHEMA = """
@@ -31,7 +35,10 @@ CREATE TABLE IF NOT EXISTS runs (
     input_digest TEXT NOT NULL,
     started_at TEXT NOT NULL,
     finished_at TEXT,
-    command TEXT NOT NULL DEFAULT ''
+    command TEXT NOT NULL DEFAULT '',
+    base_url TEXT NOT NULL DEFAULT '',
+    account TEXT NOT NULL DEFAULT '',
+    options TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS units (
     kind TEXT NOT NULL,
@@ -46,10 +53,33 @@ CREATE TABLE IF NOT EXISTS units (
     code TEXT NOT NULL DEFAULT '',
     attempts INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL,
+    account TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS units_run_state ON units (run_id, state);
 """
+
+# Columns added after the first release: journals written before get them on open.
+_ADDED_COLUMNS = {
+    "runs": (
+        ("base_url", "TEXT NOT NULL DEFAULT ''"),
+        ("account", "TEXT NOT NULL DEFAULT ''"),
+        ("options", "TEXT NOT NULL DEFAULT '{}'"),
+    ),
+    "units": (("account", "TEXT NOT NULL DEFAULT ''"),),
+}
+
+_ACCOUNT_DOMAIN = b"bulkpo journal account v1\0"
+
+
+def account_fingerprint(target: str, key: str) -> str:
+    """Who a run talked to, without the key: a hash of a fixed domain, the target and the key.
+
+    The target is part of the hash so that one key used against two APIs (the
+    sandbox and production) gives two accounts.
+    """
+    digest = hashlib.sha256(_ACCOUNT_DOMAIN + target.encode() + b"\0" + key.encode())
+    return digest.hexdigest()[:16]
 
 
 class UnitState(enum.StrEnum):
@@ -79,6 +109,18 @@ class UnitRecord:
         return self.state in (UnitState.DONE, UnitState.FAILED)
 
 
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as the journal recorded it: its target, account and effective options."""
+
+    id: int
+    input_digest: str
+    finished: bool
+    base_url: str
+    account: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
@@ -96,6 +138,18 @@ class Journal:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self._migrate()
+        # The account of the run this process serves: records of any other are
+        # absent. None (no run started or continued): a reader's view of every record.
+        self.account: str | None = None
+
+    def _migrate(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, decl in columns:
+                if name not in present:
+                    with contextlib.suppress(sqlite3.OperationalError):  # added meanwhile
+                        self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         self._db.close()
@@ -108,13 +162,61 @@ class Journal:
 
     # ------------------------------------------------------------ runs
 
-    def start_run(self, input_name: str, input_digest: str, command: str = "") -> int:
+    def start_run(
+        self,
+        input_name: str,
+        input_digest: str,
+        command: str = "",
+        *,
+        base_url: str = "",
+        account: str = "",
+        options: dict[str, Any] | None = None,
+    ) -> int:
+        """A new run against ``base_url`` as ``account``, which this journal then serves."""
         cur = self._db.execute(
-            "INSERT INTO runs (input, input_digest, started_at, command) VALUES (?, ?, ?, ?)",
-            (input_name, input_digest, _now(), command),
+            "INSERT INTO runs (input, input_digest, started_at, command, base_url, account,"
+            " options) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (input_name, input_digest, _now(), command, base_url, account,
+             json.dumps(options or {})),
         )
         assert cur.lastrowid is not None
+        self.account = account
         return cur.lastrowid
+
+    def continue_run(self, run_id: int, account: str, options: dict[str, Any]) -> None:
+        """Resume ``run_id`` (made as ``account``) with its options as they are now."""
+        self._db.execute(
+            "UPDATE runs SET options = ?, finished_at = NULL WHERE id = ?",
+            (json.dumps(options), run_id),
+        )
+        self.account = account
+
+    def last_run_info(self) -> RunInfo | None:
+        row = self._db.execute(
+            "SELECT id, input_digest, finished_at IS NOT NULL, base_url, account, options"
+            " FROM runs ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            options = json.loads(row[5])
+        except ValueError:
+            options = {}
+        return RunInfo(
+            int(row[0]), str(row[1]), bool(row[2]), str(row[3]), str(row[4]),
+            options if isinstance(options, dict) else {},
+        )
+
+    def foreign_targets(self) -> list[str]:
+        """The base URLs of runs whose records this journal holds for another account."""
+        if self.account is None:
+            return []
+        rows = self._db.execute(
+            "SELECT DISTINCT r.base_url FROM units u JOIN runs r ON r.id = u.run_id"
+            " WHERE u.account != ? ORDER BY r.base_url",
+            (self.account,),
+        )
+        return [str(row[0]) for row in rows]
 
     def last_run(self) -> tuple[int, str, bool] | None:
         """(run id, input digest, finished?) of the newest run, if any."""
@@ -129,10 +231,12 @@ class Journal:
     # ------------------------------------------------------------ units
 
     def get(self, kind: str, key: str) -> UnitRecord | None:
+        """The unit's record, if it was made against this journal's account."""
         row = self._db.execute(
             "SELECT kind, key, run_id, state, outcome, flexport_id, payload_digest, rows,"
-            " message, code, attempts FROM units WHERE kind = ? AND key = ?",
-            (kind, key),
+            " message, code, attempts FROM units WHERE kind = ? AND key = ?"
+            " AND account = coalesce(?, account)",
+            (kind, key, self.account),
         ).fetchone()
         return _record(row) if row else None
 
@@ -149,15 +253,31 @@ class Journal:
             yield _record(row)
 
     def register(self, run_id: int, kind: str, units: Iterable[tuple[str, str, list[int]]]) -> None:
-        """Record units (key, payload digest, rows) as pending; keeps known ones' state."""
+        """Record units (key, payload digest, rows) as pending; keeps known ones' state.
+
+        A unit recorded against another account starts afresh: what it says of
+        that other API tells nothing of this one.
+        """
         now = _now()
+        same = "units.account = excluded.account"
+        fresh = {
+            "state": "'pending'", "outcome": "NULL", "flexport_id": "NULL", "message": "''",
+            "code": "''", "attempts": "0", "run_id": "excluded.run_id",
+        }
+        resets = ", ".join(
+            f"{column} = CASE WHEN {same} THEN units.{column} ELSE {value} END"
+            for column, value in fresh.items()
+        )
         with self._transaction():
             self._db.executemany(
-                "INSERT INTO units (kind, key, run_id, state, payload_digest, rows, updated_at)"
-                " VALUES (?, ?, ?, 'pending', ?, ?, ?)"
+                "INSERT INTO units (kind, key, run_id, state, payload_digest, rows, updated_at,"
+                " account) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)"
                 " ON CONFLICT (kind, key) DO UPDATE SET payload_digest = excluded.payload_digest,"
-                " rows = excluded.rows",
-                [(kind, key, run_id, digest, json.dumps(rows), now) for key, digest, rows in units],
+                f" rows = excluded.rows, {resets}, account = excluded.account",
+                [
+                    (kind, key, run_id, digest, json.dumps(rows), now, self.account or "")
+                    for key, digest, rows in units
+                ],
             )
 
     def mark(
@@ -188,8 +308,12 @@ class Journal:
             args.append(str(flexport_id))
         if attempt:
             sets.append("attempts = attempts + 1")
-        args += [kind, key]
-        self._db.execute(f"UPDATE units SET {', '.join(sets)} WHERE kind = ? AND key = ?", args)
+        args += [kind, key, self.account]
+        self._db.execute(
+            f"UPDATE units SET {', '.join(sets)} WHERE kind = ? AND key = ?"
+            " AND account = coalesce(?, account)",
+            args,
+        )
 
     def counts(self, kind: str | None = None) -> dict[str, int]:
         sql = "SELECT state, COUNT(*) FROM units"
@@ -208,6 +332,103 @@ class Journal:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+
+# ---------------------------------------------------------------- the run's lock
+
+
+class JournalBusyError(UsageError):
+    """Another process runs an import with this journal."""
+
+
+# Locks this process holds, by lock file: a run that takes the lock early (the
+# CLI) and again in the library must not lock itself out.
+_held: dict[Path, list[Any]] = {}
+
+_LOCK_OFFSET = 1 << 20
+"""Windows locks a byte range others then cannot read: lock a byte far past the pid text."""
+
+
+def lock_path(journal: Path) -> Path:
+    return journal.with_name(journal.name + ".lock")
+
+
+@contextlib.contextmanager
+def journal_lock(journal: Path) -> Iterator[None]:
+    """Hold an exclusive OS lock on ``journal`` (a ``.lock`` file next to it) until exit.
+
+    The OS drops the lock when the process dies, so a killed run never leaves a
+    stale lock behind. JournalBusyError (exit 2) if another process holds it.
+    """
+    path = lock_path(journal).resolve()
+    if path in _held:
+        _held[path][1] += 1
+        try:
+            yield
+        finally:
+            _held[path][1] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+b")  # noqa: SIM115  (held open for the lock's whole life)
+    try:
+        if not _try_lock(handle):
+            raise JournalBusyError(
+                f"another import of this file is running ({_holder(handle)}); "
+                f"wait for it to finish (its journal: {journal})"
+            )
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "started": _now()}).encode())
+        handle.flush()
+        _held[path] = [handle, 1]
+        try:
+            yield
+        finally:
+            del _held[path]
+            _unlock(handle)
+    finally:
+        handle.close()
+
+
+def _holder(handle: Any) -> str:
+    handle.seek(0)
+    try:
+        info = json.loads(handle.read(4096) or b"{}")
+    except (OSError, ValueError):
+        info = {}
+    if not isinstance(info, dict):
+        info = {}
+    return f"pid {info.get('pid', 'unknown')}, started {info.get('started', 'just now')}"
+
+
+if sys.platform == "win32":
+    import msvcrt
+
+    def _try_lock(handle: Any) -> bool:
+        handle.seek(_LOCK_OFFSET)
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        handle.seek(_LOCK_OFFSET)
+        with contextlib.suppress(OSError):
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+else:
+    import fcntl
+
+    def _try_lock(handle: Any) -> bool:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return False
+        return True
+
+    def _unlock(handle: Any) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _record(row: tuple[Any, ...]) -> UnitRecord:

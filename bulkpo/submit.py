@@ -298,6 +298,9 @@ class ExactlyOnce(Generic[U]):
     stats: dict[str, int] = field(default_factory=dict)
 
     kind: ClassVar[str] = ""
+    look_before_create: ClassVar[bool] = True
+    """Look the unit up by its natural key before its first POST (False where the
+    caller has just read what exists)."""
 
     # -- hooks --------------------------------------------------------------
 
@@ -339,7 +342,8 @@ class ExactlyOnce(Generic[U]):
                 found = await self._find(unit)
                 if found is not None:
                     return await self.existing(unit, found, adopted=True)
-            elif record and record.flexport_id and record.state is not UnitState.PENDING:
+                return await self._create(unit)
+            if record and record.flexport_id and record.state is not UnitState.PENDING:
                 flexport_id = record.flexport_id
                 try:
                     known = await self.caller.call(lambda: self.fetch(unit, flexport_id))
@@ -347,8 +351,16 @@ class ExactlyOnce(Generic[U]):
                     if exc.status != 404:
                         raise
                 else:
-                    if known is not None:
+                    # An id names an object only on the API that gave it: another
+                    # object under that id is not this unit's.
+                    if known is not None and _as_dict(known).get("name") == unit.key:
                         return await self.existing(unit, known, adopted=False)
+            if self.look_before_create:
+                # Whatever holds this name before our first POST is not ours: it is
+                # existing, never "created", even if that POST's answer is lost later.
+                found = await self._find(unit)
+                if found is not None:
+                    return await self.existing(unit, found, adopted=False)
             return await self._create(unit)
         except RunStopped:
             raise

@@ -6,6 +6,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -35,6 +36,23 @@ def cli_env(server: SandboxServer) -> dict[str, str]:
         "FLEXPORT_BASE_URL": server.base_url,
         "FLEXPORT_API_KEY": server.api_key,
     }
+
+
+def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def done_units(journal: Path) -> int:
+    if not journal.exists():
+        return 0
+    try:
+        with sqlite3.connect(journal) as db:
+            return int(db.execute("SELECT COUNT(*) FROM units WHERE state = 'done'").fetchone()[0])
+    except sqlite3.OperationalError:  # the tables are not there yet
+        return 0
 
 
 def kill_then_resume(
@@ -89,7 +107,8 @@ def test_ctrl_c_saves_the_journal_and_prints_the_resume_command(tmp_path: Path) 
         common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
                   "--rate", "60"]
         proc = bulkpo(common, env, tmp_path)
-        time.sleep(1.2)
+        # Not a fixed sleep: on a loaded machine the run may not have sent anything yet.
+        wait_for(lambda: done_units(tmp_path / "j.sqlite") > 0, "the run to send")
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130, err

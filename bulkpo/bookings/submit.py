@@ -120,6 +120,8 @@ async def look_up_purchase_orders(
                     po = await caller.call(lambda: api.get_purchase_order(po_id))
                 except ApiError:
                     po = None
+                if po is not None and po.name != name:
+                    po = None  # that id now names another PO: look it up by name
             try:
                 if po is None:
                     po = await caller.call(lambda: api.find_purchase_order_by_name(name))
@@ -297,6 +299,8 @@ class LinkSubmitter(ExactlyOnce[LinkUnit]):
     """Attaches one PO line to a booking exactly once."""
 
     kind: ClassVar[str] = KIND_LINK
+    # BookingSubmitter.link reads the booking's links just before submitting any.
+    look_before_create: ClassVar[bool] = False
 
     async def find(self, unit: LinkUnit) -> Any | None:
         line_id = int(unit.body["purchase_order_line_item_id"])
