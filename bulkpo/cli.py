@@ -218,18 +218,11 @@ def template_cmd(kind: str, output: Path | None, fmt: str | None, force: bool) -
 
         bulkpo template purchase-orders -o my-pos.xlsx
     """
-    from bulkpo.columns import Kind
-    from bulkpo.sheets.outputs import Output, check_outputs
-    from bulkpo.sheets.template_writer import write_template
-    from bulkpo.templates import template_spec
+    from bulkpo.sheets.template_writer import write_template_file
 
-    if fmt is None:
-        fmt = output.suffix.lstrip(".").lower() if output and output.suffix else "xlsx"
-    if fmt not in ("xlsx", "csv"):
+    if fmt is None and output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
         raise UsageError(f"-o {output}: the template format is xlsx or csv (use --format)")
-    path = output or Path(f"{kind}.{fmt}")
-    check_outputs([Output("-o" if output else "", path, replace=force)], {})
-    write_template(template_spec(Kind(kind)), path, "xlsx" if fmt == "xlsx" else "csv")
+    path = write_template_file(kind, output, fmt=fmt, force=force, option="-o")
     click.echo(f"Wrote {path}")
 
 
@@ -590,6 +583,7 @@ def import_cmd(
         line = part.summary.line()
         click.echo(f"{titles[kind]}: {line}" if combined else line)
     stats = outcome.stats
+    assert stats is not None, "a run always counts its requests"
     for notice in stats.notices:
         click.echo(f"Note: {notice}", err=True)
     click.echo(

@@ -6,6 +6,7 @@
     │   └── UnreadableFileError     not a spreadsheet, password-protected, no header...
     ├── ConfigError             bad settings or config file, missing API key
     ├── OutputError             an output file that could not be written (disk full...)
+    ├── RunStopped              the whole run stops; ``cause`` is the ApiError that decided it
     └── ApiError                the Flexport API answered with an error
         ├── AuthError               401/403: the key is missing, wrong or lacks rights
         ├── NotFoundError           404
@@ -247,3 +248,13 @@ class LocalRequestError(TransportError):
     @property
     def retryable(self) -> bool:
         return False
+
+
+class RunStopped(BulkpoError):
+    """The run must stop for every unit (a refused key, an unsendable request, no
+    connection after every retry); ``cause`` is the API error that decided it."""
+
+    def __init__(self, cause: ApiError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.exit_code = cause.exit_code

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bulkpo import cells
 from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, ColumnType
 from bulkpo.config import Settings
-from bulkpo.errors import UsageError
+from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import iso, purchase_order_filters
 from bulkpo.flexport.models import PurchaseOrder
@@ -50,7 +50,7 @@ from bulkpo.sheets.export_writer import (
     jsonl_export,
     xlsx_export,
 )
-from bulkpo.submit import Caller, Pacer, RetryPolicy, RunStopped
+from bulkpo.submit import Caller, Pacer, RetryPolicy
 
 __all__ = [
     "FORMATS",

@@ -34,11 +34,13 @@ from bulkpo.bookings import (
 )
 from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
-from bulkpo.errors import ApiError, UsageError
+from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
+from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
+from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
 from bulkpo.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.purchase_orders import validate_purchase_orders
-from bulkpo.report import RowResult, Summary
+from bulkpo.report import ImportResult, ImportStats, RowResult, SheetResult
 from bulkpo.sheets.reader import read_table, read_tables
 from bulkpo.submit import (
     KIND_PO,
@@ -48,7 +50,6 @@ from bulkpo.submit import (
     Pacer,
     PurchaseOrderSubmitter,
     RetryPolicy,
-    RunStopped,
     UnitResult,
     plan_purchase_orders,
     run_units,
@@ -122,31 +123,6 @@ def resumed_options(
     return merged
 
 
-@dataclass
-class ImportStats:
-    requests: int = 0
-    retries: int = 0
-    throttled: int = 0
-    elapsed: float = 0.0
-    final_rate: float = 0.0
-    events: dict[str, int] = field(default_factory=dict)
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def achieved_rate(self) -> float:
-        return self.requests / self.elapsed if self.elapsed > 0 else 0.0
-
-
-@dataclass
-class ImportOutcome:
-    table: Table
-    results: list[RowResult]
-    summary: Summary
-    stats: ImportStats
-    journal: Path
-    stopped: ApiError | None = None
-
-
 def load_purchase_orders(
     path: Path,
     *,
@@ -178,14 +154,14 @@ def dry_run_bodies(
     for unit in plan_purchase_orders(validation.purchase_orders):
         yield {
             "method": "POST",
-            "path": "/purchase_orders",
+            "path": PURCHASE_ORDERS_ROUTE,
             "rows": unit.po.rows,
             "body": unit.body,
         }
     for booking in plan_bookings(validation.bookings, defaults or BookingDefaults()):
         yield {
             "method": "POST",
-            "path": "/bookings",
+            "path": BOOKINGS_ROUTE,
             "rows": booking.rows,
             "body": booking.body,
         }
@@ -242,6 +218,11 @@ class Workbook:
             )
             if part is not None
         ]
+
+    @property
+    def parts(self) -> list[tuple[Table, ValidationResult]]:
+        """The (table, validation) of each sheet read, in :attr:`kinds` order."""
+        return [part for part in (self.purchase_orders, self.bookings) if part is not None]
 
     def file_purchase_orders(self) -> dict[str, PurchaseOrderRefs]:
         if self.purchase_orders is None:
@@ -342,6 +323,34 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
     return results
 
 
+def validation_result(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+    limits: ReadLimits | None = None,
+) -> ImportResult:
+    """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid."""
+    table, validation = load_purchase_orders(
+        path, sheet=sheet, date_order=date_order, limits=limits
+    )
+    rows = validation_row_results(table, validation)
+    return ImportResult(path, [SheetResult(Kind.PURCHASE_ORDERS, table, rows, validation)])
+
+
+def dry_run_result(workbook: Workbook, defaults: BookingDefaults) -> ImportResult:
+    """What an import would send, sending nothing: each row valid or invalid, and the bodies."""
+    sheets = [
+        SheetResult(kind, table, validation_row_results(table, validation), validation)
+        for kind, (table, validation) in zip(workbook.kinds, workbook.parts, strict=True)
+    ]
+    requests = [
+        body for _table, validation in workbook.parts
+        for body in dry_run_bodies(validation, defaults)
+    ]  # fmt: skip
+    return ImportResult(workbook.path, sheets, requests=requests)
+
+
 def row_results(
     table: Table, validation: ValidationResult, unit_results: dict[str, UnitResult]
 ) -> list[RowResult]:
@@ -386,32 +395,6 @@ def row_results(
             )
         )
     return results
-
-
-@dataclass
-class WorkbookOutcome:
-    """The result of importing a workbook: one :class:`ImportOutcome` per kind it holds."""
-
-    purchase_orders: ImportOutcome | None
-    bookings: ImportOutcome | None
-    stats: ImportStats
-    journal: Path
-    stopped: ApiError | None = None
-
-    @property
-    def parts(self) -> list[tuple[Kind, ImportOutcome]]:
-        return [
-            (kind, outcome)
-            for kind, outcome in (
-                (Kind.PURCHASE_ORDERS, self.purchase_orders),
-                (Kind.BOOKINGS, self.bookings),
-            )
-            if outcome is not None
-        ]
-
-    @property
-    def all_went_through(self) -> bool:
-        return all(outcome.summary.all_went_through for _kind, outcome in self.parts)
 
 
 @dataclass
@@ -490,15 +473,14 @@ async def import_workbook(
     *,
     on_result: Callable[[UnitResult], None] = lambda _r: None,
     transport: httpx.AsyncBaseTransport | None = None,
-) -> WorkbookOutcome:
+) -> ImportResult:
     """Submit the POs, then the bookings, exactly once; a result for every data row.
 
     ``transport`` replaces the HTTP transport (tests use it to force a fault sequence).
     """
     journal_path = options.journal or default_journal_path(workbook.path)
     concurrency = options.concurrency or settings.concurrency
-    po_outcome: ImportOutcome | None = None
-    booking_outcome: ImportOutcome | None = None
+    sheets: list[SheetResult] = []
     stopped: RunStopped | None = None
     recorded = {
         "date_order": workbook.date_order,
@@ -510,10 +492,10 @@ async def import_workbook(
     async with _run(workbook.path, settings, options, recorded, transport) as run:
 
         def outcome_of(
-            table: Table, validation: ValidationResult, results: dict[str, UnitResult]
-        ) -> ImportOutcome:
-            rows = row_results(table, validation, results)
-            return ImportOutcome(table, rows, Summary.of(rows), run.stats, journal_path)
+            kind: Kind, table: Table, validation: ValidationResult,
+            results: dict[str, UnitResult],
+        ) -> SheetResult:
+            return SheetResult(kind, table, row_results(table, validation, results), validation)
 
         if workbook.purchase_orders is not None:
             table, validation = workbook.purchase_orders
@@ -521,7 +503,7 @@ async def import_workbook(
             stopped = await _submit_purchase_orders(
                 run, validation, options, concurrency, results, on_result
             )
-            po_outcome = outcome_of(table, validation, results)
+            sheets.append(outcome_of(Kind.PURCHASE_ORDERS, table, validation, results))
         if workbook.bookings is not None:
             table, validation = workbook.bookings
             booking_results: dict[str, UnitResult] = {}
@@ -537,14 +519,11 @@ async def import_workbook(
                         run, known, validation, settings, options, concurrency,
                         booking_results, on_result,
                     )
-            booking_outcome = outcome_of(table, validation, booking_results)
+            sheets.append(outcome_of(Kind.BOOKINGS, table, validation, booking_results))
         if stopped is None:
             run.journal.finish_run(run.run_id)
     cause = stopped.cause if stopped else None
-    for part in (po_outcome, booking_outcome):
-        if part is not None:
-            part.stopped = cause
-    return WorkbookOutcome(po_outcome, booking_outcome, run.stats, journal_path, cause)
+    return ImportResult(workbook.path, sheets, run.stats, journal_path, cause)
 
 
 def _collector(
@@ -627,12 +606,10 @@ async def import_purchase_orders(
     options: ImportOptions,
     *,
     on_result: Callable[[UnitResult], None] = lambda _r: None,
-) -> ImportOutcome:
+) -> ImportResult:
     """Submit the valid POs exactly once; returns a result for every data row."""
     workbook = Workbook(Path(table.path), purchase_orders=(table, validation))
-    outcome = await import_workbook(workbook, settings, options, on_result=on_result)
-    assert outcome.purchase_orders is not None
-    return outcome.purchase_orders
+    return await import_workbook(workbook, settings, options, on_result=on_result)
 
 
 def dump_jsonl(records: Iterator[dict[str, Any]], path: Path) -> int:

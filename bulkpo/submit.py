@@ -28,6 +28,7 @@ from bulkpo.errors import (
     ApiError,
     ConflictError,
     RateLimitError,
+    RunStopped,
     ServerError,
     TransportError,
 )
@@ -76,14 +77,6 @@ class UnitResult:
     flexport_id: str | None = None
     message: str = ""
     code: str = ""
-
-
-class RunStopped(Exception):
-    """Raised inside workers when the run must stop (auth failure, an unsendable request)."""
-
-    def __init__(self, cause: ApiError) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
 
 
 # ---------------------------------------------------------------- pacing

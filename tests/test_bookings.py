@@ -18,7 +18,7 @@ from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS
 from bulkpo.config import Settings
 from bulkpo.imports import (
     ImportOptions,
-    WorkbookOutcome,
+    ImportResult,
     import_purchase_orders,
     import_workbook,
     load_purchase_orders,
@@ -67,7 +67,7 @@ def write_workbook(
     return path
 
 
-def run(path: Path, settings: Settings, transport: Any = None, **options: Any) -> WorkbookOutcome:
+def run(path: Path, settings: Settings, transport: Any = None, **options: Any) -> ImportResult:
     options.setdefault("journal", path.with_suffix(".journal.sqlite"))
     workbook = load_workbook(path, defaults=settings.bookings)
     return asyncio.run(

@@ -12,7 +12,7 @@ import pytest
 from bulkpo.config import Settings
 from bulkpo.imports import (
     ImportOptions,
-    ImportOutcome,
+    ImportResult,
     import_purchase_orders,
     load_purchase_orders,
 )
@@ -23,7 +23,7 @@ from tests.conftest import SAMPLES, listing, settings_for
 from tests.factories import po_row, po_rows, write_po_workbook
 
 
-def run_import(path: Path, settings: Settings, **options: Any) -> ImportOutcome:
+def run_import(path: Path, settings: Settings, **options: Any) -> ImportResult:
     table, validation = load_purchase_orders(path)
     options.setdefault("journal", path.with_suffix(".journal.sqlite"))
     options_ = ImportOptions(**options)
@@ -41,7 +41,7 @@ def test_sample_workbook_creates_each_po_once_then_unchanged(
     sample = tmp_path / "purchase-orders.xlsx"
     sample.write_bytes((SAMPLES / "purchase-orders.xlsx").read_bytes())
     first = run_import(sample, sandbox_settings)
-    rows = len(first.table.rows)
+    rows = len(first.purchase_orders.table.rows)  # type: ignore[union-attr]
     assert first.summary.total == rows
     assert first.summary.counts["created"] == rows, first.summary.line()
     names = Counter(po["name"] for po in sandbox_pos(sandbox))

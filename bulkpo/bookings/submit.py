@@ -20,7 +20,7 @@ from bulkpo.bookings.rules import validate_bookings
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
-from bulkpo.errors import ApiError
+from bulkpo.errors import ApiError, RunStopped
 from bulkpo.flexport.payloads import body_digest, booking_body
 from bulkpo.issues import IssueCode
 from bulkpo.journal import Journal, UnitRecord, UnitState
@@ -30,7 +30,6 @@ from bulkpo.submit import (
     ExactlyOnce,
     OnExisting,
     Outcome,
-    RunStopped,
     UnitResult,
     failure_message,
 )

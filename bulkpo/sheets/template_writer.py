@@ -23,9 +23,17 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from bulkpo.sheets.outputs import atomic_write_bytes
+from bulkpo.columns import Kind
+from bulkpo.errors import UsageError
+from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
-from bulkpo.templates import DataSheet, InstructionsSheet, TemplateColumn, TemplateSpec
+from bulkpo.templates import (
+    DataSheet,
+    InstructionsSheet,
+    TemplateColumn,
+    TemplateSpec,
+    template_spec,
+)
 
 LISTS_SHEET = "Lists"
 FIXED_TIMESTAMP = dt.datetime(2026, 1, 1)
@@ -48,6 +56,34 @@ def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) 
         atomic_write_bytes(path, _xlsx_bytes(spec))
     else:
         raise ValueError(f"unknown template format {fmt!r}")
+
+
+def write_template_file(
+    kind: Kind | str,
+    path: Path | str | None = None,
+    *,
+    fmt: str | None = None,
+    force: bool = False,
+    option: str = "path",
+) -> Path:
+    """A blank import template of ``kind`` (purchase-orders, bookings) at ``path``.
+
+    The format comes from ``fmt``, else the suffix, else xlsx; the default name
+    is ``<kind>.<fmt>``. An existing file, perhaps a filled-in one, is replaced
+    only with ``force``::
+
+        bulkpo.write_template("purchase-orders", "my-pos.xlsx")
+    """
+    kind = Kind(kind)
+    chosen = Path(path) if path is not None else None
+    if fmt is None:
+        fmt = chosen.suffix.lstrip(".").lower() if chosen and chosen.suffix else "xlsx"
+    if fmt not in ("xlsx", "csv"):
+        raise UsageError(f"{option} {chosen}: the template format is xlsx or csv")
+    target = chosen or Path(f"{kind.value}.{fmt}")
+    check_outputs([Output(option if chosen else "", target, replace=force)], {})
+    write_template(template_spec(kind), target, "xlsx" if fmt == "xlsx" else "csv")
+    return target
 
 
 def _csv_text(value: CellValue) -> str:

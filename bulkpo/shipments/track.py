@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import Settings
-from bulkpo.errors import ApiError, InputError, NotFoundError, UsageError
+from bulkpo.errors import ApiError, InputError, NotFoundError, RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Booking, Shipment, ShipmentLeg, ShipmentNode
 from bulkpo.journal import Journal
@@ -43,7 +43,7 @@ from bulkpo.sheets.writer import (
     jsonl_sink,
     xlsx_book,
 )
-from bulkpo.submit import Caller, Pacer, RetryPolicy, RunStopped
+from bulkpo.submit import Caller, Pacer, RetryPolicy
 
 __all__ = [
     "NOT_CONFIRMED",

@@ -1,0 +1,393 @@
+"""bulkpo's public entry points as coroutines, for programs that run their own event loop.
+
+:mod:`bulkpo` offers the same functions as plain calls. Each takes ``settings``
+(default: :func:`bulkpo.load_settings`, so ``FLEXPORT_API_KEY`` and bulkpo.toml)
+and returns one result object::
+
+    async with bulkpo.aio.Sandbox() as sandbox:
+        result = await bulkpo.aio.import_file("orders.xlsx", settings=sandbox.settings)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import datetime as dt
+import functools
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
+
+from pydantic import SecretStr
+
+from bulkpo.config import Settings, load_settings
+from bulkpo.errors import UsageError
+from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
+from bulkpo.export import export_purchase_orders as _export_purchase_orders
+from bulkpo.imports import (
+    DateOrder,
+    ImportOptions,
+    dry_run_result,
+    import_workbook,
+    load_workbook,
+    validation_result,
+)
+from bulkpo.report import ImportResult
+from bulkpo.sandbox import SandboxOptions, running_sandbox
+from bulkpo.shipments.documents import DocumentRow, DocumentStatus, download_shipment_documents
+from bulkpo.shipments.documents import write_index as _write_index
+from bulkpo.shipments.export import ShipmentExportResult, ShipmentQuery
+from bulkpo.shipments.export import export_shipments as _export_shipments
+from bulkpo.shipments.track import (
+    TrackRow,
+    TrackState,
+    TrackTarget,
+    TrackWait,
+    targets_from_file,
+    track_bookings,
+)
+from bulkpo.submit import OnExisting, UnitResult
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = [
+    "DocumentsResult",
+    "Sandbox",
+    "TrackResult",
+    "download_documents",
+    "export_purchase_orders",
+    "export_shipments",
+    "import_file",
+    "purchase_orders_frame",
+    "track",
+    "validate_file",
+]
+
+SANDBOX_DB = Path(".bulkpo") / "sandbox.sqlite"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def blocking(coroutine_function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The coroutine function as a plain call with the same signature and docs.
+
+    It runs its own event loop, in a worker thread when the caller already runs
+    one (a notebook), where ``asyncio.run`` would refuse.
+    """
+
+    @functools.wraps(coroutine_function)
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return asyncio.run(coroutine_function(*args, **kwargs))
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coroutine_function(*args, **kwargs)).result()
+
+    return call
+
+
+class Sandbox(AbstractAsyncContextManager["Sandbox"]):
+    """bulkpo's local Flexport look-alike, served on loopback while the block runs.
+
+    ``settings`` points every call at it; its state lives in ``db_path``
+    (default ``.bulkpo/sandbox.sqlite``), so POs made in one block are there in
+    the next. Usable with ``with`` as well as ``async with``.
+    """
+
+    def __init__(self, db_path: Path | str = SANDBOX_DB, *, base: Settings | None = None) -> None:
+        self.db_path = Path(db_path)
+        self._base = base
+        self._stack = ExitStack()
+        self.settings: Settings = Settings()
+
+    def __enter__(self) -> Sandbox:
+        self.db_path.parent.mkdir(parents=True, exist_ok=True)
+        server = self._stack.enter_context(running_sandbox(SandboxOptions(db_path=self.db_path)))
+        base = self._base or Settings()
+        self.settings = base.model_copy(
+            update={
+                "base_url": server.base_url,
+                "api_key": SecretStr(server.api_key),
+                "api_key_file": None,
+            }
+        )
+        return self
+
+    def __exit__(
+        self,
+        _type: type[BaseException] | None,
+        _exc: BaseException | None,
+        _tb: TracebackType | None,
+    ) -> None:
+        self._stack.close()
+
+    async def __aenter__(self) -> Sandbox:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        type_: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(type_, exc, tb)
+
+
+def _settings(settings: Settings | None) -> Settings:
+    return settings if settings is not None else load_settings()
+
+
+# ---------------------------------------------------------------- import
+
+
+async def validate_file(
+    path: Path | str,
+    *,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+) -> ImportResult:
+    """Read and check a purchase-order file; nothing is sent, no settings needed.
+
+    Each data row's status is ``valid`` or ``invalid``, with its issues; every
+    issue names its cell (``Purchase Orders!D7``)::
+
+        result = await bulkpo.aio.validate_file("orders.xlsx")
+        print(result.summary.line(), [str(i) for i in result.issues[:3]])
+    """
+    return validation_result(
+        Path(path), sheet=sheet, date_order=date_order, limits=load_settings().limits
+    )
+
+
+async def import_file(
+    path: Path | str,
+    *,
+    settings: Settings | None = None,
+    dry_run: bool = False,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+    on_existing: OnExisting | Literal["skip", "update", "fail"] = OnExisting.SKIP,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    journal: Path | str | None = None,
+    resume: bool = False,
+    on_result: Callable[[UnitResult], None] | None = None,
+) -> ImportResult:
+    """Create the purchase orders and bookings of a workbook or CSV, exactly once.
+
+    Invalid rows are never sent; every data row ends with one status (created,
+    updated, unchanged, skipped, invalid, failed). With ``dry_run`` nothing is
+    sent and ``result.requests`` holds the exact request bodies::
+
+        with bulkpo.Sandbox() as sandbox:
+            result = bulkpo.import_file("samples/purchase-orders.xlsx", settings=sandbox.settings)
+        print(result.summary.line())  # 200 rows: 200 created
+    """
+    settings = _settings(settings)
+    workbook = load_workbook(
+        Path(path),
+        sheet=sheet,
+        date_order=date_order,
+        defaults=settings.bookings,
+        limits=settings.limits,
+    )
+    if dry_run:
+        return dry_run_result(workbook, settings.bookings)
+    options = ImportOptions(
+        on_existing=OnExisting(on_existing),
+        rate=rate,
+        concurrency=concurrency,
+        journal=None if journal is None else Path(journal),
+        resume=resume,
+    )
+    return await import_workbook(
+        workbook, settings, options, on_result=on_result or (lambda _r: None)
+    )
+
+
+# ---------------------------------------------------------------- exports
+
+
+async def export_purchase_orders(
+    output: Path | str,
+    *,
+    settings: Settings | None = None,
+    query: ExportQuery | None = None,
+    columns: Sequence[str] | None = None,
+    on_progress: Callable[[ExportProgress], None] | None = None,
+    **filters: Any,
+) -> ExportResult:
+    """Write the POs matching the filters to ``output`` (.xlsx, .csv or .jsonl).
+
+    ``filters`` are :class:`~bulkpo.export.ExportQuery` fields (``status="open"``,
+    ``created_after=<aware datetime>``, ``limit=100``...), or pass ``query``. The
+    sheet has the import layout, so an export re-imports as it is::
+
+        await bulkpo.aio.export_purchase_orders("open.xlsx", status="open")
+    """
+    return await _export_purchase_orders(
+        _settings(settings),
+        _query(query, filters),
+        Path(output),
+        columns=columns,
+        on_progress=on_progress,
+    )
+
+
+async def purchase_orders_frame(
+    *,
+    settings: Settings | None = None,
+    query: ExportQuery | None = None,
+    columns: Sequence[str] | None = None,
+    **filters: Any,
+) -> pandas.DataFrame:
+    """The POs matching the filters as a pandas DataFrame, one row per line item.
+
+    The columns are the export's (PO Number, Status, ..., Unit Cost); dates are
+    datetime64 and numbers numeric, ready for ``groupby``::
+
+        frame = await bulkpo.aio.purchase_orders_frame(status="open")
+        frame.groupby("Seller")["Quantity"].sum()
+    """
+    import pandas
+
+    headers, rows = await purchase_order_rows(_settings(settings), _query(query, filters), columns)
+    frame = pandas.DataFrame.from_records(rows, columns=headers)
+    for header in headers:
+        if frame[header].map(lambda v: isinstance(v, dt.date)).any():
+            frame[header] = pandas.to_datetime(frame[header])
+    return frame
+
+
+def _query(query: ExportQuery | None, filters: dict[str, Any]) -> ExportQuery:
+    if query is not None and filters:
+        raise UsageError("pass either query= or filter keywords, not both")
+    return query if query is not None else ExportQuery(**filters)
+
+
+async def export_shipments(
+    output: Path | str,
+    *,
+    settings: Settings | None = None,
+    query: ShipmentQuery | None = None,
+    **filters: Any,
+) -> ShipmentExportResult:
+    """Write the shipments matching the filters (:class:`ShipmentQuery` fields) to a
+    workbook with Shipments, Legs, Milestones, Summary and Query sheets::
+
+        await bulkpo.aio.export_shipments("ocean.xlsx", transportation_mode="ocean")
+    """
+    if query is not None and filters:
+        raise UsageError("pass either query= or filter keywords, not both")
+    chosen = query if query is not None else ShipmentQuery(**filters)
+    return await _export_shipments(_settings(settings), chosen, Path(output))
+
+
+# ---------------------------------------------------------------- tracking
+
+
+@dataclass
+class TrackResult:
+    """One row per booking or shipment tracked, in the order asked."""
+
+    rows: list[TrackRow]
+
+    @property
+    def failed(self) -> list[TrackRow]:
+        """The rows that could not be fetched (their ``message`` says why)."""
+        return [row for row in self.rows if not row.fetched]
+
+
+def _targets(
+    source: Path | str | None, bookings: Sequence[str], shipments: Sequence[int]
+) -> list[TrackTarget]:
+    targets = targets_from_file(Path(source)) if source is not None else []
+    targets += [TrackTarget(booking_name=name) for name in bookings]
+    targets += [TrackTarget(shipment_id=sid) for sid in shipments]
+    return targets
+
+
+async def track(
+    source: Path | str | None = None,
+    *,
+    bookings: Sequence[str] = (),
+    shipments: Sequence[int] = (),
+    settings: Settings | None = None,
+    wait: TrackWait | None = None,
+    on_poll: Callable[[int, float], None] = lambda _waiting, _pause: None,
+) -> TrackResult:
+    """Where booked freight is: booking status, shipment, ETD/ETA, leg and milestone.
+
+    ``source`` is a bookings import's journal, its report, a bookings workbook
+    or an earlier track output; ``bookings`` and ``shipments`` add names and ids::
+
+        result = await bulkpo.aio.track(bookings=["BK-2026-001"])
+    """
+    targets = _targets(source, bookings, shipments)
+    if not targets:
+        raise UsageError("name what to track: a file, booking names or shipment ids")
+    rows = await track_bookings(_settings(settings), targets, wait=wait, on_poll=on_poll)
+    return TrackResult(rows)
+
+
+@dataclass
+class DocumentsResult:
+    """One row per document (downloaded, already there, or failed), and the index file."""
+
+    rows: list[DocumentRow]
+    index: Path
+    skipped: list[str] = field(default_factory=list)
+
+    def count(self, status: DocumentStatus) -> int:
+        return sum(row.status is status for row in self.rows)
+
+
+async def download_documents(
+    shipments: Sequence[int] = (),
+    *,
+    directory: Path | str = Path("documents"),
+    source: Path | str | None = None,
+    types: Sequence[str] | None = None,
+    overwrite: bool = False,
+    index: Path | str | None = None,
+    settings: Settings | None = None,
+) -> DocumentsResult:
+    """Download shipments' documents into ``directory/<shipment id>/`` and write an index.
+
+    ``source`` adds every shipment of a track output or a bookings journal;
+    bookings not confirmed yet are listed in ``skipped`` with the reason. A
+    re-run fetches only what is missing::
+
+        await bulkpo.aio.download_documents([1200000], types=["commercial_invoice"])
+    """
+    settings = _settings(settings)
+    ids = list(shipments)
+    skipped: list[str] = []
+    if source is not None:
+        targets = targets_from_file(Path(source))
+        ids += [t.shipment_id for t in targets if t.shipment_id is not None]
+        others = [t for t in targets if t.shipment_id is None]
+        for tracked in await track_bookings(settings, others) if others else []:
+            if tracked.shipment_id is not None:
+                ids.append(tracked.shipment_id)
+            else:
+                why = "not confirmed yet, no shipment"
+                if tracked.state is TrackState.FAILED:
+                    why = tracked.message
+                skipped.append(f"{tracked.target.label()}: skipped ({why})")
+    if not ids:
+        raise UsageError("name the shipments: shipment ids or a source file")
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = await download_shipment_documents(
+        settings, ids, folder, types=types or None, overwrite=overwrite
+    )
+    index_path = Path(index) if index is not None else folder / "index.csv"
+    _write_index(index_path, rows)
+    return DocumentsResult(rows, index_path, skipped)
