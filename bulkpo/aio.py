@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from pydantic import SecretStr
 
 from bulkpo.config import Settings, load_settings
+from bulkpo.engine.exactly_once import OnExisting, UnitResult
 from bulkpo.errors import UsageError
 from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
 from bulkpo.export import export_purchase_orders as _export_purchase_orders
@@ -49,7 +50,6 @@ from bulkpo.shipments.track import (
     targets_from_file,
     track_bookings,
 )
-from bulkpo.submit import OnExisting, UnitResult
 
 if TYPE_CHECKING:
     import pandas

@@ -470,6 +470,8 @@ def import_cmd(
     import asyncio
 
     from bulkpo.columns import Kind
+    from bulkpo.engine.exactly_once import OnExisting
+    from bulkpo.engine.journal import journal_lock
     from bulkpo.imports import (
         ImportOptions,
         default_journal_path,
@@ -478,9 +480,7 @@ def import_cmd(
         import_workbook,
         load_workbook,
     )
-    from bulkpo.journal import journal_lock
     from bulkpo.sheets.outputs import atomic_path, check_outputs
-    from bulkpo.submit import OnExisting
 
     if rate is not None and rate <= 0:
         raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
@@ -696,8 +696,8 @@ def refs_cmd(ctx: click.Context, fmt: str) -> None:
     import json
 
     from bulkpo.bookings import network_refs
+    from bulkpo.engine.pacing import caller_for
     from bulkpo.flexport.client import FlexportClient
-    from bulkpo.shipments.track import caller_for
 
     async def fetch(settings: Settings) -> list[Any]:
         async with FlexportClient(settings) as api:

@@ -36,7 +36,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bulkpo import cells
 from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, ColumnType
 from bulkpo.config import Settings
-from bulkpo.errors import RunStopped, UsageError
+from bulkpo.engine.pacing import Caller, caller_for, paced
+from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import iso, purchase_order_filters
 from bulkpo.flexport.models import PurchaseOrder
@@ -50,7 +51,6 @@ from bulkpo.sheets.export_writer import (
     jsonl_export,
     xlsx_export,
 )
-from bulkpo.submit import Caller, Pacer, RetryPolicy
 
 __all__ = [
     "FORMATS",
@@ -646,13 +646,6 @@ class ExportResult:
     path: Path
 
 
-async def _paced(caller: Caller, call: Callable[[], Any]) -> Any:
-    try:
-        return await caller.call(call)
-    except RunStopped as stopped:
-        raise stopped.cause from None
-
-
 async def purchase_orders_with_lines(
     api: FlexportClient,
     caller: Caller,
@@ -680,12 +673,12 @@ async def purchase_orders_with_lines(
                 return po, lines
             # Not in the snapshot (a PO created meanwhile, or one without lines).
         async with gate:
-            items = await _paced(caller, lambda: api.purchase_order_line_items(po["id"]))
+            items = await paced(caller, lambda: api.purchase_order_line_items(po["id"]))
         return po, [line.model_dump(mode="json", by_alias=True) for line in items]
 
     def fetch_page(number: int) -> asyncio.Task[Page]:
         return asyncio.create_task(
-            _paced(caller, functools.partial(api.purchase_order_page, params, number, per=per))
+            paced(caller, functools.partial(api.purchase_order_page, params, number, per=per))
         )
 
     wanted = query.limit
@@ -797,7 +790,7 @@ async def bulk_line_items(
     The first page says how many lines there are; the rest are fetched side by
     side under the same pacing. None when PO-by-PO is cheaper.
     """
-    first: Page = await _paced(
+    first: Page = await paced(
         caller, functools.partial(api.purchase_order_line_item_page, {}, 1, per=PAGE_SIZE)
     )
     pages = -(-(first.total_count or 0) // PAGE_SIZE)
@@ -811,7 +804,7 @@ async def bulk_line_items(
 
     async def fetch(number: int) -> Page:
         async with gate:
-            return await _paced(  # type: ignore[no-any-return]
+            return await paced(
                 caller,
                 functools.partial(api.purchase_order_line_item_page, {}, number, per=PAGE_SIZE),
             )
@@ -922,7 +915,7 @@ async def purchase_order_rows(
     """The export's headers and typed cells in memory (for a DataFrame), not a file."""
     chosen = choose_columns(columns)
     keys = list(chosen or PURCHASE_ORDER_COLUMNS.keys)
-    caller = Caller(Pacer(settings.rate), RetryPolicy(max_retries=settings.max_retries))
+    caller = caller_for(settings)
     cells: list[list[Any]] = []
     async with FlexportClient(settings.model_copy(update={"per_page": PAGE_SIZE})) as api:
         async for _rows, lines in _import_layout(api, caller, query, keys, grow=chosen is None):
@@ -954,7 +947,7 @@ async def export_purchase_orders(
     keys = list(keys or PURCHASE_ORDER_COLUMNS.keys)
     started = dt.datetime.now(dt.UTC)
     settings = settings.model_copy(update={"per_page": PAGE_SIZE})
-    caller = Caller(Pacer(settings.rate), RetryPolicy(max_retries=settings.max_retries))
+    caller = caller_for(settings)
     summary = ExportSummary()
     pages = pos_count = row_count = 0
     total: int | None = None

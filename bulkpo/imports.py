@@ -34,26 +34,17 @@ from bulkpo.bookings import (
 )
 from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
+from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
+from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
+from bulkpo.engine.pacing import Caller, Pacer, caller_for
 from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
-from bulkpo.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.purchase_orders import validate_purchase_orders
+from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
 from bulkpo.report import ImportResult, ImportStats, RowResult, SheetResult
 from bulkpo.sheets.reader import read_table, read_tables
-from bulkpo.submit import (
-    KIND_PO,
-    Caller,
-    OnExisting,
-    Outcome,
-    Pacer,
-    PurchaseOrderSubmitter,
-    RetryPolicy,
-    UnitResult,
-    plan_purchase_orders,
-    run_units,
-)
 from bulkpo.table import Issue, Severity, Table
 from bulkpo.validation import ValidationResult
 
@@ -454,8 +445,8 @@ async def _run(
                 f"the journal's earlier results were for another API or account ({where}); "
                 f"they are ignored and every row is checked against {target}"
             )
-        pacer = Pacer(options.rate or settings.rate)
-        caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
+        caller = caller_for(settings, rate=options.rate)
+        pacer = caller.pacer
         started = time.monotonic()
         async with FlexportClient(settings, transport=transport) as api:
             yield _Run(journal, run_id, pacer, caller, api, stats)

@@ -20,6 +20,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.config import Settings
+from bulkpo.engine.exactly_once import OnExisting
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
 from bulkpo.errors import UsageError
 from bulkpo.export import (
     ExportQuery,
@@ -37,7 +39,6 @@ from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.models import PurchaseOrderLineItem
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import Caller, OnExisting, Pacer, RetryPolicy
 from tests.conftest import SAMPLES, settings_for
 from tests.factories import po_rows, write_po_workbook
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bulkpo.config import Settings
+from bulkpo.engine.exactly_once import OnExisting
 from bulkpo.imports import (
     ImportOptions,
     ImportResult,
@@ -18,7 +19,6 @@ from bulkpo.imports import (
 )
 from bulkpo.report import STATUSES
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import OnExisting
 from tests.conftest import SAMPLES, listing, settings_for
 from tests.factories import po_row, po_rows, write_po_workbook
 

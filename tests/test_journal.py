@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bulkpo.journal import Journal, UnitState
+from bulkpo.engine.journal import Journal, UnitState
 
 
 def test_states_survive_reopening(tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ from typing import Any
 import pytest
 
 from bulkpo.domain import LineItem, Party, PurchaseOrder
+from bulkpo.engine.exactly_once import OnExisting, Outcome, run_units
+from bulkpo.engine.journal import Journal, UnitState
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
 from bulkpo.errors import (
     AuthError,
     ConflictError,
@@ -23,18 +26,7 @@ from bulkpo.errors import (
     TransportError,
     ValidationApiError,
 )
-from bulkpo.journal import Journal, UnitState
-from bulkpo.submit import (
-    KIND_PO,
-    Caller,
-    OnExisting,
-    Outcome,
-    Pacer,
-    PurchaseOrderSubmitter,
-    RetryPolicy,
-    plan_purchase_orders,
-    run_units,
-)
+from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
 
 
 class FakeApi:

@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 
 from bulkpo.cli import CliState
 from bulkpo.config import Settings
-from bulkpo.journal import Journal, UnitState
+from bulkpo.engine.journal import Journal, UnitState
 from bulkpo.sandbox import SandboxServer
 from bulkpo.shipments.track import (
     NOT_CONFIRMED,

@@ -26,12 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from bulkpo.config import Settings
+from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Document
 from bulkpo.sheets.writer import atomic_path, csv_sink
-from bulkpo.shipments.track import caller_for, paced
-from bulkpo.submit import Caller
 
 __all__ = [
     "INDEX_HEADERS",

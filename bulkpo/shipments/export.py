@@ -24,6 +24,7 @@ from typing import Any
 
 from bulkpo import __version__
 from bulkpo.config import Settings
+from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import UsageError
 from bulkpo.export import safe_url
 from bulkpo.flexport.client import FlexportClient, Page
@@ -39,15 +40,12 @@ from bulkpo.sheets.writer import (
     xlsx_book,
 )
 from bulkpo.shipments.track import (
-    caller_for,
     current_leg,
     latest_milestone,
     milestones,
     node_name,
     ordered_legs,
-    paced,
 )
-from bulkpo.submit import Caller
 
 __all__ = [
     "ShipmentExportResult",

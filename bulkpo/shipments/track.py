@@ -30,10 +30,11 @@ from typing import Any, TypeVar
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import Settings
-from bulkpo.errors import ApiError, InputError, NotFoundError, RunStopped, UsageError
+from bulkpo.engine.journal import Journal
+from bulkpo.engine.pacing import Caller, caller_for, paced
+from bulkpo.errors import ApiError, InputError, NotFoundError, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Booking, Shipment, ShipmentLeg, ShipmentNode
-from bulkpo.journal import Journal
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.writer import (
     DATETIME_FORMAT,
@@ -43,7 +44,6 @@ from bulkpo.sheets.writer import (
     jsonl_sink,
     xlsx_book,
 )
-from bulkpo.submit import Caller, Pacer, RetryPolicy
 
 __all__ = [
     "NOT_CONFIRMED",
@@ -53,13 +53,11 @@ __all__ = [
     "TrackState",
     "TrackTarget",
     "TrackWait",
-    "caller_for",
     "current_leg",
     "latest_milestone",
     "milestones",
     "node_name",
     "ordered_legs",
-    "paced",
     "targets_from_file",
     "track",
     "track_bookings",
@@ -416,19 +414,6 @@ def _shipment_part(row: TrackRow, shipment: Shipment, legs: Sequence[ShipmentLeg
 
 
 # ---------------------------------------------------------------- fetching
-
-
-def caller_for(settings: Settings) -> Caller:
-    """The paced, retried caller of a run, as imports and exports make it."""
-    return Caller(Pacer(settings.rate), RetryPolicy(max_retries=settings.max_retries))
-
-
-async def paced(caller: Caller, call: Callable[[], Awaitable[T]]) -> T:
-    """``caller.call``, with a run-stopping failure (a wrong key) raised as the error it is."""
-    try:
-        return await caller.call(call)
-    except RunStopped as stopped:
-        raise stopped.cause from None
 
 
 async def _track_one(api: FlexportClient, caller: Caller, target: TrackTarget) -> TrackRow:
