@@ -67,6 +67,7 @@ __all__ = [
     "neutralise",
     "sheet_title",
     "xlsx_book",
+    "xlsx_rows",
 ]
 
 # Text that needs more than a plain write: a formula start (possibly after spaces), or
@@ -403,6 +404,20 @@ def xlsx_book(path: Path, workbook: Workbook | None = None) -> Iterator[XlsxBook
     with atomic_path(path) as tmp:
         yield book
         book.save(tmp)
+
+
+@contextlib.contextmanager
+def xlsx_rows(
+    path: Path,
+    columns: Sequence[Column],
+    *,
+    sheet: str = "Data",
+    table: bool = False,
+    exact_text: bool = False,
+) -> Iterator[SheetSink]:
+    """One sheet of rows in a new workbook saved atomically to ``path``."""
+    with xlsx_book(path) as book:
+        yield book.add_sheet(sheet, columns, table=table, exact_text=exact_text)
 
 
 class CsvSink:
