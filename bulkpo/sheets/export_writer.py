@@ -20,6 +20,7 @@ import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +36,7 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
+from bulkpo.sheets.formats import CSV, JSONL, XLSX
 from bulkpo.sheets.layout import (
     CSV_ENCODING,
     DATE_FORMAT,
@@ -63,6 +65,7 @@ __all__ = [
     "SummaryTable",
     "csv_export",
     "jsonl_export",
+    "open_export",
     "xlsx_export",
 ]
 
@@ -449,3 +452,17 @@ def jsonl_export(path: Path, columns: Sequence[ExportColumn]) -> Iterator[JsonlE
     """A :class:`JsonlExport` on ``path``, written atomically."""
     with jsonl_sink(Path(path), [c.key for c in columns]) as sink:
         yield JsonlExport(list(columns), sink)
+
+
+def open_export(
+    fmt: str, path: Path, columns: Sequence[ExportColumn], *, sheet_name: str = "Data"
+) -> AbstractContextManager[XlsxExport | CsvExport | JsonlExport]:
+    """The export sink of the registry's format ``fmt`` (:data:`bulkpo.sheets.formats.EXPORT`
+    names those an export takes): columns may grow while rows arrive."""
+    if fmt == XLSX.name:
+        return xlsx_export(path, columns, sheet_name=sheet_name)
+    if fmt == CSV.name:
+        return csv_export(path, columns)
+    if fmt == JSONL.name:
+        return jsonl_export(path, columns)
+    raise ValueError(f"no export writer for the format {fmt!r}")

@@ -24,6 +24,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from bulkpo.columns import Kind
 from bulkpo.errors import UsageError
+from bulkpo.sheets.formats import TEMPLATE, listed
 from bulkpo.sheets.layout import CSV_ENCODING, csv_text, csv_writer, is_formula_like
 from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
@@ -76,9 +77,11 @@ def write_template_file(
     kind = Kind(kind)
     chosen = Path(path) if path is not None else None
     if fmt is None:
-        fmt = chosen.suffix.lstrip(".").lower() if chosen and chosen.suffix else "xlsx"
-    if fmt not in ("xlsx", "csv"):
-        raise UsageError(f"{option} {chosen}: the template format is xlsx or csv")
+        fmt = TEMPLATE.resolve(chosen, option).name if chosen and chosen.suffix else "xlsx"
+    if fmt not in TEMPLATE.format_names:
+        raise UsageError(
+            f"{option} {chosen}: the template format is {listed(TEMPLATE.format_names)}"
+        )
     target = chosen or Path(f"{kind.value}.{fmt}")
     check_outputs([Output(option if chosen else "", target, replace=force)], {})
     write_template(template_spec(kind), target, "xlsx" if fmt == "xlsx" else "csv")
