@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -255,3 +256,25 @@ def test_exact_formula_like_text_is_quote_prefixed_by_both_xlsx_writers(tmp_path
         assert [c.value for c in cells] == texts, name
         assert [c.quotePrefix for c in cells] == [True] * 5 + [False], name
         assert {c.data_type for c in cells} == {"s"}, name
+
+
+def test_track_writes_and_reads_back_ndjson_as_json_lines(tmp_path: Path) -> None:
+    from bulkpo.shipments.track import (
+        TrackRow,
+        TrackState,
+        TrackTarget,
+        targets_from_file,
+        write_tracking,
+    )
+
+    row = TrackRow(
+        TrackTarget(booking_name="BK-1"), TrackState.SHIPMENT, "BK-1", 7, "confirmed", 42
+    )
+    for name in ("t.ndjson", "T.JSONL"):
+        write_tracking(tmp_path / name, [row])
+        assert json.loads((tmp_path / name).read_text())["shipment_id"] == 42
+        assert [t.shipment_id for t in targets_from_file(tmp_path / name)] == [42]
+    with pytest.raises(UsageError) as info:
+        write_tracking(tmp_path / "t.json", [row])
+    assert str(info.value) == f"-o {tmp_path / 't.json'}: the output is .xlsx, .csv or .jsonl"
+    assert not (tmp_path / "t.json").exists()
