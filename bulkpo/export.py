@@ -47,10 +47,9 @@ from bulkpo.sheets.export_writer import (
     ExportColumn,
     ExportSink,
     SummaryTable,
-    csv_export,
-    jsonl_export,
-    xlsx_export,
+    open_export,
 )
+from bulkpo.sheets.formats import EXPORT
 
 __all__ = [
     "FORMATS",
@@ -72,7 +71,7 @@ __all__ = [
 ]
 
 PAGE_SIZE = 100
-FORMATS = ("xlsx", "csv", "jsonl")
+FORMATS = EXPORT.format_names
 PO_STATUSES = ("open", "closed", "cancelled")
 ROLES = ("buyer", "seller")
 DIRECTIONS = ("asc", "desc")
@@ -434,10 +433,7 @@ def output_path(pattern: str, *, month: str, date: str) -> Path:
 
 def output_format(path: Path) -> str:
     """The file format an output name asks for, from its extension."""
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise UsageError(f"-o {path}: the output must end in .xlsx, .csv or .jsonl")
-    return suffix
+    return EXPORT.resolve(path, "-o").name
 
 
 # ---------------------------------------------------------------- rows
@@ -830,11 +826,9 @@ async def bulk_line_items(
 
 
 def _opener(fmt: str) -> Callable[[Path, list[ExportColumn]], AbstractContextManager[Any]]:
-    if fmt == "xlsx":
-        return lambda path, columns: xlsx_export(
-            path, columns, sheet_name=PURCHASE_ORDER_COLUMNS.sheet_name
-        )
-    return csv_export if fmt == "csv" else jsonl_export
+    return lambda path, columns: open_export(
+        fmt, path, columns, sheet_name=PURCHASE_ORDER_COLUMNS.sheet_name
+    )
 
 
 def safe_url(url: str) -> str:

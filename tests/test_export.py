@@ -471,7 +471,7 @@ def test_the_sample_profile_loads() -> None:
         ('window = "fortnight"', "window 'fortnight': expected"),
         ('columns = ["po_number", "colour"]', "unknown column 'colour'"),
         ('output = "r-{week}.xlsx"', "unknown placeholder {week}"),
-        ('output = "r.pdf"', "must end in .xlsx, .csv or .jsonl"),
+        ('output = "r.pdf"', "the output is .xlsx, .csv or .jsonl"),
         ('[filters]\nstatus = "shipped"', "--status 'shipped': expected one of"),
         ('tz = "Mars/Olympus"', "not a known time zone"),
     ],

@@ -31,6 +31,7 @@ from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
+from bulkpo.sheets.formats import SHIPMENTS_EXPORT
 from bulkpo.sheets.writer import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -245,8 +246,7 @@ async def export_shipments(
     Legs, Milestones, Summary (counts by status and mode) and Query sheets. The file
     appears only when complete."""
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"-o {path}: the shipment export is a workbook (.xlsx)")
+    SHIPMENTS_EXPORT.resolve(path, "-o")
     started = dt.datetime.now(dt.UTC)
     caller = caller_for(settings)
     gate = asyncio.Semaphore(settings.concurrency)
