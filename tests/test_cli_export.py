@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from bulkpo.errors import UsageError
-from bulkpo.export_cli import export_group
+from bulkpo.cli.export import export_group
 from bulkpo.sandbox import SandboxServer
 from tests.conftest import SAMPLES
 

@@ -23,7 +23,7 @@ from bulkpo.shipments.documents import (
     safe_file_name,
 )
 from bulkpo.shipments.track import caller_for
-from bulkpo.track_cli import documents_command, track_command
+from bulkpo.cli.track import documents_command, track_command
 from tests.sandbox_fixtures import ocean_fcl_booking
 from tests.test_track import _in_tmp, invoke, post_booking
 

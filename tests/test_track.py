@@ -30,7 +30,7 @@ from bulkpo.shipments.track import (
     targets_from_file,
     track_bookings,
 )
-from bulkpo.track_cli import track_command
+from bulkpo.cli.track import track_command
 from tests.sandbox_fixtures import air_booking, ocean_fcl_booking
 
 DAY = 86_400.0
