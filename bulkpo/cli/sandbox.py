@@ -16,7 +16,12 @@ __all__ = ["parse_duration", "sandbox_group"]
 
 @click.group("sandbox")
 def sandbox_group() -> None:
-    """bulkpo's local Flexport look-alike, for trying bulkpo and for tests."""
+    """bulkpo's local Flexport look-alike, for trying bulkpo and for tests.
+
+    Example:
+
+        bulkpo sandbox serve --port 8787
+    """
 
 
 @sandbox_group.command("serve")
