@@ -156,6 +156,7 @@ def import_command(
     """
     import asyncio
 
+    from bulkpo import OnExisting  # the public name: the engine behind it may move
     from bulkpo.columns import Kind
     from bulkpo.imports import (
         ImportOptions,
@@ -167,7 +168,6 @@ def import_command(
     )
     from bulkpo.journal import journal_lock
     from bulkpo.sheets.outputs import atomic_path, check_outputs
-    from bulkpo.submit import OnExisting
 
     inputs = {"the input file": file, "the journal": journal}
     check_outputs(import_outputs(report, errors, dry_run_output), inputs)
