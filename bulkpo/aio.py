@@ -357,12 +357,13 @@ async def download_documents(
     overwrite: bool = False,
     index: Path | str | None = None,
     settings: Settings | None = None,
+    on_skipped: Callable[[str], None] = lambda _line: None,
 ) -> DocumentsResult:
     """Download shipments' documents into ``directory/<shipment id>/`` and write an index.
 
     ``source`` adds every shipment of a track output or a bookings journal;
-    bookings not confirmed yet are listed in ``skipped`` with the reason. A
-    re-run fetches only what is missing::
+    bookings not confirmed yet are listed in ``skipped`` with the reason (and
+    handed to ``on_skipped`` as found). A re-run fetches only what is missing::
 
         await bulkpo.aio.download_documents([1200000], types=["commercial_invoice"])
     """
@@ -381,6 +382,7 @@ async def download_documents(
                 if tracked.state is TrackState.FAILED:
                     why = tracked.message
                 skipped.append(f"{tracked.target.label()}: skipped ({why})")
+                on_skipped(skipped[-1])
     if not ids:
         raise UsageError("name the shipments: shipment ids or a source file")
     folder = Path(directory)

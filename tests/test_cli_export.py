@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from bulkpo.cli.export import export_group
 from bulkpo.errors import UsageError
-from bulkpo.export_cli import export_group
 from bulkpo.sandbox import SandboxServer
 from tests.conftest import SAMPLES
 

@@ -99,7 +99,7 @@ def test_only_the_registry_maps_a_suffix_to_a_format() -> None:
     literal = re.compile(r"""["']\.(ndjson|jsonl)["']""")
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name == "formats.py" or "cli" in path.relative_to(PACKAGE).as_posix():
+        if path.name == "formats.py":
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if literal.search(line):

@@ -11,7 +11,6 @@ from decimal import Decimal
 from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
-from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode
 from bulkpo.mapping import map_headers
 from bulkpo.table import Table
@@ -28,7 +27,6 @@ from bulkpo.validation import (
 )
 
 
-@gc_paused()
 def validate_bookings(
     table: Table,
     columns: ColumnSet,

@@ -14,7 +14,6 @@ from bulkpo import ports, validation
 from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
-from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import map_headers
 from bulkpo.table import CellRef, Row, Table
@@ -67,7 +66,6 @@ _LINE_KEYS = ("line_number", "sku", "quantity", "product_name", "unit_of_measure
               "currency", "hs_code")
 
 
-@gc_paused()
 def validate_purchase_orders(
     table: Table,
     columns: ColumnSet,
