@@ -23,13 +23,15 @@ from tests.test_import_kill import bulkpo, cli_env, done_units, wait_for
 
 
 def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
-    path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(30, lines=1))
+    # About 8 s of sending (60 POs, two requests each, at 15/s): far longer than a
+    # second process takes to start, even on a loaded machine.
+    path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(60, lines=1))
     journal = tmp_path / "j.sqlite"
     with running_sandbox(
         SandboxOptions(db_path=tmp_path / "sandbox.sqlite", latency_ms=5)
     ) as server:
         env = cli_env(server)
-        args = ["import", str(path), "--journal", str(journal), "--yes", "--rate", "30"]
+        args = ["import", str(path), "--journal", str(journal), "--yes", "--rate", "15"]
         first = subprocess.Popen(
             [sys.executable, "-m", "bulkpo.cli", *args], env=env, cwd=tmp_path,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -48,7 +50,7 @@ def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
     )
     assert still_running, "the second run waited for the first instead of failing at once"
     assert first.returncode == 0, err
-    assert len(held) == 30 and set(held.values()) == {1}
+    assert len(held) == 60 and set(held.values()) == {1}
 
 
 def test_resume_after_ctrl_c_keeps_the_date_order_and_the_sandbox(tmp_path: Path) -> None:
