@@ -53,14 +53,18 @@ def test_suggest_near_codes_in_same_country() -> None:
 
 
 def test_check_port_messages() -> None:
-    port, problem = ports.check_port("CNSHA", want="seaport")
-    assert port is not None and problem is not None
+    # A code that exists is never an error for its flags: a warning naming the alternative.
+    port, problem = ports.check_port("CNPVG", want="seaport")
+    assert port is not None and problem is not None and problem.error is False
     assert problem.code == "wrong_port_kind"
     assert problem.message == (
-        '"CNSHA" is not a seaport in UN/LOCODE '
-        "(Shanghai Hongqiao International Apt is an airport)"
+        'UN/LOCODE lists "CNPVG" as an airport (Shanghai Pudong International Apt), '
+        "not a seaport; sent as written"
     )
-    assert problem.suggestion.startswith("the seaport of Shanghai is CNSHG (Shanghai Pt)")
+    assert problem.suggestion == (
+        "if you meant the seaport of Shanghai Pudong, write CNPDG (Pudong/Shanghai)")
+    # The trade's code for the port of Shanghai passes for ocean with no remark at all.
+    assert ports.check_port("CNSHA", want="seaport")[1] is None
     _, unknown = ports.check_port("NLRTD", want="airport", accept_iata=True)
     assert unknown is not None and unknown.code == "unknown_port"
     assert unknown.suggestion == "did you mean NLRTM (Rotterdam)?"

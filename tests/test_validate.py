@@ -145,18 +145,19 @@ def test_excel_damaged_ids_are_warnings() -> None:
 def test_ports_must_fit_the_mode() -> None:
     result = validate_purchase_orders(po_table(
         line(po="P1", port="CNSHA", mode="ocean"),
-        line(po="P2", port="CNSHA", mode="air"),
+        line(po="P2", port="CNPVG", mode="ocean"),
         line(po="P3", port="CNSHX1"),
     ), PURCHASE_ORDER_COLUMNS)
     wrong = only(result.issues, "wrong_port_kind")
-    assert str(wrong.ref) == "Purchase Orders!G2"
+    assert wrong.severity == "warning"
     assert str(wrong) == (
-        "Purchase Orders!G2 (Origin Port): \"CNSHA\" is not a seaport in UN/LOCODE "
-        "(Shanghai Hongqiao International Apt is an airport); the seaport of Shanghai is "
-        "CNSHG (Shanghai Pt); other seaports there: CNSGH (Shanghai), CNPDG (Pudong/Shanghai)"
+        'Purchase Orders!G3 (Origin Port): UN/LOCODE lists "CNPVG" as an airport (Shanghai '
+        "Pudong International Apt), not a seaport; sent as written; if you meant the seaport "
+        "of Shanghai Pudong, write CNPDG (Pudong/Shanghai)"
     )
     assert str(only(result.issues, "unknown_port").ref) == "Purchase Orders!G4"
-    assert [po.name for po in result.purchase_orders] == ["P2"]
+    assert [(po.name, po.origin_port) for po in result.purchase_orders] == [
+        ("P1", "CNSHA"), ("P2", "CNPVG")]
 
 
 def test_duplicate_lines_and_date_order() -> None:
@@ -271,7 +272,9 @@ def test_booking_rules() -> None:
     ]
     assert result.issues[0].message == "Incoterm is required for ocean bookings"
     assert "Items per Pallet is required when Unit Type is pallet" in result.issues[2].message
-    assert result.bookings == [] and len(result.invalid_rows) == 7
+    # B7's seaport for air is a warning: the code exists, it is sent as written
+    assert [b.name for b in result.bookings] == ["B7"] and len(result.invalid_rows) == 6
+    assert result.issues[-1].severity == "warning"
 
 
 def test_duplicate_booking_names_stop_both_rows() -> None:

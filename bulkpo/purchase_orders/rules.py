@@ -29,6 +29,7 @@ from bulkpo.validation import (
     finish,
     opt_str,
     want_for,
+    with_incoterm_place,
 )
 
 ERROR = Severity.ERROR
@@ -286,7 +287,11 @@ def _assemble_po(
             continue
         accept_iata = checker.by_key[key].col.accepts_iata
         problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
-        if problem is not None:
+        if problem is not None and not problem.error:
+            checker.warn_once(set_ref(key) or checker.ref_at(first_row, key), key, value,
+                              problem.code, problem.message, problem.suggestion)
+            got[key] = ports.fold_code(value)
+        elif problem is not None:
             draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
                                           problem.code, problem.message, problem.suggestion,
                                           value))
@@ -326,7 +331,7 @@ def _assemble_po(
         origin_address_ref=text("origin_address_ref"),
         destination_address_ref=text("destination_address_ref"),
         memo=text("memo"),
-        metadata=draft.metadata,
+        metadata=with_incoterm_place(draft.metadata, got.get("incoterm")),
     )
 
 
