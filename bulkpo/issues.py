@@ -53,7 +53,7 @@ class IssueCode(enum.StrEnum):
     DECIMAL_COMMA = "decimal_comma"
     AMBIGUOUS_NUMBER = "ambiguous_number"
     NO_CURRENCY = "no_currency"
-    NO_UNIT_OF_MEASURE = "no_unit_of_measure"
+    DEFAULT_USED = "default_used"
     # purchase orders
     PO_CONFLICT = "po_conflict"
     DUPLICATE_LINE = "duplicate_line"
@@ -103,7 +103,8 @@ MEANINGS: dict[IssueCode, str] = {
                      "has no other reading.",
     C.AMBIGUOUS_NUMBER: "A number such as 1,250 that reads two ways; say decimal_comma.",
     C.NO_CURRENCY: "Unit costs with no currency anywhere: sent as USD, said once.",
-    C.NO_UNIT_OF_MEASURE: "Lines with no unit of measure: sent as PCS, said once.",
+    C.DEFAULT_USED: "Blank cells (or no column) of Unit of Measure read as its default, PCS: "
+                    "said once, with the cells.",
     C.PO_CONFLICT: "Two rows of one PO give different PO-level values.",
     C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
     C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",

@@ -12,6 +12,7 @@ import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TypeAlias
 
 from bulkpo import ports
@@ -19,7 +20,9 @@ from bulkpo.cells import (
     Converter,
     DateOrder,
     DateOrderGuess,
+    DecimalMarkGuess,
     NumberCounter,
+    Priced,
     Problem,
     cell_text,
     converter,
@@ -89,13 +92,14 @@ def compile_fields(
     date_order: DateOrder | None,
     defaults: Mapping[str, str],
     setup_issues: list[Issue],
+    decimal_comma: bool | None = None,
 ) -> list[Field]:
-    date_cols = [
-        header_map.column_of[c.key]
-        for c in columns.columns
-        if c.type is ColumnType.DATE and c.key in header_map.column_of
-    ]
-    guess = DateOrderGuess(table, date_cols)
+    def present(*types: ColumnType) -> list[int]:
+        return [header_map.column_of[c.key] for c in columns.columns
+                if c.type in types and c.key in header_map.column_of]
+
+    guess = DateOrderGuess(table, present(ColumnType.DATE))
+    marks = DecimalMarkGuess(table, present(ColumnType.DECIMAL, ColumnType.INTEGER))
     fields: list[Field] = []
     for col in columns.columns:
         index = header_map.column_of.get(col.key, -1)
@@ -104,11 +108,15 @@ def compile_fields(
             continue
         header = header_map.headers.get(col.key, col.header)
         counter = NumberCounter()
-        convert = converter(col, header, date_order, guess, counter)
+        convert = converter(col, header, date_order, guess, counter, decimal_comma, marks)
         default: object = None
         if default_text:
             default = convert(default_text)
-            if isinstance(default, Problem):
+            if not defaults.get(col.key) and col.key in SAID_DEFAULTS:
+                # The spec's own default for a line's unit is an assumption about the goods
+                # the user did not make: said once, with the cells it fills.
+                default = _said_default(default, col, header, index, setup_issues)
+            if isinstance(default, Problem) and default.once is None:
                 if default.severity is ERROR:
                     setup_issues.append(Issue(
                         None, header, default_text, default.code, ERROR,
@@ -119,6 +127,26 @@ def compile_fields(
         fields.append(Field(col.key, col, index, header, convert, default, counter))
     return fields
 
+
+
+SAID_DEFAULTS = frozenset({"unit_of_measure"})
+"""Spec defaults that assume something about the goods (PCS), so their use is said once."""
+
+
+def _said_default(
+    default: object, col: Column, header: str, index: int, setup_issues: list[Issue]
+) -> object:
+    if isinstance(default, Problem):
+        return default
+    if index < 0:
+        setup_issues.append(Issue(
+            None, header, "", IssueCode.DEFAULT_USED, WARNING,
+            f"the sheet has no {header} column; every row is sent as {shown(default)}",
+            f"add a {header} column (or set a default) if that is not right"))
+        return default
+    return Problem(IssueCode.DEFAULT_USED, f"blank {header} read as {shown(default)}",
+                   f"fill {header} (or set a default) if that is not right",
+                   severity=WARNING, value=default, once="blank")
 
 
 BAD = object()  # a cell whose value could not be used (its error is reported)
@@ -173,12 +201,15 @@ def _column_converter(f: Field) -> ColumnConverter:
     def slow(v: CellValue, remember: bool = True) -> object:
         nonlocal problems
         value = convert(v)
-        if value is None:
-            value = blank
         if type(value) is Problem and value.once is not None:
-            # Reported once for the column (Checker.fix_warnings); the cell holds the value.
+            # Reported once for the column (Checker._fix_warnings); the cell holds the value.
             fixes[(type(v), v)] = value
             value = value.value
+        if value is None:
+            value = blank
+            if type(value) is Problem and value.once is not None:
+                fixes[(type(v), v)] = value
+                value = value.value
         if type(value) is Problem:
             problems += 1
         elif remember and len(memo) < _MEMO_LIMIT and (
@@ -414,6 +445,34 @@ def finish(
     checker.once_warnings()
     issues.sort(key=lambda i: (i.ref.row, i.ref.col) if i.ref is not None else (0, 0))
     return [*table.issues, *header_map.issues, *setup, *issues]
+
+
+def settle_currency(checker: Checker, state: RowState) -> None:
+    """A price that came with its currency fills the row's blank Currency, or must agree
+    with it; a cost with no currency at all is said once for the sheet (sent as USD)."""
+    values = state.values
+    cost, currency = values.get("unit_cost"), values.get("currency")
+    if type(cost) is Priced:
+        values["unit_cost"] = Decimal(cost)
+        if currency is None:
+            if cost.currency is None:
+                checker.error(state, "unit_cost", IssueCode.CURRENCY_CONFLICT,
+                              f'"{cost.mark}" is the sign of {" and ".join(sorted(cost.fits))}',
+                              "fill Currency for this row")
+            else:
+                values["currency"] = cost.currency
+        elif isinstance(currency, str) and currency not in cost.fits:
+            checker.error(state, "unit_cost", IssueCode.CURRENCY_CONFLICT,
+                          f'the price is written in "{cost.mark}" but Currency says {currency}',
+                          "make the price and the Currency agree")
+    elif cost is not None and cost is not BAD and currency is None:
+        no_currency(checker, state.number)
+
+
+def no_currency(checker: Checker, row: int) -> None:
+    checker.warn_once(checker.ref_at(row, "unit_cost"), "unit_cost", "", IssueCode.NO_CURRENCY,
+                      "unit costs with no currency in the file are sent as USD",
+                      "add a Currency column, or a default currency, if they are not USD")
 
 
 INCOTERM_PLACE_KEY = "incoterm_place"

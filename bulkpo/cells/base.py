@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
@@ -14,6 +14,7 @@ from bulkpo.table import CellValue
 
 if TYPE_CHECKING:
     from bulkpo.cells.dates import DateOrderGuess
+    from bulkpo.cells.numbers import DecimalMarkGuess
 
 
 DateOrder = Literal["dmy", "mdy"]
@@ -128,7 +129,7 @@ class ReadContext:
     guess: DateOrderGuess
     counter: NumberCounter
     decimal_comma: bool | None = None
-    cells: Callable[[], Sequence[CellValue]] | None = None  # the column's cells, for sniffing
+    marks: DecimalMarkGuess | None = None  # the sheet's decimal mark, learnt when needed
 
 
 class CellType:

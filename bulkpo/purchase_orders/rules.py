@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from bulkpo import ports, validation
-from bulkpo.cells import DateOrder, cell_text, is_blank
+from bulkpo.cells import DateOrder, Priced, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
 from bulkpo.gcpause import gc_paused
@@ -116,6 +116,9 @@ def validate_purchase_orders(
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
+        if type(cost) is Priced:  # its currency fills or meets the row's: the careful way
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
         draft = drafts.get(name)
         if draft is None:
             draft = drafts[name] = _PoDraft(name, pos, po)
@@ -128,6 +131,8 @@ def validate_purchase_orders(
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         number = row.number
+        if cost is not None and currency is None:
+            validation.no_currency(checker, number)
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         draft.skus[sku] = number  # type: ignore[index]
@@ -217,6 +222,7 @@ def _line_item(
     checker: Checker, state: RowState, draft: _PoDraft, columns: ColumnSet
 ) -> LineItem | None:
     values = state.values
+    validation.settle_currency(checker, state)
     number = values.get("line_number")
     position = len(draft.rows)
     if number is None:
