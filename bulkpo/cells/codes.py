@@ -136,7 +136,7 @@ def _incoterm(s: str, values: tuple[str, ...], header: str) -> object:
                      "what was agreed", key=s)
     if place:
         return fixed(value, IssueCode.READ_AS,
-                     f'"{s}" read as {header} {value}, named place {place}', key=s)
+                     f'"{s}" read as {value}, named place {place}', key=s)
     if s != code:
         return fixed(value, IssueCode.READ_AS, f'"{s}" read as {value}', key=s)
     return value

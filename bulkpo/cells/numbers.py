@@ -162,7 +162,7 @@ class NumberCell(CellType):
                                 f'numbers written with a decimal comma read so, as "{s}" = {d}',
                                 "give decimal_comma if that is not how the file writes "
                                 "numbers", key="decimal comma")
-            if _EITHER.fullmatch(s) and not (integer and "," in s):
+            if _EITHER.fullmatch(s):
                 comma, witness = guess.get() if guess is not None else (None, "")
                 if comma is None:
                     other = _comma_decimal(s) if "," in s else _decimal_from_text(

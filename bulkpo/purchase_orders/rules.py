@@ -75,13 +75,15 @@ def validate_purchase_orders(
     *,
     date_order: DateOrder | None = None,
     defaults: Mapping[str, str] | None = None,
+    decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Check a purchase-order sheet (one row per line) and assemble its POs.
 
     Rows sharing a PO number form one PO; their PO-level values must agree (a
     blank repeats the PO's value). ``date_order`` settles text dates like
     03/04/2026; without it they are read as the sheet's other dates suggest and
-    flagged. ``defaults`` (column key -> text) fill blank cells.
+    flagged. ``defaults`` (column key -> text) fill blank cells. ``decimal_comma``
+    settles numbers like 1,250 (True: 1.25); without it the file's other numbers tell.
     """
     defaults = defaults or {}
     header_map = map_headers(table, columns, defaults=defaults)
@@ -89,7 +91,8 @@ def validate_purchase_orders(
     if header_map.missing:
         return all_invalid(result, table, header_map)
     setup: list[Issue] = []
-    fields = compile_fields(table, columns, header_map, date_order, defaults, setup)
+    fields = compile_fields(table, columns, header_map, date_order, defaults, setup,
+                            decimal_comma)
     po_level = [f for f in fields if f.col.po_level and f.key != "po_number"]
     # A PO-level default applies to the PO, so a blank row does not disagree with the others.
     po_defaults = {f.key: f.default for f in po_level if f.default is not None}
@@ -328,7 +331,7 @@ def _assemble_po(
         status=text("status") or "open",
         buyer=Party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
         seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
-        incoterm=text("incoterm"),
+        incoterm=str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
         transportation_mode=text("transportation_mode"),
         cargo_ready_date=ready,
         must_arrive_date=arrive,
