@@ -7,13 +7,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from openpyxl import load_workbook
+
 import bulkpo
+from bulkpo.cli import main
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.flexport.payloads import purchase_order_body
 from bulkpo.issues import Issue
 from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.table import Row, Table
 from bulkpo.validation import ValidationResult
+from tests.factories import po_row, write_po_workbook
 
 HEADERS = ["PO Number", "SKU", "Quantity", "Unit of Measure", "Unit Cost", "Currency",
            "Status", "Incoterm", "Transportation Mode", "Seller Country", "Cargo Ready Date",
@@ -230,3 +234,16 @@ def test_validate_file_reads_a_german_csv_with_decimal_comma(tmp_path: Path) -> 
     assert all(i.severity == "warning" for i in result.issues)
     asked = bulkpo.validate_file(path, decimal_comma=False)
     assert any(i.code == "bad_number" for i in asked.issues)
+
+
+def test_the_report_marks_every_cell_a_once_per_value_warning_covers(tmp_path: Path) -> None:
+    rows = [po_row(1, line, unit_of_measure="EA") for line in (1, 2, 3)]
+    path = write_po_workbook(tmp_path / "po.xlsx", rows)
+    report = tmp_path / "checked.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 0
+    sheet = load_workbook(report)["Purchase Orders"]
+    for cell in ("R2", "R3", "R4"):
+        comment = sheet[cell].comment
+        assert comment is not None and comment.text.startswith(
+            '"EA" read as PCS in 3 cells: Purchase Orders!R2, R3, R4'), cell
+    assert sheet["R5"].comment is None
