@@ -151,8 +151,12 @@ async def validate_file(
     *,
     sheet: str | None = None,
     date_order: DateOrder | None = None,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """Read and check a purchase-order file; nothing is sent, no settings needed.
+
+    ``decimal_comma`` says how numbers like 1,250 read (True: 1.25, False: 1250); left
+    None, the file's unambiguous numbers (4,25 or 4.25) tell, or such a cell is an error.
 
     Each data row's status is ``valid`` or ``invalid``, with its issues; every
     issue names its cell (``Purchase Orders!D7``)::
@@ -161,7 +165,8 @@ async def validate_file(
         print(result.summary.line(), [str(i) for i in result.issues[:3]])
     """
     return validation_result(
-        Path(path), sheet=sheet, date_order=date_order, limits=load_settings().limits
+        Path(path), sheet=sheet, date_order=date_order, limits=load_settings().limits,
+        decimal_comma=decimal_comma,
     )
 
 

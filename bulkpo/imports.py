@@ -120,6 +120,7 @@ def load_purchase_orders(
     sheet: str | None = None,
     date_order: DateOrder | None = None,
     limits: ReadLimits | None = None,
+    decimal_comma: bool | None = None,
 ) -> tuple[Table, ValidationResult]:
     """Read and validate a PO file; no network."""
     columns = COLUMN_SETS[Kind.PURCHASE_ORDERS]
@@ -131,7 +132,8 @@ def load_purchase_orders(
         expected_headers=[column.header for column in columns.required],
         limits=limits,
     )
-    return table, validate_purchase_orders(table, columns, date_order=date_order)
+    return table, validate_purchase_orders(
+        table, columns, date_order=date_order, decimal_comma=decimal_comma)
 
 
 def dry_run_bodies(
@@ -320,10 +322,11 @@ def validation_result(
     sheet: str | None = None,
     date_order: DateOrder | None = None,
     limits: ReadLimits | None = None,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid."""
     table, validation = load_purchase_orders(
-        path, sheet=sheet, date_order=date_order, limits=limits
+        path, sheet=sheet, date_order=date_order, limits=limits, decimal_comma=decimal_comma
     )
     rows = validation_row_results(table, validation)
     return ImportResult(path, [SheetResult(Kind.PURCHASE_ORDERS, table, rows, validation)])

@@ -34,6 +34,7 @@ def validate_bookings(
     date_order: DateOrder | None = None,
     known_po_numbers: Collection[str] | None = None,
     defaults: Mapping[str, str] | None = None,
+    decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Check a bookings sheet (one row per booking) and build its bookings.
 
@@ -49,7 +50,8 @@ def validate_bookings(
     if header_map.missing:
         return all_invalid(result, table, header_map)
     setup: list[Issue] = []
-    fields = compile_fields(table, columns, header_map, date_order, defaults, setup)
+    fields = compile_fields(table, columns, header_map, date_order, defaults, setup,
+                            decimal_comma)
     issues: list[Issue] = []
     checker = Checker(table, fields, issues)
     known = set(known_po_numbers) if known_po_numbers is not None else None

@@ -455,13 +455,14 @@ def _cell_marks(
     an error, yellow for one with only warnings."""
     notes: dict[tuple[str, int], dict[int, _CellNotes]] = defaultdict(dict)
     for issue in _all_issues(table, results):
-        ref = issue.ref
-        if ref is None or ref.col < 0:
-            continue
-        note = notes[(ref.sheet, ref.row)].setdefault(ref.col, _CellNotes())
-        note.error = note.error or issue.severity is Severity.ERROR
         text = issue.message + (f"\n→ {issue.suggestion}" if issue.suggestion else "")
-        note.texts.append(text)
+        # a once-per-value warning marks every cell it covers, not only its first
+        for ref in issue.cells:
+            if ref.col < 0:
+                continue
+            note = notes[(ref.sheet, ref.row)].setdefault(ref.col, _CellNotes())
+            note.error = note.error or issue.severity is Severity.ERROR
+            note.texts.append(text)
     return {
         place: {
             col: Mark(
