@@ -1,4 +1,4 @@
-"""The ``bulkpo export`` commands: parse options and profiles, call :mod:`bulkpo.export`.
+"""The ``bulkpo export`` commands: parse options and profiles, call :mod:`bulkpo.purchase_orders`.
 
 Registered by the lead in :mod:`bulkpo.cli` with ``cli.add_command(export_group)``.
 """
@@ -107,16 +107,9 @@ def export_purchase_orders_cmd(
         bulkpo export purchase-orders --profile samples/monthly-report.toml
     """
     from bulkpo.errors import OutputError, UsageError
-    from bulkpo.export import (
-        build_query,
-        choose_columns,
-        export_purchase_orders,
-        load_profile,
-        merge_options,
-        now_in,
-        output_path,
-        zone,
-    )
+    from bulkpo.purchase_orders.export import choose_columns, export_purchase_orders, output_path
+    from bulkpo.purchase_orders.profiles import load_profile
+    from bulkpo.purchase_orders.query import build_query, merge_options, now_in, zone
     from bulkpo.sheets.outputs import Output, check_outputs
 
     if rate is not None and rate <= 0:

@@ -325,7 +325,7 @@ def shipments_export_command(
 
         bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
     """
-    from bulkpo.export import now_in, parse_moment, zone
+    from bulkpo.purchase_orders.query import now_in, parse_moment, zone
     from bulkpo.sheets.outputs import Output, check_outputs
     from bulkpo.shipments.export import ShipmentQuery, export_shipments, parse_metadata
 

@@ -25,10 +25,10 @@ from typing import Any
 from bulkpo import __version__
 from bulkpo.config import Settings
 from bulkpo.errors import UsageError
-from bulkpo.export import safe_url
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
+from bulkpo.purchase_orders.export import safe_url
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
 from bulkpo.sheets.writer import (
     DATE_FORMAT,
