@@ -22,10 +22,24 @@ from tests.test_import import sandbox_pos
 PO_COUNT = 240
 
 
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT handled by default and not blocked.
+
+    Ignored and blocked signals survive exec, so a pytest started as a background
+    job (which ignores SIGINT) would hand that on, and the Ctrl-C sent by a test
+    would never arrive.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def bulkpo(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """``bulkpo args`` as its own process group: a Ctrl-C at pytest's terminal does
+    not reach it, the signals a test sends do, whatever pytest's own dispositions."""
     return subprocess.Popen(
         [sys.executable, "-m", "bulkpo.cli", *args],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=_default_sigint,
     )
 
 
