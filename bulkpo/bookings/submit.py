@@ -21,6 +21,7 @@ from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.errors import ApiError, RunStopped
+from bulkpo.flexport.filters import by_booking
 from bulkpo.flexport.payloads import body_digest, booking_body
 from bulkpo.issues import IssueCode
 from bulkpo.journal import Journal, UnitRecord, UnitState
@@ -303,7 +304,7 @@ class LinkSubmitter(ExactlyOnce[LinkUnit]):
 
     async def find(self, unit: LinkUnit) -> Any | None:
         line_id = int(unit.body["purchase_order_line_item_id"])
-        links = await self.api.booking_line_items({"f.booking.id": unit.body["booking_id"]})
+        links = await self.api.booking_line_items(by_booking(unit.body["booking_id"]))
         return next((x for x in links if _ref_id(x.purchase_order_line_item) == line_id), None)
 
     async def post(self, unit: LinkUnit) -> Any:
@@ -460,7 +461,7 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
             present = {
                 _ref_id(item.purchase_order_line_item)
                 for item in await self.caller.call(
-                    lambda: self.api.booking_line_items({"f.booking.id": booking_id})
+                    lambda: self.api.booking_line_items(by_booking(booking_id))
                 )
             }
         except RunStopped:
