@@ -112,6 +112,7 @@ def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) ->
     assert Counter(row["status"] for row in rows) == {"created": PO_COUNT * 2}
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_journal_and_prints_the_resume_command(tmp_path: Path) -> None:
     path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(150, lines=1))
     with running_sandbox(
