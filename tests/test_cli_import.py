@@ -72,7 +72,6 @@ def test_key_never_appears_in_outputs_reports_or_journal(
         assert "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
 def test_report_and_errors_file_round_trip(tmp_path: Path, keyed_sandbox: SandboxServer) -> None:
     path = mixed_workbook(tmp_path)
     result = run(
@@ -92,7 +91,6 @@ def test_report_and_errors_file_round_trip(tmp_path: Path, keyed_sandbox: Sandbo
     assert fix.headers[-1] == "Message"
 
 
-@pytest.mark.slow
 def test_dry_run_sends_nothing_and_prints_the_bodies(
     tmp_path: Path, keyed_sandbox: SandboxServer
 ) -> None:
@@ -117,7 +115,6 @@ def test_wrong_key_stops_with_exit_3_and_a_resume_hint(
     assert wrong not in result.stdout + result.stderr
 
 
-@pytest.mark.slow
 def test_unreachable_api_exits_3(tmp_path: Path) -> None:
     path = write_po_workbook(tmp_path / "o.xlsx", po_rows(4))
     (tmp_path / "bulkpo.toml").write_text("max_retries = 1\n")
@@ -131,7 +128,6 @@ def test_unreachable_api_exits_3(tmp_path: Path) -> None:
     assert result.stdout.startswith("8 rows: 8 failed")
 
 
-@pytest.mark.slow
 def test_resume_of_a_changed_file_checks_every_row_again(
     tmp_path: Path, keyed_sandbox: SandboxServer
 ) -> None:

@@ -227,7 +227,6 @@ def test_a_shipment_filter_reaches_the_api(
 # ---------------------------------------------------------------- pages and workbooks
 
 
-@pytest.mark.slow
 def test_pages_of_many_pos_keep_the_api_order(sandbox: SandboxServer, tmp_path: Path) -> None:
     post_pos(sandbox, [po_body(f"PO-{i:04d}") for i in range(230)])
     settings = settings_for(sandbox, rate=2000.0, concurrency=8)
