@@ -47,8 +47,9 @@ from bulkpo.errors import (
     UsageError,
     ValidationApiError,
 )
-from bulkpo.export import ExportQuery, ExportResult
 from bulkpo.issues import Issue, Severity
+from bulkpo.purchase_orders.export import ExportResult
+from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.report import ImportResult, RowResult, SheetResult, Summary
 from bulkpo.sheets.template_writer import write_template_file as write_template
 from bulkpo.shipments.export import ShipmentExportResult, ShipmentQuery

@@ -26,8 +26,6 @@ from pydantic import SecretStr
 from bulkpo.config import Settings, load_settings
 from bulkpo.engine.exactly_once import OnExisting, UnitResult
 from bulkpo.errors import UsageError
-from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
-from bulkpo.export import export_purchase_orders as _export_purchase_orders
 from bulkpo.imports import (
     DateOrder,
     ImportOptions,
@@ -36,6 +34,9 @@ from bulkpo.imports import (
     load_workbook,
     validation_result,
 )
+from bulkpo.purchase_orders.export import ExportProgress, ExportResult, purchase_order_rows
+from bulkpo.purchase_orders.export import export_purchase_orders as _export_purchase_orders
+from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.report import ImportResult
 from bulkpo.sandbox import SandboxOptions, running_sandbox
 from bulkpo.shipments.documents import DocumentRow, DocumentStatus, download_shipment_documents
@@ -230,7 +231,7 @@ async def export_purchase_orders(
 ) -> ExportResult:
     """Write the POs matching the filters to ``output`` (.xlsx, .csv or .jsonl).
 
-    ``filters`` are :class:`~bulkpo.export.ExportQuery` fields (``status="open"``,
+    ``filters`` are :class:`~bulkpo.purchase_orders.query.ExportQuery` fields (``status="open"``,
     ``created_after=<aware datetime>``, ``limit=100``...), or pass ``query``. The
     sheet has the import layout, so an export re-imports as it is::
 

@@ -31,6 +31,7 @@ from bulkpo.engine.exactly_once import (
 from bulkpo.engine.journal import Journal, UnitRecord, UnitState
 from bulkpo.engine.pacing import Caller, paced
 from bulkpo.errors import ApiError, RunStopped
+from bulkpo.flexport.filters import by_booking
 from bulkpo.flexport.payloads import body_digest, booking_body
 from bulkpo.issues import IssueCode
 from bulkpo.purchase_orders.submit import KIND_PO
@@ -304,7 +305,7 @@ class LinkSubmitter(ExactlyOnce[LinkUnit]):
 
     async def find(self, unit: LinkUnit) -> Any | None:
         line_id = int(unit.body["purchase_order_line_item_id"])
-        links = await self.api.booking_line_items({"f.booking.id": unit.body["booking_id"]})
+        links = await self.api.booking_line_items(by_booking(unit.body["booking_id"]))
         return next((x for x in links if _ref_id(x.purchase_order_line_item) == line_id), None)
 
     async def post(self, unit: LinkUnit) -> Any:
@@ -461,7 +462,7 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
             present = {
                 _ref_id(item.purchase_order_line_item)
                 for item in await self.caller.call(
-                    lambda: self.api.booking_line_items({"f.booking.id": booking_id})
+                    lambda: self.api.booking_line_items(by_booking(booking_id))
                 )
             }
         except RunStopped:

@@ -19,18 +19,14 @@ from bulkpo.cli.options import (
     sandbox_option,
 )
 from bulkpo.errors import OutputError
-from bulkpo.export import (
+from bulkpo.purchase_orders.export import (
     ExportProgress,
-    build_query,
     choose_columns,
     export_purchase_orders,
-    load_profile,
-    merge_options,
-    now_in,
     output_path,
-    parse_moment,
-    zone,
 )
+from bulkpo.purchase_orders.profiles import load_profile
+from bulkpo.purchase_orders.query import build_query, merge_options, now_in, parse_moment, zone
 from bulkpo.shipments.export import ShipmentQuery, parse_metadata
 
 __all__ = ["export_group", "shipments_export_command"]

@@ -26,10 +26,10 @@ from bulkpo import __version__
 from bulkpo.config import Settings
 from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import UsageError
-from bulkpo.export import safe_url
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
+from bulkpo.purchase_orders.export import safe_url
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
 from bulkpo.sheets.formats import SHIPMENTS_EXPORT
 from bulkpo.sheets.writer import (
