@@ -193,7 +193,7 @@ async def import_file(
 
         with bulkpo.Sandbox() as sandbox:
             result = bulkpo.import_file("samples/purchase-orders.xlsx", settings=sandbox.settings)
-        print(result.summary.line())  # 200 rows: 200 created
+        print(result.summary.line())  # 152 rows: 152 created
     """
     settings = _settings(settings)
     workbook = load_workbook(
