@@ -29,7 +29,7 @@ class LineItem:
 
     row: int
     line_number: int
-    sku: str
+    sku: str | None  # None: a service or public-sector line known by its product name
     quantity: int
     product_name: str | None = None
     unit_of_measure: str = "PCS"

@@ -63,8 +63,9 @@ def read_table(
     max_header_scan: int = 30,
     expected_headers: Sequence[str] = (),
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
 ) -> Table:
-    """Read the data rows of one sheet under its header row.
+    """Read the data rows of one sheet under its header row (``header_row``, 1-based, if given).
 
     The sheet is ``sheet`` (by name, any case), else the first of ``preferred_sheets``
     present, else the one whose header row scores best with ``score_headers``, else the
@@ -74,7 +75,7 @@ def read_table(
     path = Path(path)
     source = _open(path, limits)
     name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
-    return source.table(name, score_headers, max_header_scan, expected_headers)
+    return source.table(name, score_headers, max_header_scan, expected_headers, header_row)
 
 
 def read_tables(
@@ -132,6 +133,7 @@ class _Source:
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         raise NotImplementedError
 
@@ -404,8 +406,16 @@ def _find_header(
     score: HeaderScorer | None,
     max_header_scan: int,
     expected: Sequence[str],
+    header_row: int | None = None,
 ) -> int:
     """The index into ``head.rows`` of the header row, or a clear error."""
+    if header_row is not None:
+        index = header_row - 1 - head.first_row
+        if not 0 <= index < len(head.rows):
+            raise source.fail(
+                f"header row {header_row} is outside sheet '{name}' (or beyond the first "
+                f"{max_header_scan} rows bulkpo looks at)")
+        return index
     if score is not None:
         index, best = _best_header(head, score)
         found = index if best > 0 else None
@@ -591,10 +601,11 @@ class _WorkbookSource(_Source):
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         sheet = self._sheet(name)
         head = self.head(name, max_header_scan)
-        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         headers = [_header_text(v) for v in head.rows[header_i]]
         first_row, first_col = sheet.start or (0, 0)
         with gc_paused():
@@ -878,10 +889,11 @@ class _TextSource(_Source):
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         records = self._records()
         head = self.head(name, max_header_scan)
-        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         rows: list[Row] = []
         for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
             values: list[CellValue] = [v or None for v in record]
