@@ -27,6 +27,7 @@ from bulkpo.config import Settings, load_settings
 from bulkpo.errors import UsageError
 from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
 from bulkpo.export import export_purchase_orders as _export_purchase_orders
+from bulkpo.saved_mapping import SavedMapping
 from bulkpo.imports import (
     DateOrder,
     ImportOptions,
@@ -151,8 +152,16 @@ async def validate_file(
     *,
     sheet: str | None = None,
     date_order: DateOrder | None = None,
+    header_row: int | None = None,
+    mapping: SavedMapping | Path | str | None = None,
+    headers: Path | str | None = None,
 ) -> ImportResult:
     """Read and check a purchase-order file; nothing is sent, no settings needed.
+
+    ``header_row`` (1-based) overrides header detection; ``mapping`` is a saved mapping
+    or its TOML file (:func:`bulkpo.imports.map_file` writes one); ``headers`` a file of
+    PO headers joined to this file's lines on the PO number. bulkpo.toml's
+    ``[mappings.<name>]`` apply to files with their fingerprint.
 
     Each data row's status is ``valid`` or ``invalid``, with its issues; every
     issue names its cell (``Purchase Orders!D7``)::
@@ -160,8 +169,10 @@ async def validate_file(
         result = await bulkpo.aio.validate_file("orders.xlsx")
         print(result.summary.line(), [str(i) for i in result.issues[:3]])
     """
+    settings = load_settings()
     return validation_result(
-        Path(path), sheet=sheet, date_order=date_order, limits=load_settings().limits
+        Path(path), sheet=sheet, date_order=date_order, limits=settings.limits,
+        header_row=header_row, mapping=mapping, headers=headers, settings=settings,
     )
 
 
@@ -178,6 +189,9 @@ async def import_file(
     journal: Path | str | None = None,
     resume: bool = False,
     on_result: Callable[[UnitResult], None] | None = None,
+    header_row: int | None = None,
+    mapping: SavedMapping | Path | str | None = None,
+    headers: Path | str | None = None,
 ) -> ImportResult:
     """Create the purchase orders and bookings of a workbook or CSV, exactly once.
 
@@ -196,6 +210,10 @@ async def import_file(
         date_order=date_order,
         defaults=settings.bookings,
         limits=settings.limits,
+        header_row=header_row,
+        mapping=mapping,
+        headers=headers,
+        settings=settings,
     )
     if dry_run:
         return dry_run_result(workbook, settings.bookings)

@@ -66,7 +66,9 @@ def join_headers(table: Table, hm: HeaderMap, headers: Table, columns: ColumnSet
         return
     carried = [
         (key, index) for key, index in head_map.column_of.items()
-        if columns.by_key(key).po_level and key != "po_number" and key not in hm.column_of
+        # Currency is a line column, but a header table (EKKO's WAERS) gives it per PO.
+        if (columns.by_key(key).po_level or key == "currency") and key != "po_number"
+        and key not in hm.column_of
     ]
     roles = [(r, i) for r, i in head_map.role_of.items() if r not in hm.role_of]
     by_po: dict[str, Row] = {}

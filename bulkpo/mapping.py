@@ -71,6 +71,17 @@ class HeaderMap:
     sku_in_brackets: bool = False  # the SKU is the [CODE] of an Odoo-style display name
     skipped_rows: dict[int, str] = field(default_factory=dict)  # sheet row -> why not data
 
+    def report(self, table: Table) -> dict[str, object]:
+        """The header row used, column -> field, the decisions and the rows not read as
+        lines, for ``--format json`` and front ends."""
+        return {
+            "sheet": table.sheet,
+            "header_row": table.header_row,
+            "columns": self.mapping(table),
+            "decisions": list(self.decisions),
+            "skipped_rows": {str(n): why for n, why in sorted(self.skipped_rows.items())},
+        }
+
     def mapping(self, table: Table) -> dict[str, str]:
         """Column header -> field key, for people and front ends."""
         out: dict[str, str] = {}
@@ -307,9 +318,25 @@ def map_headers(
             f"name the column holding it '{col.header}', give --header-row if the header is "
             "another row, or write the mapping with `bulkpo map` and say which column it is",
         ))
+    required = [c.key for c in _required_columns(columns)]
+    if required and set(required) <= set(result.missing):
+        # Not one required field: this row is probably not the header at all.
+        shown = ", ".join(f'"{h.strip()}"' for h in table.headers if h and h.strip())
+        result.issues = [i for i in result.issues if i.code != IssueCode.REQUIRED]
+        result.issues.append(Issue(
+            CellRef(table.sheet, table.header_row, 0), "", "", IssueCode.REQUIRED, ERROR,
+            f"no column of row {table.header_row} ({_clip(shown)}) names a "
+            f"{' or '.join(columns.by_key(k).header for k in required)}: row "
+            f"{table.header_row} looks like the header, but which columns hold them?",
+            "give the header row (header_row=, --header-row N) if it is another row, or a "
+            "mapping (`bulkpo map FILE -o mapping.toml`, then --map mapping.toml)"))
     for col in columns.columns:
         result.headers.setdefault(col.key, col.header)
     return result
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _rank(claim: _Claim, col: Column) -> tuple[int, int, int]:
@@ -381,7 +408,7 @@ def _missing_message(
         return max(difflib.SequenceMatcher(None, folded, n).ratio() for n in names)
 
     ranked = sorted(unmapped, key=lambda ih: -likeness(ih[1]))
-    candidates = [h for _i, h in ranked if likeness(h) >= 0.5][:3]
+    candidates = [h for _i, h in ranked if likeness(h) >= 0.6][:3]
     text = f"required column '{col.header}' not found"
     if candidates:
         text += "; the likeliest columns: " + ", ".join(f'"{h}"' for h in candidates)

@@ -430,9 +430,19 @@ def _find_header(
         if expected
         else "a row of column names"
     )
+    likely = _first_header_row(head)
+    hint = ""
+    if likely is not None:
+        cells = ", ".join(_header_text(v) for v in head.rows[likely] if _header_text(v))
+        cells = cells if len(cells) <= 120 else cells[:117] + "..."
+        hint = (
+            f"; row {head.first_row + likely + 1} looks like the header ({cells}) but names "
+            "none of them: give the header row (--header-row N) and a mapping "
+            "(bulkpo map FILE -o mapping.toml) saying which column is which"
+        )
     raise source.fail(
         f"no header row found in sheet '{name}' "
-        f"(looked at the first {max_header_scan} rows for {such_as})"
+        f"(looked at the first {max_header_scan} rows for {such_as}){hint}"
     )
 
 
