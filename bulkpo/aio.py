@@ -27,7 +27,6 @@ from bulkpo.config import Settings, load_settings
 from bulkpo.errors import UsageError
 from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
 from bulkpo.export import export_purchase_orders as _export_purchase_orders
-from bulkpo.saved_mapping import SavedMapping
 from bulkpo.imports import (
     DateOrder,
     ImportOptions,
@@ -38,6 +37,7 @@ from bulkpo.imports import (
 )
 from bulkpo.report import ImportResult
 from bulkpo.sandbox import SandboxOptions, running_sandbox
+from bulkpo.saved_mapping import SavedMapping
 from bulkpo.shipments.documents import DocumentRow, DocumentStatus, download_shipment_documents
 from bulkpo.shipments.documents import write_index as _write_index
 from bulkpo.shipments.export import ShipmentExportResult, ShipmentQuery
