@@ -36,6 +36,7 @@ class LineItem:
     unit_cost: Decimal | None = None
     currency: str | None = None
     hs_code: str | None = None
+    must_arrive_date: dt.date | None = None  # sent on the line when the PO's lines differ
 
 
 @dataclass

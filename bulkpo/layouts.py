@@ -235,6 +235,7 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
             _set(row, po, last.get(po))
             filled.append(row.number)
     if filled:
+        _fill_parent_cells(table, hm, po, set(filled))
         shown = ", ".join(str(n) for n in filled[:5]) + (" ..." if len(filled) > 5 else "")
         message = (f"{len(filled)} row(s) leave the PO number blank (rows {shown}): each "
                    "continues the PO above it, whose PO-level cells it shares")
@@ -258,6 +259,22 @@ def _unquote_ids(table: Table, hm: HeaderMap) -> None:
             _set(row, index, v[1:-1])
     hm.decisions.append(f'"{table.headers[index]}" wraps every PO number in quotes: read '
                         "without them")
+
+
+def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -> None:
+    """A column blank on every continuation row is the parent's (Odoo's order Currency):
+    its value is the PO's, also on those rows."""
+    parent = [
+        index for index in {*hm.column_of.values()} - {po}
+        if all(_blank(row, index) for row in table.rows if row.number in filled)
+    ]
+    last: Row | None = None
+    for row in table.rows:
+        if row.number not in filled:
+            last = row
+        elif last is not None:
+            for index in parent:
+                _set(row, index, last.get(index))
 
 
 def _null_dates(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:

@@ -51,7 +51,7 @@ def _party(party: Party) -> dict[str, Any] | None:
     return {"name": party.name, "ref": party.ref, "country_code": party.country}
 
 
-def _line(line: LineItem, repeated: set[str]) -> dict[str, Any]:
+def _line(line: LineItem, repeated: set[str], own_dates: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "line_item_number": line.line_number,
         # item_key is unique within the PO: a SKU on two lines, or a line with no SKU,
@@ -66,6 +66,8 @@ def _line(line: LineItem, repeated: set[str]) -> dict[str, Any]:
             "amount": _amount(line.unit_cost),
             "currency_code": line.currency or "USD",
         }
+    if own_dates and line.must_arrive_date is not None:
+        body["must_arrive_date"] = line.must_arrive_date.isoformat()
     if line.hs_code:
         body["hs_codes"] = [{"code": line.hs_code, "country_code": "US"}]
     return body
@@ -102,7 +104,9 @@ def purchase_order_body(po: PurchaseOrder) -> dict[str, Any]:
         "destination_address_ref": po.destination_address_ref,
         "memo": po.memo,
         "metadata": po.metadata or None,
-        "line_items": [_line(line, repeated) for line in po.lines],
+        "line_items": [
+            _line(line, repeated, po.must_arrive_date is None) for line in po.lines
+        ],
     }
     return {key: value for key, value in body.items() if value is not None}
 

@@ -116,6 +116,7 @@ def validate_purchase_orders(
     issues: list[Issue] = []
     checker = Checker(table, fields, issues)
     po_keys = tuple(f.key for f in po_level)
+    k_arrive = po_keys.index("must_arrive_date") if "must_arrive_date" in po_keys else None
     meta_cols = list(header_map.metadata_of.items())
     drafts: dict[str, _PoDraft] = {}
     flagged = checker.flagged
@@ -152,6 +153,7 @@ def validate_purchase_orders(
         draft.lines.append(LineItem(
             number, line_number, sku, quantity, product_name,  # type: ignore[arg-type]
             unit or "PCS", cost, currency, hs_code,  # type: ignore[arg-type]
+            po[k_arrive] if k_arrive is not None else None,  # type: ignore[arg-type]
         ))
         if meta_cols:
             _add_metadata(draft, row, meta_cols)
@@ -198,6 +200,8 @@ def _add_row(
         if seen is None:
             merged[k] = value
             draft.set_at[k] = pos
+        elif f.key == "must_arrive_date" and isinstance(value, dt.date):
+            pass  # lines of one PO may arrive on different dates: each line keeps its own
         elif seen != value and value is not BAD and seen is not BAD:
             text = cell_text(row.get(f.index)).strip()
             first = rows[draft.position_of(k)]
@@ -269,6 +273,8 @@ def _line_item(
         line_number=number,
         sku=sku if isinstance(sku, str) else None,
         quantity=quantity,
+        must_arrive_date=arrive if isinstance(arrive := values.get("must_arrive_date"), dt.date)
+        else None,
         product_name=opt_str(values, "product_name"),
         unit_of_measure=opt_str(values, "unit_of_measure") or "PCS",
         unit_cost=cost if isinstance(cost, Decimal) else None,
@@ -314,6 +320,15 @@ def _assemble_po(
         ready = None
     if not isinstance(arrive, dt.date):
         arrive = None
+    line_dates = {li.must_arrive_date for li in draft.lines if li.must_arrive_date is not None}
+    if len(line_dates) > 1:
+        # Split deliveries: the PO has no one must-arrive date, its lines have theirs.
+        arrive = None
+        checker.issues.append(Issue(
+            checker.ref_at(draft.rows[0], "must_arrive_date"), "Must Arrive Date", "",
+            IssueCode.PO_CONFLICT, Severity.WARNING,
+            f"the lines of PO {draft.name} arrive on {len(line_dates)} different dates: each "
+            "line is sent with its own must-arrive date", ""))
     if ready is not None and arrive is not None and arrive < ready:
         ref = set_ref("must_arrive_date")
         ready_ref = set_ref("cargo_ready_date")
