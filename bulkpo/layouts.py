@@ -203,10 +203,16 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
 
 def _label_row(row: Row, mapped: set[int]) -> bool:
     """ERPNext's "Column Name:", "Mandatory:" rows and "Start entering data below this line"."""
-    cells = [(i, v) for i, v in enumerate(row.values) if not is_blank(v)]
-    if not cells or cells[0][0] in mapped or not isinstance(cells[0][1], str):
+    values = row.values
+    first = next((i for i, v in enumerate(values) if not is_blank(v)), None)
+    # Most rows settle it on their first cell: a mapped column's value is data.
+    if first is None or first in mapped or not isinstance(values[first], str):
         return False
-    return cells[0][1].strip().endswith(":") or len(cells) == 1
+    text = values[first]
+    assert isinstance(text, str)
+    if text.strip().endswith(":"):
+        return True
+    return all(is_blank(v) for v in values[first + 1:])
 
 
 def _quantity_zero(row: Row, qty: int | None) -> bool:

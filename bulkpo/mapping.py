@@ -8,7 +8,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bulkpo.cells import article
-from bulkpo.columns import Column, ColumnSet, fold_header, metadata_key, strip_decoration
+from bulkpo.columns import (
+    Column,
+    ColumnSet,
+    Kind,
+    fold_header,
+    metadata_key,
+    strip_decoration,
+)
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.table import CellRef, Table
 
@@ -180,6 +187,9 @@ def map_headers(
     context: list[tuple[int, str, tuple[str, ...]]] = []
     unknown: list[tuple[int, str]] = []
     headers_folded = {fold_header(col.header): col for col in columns.columns}
+    known = set(columns.keys)
+    # The ERP roles (price unit, deletion flag...) are purchase-order columns.
+    erp = columns.kind is Kind.PURCHASE_ORDERS and {"po_number", "sku"} <= known
     for index, text in enumerate(table.headers):
         header = (text or "").strip()
         if not header:
@@ -206,14 +216,15 @@ def map_headers(
             else:
                 result.metadata_of[meta] = index
             continue
-        if folded in _BY_CONTEXT:
-            context.append((index, header, _BY_CONTEXT[folded]))
+        col = columns.match(header)
+        keys = tuple(k for k in _BY_CONTEXT.get(folded, ()) if k in known)
+        if col is None and keys:
+            context.append((index, header, keys))
             continue
-        role = ROLE_OF.get(folded)
+        role = ROLE_OF.get(folded) if erp else None
         if role is not None and role not in result.role_of:
             result.role_of[role] = index
             continue
-        col = columns.match(header)
         if col is None:
             unknown.append((index, header))
             continue
@@ -221,7 +232,8 @@ def map_headers(
             "key" if folded == fold_header(col.key) else "alias")
         claims.setdefault(col.key, []).append(_Claim(index, header, how))
 
-    _line_number_rule(table, columns, claims, result)
+    if erp:
+        _line_number_rule(table, columns, claims, result)
     order = list(_BY_CONTEXT)
     context.sort(key=lambda c: (order.index(fold_header(c[1])), c[0]))
     for index, header, keys in context:
@@ -238,7 +250,7 @@ def map_headers(
         ):
             unknown.append((index, header))  # a row counter or an external ID
             continue
-        if keys[0] == "quantity":
+        if keys[0] == "quantity" and len(keys) > 1:
             key = keys[0] if _numeric(values) else keys[1]
             why = "its cells are numbers" if key == "quantity" else "its cells are unit words"
         else:
@@ -252,7 +264,7 @@ def map_headers(
         else:
             unknown.append((index, header))
 
-    if "sku" not in claims:
+    if erp and "sku" not in claims:
         for claim in claims.get("product_name", []):
             values = _column_values(table, claim.index)
             # Most names carry their [CODE]; a product with no internal reference has none.
@@ -309,7 +321,7 @@ def map_headers(
     for col in _required_columns(columns):
         if col.key in result.column_of or col.default or defaults.get(col.key):
             continue
-        if col.key == "sku" and "product_name" in result.column_of:
+        if erp and col.key == "sku" and "product_name" in result.column_of:
             continue  # a line needs a SKU or a product name
         result.missing.append(col.key)
         result.issues.append(Issue(
