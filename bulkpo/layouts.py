@@ -31,11 +31,18 @@ _ORDER_TYPES = {"", "order", "purchase order", "po", "standard"}
 _CANCELLED_STATUS = {"canceled", "cancelled", "deleted", "void"}
 _TOTAL_WORDS = re.compile(r"^\s*(grand\s+)?(total|totals|sum|summe|gesamt)\b", re.IGNORECASE)
 _NULL_DATES = {"00000000", "0000-00-00", "1900-01-01", "01/01/1900", "1/1/1900", "01.01.1900"}
+_NULL_DAY = dt.date(1900, 1, 1)
 _GLUED_CODE = re.compile(r"^\s*(\d{4,})\s+(\S.*)$")
 
 
 def _blank(row: Row, index: int | None) -> bool:
-    return index is None or is_blank(row.get(index))
+    if index is None:
+        return True
+    values = row.values
+    if index >= len(values):
+        return True
+    v = values[index]
+    return v is None or (v.__class__ is str and not v.strip())  # type: ignore[union-attr]
 
 
 def _text(row: Row, index: int | None) -> str:
@@ -167,14 +174,27 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     status = hm.role_of.get("line_status")
     doc_type = hm.role_of.get("document_type")
     mapped = {*hm.column_of.values(), *hm.role_of.values()}
-    has_lines: set[str] = set()
-    for row in table.rows:
-        if not (_blank(row, sku) and _blank(row, name)):
-            has_lines.add(_text(row, po))
+    has_lines: set[str] | None = None  # POs with an item row; only a summary row asks
+
+    def po_has_lines(row: Row) -> bool:
+        nonlocal has_lines
+        if has_lines is None:
+            has_lines = {_text(r, po) for r in table.rows
+                         if not (_blank(r, sku) and _blank(r, name))}
+        return _text(row, po) in has_lines
+
     kept: list[Row] = []
+    plain = deleted is None and status is None and doc_type is None
+    first_mapped = 0 in mapped
     for row in table.rows:
-        why = ""
         no_item = _blank(row, sku) and _blank(row, name)
+        # The common row (a PO number, an item, no flag columns) is a line: settled here.
+        if plain and not _blank(row, sku) and not _blank(row, po) and (
+            first_mapped and not _blank(row, 0)
+        ):
+            kept.append(row)
+            continue
+        why = ""
         if doc_type is not None and _text(row, doc_type).casefold() not in _ORDER_TYPES:
             why = (f"not a purchase-order line ({table.headers[doc_type]} = "
                    f"{_text(row, doc_type)})")
@@ -190,7 +210,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                    if not _quantity_zero(row, qty) else "a note line (no item or quantity)")
         elif no_item and any(isinstance(v, str) and _TOTAL_WORDS.match(v) for v in row.values):
             why = "a totals row"
-        elif no_item and _blank(row, qty) and _text(row, po) in has_lines:
+        elif no_item and _blank(row, qty) and po_has_lines(row):
             why = "the PO's summary row (no item or quantity; its lines follow)"
         elif _blank(row, sku) and not _blank(row, name) and _quantity_zero(row, qty):
             why = "a note line (a description with no quantity)"
@@ -256,8 +276,9 @@ def _unquote_ids(table: Table, hm: HeaderMap) -> None:
     index = hm.column_of.get("po_number")
     if index is None:
         return
-    texts = [v for row in table.rows if isinstance(v := row.get(index), str) and v.strip()]
-    if not texts or not all(len(t) > 2 and t[0] == t[-1] == '"' for t in texts):
+    texts = (v for row in table.rows if isinstance(v := row.get(index), str) and v.strip())
+    first = next(texts, None)
+    if first is None or not all(len(t) > 2 and t[0] == t[-1] == '"' for t in (first, *texts)):
         return
     for row in table.rows:
         v = row.get(index)
@@ -290,10 +311,19 @@ def _null_dates(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
             continue
         count = 0
         for row in table.rows:
-            v = row.get(index)
-            if (isinstance(v, (dt.date, dt.datetime)) and v.year == 1900 and v.month == 1
-                    and v.day == 1) or (isinstance(v, str) and v.strip() in _NULL_DATES):
-                _set(row, index, None)
+            values = row.values
+            if index >= len(values):
+                continue
+            v = values[index]
+            kind = v.__class__
+            if kind is str:
+                hit = v.strip() in _NULL_DATES  # type: ignore[union-attr]
+            elif kind is dt.datetime:
+                hit = v.date() == _NULL_DAY  # type: ignore[union-attr]
+            else:
+                hit = kind is dt.date and v == _NULL_DAY
+            if hit:
+                values[index] = None
                 count += 1
         if count:
             hm.decisions.append(f'{count} "{table.headers[index]}" cell(s) hold an ERP null '
@@ -305,8 +335,12 @@ def _glued_vendor_codes(table: Table, hm: HeaderMap) -> None:
     index = hm.column_of.get("seller_name")
     if index is None:
         return
-    texts = [_text(row, index) for row in table.rows if not _blank(row, index)]
-    if not texts or not all(_GLUED_CODE.match(t) for t in texts):
+    # One cell without a number in front settles it (the usual case): no scan of the rest.
+    texts = (_text(row, index) for row in table.rows if not _blank(row, index))
+    first = next(texts, None)
+    if first is None or not _GLUED_CODE.match(first) or not all(
+        _GLUED_CODE.match(t) for t in texts
+    ):
         return
     for row in table.rows:
         found = _GLUED_CODE.match(_text(row, index))
