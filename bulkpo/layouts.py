@@ -42,7 +42,7 @@ def _blank(row: Row, index: int | None) -> bool:
     if index >= len(values):
         return True
     v = values[index]
-    return v is None or (v.__class__ is str and not v.strip())  # type: ignore[union-attr]
+    return v is None or (v.__class__ is str and not v.strip())
 
 
 def _text(row: Row, index: int | None) -> str:
