@@ -9,6 +9,7 @@ with the reason in :attr:`HeaderMap.skipped_rows`, and every value it fills in
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
@@ -252,13 +253,15 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     po = hm.column_of.get("po_number")
     if po is None:
         return
-    last: Row | None = None
+    last: CellValue = None
     filled: list[int] = []
     for row in table.rows:
-        if not _blank(row, po):
-            last = row
+        values = row.values
+        v = values[po] if po < len(values) else None
+        if v is not None and not (v.__class__ is str and not v.strip()):
+            last = v
         elif last is not None:
-            _set(row, po, last.get(po))
+            _set(row, po, last)
             filled.append(row.number)
     if filled:
         _fill_parent_cells(table, hm, po, set(filled))
@@ -278,7 +281,9 @@ def _unquote_ids(table: Table, hm: HeaderMap) -> None:
         return
     texts = (v for row in table.rows if isinstance(v := row.get(index), str) and v.strip())
     first = next(texts, None)
-    if first is None or not all(len(t) > 2 and t[0] == t[-1] == '"' for t in (first, *texts)):
+    if first is None or not all(
+        len(t) > 2 and t[0] == t[-1] == '"' for t in itertools.chain((first,), texts)
+    ):
         return
     for row in table.rows:
         v = row.get(index)
