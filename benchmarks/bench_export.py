@@ -20,13 +20,13 @@ from typing import Any
 
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.config import load_settings
-from bulkpo.export import (
-    ExportQuery,
+from bulkpo.purchase_orders.export import (
     ExportSummary,
     _export_column,
     export_purchase_orders,
     rows_for_po,
 )
+from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.sandbox import SandboxOptions, running_sandbox
 from bulkpo.sandbox.purchase_orders import parse_purchase_order
 from bulkpo.sandbox.store import Store

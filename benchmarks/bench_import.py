@@ -31,8 +31,8 @@ from benchmarks.sandbox_process import KEY, sandbox_process
 from bulkpo.config import load_settings
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
+from bulkpo.purchase_orders.submit import plan_purchase_orders
 from bulkpo.sandbox import SandboxOptions, running_sandbox
-from bulkpo.submit import plan_purchase_orders
 from tests.factories import po_rows, write_po_workbook
 
 LIMIT = 50.0

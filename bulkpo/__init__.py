@@ -29,6 +29,7 @@ from bulkpo.aio import DocumentsResult, Sandbox, TrackResult
 from bulkpo.aio import blocking as _blocking
 from bulkpo.columns import Kind
 from bulkpo.config import Settings, load_settings
+from bulkpo.engine.exactly_once import OnExisting
 from bulkpo.errors import (
     ApiError,
     AuthError,
@@ -46,13 +47,13 @@ from bulkpo.errors import (
     UsageError,
     ValidationApiError,
 )
-from bulkpo.export import ExportQuery, ExportResult
 from bulkpo.issues import Issue, Severity
+from bulkpo.purchase_orders.export import ExportResult
+from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.report import ImportResult, RowResult, SheetResult, Summary
 from bulkpo.sheets.template_writer import write_template_file as write_template
 from bulkpo.shipments.export import ShipmentExportResult, ShipmentQuery
 from bulkpo.shipments.track import TrackWait
-from bulkpo.submit import OnExisting
 
 validate_file = _blocking(aio.validate_file)
 import_file = _blocking(aio.import_file)

@@ -24,9 +24,8 @@ from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 from pydantic import SecretStr
 
 from bulkpo.config import Settings, load_settings
+from bulkpo.engine.exactly_once import OnExisting, UnitResult
 from bulkpo.errors import UsageError
-from bulkpo.export import ExportProgress, ExportQuery, ExportResult, purchase_order_rows
-from bulkpo.export import export_purchase_orders as _export_purchase_orders
 from bulkpo.imports import (
     DateOrder,
     ImportOptions,
@@ -35,6 +34,9 @@ from bulkpo.imports import (
     load_workbook,
     validation_result,
 )
+from bulkpo.purchase_orders.export import ExportProgress, ExportResult, purchase_order_rows
+from bulkpo.purchase_orders.export import export_purchase_orders as _export_purchase_orders
+from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.report import ImportResult
 from bulkpo.sandbox import SandboxOptions, running_sandbox
 from bulkpo.saved_mapping import SavedMapping
@@ -50,7 +52,6 @@ from bulkpo.shipments.track import (
     targets_from_file,
     track_bookings,
 )
-from bulkpo.submit import OnExisting, UnitResult
 
 if TYPE_CHECKING:
     import pandas
@@ -155,9 +156,12 @@ async def validate_file(
     header_row: int | None = None,
     mapping: SavedMapping | Path | str | None = None,
     headers: Path | str | None = None,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """Read and check a purchase-order file; nothing is sent, no settings needed.
 
+    ``decimal_comma`` says how numbers like 1,250 read (True: 1.25, False: 1250); left
+    None, the file's unambiguous numbers (4,25 or 4.25) tell, or such a cell is an error.
     ``header_row`` (1-based) overrides header detection; ``mapping`` is a saved mapping
     or its TOML file (:func:`bulkpo.imports.map_file` writes one); ``headers`` a file of
     PO headers joined to this file's lines on the PO number. bulkpo.toml's
@@ -173,6 +177,7 @@ async def validate_file(
     return validation_result(
         Path(path), sheet=sheet, date_order=date_order, limits=settings.limits,
         header_row=header_row, mapping=mapping, headers=headers, settings=settings,
+        decimal_comma=decimal_comma,
     )
 
 
@@ -243,7 +248,7 @@ async def export_purchase_orders(
 ) -> ExportResult:
     """Write the POs matching the filters to ``output`` (.xlsx, .csv or .jsonl).
 
-    ``filters`` are :class:`~bulkpo.export.ExportQuery` fields (``status="open"``,
+    ``filters`` are :class:`~bulkpo.purchase_orders.query.ExportQuery` fields (``status="open"``,
     ``created_after=<aware datetime>``, ``limit=100``...), or pass ``query``. The
     sheet has the import layout, so an export re-imports as it is::
 
@@ -375,12 +380,13 @@ async def download_documents(
     overwrite: bool = False,
     index: Path | str | None = None,
     settings: Settings | None = None,
+    on_skipped: Callable[[str], None] = lambda _line: None,
 ) -> DocumentsResult:
     """Download shipments' documents into ``directory/<shipment id>/`` and write an index.
 
     ``source`` adds every shipment of a track output or a bookings journal;
-    bookings not confirmed yet are listed in ``skipped`` with the reason. A
-    re-run fetches only what is missing::
+    bookings not confirmed yet are listed in ``skipped`` with the reason (and
+    handed to ``on_skipped`` as found). A re-run fetches only what is missing::
 
         await bulkpo.aio.download_documents([1200000], types=["commercial_invoice"])
     """
@@ -399,6 +405,7 @@ async def download_documents(
                 if tracked.state is TrackState.FAILED:
                     why = tracked.message
                 skipped.append(f"{tracked.target.label()}: skipped ({why})")
+                on_skipped(skipped[-1])
     if not ids:
         raise UsageError("name the shipments: shipment ids or a source file")
     folder = Path(directory)

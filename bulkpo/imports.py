@@ -42,15 +42,18 @@ from bulkpo.bookings import (
 )
 from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
+from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
+from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
+from bulkpo.engine.pacing import Caller, Pacer, caller_for
 from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
 from bulkpo.issues import IssueCode
-from bulkpo.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.layouts import apply_layout, divide_by_price_unit, join_headers
 from bulkpo.mapping import HeaderMap, map_headers
 from bulkpo.purchase_orders import validate_purchase_orders
+from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
 from bulkpo.report import ImportResult, ImportStats, RowResult, SheetResult
 from bulkpo.saved_mapping import (
     SavedMapping,
@@ -61,18 +64,6 @@ from bulkpo.saved_mapping import (
     read_mapping,
 )
 from bulkpo.sheets.reader import read_table, read_tables
-from bulkpo.submit import (
-    KIND_PO,
-    Caller,
-    OnExisting,
-    Outcome,
-    Pacer,
-    PurchaseOrderSubmitter,
-    RetryPolicy,
-    UnitResult,
-    plan_purchase_orders,
-    run_units,
-)
 from bulkpo.table import CellRef, Issue, Severity, Table
 from bulkpo.validation import ValidationResult
 
@@ -172,6 +163,7 @@ def validate_po_table(
     mappings: Sequence[SavedMapping] = (),
     settings: Settings | None = None,
     headers: Table | None = None,
+    decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Map a PO table's columns (a saved mapping first), make its ERP layout plain, validate.
 
@@ -200,7 +192,8 @@ def validate_po_table(
     _headers_only_question(table, header_map)
     apply_layout(table, header_map, columns, values=mapping.values if mapping else None)
     validation = validate_purchase_orders(
-        table, columns, date_order=date_order, defaults=constants, header_map=header_map
+        table, columns, date_order=date_order, defaults=constants, header_map=header_map,
+        decimal_comma=decimal_comma,
     )
     divide_by_price_unit(table, header_map, validation.purchase_orders)
     return validation
@@ -236,6 +229,7 @@ def load_purchase_orders(
     mapping: MappingArg = None,
     headers: Path | str | None = None,
     settings: Settings | None = None,
+    decimal_comma: bool | None = None,
 ) -> tuple[Table, ValidationResult]:
     """Read and validate a PO file; no network.
 
@@ -259,7 +253,7 @@ def load_purchase_orders(
     )
     validation = validate_po_table(
         table, date_order=date_order, mapping=saved, mappings=saved_mappings(settings),
-        settings=settings, headers=head,
+        settings=settings, headers=head, decimal_comma=decimal_comma,
     )
     return table, validation
 
@@ -525,12 +519,13 @@ def validation_result(
     mapping: MappingArg = None,
     headers: Path | str | None = None,
     settings: Settings | None = None,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid
     (a row that is not a PO line, such as a totals row, is skipped with the reason)."""
     table, validation = load_purchase_orders(
         path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
-        mapping=mapping, headers=headers, settings=settings,
+        mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
     )
     rows = validation_row_results(table, validation)
     return ImportResult(path, [SheetResult(Kind.PURCHASE_ORDERS, table, rows, validation)])
@@ -655,8 +650,8 @@ async def _run(
                 f"the journal's earlier results were for another API or account ({where}); "
                 f"they are ignored and every row is checked against {target}"
             )
-        pacer = Pacer(options.rate or settings.rate)
-        caller = Caller(pacer, RetryPolicy(max_retries=settings.max_retries))
+        caller = caller_for(settings, rate=options.rate)
+        pacer = caller.pacer
         started = time.monotonic()
         async with FlexportClient(settings, transport=transport) as api:
             yield _Run(journal, run_id, pacer, caller, api, stats)

@@ -43,6 +43,17 @@ class IssueCode(enum.StrEnum):
     BAD_HS_CODE = "bad_hs_code"
     UNKNOWN_PORT = "unknown_port"
     WRONG_PORT_KIND = "wrong_port_kind"
+    PORT_NAME = "port_name"
+    # values read the one way they can mean, said once per distinct value
+    READ_AS = "read_as"
+    HISTORICAL_INCOTERM = "historical_incoterm"
+    NULL_DATE = "null_date"
+    CURRENCY_IN_PRICE = "currency_in_price"
+    CURRENCY_CONFLICT = "currency_conflict"
+    DECIMAL_COMMA = "decimal_comma"
+    AMBIGUOUS_NUMBER = "ambiguous_number"
+    NO_CURRENCY = "no_currency"
+    DEFAULT_USED = "default_used"
     # purchase orders
     PO_CONFLICT = "po_conflict"
     DUPLICATE_LINE = "duplicate_line"
@@ -77,7 +88,23 @@ MEANINGS: dict[IssueCode, str] = {
     C.BAD_CURRENCY: "Not an ISO 4217 currency code.",
     C.BAD_HS_CODE: "Not an HS code (4 to 10 digits, dots allowed).",
     C.UNKNOWN_PORT: "Not a known UN/LOCODE (or IATA code where the column accepts one).",
-    C.WRONG_PORT_KIND: "A port of the wrong kind for the mode: an airport for ocean freight, ...",
+    C.WRONG_PORT_KIND: "A warning: UN/LOCODE flags the port as another kind than the mode's "
+                       "(an airport for ocean); sent as written, the alternative named.",
+    C.PORT_NAME: "A port written by name (Yantian) that means one seaport; read as its code.",
+    C.READ_AS: "A value written the ERP's way (EA, Sea, Confirmed, F.O.B., Germany, DEU) read "
+               "as the one value it means; said once per distinct value, with its cells.",
+    C.HISTORICAL_INCOTERM: "DDU and the other Incoterms 2000 terms, read as the term that "
+                           "replaced them (DDU -> DAP).",
+    C.NULL_DATE: "00000000 or 1900-01-01, an ERP's way of writing no date: read as blank.",
+    C.CURRENCY_IN_PRICE: "A price written with its currency ($1.00, 4.25 USD): the amount is "
+                         "kept and the currency fills the row's blank Currency.",
+    C.CURRENCY_CONFLICT: "A price's own currency differs from the row's Currency.",
+    C.DECIMAL_COMMA: "Numbers written with a decimal comma (4,25), read so because the column "
+                     "has no other reading.",
+    C.AMBIGUOUS_NUMBER: "A number such as 1,250 that reads two ways; say decimal_comma.",
+    C.NO_CURRENCY: "Unit costs with no currency anywhere: sent as USD, said once.",
+    C.DEFAULT_USED: "Blank cells (or no column) of Unit of Measure read as its default, PCS: "
+                    "said once, with the cells.",
     C.PO_CONFLICT: "Two rows of one PO give different PO-level values.",
     C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
     C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",
@@ -100,6 +127,12 @@ class Issue:
     severity: Severity
     message: str
     suggestion: str = ""
+    also: tuple[CellRef, ...] = ()  # the other cells a once-per-value warning covers
+
+    @property
+    def cells(self) -> tuple[CellRef, ...]:
+        """Every cell the issue is about: ``ref`` and ``also``, for marking each one."""
+        return ((self.ref,) if self.ref is not None else ()) + self.also
 
     def __str__(self) -> str:
         place = (

@@ -417,11 +417,13 @@ def suggest(text: str, *, want: Want | None = None, limit: int = 3) -> list[Port
 
 @dataclass(frozen=True)
 class PortProblem:
-    """Why a value is not usable as a port, and what to write instead."""
+    """Why a value is not usable as a port, or (``error`` False) why it may not be the
+    port meant, and what to write instead."""
 
-    code: IssueCode  # unknown_port or wrong_port_kind
+    code: IssueCode  # unknown_port (an error) or wrong_port_kind (a warning)
     message: str
     suggestion: str
+    error: bool = True
 
 
 def _a(word: str) -> str:
@@ -438,15 +440,21 @@ def check_port(
 ) -> tuple[PortInfo | None, PortProblem | None]:
     """Resolve a cell's port code; a problem says what is wrong and what was meant.
 
-    Used by validation (before sending) and by the mapping of API errors (after),
-    so both say the same thing, e.g. ``"CNSHA" is not a seaport in UN/LOCODE
-    (Shanghai Hongqiao International Apt is an airport)`` with the suggestion
-    ``the seaport of Shanghai is CNSHG (Shanghai Pt)``.
+    Only a code that exists nowhere is an error (with suggestions). A code UN/LOCODE
+    lists is never refused for its function flags: the trade's codes for large container
+    ports (CNSHA for Shanghai) pass as seaports with no remark, and flags that disagree
+    with ``want`` give a warning (``error`` False) naming the alternative, e.g.
+    ``UN/LOCODE lists "CNPVG" as an airport (Shanghai Pudong International Apt), not a
+    seaport; sent as written`` with ``if you meant the seaport of Shanghai: CNSHG``.
     """
     code = fold_code(value)
     port = lookup(code)
     if port is None and accept_iata and len(code) == 3:
         port = lookup_iata(code)
+    trade = trade_port(code) if len(code) == 5 else None
+    if trade is not None and want != "airport":
+        # The trade writes these for the seaport, whatever UN/LOCODE's flags say.
+        return port or lookup(trade.seaport), None
     if port is None:
         options = suggest(value, want=want)
         what = "a UN/LOCODE port" + (" or IATA airport code" if accept_iata else "")
@@ -455,16 +463,17 @@ def check_port(
             hint = "write a five-letter UN/LOCODE such as CNSHG or USLAX"
         return None, PortProblem(IssueCode.UNKNOWN_PORT, f'"{value}" is not {what}', hint)
     if want is not None and not port.is_a(want):
-        message = f'"{value}" is not {_a(want)} in UN/LOCODE ({port.name} is {_a(port.kind)})'
+        message = (f'UN/LOCODE lists "{value}" as {_a(port.kind)} ({port.name}), not '
+                   f"{_a(want)}; sent as written")
         place, same = same_place(port.code, want)
         if same:
-            hint = f"the {want} of {place} is {same[0]}"
+            hint = f"if you meant the {want} of {place}, write {same[0]}"
             if len(same) > 1:
                 hint += f"; other {want}s there: " + ", ".join(str(p) for p in same[1:3])
         else:
-            options = suggest(code, want=want)
-            hint = f"did you mean {_listing(options)}?" if options else ""
-        return port, PortProblem(IssueCode.WRONG_PORT_KIND, message, hint)
+            # near codes would be other places: name none rather than a wrong one
+            hint = f"check the mode, or write the {want} meant"
+        return port, PortProblem(IssueCode.WRONG_PORT_KIND, message, hint, error=False)
     return port, None
 
 

@@ -15,7 +15,7 @@ outputs that outlive the process:
   clean from the start;
 - :func:`bulkpo.cli.main` redacts its last-resort line about an exception that
   is not ours;
-- :meth:`bulkpo.journal.Journal.mark` redacts the message it stores, and the
+- :meth:`bulkpo.engine.journal.Journal.mark` redacts the message it stores, and the
   report writer the Message cells and the Errors sheet of the report and errors
   files, since those files are kept and sent on.
 

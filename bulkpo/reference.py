@@ -82,3 +82,102 @@ MONTHS = (
     "January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December",
 )
+
+COUNTRIES_ISO3: dict[str, str] = dict(
+    pair.split(" ")
+    for pair in """\
+AND AD|ARE AE|AFG AF|ATG AG|AIA AI|ALB AL|ARM AM|AGO AO|ATA AQ|ARG AR|ASM AS|AUT AT|AUS AU
+ABW AW|ALA AX|AZE AZ|BIH BA|BRB BB|BGD BD|BEL BE|BFA BF|BGR BG|BHR BH|BDI BI|BEN BJ|BLM BL
+BMU BM|BRN BN|BOL BO|BES BQ|BRA BR|BHS BS|BTN BT|BVT BV|BWA BW|BLR BY|BLZ BZ|CAN CA|CCK CC
+COD CD|CAF CF|COG CG|CHE CH|CIV CI|COK CK|CHL CL|CMR CM|CHN CN|COL CO|CRI CR|CUB CU|CPV CV
+CUW CW|CXR CX|CYP CY|CZE CZ|DEU DE|DJI DJ|DNK DK|DMA DM|DOM DO|DZA DZ|ECU EC|EST EE|EGY EG
+ESH EH|ERI ER|ESP ES|ETH ET|FIN FI|FJI FJ|FLK FK|FSM FM|FRO FO|FRA FR|GAB GA|GBR GB|GRD GD
+GEO GE|GUF GF|GGY GG|GHA GH|GIB GI|GRL GL|GMB GM|GIN GN|GLP GP|GNQ GQ|GRC GR|SGS GS|GTM GT
+GUM GU|GNB GW|GUY GY|HKG HK|HMD HM|HND HN|HRV HR|HTI HT|HUN HU|IDN ID|IRL IE|ISR IL|IMN IM
+IND IN|IOT IO|IRQ IQ|IRN IR|ISL IS|ITA IT|JEY JE|JAM JM|JOR JO|JPN JP|KEN KE|KGZ KG|KHM KH
+KIR KI|COM KM|KNA KN|PRK KP|KOR KR|KWT KW|CYM KY|KAZ KZ|LAO LA|LBN LB|LCA LC|LIE LI|LKA LK
+LBR LR|LSO LS|LTU LT|LUX LU|LVA LV|LBY LY|MAR MA|MCO MC|MDA MD|MNE ME|MAF MF|MDG MG|MHL MH
+MKD MK|MLI ML|MMR MM|MNG MN|MAC MO|MNP MP|MTQ MQ|MRT MR|MSR MS|MLT MT|MUS MU|MDV MV|MWI MW
+MEX MX|MYS MY|MOZ MZ|NAM NA|NCL NC|NER NE|NFK NF|NGA NG|NIC NI|NLD NL|NOR NO|NPL NP|NRU NR
+NIU NU|NZL NZ|OMN OM|PAN PA|PER PE|PYF PF|PNG PG|PHL PH|PAK PK|POL PL|SPM PM|PCN PN|PRI PR
+PSE PS|PRT PT|PLW PW|PRY PY|QAT QA|REU RE|ROU RO|SRB RS|RUS RU|RWA RW|SAU SA|SLB SB|SYC SC
+SDN SD|SWE SE|SGP SG|SHN SH|SVN SI|SJM SJ|SVK SK|SLE SL|SMR SM|SEN SN|SOM SO|SUR SR|SSD SS
+STP ST|SLV SV|SXM SX|SYR SY|SWZ SZ|TCA TC|TCD TD|ATF TF|TGO TG|THA TH|TJK TJ|TKL TK|TLS TL
+TKM TM|TUN TN|TON TO|TUR TR|TTO TT|TUV TV|TWN TW|TZA TZ|UKR UA|UGA UG|UMI UM|USA US|URY UY
+UZB UZ|VAT VA|VCT VC|VEN VE|VGB VG|VIR VI|VNM VN|VUT VU|WLF WF|WSM WS|XKX XK|YEM YE|MYT YT
+ZAF ZA|ZMB ZM|ZWE ZW""".replace("\n", "|").split("|")
+)
+"""ISO 3166-1 alpha-3 -> alpha-2 (SAP, D365 and customs extracts write the three letters)."""
+
+# Country names as exports write them that differ from COUNTRIES' own, folded (see fold_word).
+COUNTRY_NAMES_EXTRA = {
+    "unitedstatesofamerica": "US", "peoplesrepublicofchina": "CN", "chinamainland": "CN",
+    "mainlandchina": "CN", "greatbritain": "GB", "england": "GB", "korea": "KR",
+    "republicofkorea": "KR", "southkorea": "KR", "vietnam": "VN", "taiwanprovinceofchina": "TW",
+    "hongkongsar": "HK", "hongkongsarchina": "HK", "czechrepublic": "CZ", "holland": "NL",
+    "thenetherlands": "NL", "russianfederation": "RU", "turkiye": "TR", "macau": "MO",
+    "ivorycoast": "CI", "deutschland": "DE", "espana": "ES", "italia": "IT",
+}
+
+
+def fold_word(text: str) -> str:
+    """``"F.O.B."`` -> ``fob``, ``"Ocean Freight"`` -> ``oceanfreight``: how value words match."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+# Words ERPs write for a column's values, folded, each with what it means (the first of
+# the meanings the column allows wins: "road" is truck for POs, trucking for bookings).
+VALUE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "unit_of_measure": {
+        **dict.fromkeys(
+            ("ea", "each", "pc", "pce", "pcs", "piece", "pieces", "unit", "units", "st", "stk",
+             "stck", "stuck", "stueck", "pcs1", "unidad", "unidades"), ("PCS",)),
+        **dict.fromkeys(("nos", "nr", "nbr", "number", "numbers"), ("NO",)),
+        **dict.fromkeys(("carton", "cartons", "ctn", "ctns", "ct", "car"), ("CTN",)),
+        **dict.fromkeys(("pair", "pairs", "pr", "paa", "prs"), ("PRS",)),
+        **dict.fromkeys(("dozen", "dozens", "dz", "dzn", "doz", "dpc"), ("DPC",)),
+        **dict.fromkeys(("pack", "packs", "pk", "pac"), ("PK",)),
+        **dict.fromkeys(("kgs", "kilo", "kilos", "kilogram", "kilograms", "kgm"), ("KG",)),
+        **dict.fromkeys(("gram", "grams", "grm", "gm"), ("G",)),
+        **dict.fromkeys(("meter", "meters", "metre", "metres", "mtr", "mtrs"), ("M",)),
+        **dict.fromkeys(("sqm", "m²", "mtk", "squaremeter", "squaremetre"), ("M2",)),
+        **dict.fromkeys(("cbm", "m³", "mtq", "cubicmeter", "cubicmetre"), ("M3",)),
+        **dict.fromkeys(("ltr", "liter", "liters", "litre", "litres", "ltrs"), ("L",)),
+    },
+    "status": {
+        **dict.fromkeys(
+            ("open", "confirmed", "approved", "released", "purchaseorder", "openorder",
+             "toreceiveandbill", "toreceive", "pendingreceipt", "partiallyreceived",
+             "inprogress", "issued", "sent"), ("open",)),
+        **dict.fromkeys(
+            ("closed", "done", "locked", "completed", "complete", "fullyreceived",
+             "fullybilled", "received", "invoiced", "delivered"), ("closed",)),
+        **dict.fromkeys(("canceled", "cancelled", "cancel", "void", "voided"), ("cancelled",)),
+    },
+    "transportation_mode": {
+        **dict.fromkeys(
+            ("sea", "ocean", "oceanfreight", "seafreight", "vessel", "ship", "fcl", "lcl",
+             "oceanfcl", "oceanlcl", "seafcl", "sealcl", "maritime", "byship", "bysea"),
+            ("ocean",)),
+        **dict.fromkeys(("air", "airfreight", "aircargo", "byair", "airplane", "plane"),
+                        ("air",)),
+        **dict.fromkeys(
+            ("road", "truck", "trucking", "roadfreight", "lorry", "ftl", "ltl", "byroad",
+             "bytruck", "overland"), ("truck", "trucking")),
+        **dict.fromkeys(("rail", "railfreight", "train", "railway", "byrail"), ("rail",)),
+    },
+}
+
+INCOTERM_NAMES = {
+    "exworks": "EXW", "freecarrier": "FCA", "freealongsideship": "FAS", "freeonboard": "FOB",
+    "costandfreight": "CFR", "costfreight": "CFR", "cnf": "CFR", "cf": "CFR",
+    "costinsuranceandfreight": "CIF", "costinsurancefreight": "CIF",
+    "carriagepaidto": "CPT", "carriageandinsurancepaidto": "CIP",
+    "carriageinsurancepaidto": "CIP", "deliveredatterminal": "DAT", "deliveredatplace": "DAP",
+    "deliveredatplaceunloaded": "DPU", "delivereddutypaid": "DDP",
+}
+"""Incoterm names, folded, -> their code (C&F and CNF are CFR)."""
+
+HISTORICAL_INCOTERMS = {"DDU": "DAP", "DELIVEREDDUTYUNPAID": "DAP", "DAF": "DAP", "DES": "DAP",
+                        "DEQ": "DAT"}
+"""Incoterms 2000 terms the 2010 rules replaced, and the term that replaced each."""

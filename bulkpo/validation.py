@@ -7,10 +7,12 @@ the rules of purchase orders and bookings (:mod:`bulkpo.purchase_orders.rules`,
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import TypeAlias
 
 from bulkpo import ports
@@ -18,7 +20,9 @@ from bulkpo.cells import (
     Converter,
     DateOrder,
     DateOrderGuess,
+    DecimalMarkGuess,
     NumberCounter,
+    Priced,
     Problem,
     cell_text,
     converter,
@@ -88,13 +92,14 @@ def compile_fields(
     date_order: DateOrder | None,
     defaults: Mapping[str, str],
     setup_issues: list[Issue],
+    decimal_comma: bool | None = None,
 ) -> list[Field]:
-    date_cols = [
-        header_map.column_of[c.key]
-        for c in columns.columns
-        if c.type is ColumnType.DATE and c.key in header_map.column_of
-    ]
-    guess = DateOrderGuess(table, date_cols)
+    def present(*types: ColumnType) -> list[int]:
+        return [header_map.column_of[c.key] for c in columns.columns
+                if c.type in types and c.key in header_map.column_of]
+
+    guess = DateOrderGuess(table, present(ColumnType.DATE))
+    marks = DecimalMarkGuess(table, present(ColumnType.DECIMAL, ColumnType.INTEGER))
     fields: list[Field] = []
     for col in columns.columns:
         index = header_map.column_of.get(col.key, -1)
@@ -103,11 +108,15 @@ def compile_fields(
             continue
         header = header_map.headers.get(col.key, col.header)
         counter = NumberCounter()
-        convert = converter(col, header, date_order, guess, counter)
+        convert = converter(col, header, date_order, guess, counter, decimal_comma, marks)
         default: object = None
         if default_text:
             default = convert(default_text)
-            if isinstance(default, Problem):
+            if not defaults.get(col.key) and col.key in SAID_DEFAULTS:
+                # The spec's own default for a line's unit is an assumption about the goods
+                # the user did not make: said once, with the cells it fills.
+                default = _said_default(default, col, header, index, setup_issues)
+            if isinstance(default, Problem) and default.once is None:
                 if default.severity is ERROR:
                     setup_issues.append(Issue(
                         None, header, default_text, default.code, ERROR,
@@ -118,6 +127,26 @@ def compile_fields(
         fields.append(Field(col.key, col, index, header, convert, default, counter))
     return fields
 
+
+
+SAID_DEFAULTS = frozenset({"unit_of_measure"})
+"""Spec defaults that assume something about the goods (PCS), so their use is said once."""
+
+
+def _said_default(
+    default: object, col: Column, header: str, index: int, setup_issues: list[Issue]
+) -> object:
+    if isinstance(default, Problem):
+        return default
+    if index < 0:
+        setup_issues.append(Issue(
+            None, header, "", IssueCode.DEFAULT_USED, WARNING,
+            f"the sheet has no {header} column; every row is sent as {shown(default)}",
+            f"add a {header} column (or set a default) if that is not right"))
+        return default
+    return Problem(IssueCode.DEFAULT_USED, f"blank {header} read as {shown(default)}",
+                   f"fill {header} (or set a default) if that is not right",
+                   severity=WARNING, value=default, once="blank")
 
 
 BAD = object()  # a cell whose value could not be used (its error is reported)
@@ -134,7 +163,9 @@ class RowState:
         self.errors: list[Issue] = []
 
 
-ColumnConverter: TypeAlias = Callable[[Sequence[CellValue]], tuple[list[object], int]]
+Fixes: TypeAlias = dict[tuple[type, object], Problem]
+"""A column's cells read the one way they can mean (``Problem.once``), by (type, raw value)."""
+ColumnConverter: TypeAlias = Callable[[Sequence[CellValue]], tuple[list[object], int, Fixes]]
 _MISS = object()
 FAST_PATHS = True
 """Memos and the clean-row shortcuts on; only tests turn them off, to prove them equal to
@@ -161,6 +192,7 @@ def _column_converter(f: Field) -> ColumnConverter:
     if type(blank) is not Problem:
         memo[None] = blank
     problems = 0
+    fixes: Fixes = {}
 
     # An id column counts its numbers (for one warning) each time it converts one, so
     # its numbers are never memoised: a memo hit would not be counted.
@@ -169,8 +201,15 @@ def _column_converter(f: Field) -> ColumnConverter:
     def slow(v: CellValue, remember: bool = True) -> object:
         nonlocal problems
         value = convert(v)
+        if type(value) is Problem and value.once is not None:
+            # Reported once for the column (Checker._fix_warnings); the cell holds the value.
+            fixes[(type(v), v)] = value
+            value = value.value
         if value is None:
             value = blank
+            if type(value) is Problem and value.once is not None:
+                fixes[(type(v), v)] = value
+                value = value.value
         if type(value) is Problem:
             problems += 1
         elif remember and len(memo) < _MEMO_LIMIT and (
@@ -185,9 +224,10 @@ def _column_converter(f: Field) -> ColumnConverter:
     if f.col.type is ColumnType.INTEGER:
         low = 1 if f.col.positive else 0
 
-    def column(cells: Sequence[CellValue]) -> tuple[list[object], int]:
-        nonlocal problems
+    def column(cells: Sequence[CellValue]) -> tuple[list[object], int, Fixes]:
+        nonlocal problems, fixes
         problems = 0
+        fixes = {}
         if not FAST_PATHS:
             values = [slow(v, False) for v in cells]
         elif low >= 0:
@@ -198,7 +238,7 @@ def _column_converter(f: Field) -> ColumnConverter:
             ]
         else:
             values = [r if (r := get(v, _MISS)) is not _MISS else slow(v) for v in cells]
-        return values, problems
+        return values, problems, fixes
 
     return column
 
@@ -223,13 +263,33 @@ class Checker:
         cells = list(itertools.zip_longest(*(r.values for r in rows))) if rows else []
         self.converted: dict[str, list[object]] = {}
         self.flagged: set[int] = set()
+        # Row-rule warnings said once per distinct value: (key, value, code) -> issue, cells
+        self.once: dict[tuple[str, str, str], tuple[Issue, list[CellRef]]] = {}
         for f in fields:
             column = cells[f.index] if 0 <= f.index < len(cells) else (None,) * n
-            values, problems = _column_converter(f)(column)
+            values, problems, fixes = _column_converter(f)(column)
             self.converted[f.key] = values
             if problems:
                 self.flagged.update(i for i, v in enumerate(values) if type(v) is Problem)
+            if fixes:
+                self._fix_warnings(f, column, fixes)
 
+    def _fix_warnings(self, f: Field, cells: Sequence[CellValue], fixes: Fixes) -> None:
+        """One warning per distinct fix of a column, naming how many cells and which."""
+        places: dict[str, tuple[Problem, list[int]]] = {}
+        for i, v in enumerate(cells):
+            p = fixes.get((type(v), v))
+            if p is not None:
+                assert p.once is not None
+                places.setdefault(p.once, (p, []))[1].append(i)
+        rows = self.table.rows
+        for p, positions in places.values():
+            refs = [CellRef(self.sheet, rows[i].number, f.index) for i in positions]
+            first = positions[0]
+            self.issues.append(Issue(
+                refs[0], f.header, cell_text(cells[first]), p.code, WARNING,
+                p.message + cells_text(refs), p.suggestion, also=tuple(refs[1:]),
+            ))
     def values(self, keys: Sequence[str]) -> Iterable[tuple[object, ...]]:
         """Per row, the values of ``keys`` (None for a key the sheet does not have)."""
         n = len(self.table.rows)
@@ -277,6 +337,29 @@ class Checker:
         state.errors.append(issue)
         return issue
 
+    def warn_once(
+        self, ref: CellRef, key: str, value: str, code: IssueCode, message: str,
+        suggestion: str = "",
+    ) -> None:
+        """A row-rule warning, said once per (column, value, code) for the whole sheet with
+        the count and the cells (as the converters' fixes are), when the sheet is finished."""
+        seen = self.once.get((key, value, code))
+        if seen is not None:
+            seen[1].append(ref)
+            return
+        f = self.by_key.get(key)
+        header = f.header if f is not None else ""
+        self.once[(key, value, code)] = (
+            Issue(ref, header, value, code, WARNING, message, suggestion), [ref])
+
+    def once_warnings(self) -> None:
+        for issue, refs in self.once.values():
+            refs.sort(key=lambda r: (r.row, r.col))
+            self.issues.append(dataclasses.replace(
+                issue, ref=refs[0], also=tuple(refs[1:]),
+                message=issue.message + cells_text(refs)))
+        self.once.clear()
+
     def ref(self, state: RowState, key: str) -> CellRef:
         return self.ref_at(state.number, key)
 
@@ -316,6 +399,16 @@ class Checker:
             ))
 
 
+def cells_text(refs: Sequence[CellRef], limit: int = 6) -> str:
+    """`` in 113 cells: Purchase Orders!V2, V3, ...``; nothing for one cell (the issue's
+    own place names it)."""
+    if len(refs) == 1:
+        return ""
+    shown_refs = [str(refs[0]), *(r.a1 for r in refs[1:limit])]
+    more = ", ..." if len(refs) > limit else ""
+    return f" in {len(refs):,} cells: {', '.join(shown_refs)}{more}"
+
+
 def want_for(mode: object) -> ports.Want | None:
     if mode == "ocean":
         return "seaport"
@@ -332,7 +425,10 @@ def check_port(
         return None
     f = checker.by_key[key]
     port, problem = ports.check_port(value, want=want, accept_iata=f.col.accepts_iata)
-    if problem is not None:
+    if problem is not None and not problem.error:
+        checker.warn_once(checker.ref(state, key), key, value, problem.code, problem.message,
+                          problem.suggestion)
+    elif problem is not None:
         checker.error(state, key, problem.code, problem.message, problem.suggestion, value=value)
         state.values[key] = BAD
         return None
@@ -346,8 +442,49 @@ def finish(
     issues: list[Issue],
 ) -> list[Issue]:
     checker.number_warnings()
+    checker.once_warnings()
     issues.sort(key=lambda i: (i.ref.row, i.ref.col) if i.ref is not None else (0, 0))
     return [*table.issues, *header_map.issues, *setup, *issues]
+
+
+def settle_currency(checker: Checker, state: RowState) -> None:
+    """A price that came with its currency fills the row's blank Currency, or must agree
+    with it; a cost with no currency at all is said once for the sheet (sent as USD)."""
+    values = state.values
+    cost, currency = values.get("unit_cost"), values.get("currency")
+    if type(cost) is Priced:
+        values["unit_cost"] = Decimal(cost)
+        if currency is None:
+            if cost.currency is None:
+                checker.error(state, "unit_cost", IssueCode.CURRENCY_CONFLICT,
+                              f'"{cost.mark}" is the sign of {" and ".join(sorted(cost.fits))}',
+                              "fill Currency for this row")
+            else:
+                values["currency"] = cost.currency
+        elif isinstance(currency, str) and currency not in cost.fits:
+            checker.error(state, "unit_cost", IssueCode.CURRENCY_CONFLICT,
+                          f'the price is written in "{cost.mark}" but Currency says {currency}',
+                          "make the price and the Currency agree")
+    elif cost is not None and cost is not BAD and currency is None:
+        no_currency(checker, state.number)
+
+
+def no_currency(checker: Checker, row: int) -> None:
+    checker.warn_once(checker.ref_at(row, "unit_cost"), "unit_cost", "", IssueCode.NO_CURRENCY,
+                      "unit costs with no currency in the file are sent as USD",
+                      "add a Currency column, or a default currency, if they are not USD")
+
+
+INCOTERM_PLACE_KEY = "incoterm_place"
+"""The metadata key the named place of "FOB Shanghai" goes to: the PO body has no field."""
+
+
+def with_incoterm_place(metadata: dict[str, list[str]], incoterm: object) -> dict[str, list[str]]:
+    """The PO's metadata with the Incoterm's named place, when the cell gave one."""
+    place = getattr(incoterm, "place", "")
+    if not place or metadata.get(INCOTERM_PLACE_KEY):
+        return metadata
+    return {**metadata, INCOTERM_PLACE_KEY: [place]}
 
 
 def opt_str(values: dict[str, object], key: str) -> str | None:

@@ -19,6 +19,17 @@ SHARED = Path(os.environ.get("BULKPO_SHARED") or REPO.parent / "shared")
 SAMPLES = REPO / "samples"
 
 
+def shared_path(*parts: str) -> Path:
+    """A file or folder of ../shared (the spec, the corpus); a clear failure when absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.fail(
+            f"tests need ../shared beside the repo (or BULKPO_SHARED): {path} not found",
+            pytrace=False,
+        )
+    return path
+
+
 def settings_for(server: SandboxServer, **overrides: object) -> Settings:
     """Settings reaching ``server`` with its key, from a clean environment."""
     return load_settings(

@@ -17,7 +17,7 @@ from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
 from bulkpo.flexport.payloads import booking_body
 from bulkpo.imports import load_workbook
-from tests.conftest import SAMPLES, SHARED
+from tests.conftest import SAMPLES, shared_path
 
 DEFAULTS = BookingDefaults(consignee_entity_ref="acme-us")
 
@@ -25,7 +25,7 @@ DEFAULTS = BookingDefaults(consignee_entity_ref="acme-us")
 @cache
 def openapi() -> dict[str, Any]:
     spec: dict[str, Any] = yaml.safe_load(
-        (SHARED / "spec" / "flexport-v2-openapi.yaml").read_text(encoding="utf-8")
+        shared_path("spec", "flexport-v2-openapi.yaml").read_text(encoding="utf-8")
     )
     schemas = spec["components"]["schemas"]
     # The 2020 document misspells a required field; the property is wants_*.

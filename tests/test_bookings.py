@@ -258,8 +258,10 @@ def test_faults_storms_and_drops_leave_one_booking_and_one_link_per_key(tmp_path
     pos = pos_with_lines(30, lines=2)
     bookings = [booking_row(n, po_numbers=f"PO-{(n % 30) + 1:05d}") for n in range(1, count + 1)]
     path = write_workbook(tmp_path / "many.xlsx", pos, bookings)
+    # 30 PO and 300 booking creates are 330 requests at least: throttle_every=250
+    # answers 429 even when a loaded machine never outruns the rate limit.
     options = SandboxOptions(db_path=tmp_path / "faulty.sqlite", seed=7, fault_rate=0.05,
-                             drop_rate=0.02, rate_limit=120.0)
+                             drop_rate=0.02, rate_limit=120.0, throttle_every=250)
     with running_sandbox(options) as server:
         settings = settings_for(server, rate=600.0, concurrency=16, max_retries=8)
         outcome = run(path, settings)

@@ -11,6 +11,8 @@ from click.testing import CliRunner
 
 from bulkpo import __version__
 from bulkpo.cli import cli, main
+from bulkpo.errors import ExitCode
+from bulkpo.sandbox import SandboxServer
 from tests.conftest import REPO
 
 
@@ -35,6 +37,9 @@ def test_every_command_has_help_and_is_in_the_readme(name: str, command: click.C
     assert command.help, f"bulkpo {name} has no help text"
     result = CliRunner().invoke(cli, [*name.split(), "-h"])
     assert result.exit_code == 0
+    # sqlite-utils' rule: every command's help ends in an example of the same command.
+    example = result.output.partition("Example:")[2]
+    assert re.search(rf"^\s+bulkpo (--sandbox )?{re.escape(name)}\b", example, re.M), name
     readme = (REPO / "README.md").read_text()
     assert re.search(rf"bulkpo (--sandbox )?{re.escape(name)}\b", readme), name
 
@@ -99,9 +104,13 @@ def test_committed_templates_are_what_the_template_command_writes(
 
 
 def test_template_refuses_an_unknown_format(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["template", "bookings", "-o", str(tmp_path / "x.pdf")])
-    assert result.exit_code != 0
-    assert "the template format is xlsx or csv" in str(result.exception or result.output)
+    out = tmp_path / "x.pdf"
+    result = CliRunner().invoke(cli, ["template", "bookings", "-o", str(out)])
+    # A library error reaches click as a ClickException: its line and exit code, as in main.
+    assert result.exit_code == 2
+    assert result.output == (
+        f"Error: -o {out}: the template format is xlsx or csv (use --format)\n"
+    )
 
 
 def test_sandbox_advance_moves_the_clock_and_refuses_nonsense(
@@ -123,3 +132,83 @@ def test_sandbox_advance_moves_the_clock_and_refuses_nonsense(
     after.close()
     assert main(["sandbox", "advance", "soon", "--db", str(db)]) == 2
     assert "'soon' is no duration" in capsys.readouterr().err
+
+
+def test_python_dash_m_bulkpo_is_the_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for module in ("bulkpo", "bulkpo.cli"):
+        done = subprocess.run(
+            [sys.executable, "-m", module, "sandbox", "serve", "--host", "10.0.0.5"],
+            capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        )  # fmt: skip
+        assert (done.returncode, done.stdout) == (2, ""), module
+        assert done.stderr == (
+            "Error: --host 10.0.0.5: the sandbox binds only to loopback addresses\n"
+        )
+
+
+def test_a_library_error_reaches_click_with_its_message_and_exit_code(
+    sandbox: SandboxServer,
+) -> None:
+    """CliRunner sees what a user sees: the one ``Error:`` line and the error's own code."""
+    from bulkpo.cli import BulkpoClickError
+    from bulkpo.errors import AuthError
+
+    env = {"FLEXPORT_BASE_URL": sandbox.base_url, "FLEXPORT_API_KEY": "not-the-key"}
+    result = CliRunner().invoke(cli, ["refs"], env=env)
+    assert result.exit_code == ExitCode.API_UNAVAILABLE == 3
+    assert result.output.startswith("Error: HTTP 401")
+    assert result.output.count("\n") == 1 and "not-the-key" not in result.output
+    assert isinstance(result.exception, SystemExit)
+    # Through main the same error is the same line and code.
+    assert BulkpoClickError(AuthError("x")).exit_code == 3
+
+
+@pytest.mark.parametrize("command", [["import", "orders.xlsx"], ["export", "purchase-orders"]])
+def test_rate_must_be_positive(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "orders.xlsx").write_bytes(b"")
+    assert main([*command, "--rate", "0"]) == 2
+    assert capsys.readouterr().err == (
+        "Error: --rate 0.0: expected a positive number of requests per second\n"
+    )
+    assert main([*command, "--concurrency", "65"]) == 2
+    assert "65 is not in the range 1<=x<=64" in capsys.readouterr().err
+
+
+def test_interrupted_says_what_was_kept_and_exits_130(capsys: pytest.CaptureFixture[str]) -> None:
+    from bulkpo.cli.options import interrupted
+
+    with pytest.raises(SystemExit) as stopped, interrupted("Interrupted; nothing was written."):
+        raise KeyboardInterrupt
+    assert stopped.value.code == ExitCode.INTERRUPTED
+    assert capsys.readouterr().err == "Interrupted; nothing was written.\n"
+    with interrupted("never said"):
+        pass
+    assert capsys.readouterr().err == ""
+
+
+def test_only_the_cli_pauses_the_garbage_collector(tmp_path: Path) -> None:
+    """A library must not freeze its host program's objects; the CLI's own process may."""
+    import gc
+
+    import bulkpo
+    from tests.factories import po_rows, write_po_workbook
+
+    path = write_po_workbook(tmp_path / "o.xlsx", po_rows(3))
+    frozen = gc.get_freeze_count()
+    try:
+        assert bulkpo.validate_file(path).summary.line() == "6 rows: 6 valid"
+        assert gc.get_freeze_count() == frozen and gc.isenabled()
+        result = CliRunner().invoke(cli, ["validate", str(path)])
+        assert result.exit_code == 0, result.output
+        assert gc.get_freeze_count() > frozen and gc.isenabled()
+    finally:
+        gc.unfreeze()

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from bulkpo.cli.export import export_group
 from bulkpo.errors import UsageError
-from bulkpo.export_cli import export_group
 from bulkpo.sandbox import SandboxServer
 from tests.conftest import SAMPLES
 
@@ -75,7 +75,7 @@ def test_profile_with_overrides_names_the_file_by_month(runner: CliRunner, tmp_p
         (["--month", "2026-10", "--since", "30d"], "--month and --since are alternatives"),
         (["--last-month", "--created-after", "2026-01-01"], "leave out --created-after"),
         (["--created-before", "soon"], "--created-before 'soon': expected a date"),
-        (["-o", "out.pdf"], "-o out.pdf: the output must end in .xlsx, .csv or .jsonl"),
+        (["-o", "out.pdf"], "-o out.pdf: the output is .xlsx, .csv or .jsonl"),
         (["--columns", "po_number,colour"], "unknown column 'colour'"),
         (["--tz", "Nowhere/Land"], "--tz 'Nowhere/Land': not a known time zone"),
     ],

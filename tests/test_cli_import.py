@@ -49,6 +49,7 @@ def mixed_workbook(tmp_path: Path) -> Path:
     return write_po_workbook(tmp_path / "orders.xlsx", rows, keys=(*PO_KEYS, "seller_ref"))
 
 
+@pytest.mark.slow
 def test_key_never_appears_in_outputs_reports_or_journal(
     tmp_path: Path, keyed_sandbox: SandboxServer
 ) -> None:

@@ -47,13 +47,13 @@ def test_errors_name_their_cells_and_fail(
 def test_json_format_lists_every_issue(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = write_po_workbook(tmp_path / "bad.xlsx", [po_row(1, 1, origin_port="CNSHA")])
+    path = write_po_workbook(tmp_path / "bad.xlsx", [po_row(1, 1, origin_port="CNSH1")])
     assert main(["validate", str(path), "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["rows"] == 1 and data["errors"] == 1
     [issue] = [i for i in data["issues"] if i["severity"] == "error"]
-    assert issue["cell"] == "Purchase Orders!L2" and issue["value"] == "CNSHA"
-    assert "CNSHG" in issue["message"] + issue["suggestion"]
+    assert issue["cell"] == "Purchase Orders!L2" and issue["value"] == "CNSH1"
+    assert issue["code"] == "unknown_port" and "CNSH" in issue["suggestion"]
 
 
 def test_report_summary_counts_valid_and_invalid_rows(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
+from bulkpo.cli.track import documents_command, track_command
 from bulkpo.config import Settings
+from bulkpo.engine.pacing import caller_for
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Document
 from bulkpo.sandbox import HOSTILE_FILE_NAME_KEY, SandboxServer
@@ -22,8 +24,6 @@ from bulkpo.shipments.documents import (
     download_documents,
     safe_file_name,
 )
-from bulkpo.shipments.track import caller_for
-from bulkpo.track_cli import documents_command, track_command
 from tests.sandbox_fixtures import ocean_fcl_booking
 from tests.test_track import _in_tmp, invoke, post_booking
 

@@ -20,24 +20,23 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.config import Settings
+from bulkpo.engine.exactly_once import OnExisting
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
 from bulkpo.errors import UsageError
-from bulkpo.export import (
-    ExportQuery,
-    build_query,
-    export_purchase_orders,
-    load_profile,
-    merge_options,
-    output_path,
-    parse_moment,
-    purchase_orders_with_lines,
-    report_window,
-    rows_for_po,
-)
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.models import PurchaseOrderLineItem
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
+from bulkpo.purchase_orders.export import export_purchase_orders, output_path, rows_for_po
+from bulkpo.purchase_orders.line_items import purchase_orders_with_lines
+from bulkpo.purchase_orders.profiles import load_profile
+from bulkpo.purchase_orders.query import (
+    ExportQuery,
+    build_query,
+    merge_options,
+    parse_moment,
+    report_window,
+)
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import Caller, OnExisting, Pacer, RetryPolicy
 from tests.conftest import SAMPLES, settings_for
 from tests.factories import po_rows, write_po_workbook
 
@@ -470,7 +469,7 @@ def test_the_sample_profile_loads() -> None:
         ('window = "fortnight"', "window 'fortnight': expected"),
         ('columns = ["po_number", "colour"]', "unknown column 'colour'"),
         ('output = "r-{week}.xlsx"', "unknown placeholder {week}"),
-        ('output = "r.pdf"', "must end in .xlsx, .csv or .jsonl"),
+        ('output = "r.pdf"', "the output is .xlsx, .csv or .jsonl"),
         ('[filters]\nstatus = "shipped"', "--status 'shipped': expected one of"),
         ('tz = "Mars/Olympus"', "not a known time zone"),
     ],

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bulkpo.config import Settings
+from bulkpo.engine.exactly_once import OnExisting
 from bulkpo.imports import (
     ImportOptions,
     ImportResult,
@@ -18,7 +19,6 @@ from bulkpo.imports import (
 )
 from bulkpo.report import STATUSES
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import OnExisting
 from tests.conftest import SAMPLES, listing, settings_for
 from tests.factories import po_row, po_rows, write_po_workbook
 
@@ -111,9 +111,11 @@ def test_server_refusal_fails_the_rows_with_the_servers_message(
 @pytest.mark.slow
 def test_faults_storms_and_drops_leave_exactly_one_po_per_name(tmp_path: Path) -> None:
     path = write_po_workbook(tmp_path / "many.xlsx", po_rows(2000, lines=1))
+    # 2000 creates are at least 2000 requests: throttle_every=1000 answers 429 at
+    # least twice even when a loaded machine never outruns the rate limit.
     options = SandboxOptions(
         db_path=tmp_path / "faulty.sqlite", seed=7, fault_rate=0.05, drop_rate=0.02,
-        rate_limit=150.0,
+        rate_limit=150.0, throttle_every=1000,
     )
     with running_sandbox(options) as server:
         # Ask for more than the server allows, to provoke 429 storms.

@@ -22,10 +22,24 @@ from tests.test_import import sandbox_pos
 PO_COUNT = 240
 
 
+def _default_sigint() -> None:
+    """In the child, before exec: SIGINT handled by default and not blocked.
+
+    Ignored and blocked signals survive exec, so a pytest started as a background
+    job (which ignores SIGINT) would hand that on, and the Ctrl-C sent by a test
+    would never arrive.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def bulkpo(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
+    """``bulkpo args`` as its own process group: a Ctrl-C at pytest's terminal does
+    not reach it, the signals a test sends do, whatever pytest's own dispositions."""
     return subprocess.Popen(
         [sys.executable, "-m", "bulkpo.cli", *args],
         env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True, preexec_fn=_default_sigint,
     )
 
 
@@ -98,6 +112,7 @@ def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) ->
     assert Counter(row["status"] for row in rows) == {"created": PO_COUNT * 2}
 
 
+@pytest.mark.slow
 def test_ctrl_c_saves_the_journal_and_prints_the_resume_command(tmp_path: Path) -> None:
     path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(150, lines=1))
     with running_sandbox(

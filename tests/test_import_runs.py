@@ -22,6 +22,7 @@ from tests.test_import import sandbox_pos
 from tests.test_import_kill import bulkpo, cli_env, done_units, wait_for
 
 
+@pytest.mark.slow
 def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
     path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(30, lines=1))
     journal = tmp_path / "j.sqlite"
@@ -30,16 +31,19 @@ def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
     ) as server:
         env = cli_env(server)
         args = ["import", str(path), "--journal", str(journal), "--yes", "--rate", "30"]
-        first = subprocess.Popen(
-            [sys.executable, "-m", "bulkpo.cli", *args], env=env, cwd=tmp_path,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+        first = bulkpo(args, env, tmp_path)
         wait_for(lambda: done_units(journal) > 0, "the first run to send")
-        second = subprocess.run(
-            [sys.executable, "-m", "bulkpo.cli", *args], env=env, cwd=tmp_path,
-            capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        still_running = first.poll() is None
+        # Held mid-run, so that it is still running however long the second
+        # process takes to start on a loaded machine.
+        first.send_signal(signal.SIGSTOP)
+        try:
+            second = subprocess.run(
+                [sys.executable, "-m", "bulkpo.cli", *args], env=env, cwd=tmp_path,
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            still_running = first.poll() is None
+        finally:
+            first.send_signal(signal.SIGCONT)
         _out, err = first.communicate(timeout=60)
         held = Counter(po["name"] for po in sandbox_pos(server))
     assert second.returncode == 2, second.stderr
@@ -51,6 +55,7 @@ def test_a_second_import_of_the_same_file_fails_at_once(tmp_path: Path) -> None:
     assert len(held) == 30 and set(held.values()) == {1}
 
 
+@pytest.mark.slow
 def test_resume_after_ctrl_c_keeps_the_date_order_and_the_sandbox(tmp_path: Path) -> None:
     # 03/04/2026 is 3 April read dmy, 4 March read mdy.
     rows = [po_row(n, 1, cargo_ready_date="03/04/2026", must_arrive_date="03/05/2026")

@@ -14,16 +14,17 @@ import pytest
 
 from bulkpo.cli import main
 from bulkpo.config import load_settings
-from bulkpo.errors import ConfigError, LocalRequestError, TransportError
+from bulkpo.engine.exactly_once import UnitResult, run_units
+from bulkpo.engine.journal import Journal, UnitState
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
+from bulkpo.errors import ConfigError, LocalRequestError, RunStopped, TransportError
 from bulkpo.flexport import FlexportClient
-from bulkpo.journal import Journal, UnitState
 from bulkpo.redact import REDACTED, redact
 from bulkpo.report import RowResult
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from bulkpo.sandbox.network import SEEDED_REFS
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.report_writer import write_errors_file, write_result_report
-from bulkpo.submit import Caller, Pacer, RetryPolicy, RunStopped, UnitResult, run_units
 from tests.factories import po_rows, write_po_workbook
 
 SECRET = "sk-live-5ecret-Zq81-do-not-print"

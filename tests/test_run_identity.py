@@ -13,10 +13,12 @@ import pytest
 
 from bulkpo.bookings import KIND_BOOKING, BookingSubmitter, plan_bookings
 from bulkpo.config import BookingDefaults, load_settings
+from bulkpo.engine.exactly_once import OnExisting
+from bulkpo.engine.journal import Journal, UnitState, account_fingerprint
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
 from bulkpo.flexport.client import FlexportClient
-from bulkpo.journal import Journal, UnitState, account_fingerprint
+from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from bulkpo.submit import KIND_PO, Caller, OnExisting, Pacer, RetryPolicy
 from tests.conftest import settings_for
 from tests.factories import po_rows, write_po_workbook
 from tests.test_booking_payloads import booking

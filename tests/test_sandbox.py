@@ -451,6 +451,21 @@ def test_rate_limit(tmp_path: Path) -> None:
         assert int(r.headers["retry-after"]) >= 1
 
 
+def test_throttle_every_refuses_every_nth_request_whatever_the_pace(tmp_path: Path) -> None:
+    options = SandboxOptions(db_path=tmp_path / "s.db", throttle_every=3)
+    with running_sandbox(options) as server, client(server) as c:
+        responses = []
+        for _ in range(6):
+            responses.append(c.get("/purchase_orders"))
+            time.sleep(0.05)  # slow, evenly paced: no bucket would refuse these
+        assert [r.status_code for r in responses] == [200, 200, 429, 200, 200, 429]
+        refused(responses[2], 429, "rate_limited")
+        assert responses[2].headers["retry-after"] == "1"
+        # Control endpoints are never throttled, and do not count.
+        assert c.post("/_sandbox/advance", json={"seconds": 1}).status_code == 200
+        assert c.get("/purchase_orders").status_code == 200
+
+
 def test_fault_rate_answers_5xx_without_effect(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     with running_sandbox(SandboxOptions(db_path=db, fault_rate=1, seed=3)) as server, \

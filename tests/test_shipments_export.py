@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bulkpo.cli.export import shipments_export_command
 from bulkpo.errors import UsageError
 from bulkpo.sandbox import SandboxServer
 from bulkpo.shipments.export import ShipmentQuery, parse_metadata
-from bulkpo.track_cli import shipments_export_command
 from tests.sandbox_fixtures import air_booking, ocean_fcl_booking, trucking_booking
 from tests.test_track import DAY, _in_tmp, invoke, post_booking
 

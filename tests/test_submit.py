@@ -1,91 +1,133 @@
-"""The engine under exact fault sequences (a fake API: the one place a fake is right).
+"""The engine under exact fault sequences, seen as HTTP requests of a real FlexportClient.
 
-End-to-end behaviour against the sandbox over real HTTP is in test_import.py;
-here each test forces one precise sequence of answers.
+The client talks through ``httpx.MockTransport`` to the sandbox app in process;
+the handler answers the n-th ``POST /purchase_orders`` with the fault the test
+queued (a 5xx, a 429 with Retry-After, a dropped connection after the write
+committed, ...). End-to-end behaviour over loopback is in test_import.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from bulkpo.config import load_settings
 from bulkpo.domain import LineItem, Party, PurchaseOrder
-from bulkpo.errors import (
-    AuthError,
-    ConflictError,
-    RateLimitError,
-    ServerError,
-    TransportError,
-    ValidationApiError,
-)
-from bulkpo.journal import Journal, UnitState
-from bulkpo.submit import (
-    KIND_PO,
-    Caller,
-    OnExisting,
-    Outcome,
-    Pacer,
-    PurchaseOrderSubmitter,
-    RetryPolicy,
-    plan_purchase_orders,
-    run_units,
-)
+from bulkpo.engine.api import FlexportApi
+from bulkpo.engine.exactly_once import OnExisting, Outcome, run_units
+from bulkpo.engine.journal import Journal, UnitState
+from bulkpo.engine.pacing import Caller, Pacer, RetryPolicy
+from bulkpo.flexport.client import FlexportClient
+from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
+from bulkpo.sandbox import SandboxOptions
+from bulkpo.sandbox.app import create_app
+from bulkpo.sandbox.options import DEFAULT_SANDBOX_KEY
+
+BASE_URL = "http://127.0.0.1:9"  # never dialled: the transport answers in process
+
+Fault = Callable[["Wire", httpx.Request], Awaitable[httpx.Response]]
 
 
-class FakeApi:
-    """Holds POs by name; ``faults`` is consumed one per create call."""
+def answer(status: int, code: str, message: str, **headers: str) -> Fault:
+    """A fault that answers with this error envelope; the sandbox never sees the request."""
 
-    def __init__(self, faults: list[Callable[[], Exception] | str] | None = None) -> None:
-        self.pos: dict[str, dict[str, Any]] = {}
-        self.lines: dict[int, list[dict[str, Any]]] = {}
-        self.faults = list(faults or [])
+    async def fault(wire: Wire, request: httpx.Request) -> httpx.Response:
+        body = {"_object": "/api/response", "data": None,
+                "error": {"_object": "/api/error", "status": status, "code": code,
+                          "message": message}}
+        return httpx.Response(status, json=body, headers=headers)
+
+    return fault
+
+
+async def commit_then_drop(wire: Wire, request: httpx.Request) -> httpx.Response:
+    """The sandbox creates the PO, then the connection drops before the answer arrives."""
+    await wire.forward(request)
+    raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+
+async def other_writer_first(wire: Wire, request: httpx.Request) -> httpx.Response:
+    """Someone else creates the same PO just before ours lands: the sandbox answers 409."""
+    await wire.forward(wire.client_copy(request))
+    return await wire.forward(request)
+
+
+class Wire:
+    """The sandbox app behind a MockTransport that records each request by what it does."""
+
+    def __init__(self, tmp_path: Path, faults: list[Fault] | None = None) -> None:
+        self.app = create_app(SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=1))
+        self.inner = httpx.ASGITransport(app=self.app)
+        self.faults = list(faults or [])  # consumed one per POST /purchase_orders
         self.calls: list[str] = []
-        self.next_id = 100
 
-    def _store(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.next_id += 1
-        po = {k: v for k, v in body.items() if k != "line_items"}
-        po["id"] = self.next_id
-        self.pos[body["name"]] = po
-        self.lines[self.next_id] = [dict(line) for line in body["line_items"]]
-        return po
+    async def handle(self, request: httpx.Request) -> httpx.Response:
+        call = _call_name(request)
+        self.calls.append(call)
+        if call == "create" and self.faults:
+            return await self.faults.pop(0)(self, request)
+        return await self.forward(request)
 
-    async def create_purchase_order(self, body: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append("create")
-        fault = self.faults.pop(0) if self.faults else None
-        if fault == "commit-then-drop":
-            self._store(body)
-            raise TransportError("connection dropped before the answer arrived")
-        if callable(fault):
-            raise fault()
-        if body["name"] in self.pos:
-            raise ConflictError("name taken", status=409, code="duplicate_name")
-        return self._store(body)
+    async def forward(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        content = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=content)
 
-    async def find_purchase_order_by_name(self, name: str) -> dict[str, Any] | None:
-        self.calls.append("find")
-        return self.pos.get(name)
+    def client_copy(self, request: httpx.Request) -> httpx.Request:
+        return httpx.Request(request.method, request.url, headers=request.headers,
+                             content=request.content)
 
-    async def get_purchase_order(self, po_id: int) -> dict[str, Any]:
-        self.calls.append("get")
-        return next(po for po in self.pos.values() if po["id"] == po_id)
+    async def held(self) -> list[str]:
+        """The names of the POs the sandbox holds, read past the recorder."""
+        request = httpx.Request(
+            "GET", f"{BASE_URL}/purchase_orders?per=100",
+            headers={"Authorization": f"Bearer {DEFAULT_SANDBOX_KEY}"},
+        )
+        data = (await self.forward(request)).json()["data"]
+        return sorted(po["name"] for po in data["data"])
 
-    async def purchase_order_line_items(self, po_id: int) -> list[dict[str, Any]]:
-        self.calls.append("lines")
-        return self.lines[po_id]
+    @asynccontextmanager
+    async def client(self) -> AsyncIterator[FlexportClient]:
+        settings = load_settings(env={}, base_url=BASE_URL, api_key=DEFAULT_SANDBOX_KEY)
+        async with FlexportClient(settings, transport=httpx.MockTransport(self.handle)) as api:
+            yield api
 
-    async def update_purchase_order(self, po_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        self.calls.append(f"patch:{','.join(sorted(body))}")
-        po = next(po for po in self.pos.values() if po["id"] == po_id)
-        po.update({k: v for k, v in body.items() if k != "line_items"})
-        if "line_items" in body:
-            self.lines[po_id] = body["line_items"]
-        return po
+    def close(self) -> None:
+        self.app.state.store.close()
+
+
+def _call_name(request: httpx.Request) -> str:
+    path = request.url.path
+    if path == "/purchase_orders":
+        return "find" if request.method == "GET" else "create"
+    if path == "/purchase_order_line_items":
+        return "lines"
+    if path.startswith("/purchase_orders/"):
+        if request.method == "GET":
+            return "get"
+        return f"patch:{','.join(sorted(json.loads(request.content)))}"
+    return f"{request.method} {path}"
+
+
+@pytest.fixture
+def wire_for(tmp_path: Path) -> Any:
+    made: list[Wire] = []
+
+    def make(faults: list[Fault] | None = None) -> Wire:
+        made.append(Wire(tmp_path, faults))
+        return made[-1]
+
+    yield make
+    for wire in made:
+        wire.close()
 
 
 def make_po(name: str, units: int = 10, memo: str | None = None) -> PurchaseOrder:
@@ -98,7 +140,7 @@ def make_po(name: str, units: int = 10, memo: str | None = None) -> PurchaseOrde
 
 
 def submitter(
-    api: FakeApi, tmp_path: Path, policy: OnExisting = OnExisting.SKIP, retries: int = 3
+    api: FlexportApi, tmp_path: Path, policy: OnExisting = OnExisting.SKIP, retries: int = 3
 ) -> tuple[PurchaseOrderSubmitter, Journal]:
     journal = Journal(tmp_path / "journal.sqlite")
     run = journal.start_run("x.xlsx", "d")
@@ -110,66 +152,105 @@ def register(journal: Journal, units: list[Any]) -> None:
     journal.register(1, KIND_PO, [(u.key, u.digest, u.po.rows) for u in units])
 
 
-async def test_lost_answer_is_reconciled_not_resent(tmp_path: Path) -> None:
-    api = FakeApi(faults=["commit-then-drop"])
-    sub, journal = submitter(api, tmp_path)
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    register(journal, [unit])
-    result = await sub.submit(unit)
+async def test_lost_answer_is_reconciled_not_resent(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for([commit_then_drop])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.CREATED
     # find before the first create (nothing held that name), then the lost answer's lookup
-    assert api.calls == ["find", "create", "find", "lines"]
-    assert len(api.pos) == 1
+    assert wire.calls == ["find", "create", "find", "lines"]
+    assert await wire.held() == ["PO-1"]
     record = journal.get(KIND_PO, "PO-1")
     assert record is not None and record.state is UnitState.DONE
 
 
-async def test_5xx_without_effect_is_resent_after_lookup(tmp_path: Path) -> None:
-    api = FakeApi(faults=[lambda: ServerError("boom", status=503)])
-    sub, journal = submitter(api, tmp_path)
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    register(journal, [unit])
-    result = await sub.submit(unit)
+async def test_read_error_after_commit_is_reconciled_too(wire_for: Any, tmp_path: Path) -> None:
+    async def commit_then_read_error(wire: Wire, request: httpx.Request) -> httpx.Response:
+        await wire.forward(request)
+        raise httpx.ReadError("Connection reset by peer")
+
+    wire = wire_for([commit_then_read_error])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.CREATED
-    assert api.calls == ["find", "create", "find", "create"]
+    assert wire.calls == ["find", "create", "find", "lines"]
+    assert sub.stats == {"lookups": 2, "adopted": 1}
 
 
-async def test_gives_up_after_bounded_retries_with_last_reason(tmp_path: Path) -> None:
-    api = FakeApi(faults=[lambda: ServerError("still down", status=502)] * 10)
-    sub, journal = submitter(api, tmp_path, retries=2)
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    register(journal, [unit])
-    result = await sub.submit(unit)
+async def test_5xx_without_effect_is_resent_after_lookup(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for([answer(503, "server_error", "boom")])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
+    assert result.outcome is Outcome.CREATED
+    assert wire.calls == ["find", "create", "find", "create"]
+    assert await wire.held() == ["PO-1"]
+
+
+async def test_gives_up_after_bounded_retries_with_last_reason(
+    wire_for: Any, tmp_path: Path
+) -> None:
+    wire = wire_for([answer(502, "server_error", "still down")] * 10)
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path, retries=2)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.FAILED
     assert "still down" in result.message
-    assert api.calls.count("create") == 3
+    assert wire.calls.count("create") == 3
     record = journal.get(KIND_PO, "PO-1")
     assert record is not None and record.state is UnitState.UNKNOWN
 
 
-async def test_rate_limit_waits_and_does_not_fail(tmp_path: Path) -> None:
-    api = FakeApi(faults=[lambda: RateLimitError("slow down", retry_after=0.2)] * 3)
-    sub, journal = submitter(api, tmp_path, retries=0)
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    register(journal, [unit])
-    started = time.monotonic()
-    result = await sub.submit(unit)
+async def test_rate_limit_waits_and_does_not_fail(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for([answer(429, "rate_limited", "slow down", **{"Retry-After": "0.2"})] * 3)
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path, retries=0)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        started = time.monotonic()
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.CREATED
     assert time.monotonic() - started >= 0.55  # three Retry-After pauses honoured
     assert sub.caller.pacer.rate < 1000.0  # and the rate was lowered
+    # A 429 did nothing: the PO is sent again without a lookup in between.
+    assert wire.calls == ["find", "create", "create", "create", "create"]
 
 
-async def test_validation_error_fails_at_once_with_hint(tmp_path: Path) -> None:
-    api = FakeApi(
-        faults=[lambda: ValidationApiError("port XXXXX unknown", status=422, code="invalid_port")]
-    )
-    sub, journal = submitter(api, tmp_path)
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    register(journal, [unit])
-    result = await sub.submit(unit)
+async def test_validation_error_fails_at_once_with_hint(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for([answer(422, "invalid_port", "port XXXXX unknown")])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.FAILED
     assert result.message.startswith("422 invalid_port: port XXXXX unknown (check the UN/LOCODE")
-    assert api.calls == ["find", "create"]
+    assert wire.calls == ["find", "create"]
+
+
+async def test_conflict_on_create_takes_the_other_writers_po_as_existing(
+    wire_for: Any, tmp_path: Path
+) -> None:
+    wire = wire_for([other_writer_first])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        register(journal, [unit])
+        result = await sub.submit(unit)
+    # Not ours: our POST was answered 409, so it is "unchanged", never "created".
+    assert result.outcome is Outcome.UNCHANGED
+    assert wire.calls == ["find", "create", "find", "lines"]
+    assert await wire.held() == ["PO-1"]
 
 
 @pytest.mark.parametrize(
@@ -183,46 +264,58 @@ async def test_validation_error_fails_at_once_with_hint(tmp_path: Path) -> None:
     ],
 )
 async def test_existing_po_follows_policy(
-    tmp_path: Path, policy: OnExisting, memo: str | None, outcome: Outcome, patch: str | None
+    wire_for: Any,
+    tmp_path: Path,
+    policy: OnExisting,
+    memo: str | None,
+    outcome: Outcome,
+    patch: str | None,
 ) -> None:
-    api = FakeApi()
-    [original] = plan_purchase_orders([make_po("PO-1")])
-    await api.create_purchase_order(original.body)
-    sub, journal = submitter(api, tmp_path, policy)
-    [unit] = plan_purchase_orders([make_po("PO-1", memo=memo)])
-    register(journal, [unit])
-    result = await sub.submit(unit)
+    wire = wire_for()
+    async with wire.client() as api:
+        [original] = plan_purchase_orders([make_po("PO-1")])
+        await api.create_purchase_order(original.body)
+        sub, journal = submitter(api, tmp_path, policy)
+        [unit] = plan_purchase_orders([make_po("PO-1", memo=memo)])
+        register(journal, [unit])
+        result = await sub.submit(unit)
     assert result.outcome is outcome
-    assert len(api.pos) == 1
-    patches = [c for c in api.calls if c.startswith("patch")]
+    assert await wire.held() == ["PO-1"]
+    patches = [c for c in wire.calls if c.startswith("patch")]
     assert patches == ([patch] if patch else [])
 
 
-async def test_resume_after_kill_adopts_the_sent_po(tmp_path: Path) -> None:
-    api = FakeApi()
-    [unit] = plan_purchase_orders([make_po("PO-1")])
-    await api.create_purchase_order(unit.body)  # sent before the kill, answer never seen
-    sub, journal = submitter(api, tmp_path)
-    register(journal, [unit])
-    journal.mark(KIND_PO, "PO-1", UnitState.SENT)
-    api.calls.clear()
-    result = await sub.submit(unit)
+async def test_resume_after_kill_adopts_the_sent_po(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for()
+    async with wire.client() as api:
+        [unit] = plan_purchase_orders([make_po("PO-1")])
+        await api.create_purchase_order(unit.body)  # sent before the kill, answer never seen
+        sub, journal = submitter(api, tmp_path)
+        register(journal, [unit])
+        journal.mark(KIND_PO, "PO-1", UnitState.SENT)
+        wire.calls.clear()
+        result = await sub.submit(unit)
     assert result.outcome is Outcome.CREATED
-    assert "create" not in api.calls
-    assert len(api.pos) == 1
+    assert "create" not in wire.calls
+    assert await wire.held() == ["PO-1"]
 
 
-async def test_auth_failure_stops_the_run_and_leaves_rest_pending(tmp_path: Path) -> None:
-    api = FakeApi(faults=[lambda: AuthError("Bad Token", status=401, code="bad_token")])
-    sub, journal = submitter(api, tmp_path)
-    units = plan_purchase_orders([make_po(f"PO-{i}") for i in range(5)])
-    register(journal, units)
-    seen: list[Any] = []
-    stopped = await run_units(units, sub.submit, concurrency=1, on_result=seen.append)
+async def test_auth_failure_stops_the_run_and_leaves_rest_pending(
+    wire_for: Any, tmp_path: Path
+) -> None:
+    wire = wire_for([answer(401, "bad_token", "Bad Token")])
+    async with wire.client() as api:
+        sub, journal = submitter(api, tmp_path)
+        units = plan_purchase_orders([make_po(f"PO-{i}") for i in range(5)])
+        register(journal, units)
+        seen: list[Any] = []
+        stopped = await run_units(units, sub.submit, concurrency=1, on_result=seen.append)
     assert stopped is not None and "FLEXPORT_API_KEY" in str(stopped.cause)
     assert seen == []
     assert journal.counts().get("pending") == 4
-    assert api.pos == {}
+    assert await wire.held() == []
+    # Nothing is sent after the refusal: the other units never reach the wire.
+    assert wire.calls == ["find", "create"]
 
 
 async def test_pacer_spaces_requests_without_bursts() -> None:
@@ -251,12 +344,20 @@ async def test_pacer_recovers_gradually() -> None:
     assert rates == [24.0, 28.0, 32.0, 36.0, 40.0, 40.0]
 
 
-def test_run_units_reports_each_unit_once(tmp_path: Path) -> None:
-    api = FakeApi()
-    sub, journal = submitter(api, tmp_path)
+def test_run_units_reports_each_unit_once(wire_for: Any, tmp_path: Path) -> None:
+    wire = wire_for()
     units = plan_purchase_orders([make_po(f"PO-{i}") for i in range(30)])
-    register(journal, units)
     seen: list[str] = []
-    asyncio.run(run_units(units, sub.submit, concurrency=8, on_result=lambda r: seen.append(r.key)))
+
+    async def run() -> list[str]:
+        async with wire.client() as api:
+            sub, journal = submitter(api, tmp_path)
+            register(journal, units)
+            await run_units(
+                units, sub.submit, concurrency=8, on_result=lambda r: seen.append(r.key)
+            )
+        return await wire.held()
+
+    held = asyncio.run(run())
     assert sorted(seen) == sorted(u.key for u in units)
-    assert len(api.pos) == 30
+    assert held == sorted(u.key for u in units)

@@ -19,8 +19,9 @@ from click.testing import CliRunner, Result
 from openpyxl import load_workbook
 
 from bulkpo.cli import CliState
+from bulkpo.cli.track import track_command
 from bulkpo.config import Settings
-from bulkpo.journal import Journal, UnitState
+from bulkpo.engine.journal import Journal, UnitState
 from bulkpo.sandbox import SandboxServer
 from bulkpo.shipments.track import (
     NOT_CONFIRMED,
@@ -30,7 +31,6 @@ from bulkpo.shipments.track import (
     targets_from_file,
     track_bookings,
 )
-from bulkpo.track_cli import track_command
 from tests.sandbox_fixtures import air_booking, ocean_fcl_booking
 
 DAY = 86_400.0

@@ -11,7 +11,6 @@ from decimal import Decimal
 from bulkpo.cells import DateOrder, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
-from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode
 from bulkpo.mapping import map_headers
 from bulkpo.table import Table
@@ -28,7 +27,6 @@ from bulkpo.validation import (
 )
 
 
-@gc_paused()
 def validate_bookings(
     table: Table,
     columns: ColumnSet,
@@ -36,6 +34,7 @@ def validate_bookings(
     date_order: DateOrder | None = None,
     known_po_numbers: Collection[str] | None = None,
     defaults: Mapping[str, str] | None = None,
+    decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Check a bookings sheet (one row per booking) and build its bookings.
 
@@ -51,7 +50,8 @@ def validate_bookings(
     if header_map.missing:
         return all_invalid(result, table, header_map)
     setup: list[Issue] = []
-    fields = compile_fields(table, columns, header_map, date_order, defaults, setup)
+    fields = compile_fields(table, columns, header_map, date_order, defaults, setup,
+                            decimal_comma)
     issues: list[Issue] = []
     checker = Checker(table, fields, issues)
     known = set(known_po_numbers) if known_po_numbers is not None else None

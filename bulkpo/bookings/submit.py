@@ -3,7 +3,7 @@
 Refs a row leaves empty come from the ``[bookings]`` defaults, else from the first
 PO the row names (its seller is the shipper, its buyer the consignee, its origin and
 destination locations the booking's). A booking is sent exactly once by the engine
-(:class:`~bulkpo.submit.ExactlyOnce`, natural key: its name); then every line of
+(:class:`~bulkpo.engine.exactly_once.ExactlyOnce`, natural key: its name); then every line of
 its POs is attached with ``POST /booking_line_items``, each link exactly once too
 (natural key: booking name + PO line item id, checked against the booking's links).
 """
@@ -20,19 +20,21 @@ from bulkpo.bookings.rules import validate_bookings
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, PurchaseOrder
-from bulkpo.errors import ApiError, RunStopped
-from bulkpo.flexport.payloads import body_digest, booking_body
-from bulkpo.issues import IssueCode
-from bulkpo.journal import Journal, UnitRecord, UnitState
-from bulkpo.submit import (
-    KIND_PO,
-    Caller,
+from bulkpo.engine.api import FlexportApi
+from bulkpo.engine.exactly_once import (
     ExactlyOnce,
     OnExisting,
     Outcome,
     UnitResult,
     failure_message,
 )
+from bulkpo.engine.journal import Journal, UnitRecord, UnitState
+from bulkpo.engine.pacing import Caller, paced
+from bulkpo.errors import ApiError, RunStopped
+from bulkpo.flexport.filters import by_booking
+from bulkpo.flexport.payloads import body_digest, booking_body
+from bulkpo.issues import IssueCode
+from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.table import CellRef, Issue, Severity, Table
 from bulkpo.validation import ValidationResult
 
@@ -99,7 +101,7 @@ def refs_of_read_po(po: Any) -> PurchaseOrderRefs:
 async def look_up_purchase_orders(
     names: Iterable[str],
     *,
-    api: Any,
+    api: FlexportApi,
     caller: Caller,
     journal: Journal | None,
     concurrency: int,
@@ -303,7 +305,7 @@ class LinkSubmitter(ExactlyOnce[LinkUnit]):
 
     async def find(self, unit: LinkUnit) -> Any | None:
         line_id = int(unit.body["purchase_order_line_item_id"])
-        links = await self.api.booking_line_items({"f.booking.id": unit.body["booking_id"]})
+        links = await self.api.booking_line_items(by_booking(unit.body["booking_id"]))
         return next((x for x in links if _ref_id(x.purchase_order_line_item) == line_id), None)
 
     async def post(self, unit: LinkUnit) -> Any:
@@ -339,7 +341,7 @@ class LinkReport:
 class PurchaseOrderLines:
     """Finds the POs bookings name and their lines, once per PO for the whole run."""
 
-    api: Any
+    api: FlexportApi
     caller: Caller
     journal: Journal
     known: Mapping[str, PurchaseOrderRefs]
@@ -460,7 +462,7 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
             present = {
                 _ref_id(item.purchase_order_line_item)
                 for item in await self.caller.call(
-                    lambda: self.api.booking_line_items({"f.booking.id": booking_id})
+                    lambda: self.api.booking_line_items(by_booking(booking_id))
                 )
             }
         except RunStopped:
@@ -544,10 +546,6 @@ async def network_refs(api: Any, caller: Caller) -> list[NetworkRef]:
     Each list is read through the run's paced, retried ``caller``, so that one
     5xx or 429 is waited out as in every other command.
     """
-    # Imported here: bulkpo.shipments.track pulls in the spreadsheet writers, which an
-    # import run would otherwise load before it reads a row.
-    from bulkpo.shipments.track import paced
-
     entities = await paced(caller, api.company_entities)
     locations = await paced(caller, api.locations)
     refs = []

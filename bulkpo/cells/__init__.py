@@ -32,15 +32,39 @@ from bulkpo.cells.codes import (
     PortCell,
 )
 from bulkpo.cells.dates import DateCell, DateOrderGuess
-from bulkpo.cells.numbers import DecimalCell, IntegerCell
+from bulkpo.cells.numbers import DecimalCell, DecimalMarkGuess, IntegerCell, Priced
 from bulkpo.cells.text import TextCell
 from bulkpo.columns import Column, ColumnType
 
 __all__ = [
-    "CELL_TYPES", "BooleanCell", "CellType", "Converter", "CountryCell", "CurrencyCell", "DateCell",
-    "DateOrder", "DateOrderGuess", "DecimalCell", "EnumCell", "HsCodeCell", "IntegerCell",
-    "ListCell", "NumberCounter", "PortCell", "Problem", "ReadContext", "TextCell", "article",
-    "cell_text", "converter", "is_blank", "shown", "warn", "write",
+    "CELL_TYPES",
+    "BooleanCell",
+    "CellType",
+    "Converter",
+    "CountryCell",
+    "CurrencyCell",
+    "DateCell",
+    "DateOrder",
+    "DateOrderGuess",
+    "DecimalCell",
+    "DecimalMarkGuess",
+    "EnumCell",
+    "HsCodeCell",
+    "IntegerCell",
+    "ListCell",
+    "NumberCounter",
+    "PortCell",
+    "Priced",
+    "Problem",
+    "ReadContext",
+    "TextCell",
+    "article",
+    "cell_text",
+    "converter",
+    "is_blank",
+    "shown",
+    "warn",
+    "write",
 ]
 
 
@@ -66,9 +90,12 @@ def converter(
     date_order: DateOrder | None,
     guess: DateOrderGuess,
     counter: NumberCounter,
+    decimal_comma: bool | None = None,
+    marks: DecimalMarkGuess | None = None,
 ) -> Converter:
     """The converter of one column of a sheet."""
-    return CELL_TYPES[col.type](col, header, ReadContext(date_order, guess, counter)).reader()
+    context = ReadContext(date_order, guess, counter, decimal_comma, marks)
+    return CELL_TYPES[col.type](col, header, context).reader()
 
 
 def write(column: Column, value: Any) -> Any:

@@ -14,6 +14,7 @@ from bulkpo.table import CellValue
 
 if TYPE_CHECKING:
     from bulkpo.cells.dates import DateOrderGuess
+    from bulkpo.cells.numbers import DecimalMarkGuess
 
 
 DateOrder = Literal["dmy", "mdy"]
@@ -25,7 +26,7 @@ WARNING = Severity.WARNING
 class Problem:
     """Why a cell cannot be used as it is; a warning carries the value accepted anyway."""
 
-    __slots__ = ("code", "message", "severity", "suggestion", "value")
+    __slots__ = ("code", "message", "once", "severity", "suggestion", "value")
 
     def __init__(
         self,
@@ -35,16 +36,27 @@ class Problem:
         *,
         severity: Severity = ERROR,
         value: object = None,
+        once: str | None = None,
     ) -> None:
         self.code = code
         self.message = message
         self.suggestion = suggestion
         self.severity = severity
         self.value = value
+        # A fix with one meaning: the engine reports it once per ``once`` key per column,
+        # with the count and the cells, instead of once per cell (see validation.Fixes).
+        self.once = once
 
 
 def warn(value: object, code: IssueCode, message: str, suggestion: str = "") -> Problem:
     return Problem(code, message, suggestion, severity=WARNING, value=value)
+
+
+def fixed(value: object, code: IssueCode, message: str, suggestion: str = "",
+          *, key: str) -> Problem:
+    """A value read the one way it can mean, to be warned about once per ``key`` per column:
+    the engine adds " in N cells: Sheet!V2, V3, ..." to ``message``."""
+    return Problem(code, message, suggestion, severity=WARNING, value=value, once=key)
 
 
 Converter: TypeAlias = Callable[[CellValue], object]
@@ -109,14 +121,15 @@ def cached(convert: Callable[[str], object]) -> Callable[[str], object]:
 
 
 @dataclass
-
-
 class ReadContext:
-    """What a sheet's converters share: its date order (given or guessed) and id counters."""
+    """What a sheet's converters share: its date order (given or guessed), id counters,
+    and the decimal mark (True: comma; None: learnt from the column's own cells)."""
 
     date_order: DateOrder | None
     guess: DateOrderGuess
     counter: NumberCounter
+    decimal_comma: bool | None = None
+    marks: DecimalMarkGuess | None = None  # the sheet's decimal mark, learnt when needed
 
 
 class CellType:

@@ -14,18 +14,26 @@ from bulkpo.cells.base import (
     cached,
     cell_text,
     excel_error,
+    fixed,
     warn,
 )
 from bulkpo.cells.text import number_as_text
 from bulkpo.issues import IssueCode
+from bulkpo.ports import seaport_by_name
 from bulkpo.reference import (
     COUNTRIES,
+    COUNTRIES_ISO3,
     COUNTRY_ALIASES,
+    COUNTRY_NAMES_EXTRA,
     CURRENCIES,
     CURRENCY_ALIASES,
     EXCEL_ERRORS,
     FALSE_WORDS,
+    HISTORICAL_INCOTERMS,
+    INCOTERM_NAMES,
     TRUE_WORDS,
+    VALUE_WORDS,
+    fold_word,
 )
 from bulkpo.table import CellValue
 
@@ -66,13 +74,95 @@ def _listing(values: Iterable[str], limit: int = 12) -> str:
     return shown + (", ..." if len(values) > limit else "")
 
 
-def enum_lookup(values: tuple[str, ...], header: str) -> Callable[[str], object]:
+class PlacedCode(str):
+    """An Incoterm with the named place written beside it ("FOB Shanghai"): the code, which
+    remembers its place; two rows agree only when code and place do."""
+
+    place: str
+
+    def __new__(cls, code: str, place: str) -> PlacedCode:
+        self = super().__new__(cls, code)
+        self.place = place
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return str.__eq__(self, other) is True and getattr(other, "place", "") == self.place
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = str.__hash__
+
+
+_ODOO_CODE = re.compile(r"\[\s*([A-Za-z]{3})\s*\]\s*(.*)")
+_PLACE_GLUE = re.compile(r"^[\s,;:\-–/()]+|[\s,;:\-–/()]+$")
+_EDITION = re.compile(r"\b(?:incoterms?\s*)?(?:19|20)\d\d\b|\bincoterms?\b", re.IGNORECASE)
+
+
+def _incoterm(s: str, values: tuple[str, ...], header: str) -> object:
+    """FOB, [FOB] FREE ON BOARD, Free On Board, F.O.B., FOB Shanghai, DDU ... or None."""
+    text = _EDITION.sub(" ", s).strip()
+    m = _ODOO_CODE.fullmatch(text)
+    if m:
+        code, rest = m.group(1).upper(), m.group(2)
+        named = INCOTERM_NAMES.get(fold_word(rest)) if rest else code
+        if named != code and code not in HISTORICAL_INCOTERMS:
+            return None  # "[FOB] Ex Works" says two things
+        text = code
+    words = text.split()
+    # The code is the first word (dots dropped: F.O.B.) or the name the words start with.
+    code, place = "", ""
+    for n in range(min(len(words), 6), 0, -1):
+        head = fold_word(" ".join(words[:n]))
+        upper = head.upper()
+        if upper in values or upper in HISTORICAL_INCOTERMS:
+            code = upper
+        elif head in INCOTERM_NAMES:
+            code = INCOTERM_NAMES[head]
+        elif head in ("cf", "cnf") or " ".join(words[:n]).upper() in ("C&F", "C & F", "C+F"):
+            code = "CFR"
+        if code:
+            place = _PLACE_GLUE.sub("", " ".join(words[n:]))
+            break
+    if not code:
+        return None
+    historical = HISTORICAL_INCOTERMS.get(code)
+    value: str = PlacedCode(historical or code, place) if place else historical or code
+    if historical:
+        return fixed(value, IssueCode.HISTORICAL_INCOTERM,
+                     f'"{s}" is an Incoterms 2000 term the 2010 rules replaced; read as '
+                     f"{historical}" + (f", named place {place}" if place else ""),
+                     f"write {historical} (or the term your contract names) if that is not "
+                     "what was agreed", key=s)
+    if place:
+        return fixed(value, IssueCode.READ_AS,
+                     f'"{s}" read as {value}, named place {place}', key=s)
+    if s != code:
+        return fixed(value, IssueCode.READ_AS, f'"{s}" read as {value}', key=s)
+    return value
+
+
+def enum_lookup(
+    values: tuple[str, ...], header: str, key: str = ""
+) -> Callable[[str], object]:
     folded = {_fold_enum(v): v for v in values}
+    words = {
+        word: next(m for m in meanings if m in values)
+        for word, meanings in VALUE_WORDS.get(key, {}).items()
+        if any(m in values for m in meanings)
+    }
 
     def lookup(s: str) -> object:
         found = folded.get(_fold_enum(s))
         if found is not None:
             return found
+        if key == "incoterm":
+            read = _incoterm(s, values, header)
+            if read is not None:
+                return read
+        meaning = words.get(fold_word(s))
+        if meaning is not None:
+            return fixed(meaning, IssueCode.READ_AS, f'"{s}" read as {meaning}', key=s)
         if s in EXCEL_ERRORS:
             return excel_error(s)
         close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
@@ -88,7 +178,7 @@ class EnumCell(CellType):
 
     def reader(self) -> Converter:
         col, header = self.col, self.header
-        lookup = cached(enum_lookup(col.enum_values, header))
+        lookup = cached(enum_lookup(col.enum_values, header, col.key))
 
         def convert(v: CellValue) -> object:
             if type(v) is str:
@@ -98,12 +188,23 @@ class EnumCell(CellType):
         return convert
 
 
+_COUNTRY_BY_NAME = {
+    **{fold_word(name): code for code, name in COUNTRIES.items()},
+    **COUNTRY_NAMES_EXTRA,
+    **{fold_word(alias): code for alias, code in COUNTRY_ALIASES.items()},
+}
+
+
 def _country(s: str) -> object:
     code = s.upper()
     if code in COUNTRIES:
         return code
     if s in EXCEL_ERRORS:
         return excel_error(s)
+    alpha2 = COUNTRIES_ISO3.get(code) or _COUNTRY_BY_NAME.get(fold_word(s))
+    if alpha2 is not None:
+        return fixed(alpha2, IssueCode.READ_AS, f'"{s}" read as {alpha2} ({COUNTRIES[alpha2]})',
+                     key=s)
     if code in COUNTRY_ALIASES:
         hint = f"write {COUNTRY_ALIASES[code]} ({COUNTRIES[COUNTRY_ALIASES[code]]})"
     else:
@@ -206,9 +307,23 @@ class PortCell(CellType):
                 return None
             if s in EXCEL_ERRORS:
                 return excel_error(s)
-            return s
+            return by_name(s)
 
         return convert
+
+
+def _port_name(s: str) -> object:
+    """A port's name ("Yantian", "Port of Shanghai") that means one seaport -> its code."""
+    if len(s) <= 5 and s.replace(" ", "").isalnum() and s.upper() == s:
+        return s  # a code (right or wrong, the PO rule says)
+    code = seaport_by_name(s)
+    if code is None:
+        return s
+    return fixed(code, IssueCode.PORT_NAME, f'"{s}" read as the seaport {code}',
+                 "write the code if another port of that name was meant", key=s)
+
+
+by_name = cached(_port_name)
 _LIST_SPLIT = re.compile(r"[,;\n\r]+")
 
 

@@ -14,6 +14,8 @@ from bulkpo.cells.base import (
     cached,
     cell_text,
     excel_error,
+    fixed,
+    shown,
     warn,
 )
 from bulkpo.issues import IssueCode
@@ -90,6 +92,30 @@ class DateOrderGuess:
             ((self.order, self.witness),) = found.items()
 
 
+_TIME = re.compile(r"(?P<d>.*?\d)(?:[ T]+|\s*,\s*)(?P<t>\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?"
+                   r"\s*(?:[AaPp]\.?[Mm]\.?)?\s*(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)?)")
+_MIDNIGHT = re.compile(r"0?0:00(?::00(?:[.,]0+)?)?\s*(?:[Aa]\.?[Mm]\.?)?\s*\S*")
+_YYYYMMDD = re.compile(r"(19|20|21)\d{6}")
+_DOTTED = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+NULL_DATES = frozenset({"00000000", "0000-00-00", "00.00.0000", "00/00/0000", "0/0/0000",
+                        "1900-01-01", "01.01.1900", "01/01/1900", "1/1/1900", "19000101"})
+"""What ERPs write for no date (SAP 00000000, SQL's 1900-01-01): read as blank."""
+_NULL_DAYS = (dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31))
+
+
+def _null(text: str) -> Problem:
+    return fixed(None, IssueCode.NULL_DATE, f'"{text}" is how an ERP writes no date; read as blank',
+                 "leave the cell empty, or write the date", key=text)
+
+
+def _yyyymmdd(s: str) -> object:
+    d = _make_date(int(s[:4]), int(s[4:6]), int(s[6:]), s)
+    if isinstance(d, Problem):
+        return d
+    return fixed(d, IssueCode.READ_AS, f'dates written YYYYMMDD read so, as "{s}" = {d}',
+                 key="yyyymmdd")
+
+
 class DateCell(CellType):
     """Dates, from date cells, ISO or day/month text, words, or Excel serial numbers."""
 
@@ -100,8 +126,35 @@ class DateCell(CellType):
     def reader(self) -> Converter:
         date_order, guess = self.context.date_order, self.context.guess
         def from_text(s: str) -> object:
+            if s in NULL_DATES:
+                return _null(s)
+            timed = _TIME.fullmatch(s)
+            if timed is not None:
+                day = from_day(timed.group("d"))
+                if _MIDNIGHT.fullmatch(timed.group("t")) or isinstance(day, Problem):
+                    return day
+                return fixed(day, IssueCode.READ_AS,
+                             f'dates with a time of day read as the day, as "{s}" = '
+                             f"{shown(day)}", key="time of day")
+            return from_day(s)
+
+        def from_day(s: str) -> object:
+            if s in NULL_DATES:
+                return _null(s)
             if s in EXCEL_ERRORS:
                 return excel_error(s)
+            if _YYYYMMDD.fullmatch(s):
+                return _yyyymmdd(s)
+            m = _DOTTED.fullmatch(s)
+            if m and date_order is None:
+                a, b = int(m.group(1)), int(m.group(2))
+                d = _make_date(int(m.group(3)), b, a, s)
+                if isinstance(d, Problem) or a > 12 or a == b:
+                    return d
+                return fixed(d, IssueCode.READ_AS,
+                             f'dotted dates read day first, as "{s}" = {_long(d)}',
+                             "give the date order (mdy) if the file means month first",
+                             key="dotted")
             m = _ISO.fullmatch(s)
             if m:
                 return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), s)
@@ -148,14 +201,19 @@ class DateCell(CellType):
         def convert(v: CellValue) -> object:
             t = type(v)
             if t is dt.date:
-                return v
+                return _null(cell_text(v)) if v in _NULL_DAYS else v
             if t is str:
                 s = v.strip()  # type: ignore[union-attr]
                 return text_conv(s) if s else None
             if t is dt.datetime:
-                return v.date()  # type: ignore[union-attr]
+                d = v.date()  # type: ignore[union-attr]
+                return _null(cell_text(v)) if d in _NULL_DAYS else d
             if v is None:
                 return None
+            if t is int and _YYYYMMDD.fullmatch(str(v)):
+                return _yyyymmdd(str(v))
+            if (t is int or t is float) and v == 0:
+                return _null(cell_text(v))
             if t is int or t is float:
                 return _serial_date(v, cell_text(v))  # type: ignore[arg-type]
             return Problem(IssueCode.BAD_DATE, f"{cell_text(v)} is no date",

@@ -37,6 +37,23 @@ from bulkpo.errors import (
     TransportError,
     ValidationApiError,
 )
+from bulkpo.flexport.filters import (
+    BOOKING_LINE_ITEMS,
+    BOOKINGS,
+    COMPANY_ENTITIES,
+    DOCUMENTS,
+    LOCATIONS,
+    PURCHASE_ORDER_LINE_ITEMS,
+    PURCHASE_ORDERS,
+    SHIPMENT_LEGS,
+    SHIPMENTS,
+    by_name,
+    by_purchase_order,
+    by_shipment,
+    documents_of,
+    download,
+    one,
+)
 from bulkpo.flexport.models import (
     Booking,
     BookingLineItem,
@@ -208,19 +225,19 @@ class FlexportClient:
         self, filters: Mapping[str, Any], page: int, *, per: int | None = None
     ) -> Page:
         """One page of ``GET /purchase_orders``, so that a retry repeats just that page."""
-        return await self._one_page("/purchase_orders", filters, page, per)
+        return await self._one_page(PURCHASE_ORDERS, filters, page, per)
 
     async def shipment_page(
         self, filters: Mapping[str, Any], page: int, *, per: int | None = None
     ) -> Page:
         """One page of ``GET /shipments``, so that a retry repeats just that page."""
-        return await self._one_page("/shipments", filters, page, per)
+        return await self._one_page(SHIPMENTS, filters, page, per)
 
     async def purchase_order_line_item_page(
         self, filters: Mapping[str, Any], page: int, *, per: int | None = None
     ) -> Page:
         """One page of ``GET /purchase_order_line_items`` (every PO's lines when unfiltered)."""
-        return await self._one_page("/purchase_order_line_items", filters, page, per)
+        return await self._one_page(PURCHASE_ORDER_LINE_ITEMS, filters, page, per)
 
     async def _one_page(
         self, path: str, filters: Mapping[str, Any], page: int, per: int | None
@@ -253,7 +270,7 @@ class FlexportClient:
 
     async def _first_named(self, model: type[ModelT], path: str, name: str) -> ModelT | None:
         # The name filter may match loosely (prefix, case); only the exact name counts.
-        async with aclosing(self.iter_items(path, {"f.name": name})) as items:
+        async with aclosing(self.iter_items(path, by_name(name))) as items:
             async for item in items:
                 if item.get("name") == name:
                     return _read(model, item)
@@ -263,35 +280,35 @@ class FlexportClient:
 
     async def get_purchase_order(self, id: int) -> PurchaseOrder:
         """The purchase order with this Flexport id."""
-        return _read(PurchaseOrder, await self.request("GET", f"/purchase_orders/{id}"))
+        return _read(PurchaseOrder, await self.request("GET", one(PURCHASE_ORDERS, id)))
 
     async def find_purchase_order_by_name(self, name: str) -> PurchaseOrder | None:
         """The purchase order with exactly this name (PO number), or None."""
-        return await self._first_named(PurchaseOrder, "/purchase_orders", name)
+        return await self._first_named(PurchaseOrder, PURCHASE_ORDERS, name)
 
     def list_purchase_orders(
         self, filters: Mapping[str, str] | None = None
     ) -> AsyncIterator[PurchaseOrder]:
-        """Every purchase order matching the ``f.*`` filters, e.g. ``{"f.status": "open"}``."""
-        return self._each(PurchaseOrder, "/purchase_orders", filters)
+        """Every purchase order matching the filters (``filters.purchase_order_filters``)."""
+        return self._each(PurchaseOrder, PURCHASE_ORDERS, filters)
 
     async def purchase_order_line_items(self, po_id: int) -> list[PurchaseOrderLineItem]:
         """The line items of one purchase order."""
         return await self._all(
-            PurchaseOrderLineItem, "/purchase_order_line_items", {"f.purchase_order.id": po_id}
+            PurchaseOrderLineItem, PURCHASE_ORDER_LINE_ITEMS, by_purchase_order(po_id)
         )
 
     async def create_purchase_order(self, body: Mapping[str, Any]) -> PurchaseOrder:
         """Create a purchase order (a PO write: sent at ``po_write_version``)."""
         data = await self.request(
-            "POST", "/purchase_orders", json=body, version=self.settings.po_write_version
+            "POST", PURCHASE_ORDERS, json=body, version=self.settings.po_write_version
         )
         return _read(PurchaseOrder, data)
 
     async def update_purchase_order(self, id: int, body: Mapping[str, Any]) -> PurchaseOrder:
         """Change the given fields of a purchase order (at ``po_write_version``)."""
         data = await self.request(
-            "PATCH", f"/purchase_orders/{id}", json=body, version=self.settings.po_write_version
+            "PATCH", one(PURCHASE_ORDERS, id), json=body, version=self.settings.po_write_version
         )
         return _read(PurchaseOrder, data)
 
@@ -299,55 +316,52 @@ class FlexportClient:
 
     async def create_booking(self, body: Mapping[str, Any]) -> Booking:
         """Create one booking from a ``CreateBooking`` body."""
-        return _read(Booking, await self.request("POST", "/bookings", json=body))
+        return _read(Booking, await self.request("POST", BOOKINGS, json=body))
 
     async def get_booking(self, id: int) -> Booking:
         """The booking with this Flexport id."""
-        return _read(Booking, await self.request("GET", f"/bookings/{id}"))
+        return _read(Booking, await self.request("GET", one(BOOKINGS, id)))
 
     async def find_booking_by_name(self, name: str) -> Booking | None:
         """The booking with exactly this name, or None."""
-        return await self._first_named(Booking, "/bookings", name)
+        return await self._first_named(Booking, BOOKINGS, name)
 
     def list_bookings(self, filters: Mapping[str, str] | None = None) -> AsyncIterator[Booking]:
         """Every booking matching the ``f.*`` filters."""
-        return self._each(Booking, "/bookings", filters)
+        return self._each(Booking, BOOKINGS, filters)
 
     async def create_booking_line_item(self, body: Mapping[str, Any]) -> BookingLineItem:
         """Attach PO line units to a booking: {purchase_order_line_item_id, booking_id, units}."""
-        data = await self.request("POST", "/booking_line_items", json=body)
+        data = await self.request("POST", BOOKING_LINE_ITEMS, json=body)
         return _read(BookingLineItem, data)
 
     async def booking_line_items(
         self, filters: Mapping[str, str | int] | None = None
     ) -> list[BookingLineItem]:
-        """Booking line items matching the filters, e.g. ``{"f.booking.id": 12}``."""
-        return await self._all(BookingLineItem, "/booking_line_items", filters)
+        """Booking line items matching the filters, e.g. ``filters.by_booking(12)``."""
+        return await self._all(BookingLineItem, BOOKING_LINE_ITEMS, filters)
 
     # -- shipments and documents ------------------------------------------
 
     async def get_shipment(self, id: int) -> Shipment:
         """The shipment with this Flexport id."""
-        return _read(Shipment, await self.request("GET", f"/shipments/{id}"))
+        return _read(Shipment, await self.request("GET", one(SHIPMENTS, id)))
 
     def list_shipments(self, filters: Mapping[str, str] | None = None) -> AsyncIterator[Shipment]:
         """Every shipment matching the ``f.*`` filters."""
-        return self._each(Shipment, "/shipments", filters)
+        return self._each(Shipment, SHIPMENTS, filters)
 
     async def shipment_legs(self, shipment_id: int) -> list[ShipmentLeg]:
         """The legs of one shipment."""
-        return await self._all(ShipmentLeg, "/shipment_legs", {"f.shipment.id": shipment_id})
+        return await self._all(ShipmentLeg, SHIPMENT_LEGS, by_shipment(shipment_id))
 
     async def documents(self, shipment_id: int, document_type: str | None = None) -> list[Document]:
         """The documents of one shipment, optionally of one type only."""
-        params: dict[str, Any] = {"f.shipment.id": shipment_id}
-        if document_type is not None:
-            params["f.document_type"] = document_type
-        return await self._all(Document, "/documents", params)
+        return await self._all(Document, DOCUMENTS, documents_of(shipment_id, document_type))
 
     async def download_document(self, id: str) -> AsyncIterator[bytes]:
         """The file of a document, as raw bytes in chunks (not an envelope)."""
-        method, url = "GET", f"/documents/{id}/download"
+        method, url = "GET", download(id)
         version = self.settings.api_version
         info = RequestInfo(method, _safe_url(self._http.build_request(method, url).url))
         try:
@@ -378,11 +392,11 @@ class FlexportClient:
 
     async def company_entities(self) -> list[CompanyEntity]:
         """Your company's legal entities (the shipper and consignee refs)."""
-        return await self._all(CompanyEntity, "/network/company_entities")
+        return await self._all(CompanyEntity, COMPANY_ENTITIES)
 
     async def locations(self) -> list[Location]:
         """Your network locations (the origin and destination address refs)."""
-        return await self._all(Location, "/network/locations")
+        return await self._all(Location, LOCATIONS)
 
     # -- helpers ----------------------------------------------------------
 
@@ -528,7 +542,7 @@ def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -
     # The API answers an unknown route with a redirect to "/" (and PO writes
     # are unknown routes before version 3).
     message = f"{info.method} {response.request.url.path} does not exist at API version {version}"
-    if response.request.url.path.startswith("/purchase_orders") and info.method != "GET":
+    if response.request.url.path.startswith(PURCHASE_ORDERS) and info.method != "GET":
         message += (
             "; purchase order writes need Flexport-Version 3: set po_write_version = 3 "
             "in bulkpo.toml or FLEXPORT_PO_WRITE_VERSION=3"

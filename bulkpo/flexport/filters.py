@@ -11,10 +11,26 @@ import datetime as dt
 from collections.abc import Sequence
 
 PURCHASE_ORDERS = "/purchase_orders"
+PURCHASE_ORDER_LINE_ITEMS = "/purchase_order_line_items"
 BOOKINGS = "/bookings"
+BOOKING_LINE_ITEMS = "/booking_line_items"
 SHIPMENTS = "/shipments"
+SHIPMENT_LEGS = "/shipment_legs"
+DOCUMENTS = "/documents"
+COMPANY_ENTITIES = "/network/company_entities"
+LOCATIONS = "/network/locations"
 
 Params = dict[str, str | list[str]]
+
+
+def one(route: str, id: int | str) -> str:
+    """The route of one object of a list route: ``one(BOOKINGS, 12)`` is ``/bookings/12``."""
+    return f"{route}/{id}"
+
+
+def download(document_id: int | str) -> str:
+    """The route of a document's file."""
+    return f"{one(DOCUMENTS, document_id)}/download"
 
 
 def iso(moment: dt.datetime) -> str:
@@ -116,3 +132,11 @@ def by_purchase_order(po_id: int | str) -> dict[str, str]:
 def by_shipment(shipment_id: int | str) -> dict[str, str]:
     """The legs (or documents) of one shipment."""
     return {"f.shipment.id": str(shipment_id)}
+
+
+def documents_of(shipment_id: int | str, document_type: str | None = None) -> dict[str, str]:
+    """The documents of one shipment, optionally of one type only."""
+    params = by_shipment(shipment_id)
+    if document_type is not None:
+        params["f.document_type"] = document_type
+    return params

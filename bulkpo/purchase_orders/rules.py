@@ -12,10 +12,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from bulkpo import ports, validation
-from bulkpo.cells import DateOrder, cell_text, is_blank
+from bulkpo.cells import DateOrder, Priced, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
-from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import HeaderMap, map_headers
 from bulkpo.table import CellRef, Row, Table
@@ -30,6 +29,7 @@ from bulkpo.validation import (
     finish,
     opt_str,
     want_for,
+    with_incoterm_place,
 )
 
 ERROR = Severity.ERROR
@@ -81,7 +81,6 @@ _LINE_KEYS = ("line_number", "sku", "quantity", "product_name", "unit_of_measure
               "currency", "hs_code")
 
 
-@gc_paused()
 def validate_purchase_orders(
     table: Table,
     columns: ColumnSet,
@@ -89,14 +88,17 @@ def validate_purchase_orders(
     date_order: DateOrder | None = None,
     defaults: Mapping[str, str] | None = None,
     header_map: HeaderMap | None = None,
+    decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Check a purchase-order sheet (one row per line) and assemble its POs.
 
     Rows sharing a PO number form one PO; their PO-level values must agree (a
     blank repeats the PO's value). ``date_order`` settles text dates like
     03/04/2026; without it they are read as the sheet's other dates suggest and
-    flagged. ``defaults`` (column key -> text) fill blank cells. ``header_map`` is the
-    mapping already made (by :func:`bulkpo.imports.load_purchase_orders`), else it is made here.
+    flagged. ``defaults`` (column key -> text) fill blank cells. ``decimal_comma``
+    settles numbers like 1,250 (True: 1.25); without it the file's other numbers tell.
+    ``header_map`` is the mapping already made (by :func:`bulkpo.imports.validate_po_table`),
+    else it is made here.
     """
     defaults = defaults or {}
     if header_map is None:
@@ -107,7 +109,8 @@ def validate_purchase_orders(
     if header_map.missing:
         return all_invalid(result, table, header_map)
     setup: list[Issue] = []
-    fields = compile_fields(table, columns, header_map, date_order, defaults, setup)
+    fields = compile_fields(table, columns, header_map, date_order, defaults, setup,
+                            decimal_comma)
     po_level = [f for f in fields if f.col.po_level and f.key != "po_number"]
     # A PO-level default applies to the PO, so a blank row does not disagree with the others.
     po_defaults = {f.key: f.default for f in po_level if f.default is not None}
@@ -135,6 +138,9 @@ def validate_purchase_orders(
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         line_number, sku, quantity, product_name, unit, cost, currency, hs_code = line
+        if type(cost) is Priced:  # its currency fills or meets the row's: the careful way
+            _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
+            continue
         draft = drafts.get(name)
         if draft is None:
             draft = drafts[name] = _PoDraft(name, pos, po)
@@ -147,6 +153,8 @@ def validate_purchase_orders(
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         number = row.number
+        if cost is not None and currency is None:
+            validation.no_currency(checker, number)
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
@@ -238,6 +246,7 @@ def _line_item(
     checker: Checker, state: RowState, draft: _PoDraft, columns: ColumnSet
 ) -> LineItem | None:
     values = state.values
+    validation.settle_currency(checker, state)
     number = values.get("line_number")
     position = len(draft.rows)
     if number is None:
@@ -308,7 +317,11 @@ def _assemble_po(
             continue
         accept_iata = checker.by_key[key].col.accepts_iata
         problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
-        if problem is not None:
+        if problem is not None and not problem.error:
+            checker.warn_once(set_ref(key) or checker.ref_at(first_row, key), key, value,
+                              problem.code, problem.message, problem.suggestion)
+            got[key] = ports.fold_code(value)
+        elif problem is not None:
             draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
                                           problem.code, problem.message, problem.suggestion,
                                           value))
@@ -348,7 +361,7 @@ def _assemble_po(
         status=text("status") or "open",
         buyer=Party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
         seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
-        incoterm=text("incoterm"),
+        incoterm=str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
         transportation_mode=text("transportation_mode"),
         cargo_ready_date=ready,
         must_arrive_date=arrive,
@@ -357,7 +370,7 @@ def _assemble_po(
         origin_address_ref=text("origin_address_ref"),
         destination_address_ref=text("destination_address_ref"),
         memo=text("memo"),
-        metadata=draft.metadata,
+        metadata=with_incoterm_place(draft.metadata, got.get("incoterm")),
     )
 
 

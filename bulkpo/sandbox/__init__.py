@@ -15,9 +15,11 @@ booking names are a sandbox choice), unknown ids (404 ``not_found``).
 
 How it misbehaves on request (:class:`SandboxOptions`): ``latency_ms`` on every
 request, ``rate_limit`` per key (429 ``rate_limited`` + ``Retry-After``, a sandbox
-assumption: Flexport publishes no limit), ``fault_rate`` (500/502/503 before any
-effect), ``drop_rate`` (a POST/PATCH commits, then the connection is cut mid-body),
-``page_delay_ms`` on list endpoints. All randomness comes from ``seed``.
+assumption: Flexport publishes no limit), ``throttle_every`` (every Nth request
+429 ``rate_limited`` with ``Retry-After: 1``, whatever the pace), ``fault_rate``
+(500/502/503 before any effect), ``drop_rate`` (a POST/PATCH commits, then the
+connection is cut mid-body), ``page_delay_ms`` on list endpoints. All randomness
+comes from ``seed``.
 
 Sandbox-only endpoints (need the key; never delayed, limited or faulted):
 

@@ -93,6 +93,7 @@ class Gate:
         self.store = store
         self.rng = random.Random(options.seed)
         self.buckets: dict[str, TokenBucket] = {}
+        self.arrivals = 0  # requests past the rate limit, for throttle_every
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -131,6 +132,13 @@ class Gate:
                                  f"rate limit exceeded; retry in {seconds} s",
                                  {"Retry-After": str(seconds)})
                     return
+            self.arrivals += 1
+            if options.throttle_every and self.arrivals % options.throttle_every == 0:
+                # A 429 that needs no race against the clock: a loaded machine's
+                # slow client may never outrun the bucket above.
+                await refuse(429, "rate_limited", "rate limit exceeded; retry in 1 s",
+                             {"Retry-After": "1"})
+                return
             if options.fault_rate and self.rng.random() < options.fault_rate:
                 status = self.rng.choice(_FAULT_STATUSES)
                 await refuse(status, "server_error", "sandbox injected a server error")

@@ -17,6 +17,7 @@ class SandboxOptions:
     port: int = 0                 # 0 = pick a free port
     api_keys: tuple[str, ...] = (DEFAULT_SANDBOX_KEY,)   # accepted bearer tokens
     rate_limit: float | None = None   # requests/second per token; None = unlimited
+    throttle_every: int = 0      # every Nth request answered 429, however slow the caller
     latency_ms: float = 0.0
     fault_rate: float = 0.0      # share of requests answered 500/502/503 before any effect
     drop_rate: float = 0.0       # share of POST/PATCH that commit, then drop the connection

@@ -13,15 +13,14 @@ its name only when complete (:func:`bulkpo.sheets.writer.atomic_path`).
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import enum
-import re
 import shutil
 import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -37,17 +36,27 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
-from bulkpo.sheets.writer import (
+from bulkpo.sheets.formats import CSV, JSONL, XLSX
+from bulkpo.sheets.layout import (
+    CSV_ENCODING,
     DATE_FORMAT,
     DATETIME_FORMAT,
     DECIMAL_FORMAT,
     INTEGER_FORMAT,
-    atomic_path,
-    jsonl_sink,
+    csv_text,
+    csv_writer,
+    display_width,
+    fit_width,
+    header_room,
+    is_formula_like,
     neutralise,
     sheet_title,
+    storable_text,
+    table_name,
     unique_headers,
 )
+from bulkpo.sheets.outputs import atomic_path
+from bulkpo.sheets.writer import jsonl_sink
 
 __all__ = [
     "CellKind",
@@ -56,11 +65,10 @@ __all__ = [
     "SummaryTable",
     "csv_export",
     "jsonl_export",
+    "open_export",
     "xlsx_export",
 ]
 
-_MAX_CELL_TEXT = 32_767
-_MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _BOLD = Font(bold=True)
 
@@ -115,21 +123,8 @@ class ExportSink(Protocol):
 # ---------------------------------------------------------------- xlsx
 
 
-def _display_width(value: object) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, dt.date):
-        return 10.0
-    if isinstance(value, Decimal | float):
-        return len(f"{value:,.2f}")
-    return float(max((len(line) for line in str(value).splitlines()), default=0))
-
-
 def _escape(text: str) -> str:
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        # Control characters are not allowed in the XML at all.
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    text = text[:_MAX_CELL_TEXT]
+    text = storable_text(text)
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -167,14 +162,14 @@ class _SheetRows:
         self._letters.append(get_column_letter(len(self.columns)))
         style = self._kinds.get(column.kind)
         self._styles.append(f' s="{style}"' if style else "")
-        self.widths.append(_display_width(column.header) + 3)  # room for the filter button
+        self.widths.append(header_room(column.header))
 
     def append(self, values: Sequence[object]) -> None:
         self.rows += 1
         r = self.rows + 1
         if self.rows <= self._sample_rows:
             for i, value in enumerate(values):
-                self.widths[i] = max(self.widths[i], _display_width(value))
+                self.widths[i] = max(self.widths[i], display_width(value))
         parts = [f'<row r="{r}">']
         for i, value in enumerate(values):
             if value is None or value == "":
@@ -185,7 +180,7 @@ class _SheetRows:
                 # value (so the export re-imports unchanged) in a text cell marked
                 # quote-prefixed, as Excel marks a typed apostrophe: it never runs,
                 # not even when the cell is edited.
-                style = f' s="{self._text_style}"' if neutralise(value) != value else ""
+                style = f' s="{self._text_style}"' if is_formula_like(value) else ""
                 text = _escape(value)
                 space = ' xml:space="preserve"' if text != text.strip() else ""
                 parts.append(
@@ -249,9 +244,7 @@ class XlsxExport:
         columns = self.columns
         headers = unique_headers([str(neutralise(c.header)) for c in columns])
         for i, width in enumerate(self._rows.widths):
-            ws.column_dimensions[get_column_letter(i + 1)].width = min(
-                max(width + 1, _MIN_WIDTH), _MAX_WIDTH
-            )
+            ws.column_dimensions[get_column_letter(i + 1)].width = fit_width(width)
         ws.freeze_panes = "A2"
         header = []
         for text in headers:
@@ -263,7 +256,7 @@ class XlsxExport:
         # A table needs a data row under its header, even an empty one.
         ref = f"A1:{last}{max(self.rows + 1, 2)}"
         table = ExcelTable(
-            displayName=_table_name(ws.title),
+            displayName=table_name(ws.title),
             ref=ref,
             autoFilter=AutoFilter(ref=ref),
             tableStyleInfo=TableStyleInfo(name="TableStyleMedium2", showRowStripes=True),
@@ -283,11 +276,6 @@ class XlsxExport:
             self._spool.flush()
             self._spool.seek(0)
             _splice_rows(skeleton, path, "xl/worksheets/sheet1.xml", self._spool)
-
-
-def _table_name(title: str) -> str:
-    name = re.sub(r"\W", "", title) or "Data"
-    return name if name[0].isalpha() else f"T{name}"
 
 
 def _text_style_id(ws: Any) -> int:
@@ -421,17 +409,7 @@ class CsvExport:
 
     def append(self, values: Sequence[object]) -> None:
         self.rows += 1
-        self._writer.writerow([_csv_text(v) for v in values])
-
-
-def _csv_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:f}"
-    return str(neutralise(value if isinstance(value, str) else str(value)))
+        self._writer.writerow([csv_text(v) for v in values])
 
 
 @contextlib.contextmanager
@@ -442,12 +420,12 @@ def csv_export(path: Path, columns: Sequence[ExportColumn]) -> Iterator[CsvExpor
     with tempfile.TemporaryFile(
         "w+", encoding="utf-8", newline="", dir=path.parent, prefix=".bulkpo-"
     ) as spool:
-        export = CsvExport(list(columns), spool, csv.writer(spool))
+        export = CsvExport(list(columns), spool, csv_writer(spool))
         yield export
         spool.flush()
         spool.seek(0)
-        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as out:
-            csv.writer(out).writerow([neutralise(c.header) for c in export.columns])
+        with atomic_path(path) as tmp, open(tmp, "w", encoding=CSV_ENCODING, newline="") as out:
+            csv_writer(out).writerow([csv_text(c.header) for c in export.columns])
             shutil.copyfileobj(spool, out)
 
 
@@ -474,3 +452,17 @@ def jsonl_export(path: Path, columns: Sequence[ExportColumn]) -> Iterator[JsonlE
     """A :class:`JsonlExport` on ``path``, written atomically."""
     with jsonl_sink(Path(path), [c.key for c in columns]) as sink:
         yield JsonlExport(list(columns), sink)
+
+
+def open_export(
+    fmt: str, path: Path, columns: Sequence[ExportColumn], *, sheet_name: str = "Data"
+) -> AbstractContextManager[XlsxExport | CsvExport | JsonlExport]:
+    """The export sink of the registry's format ``fmt`` (:data:`bulkpo.sheets.formats.EXPORT`
+    names those an export takes): columns may grow while rows arrive."""
+    if fmt == XLSX.name:
+        return xlsx_export(path, columns, sheet_name=sheet_name)
+    if fmt == CSV.name:
+        return csv_export(path, columns)
+    if fmt == JSONL.name:
+        return jsonl_export(path, columns)
+    raise ValueError(f"no export writer for the format {fmt!r}")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bulkpo.errors import OutputError, UsageError
+from bulkpo.sheets.formats import ERRORS, REPORT, OutputKind, accepting
 
 __all__ = [
     "ERRORS_SUFFIXES",
@@ -29,10 +30,10 @@ __all__ = [
     "same_file",
 ]
 
-# The extensions the result report and the errors file may have; their writers and
-# the commands' checks before sending both read them here.
-REPORT_SUFFIXES = (".xlsx", ".csv", ".jsonl", ".ndjson")
-ERRORS_SUFFIXES = (".xlsx", ".csv")
+# The extensions the result report and the errors file may have, as the format
+# registry says (kept under these names for the commands' checks).
+REPORT_SUFFIXES = REPORT.suffixes
+ERRORS_SUFFIXES = ERRORS.suffixes
 
 
 def _temp_beside(path: Path) -> Path:
@@ -107,9 +108,11 @@ class Output:
     """A file a command is asked to write, as :func:`check_outputs` checks it.
 
     ``option`` names it in messages (``--report``; empty for a default name);
-    ``suffixes`` are the extensions it may have (lower case, with the dot; empty: any);
-    ``what`` says what it is (``a result report``); ``replace`` False refuses a file
-    that exists already.
+    ``kind`` is what it is (:mod:`bulkpo.sheets.formats`: the formats it may have and
+    its name in messages); without one, ``suffixes`` are the extensions it may have
+    (lower case, with the dot; empty: any), read through the format registry so that
+    an alias (``.ndjson``) is accepted wherever its format is, and ``what`` says what
+    it is (``a result report``); ``replace`` False refuses a file that exists already.
     """
 
     option: str
@@ -117,9 +120,18 @@ class Output:
     suffixes: tuple[str, ...] = ()
     what: str = "the output"
     replace: bool = True
+    kind: OutputKind | None = None
 
     def where(self) -> str:
         return f"{self.option} {self.path}" if self.option else str(self.path)
+
+    def check_format(self) -> None:
+        """Refuse a suffix this output's writer does not take (UsageError)."""
+        kind = self.kind
+        if kind is None and self.suffixes:
+            kind = accepting(self.what, self.suffixes)
+        if kind is not None:
+            kind.resolve(self.path, self.option)
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -136,10 +148,6 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _either(suffixes: Sequence[str]) -> str:
-    return ", ".join(suffixes[:-1]) + " or " + suffixes[-1] if len(suffixes) > 1 else suffixes[0]
-
-
 def check_outputs(outputs: Sequence[Output], inputs: Mapping[str, Path | None]) -> None:
     """Refuse, with a :class:`~bulkpo.errors.UsageError` naming the option, any output
     that would replace an input (``inputs``: ``{"the input file": path}``) or another
@@ -152,8 +160,7 @@ def check_outputs(outputs: Sequence[Output], inputs: Mapping[str, Path | None]) 
     checked: list[Output] = []
     for out in outputs:
         where = out.where()
-        if out.suffixes and out.path.suffix.lower() not in out.suffixes:
-            raise UsageError(f"{where}: {out.what} is {_either(out.suffixes)}")
+        out.check_format()
         for label, source in inputs.items():
             if source is not None and same_file(out.path, source):
                 raise UsageError(

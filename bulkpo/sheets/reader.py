@@ -26,7 +26,6 @@ from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
-from bulkpo.gcpause import gc_paused
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
 
@@ -618,25 +617,24 @@ class _WorkbookSource(_Source):
         header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         headers = [_header_text(v) for v in head.rows[header_i]]
         first_row, first_col = sheet.start or (0, 0)
-        with gc_paused():
-            raw = self._guard(lambda: sheet.to_python(skip_empty_area=True))
-            self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
-            # Calamine hands Excel error cells over as "", so without a "" at or below the
-            # header row there is no error cell to look for and the sheet XML is not re-read.
-            may_hold_errors = any("" in r for r in raw[header_i:])
-            body = _convert_rows(raw[header_i + 1 :])
-            del raw
-            pad: list[CellValue] = [None] * first_col
-            rows: list[Row] = []
-            number = first_row + header_i + 1  # 1-based number of the header row
-            append = rows.append
-            for values in body:
-                number += 1
-                # Most rows start with a value, which settles it without the full check.
-                v0 = values[0] if values else None
-                if (v0 is None or (type(v0) is str and not v0.strip())) and _is_empty(values):
-                    continue
-                append(Row(number, pad + values if first_col else values))
+        raw = self._guard(lambda: sheet.to_python(skip_empty_area=True))
+        self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
+        # Calamine hands Excel error cells over as "", so without a "" at or below the
+        # header row there is no error cell to look for and the sheet XML is not re-read.
+        may_hold_errors = any("" in r for r in raw[header_i:])
+        body = _convert_rows(raw[header_i + 1 :])
+        del raw
+        pad: list[CellValue] = [None] * first_col
+        rows: list[Row] = []
+        number = first_row + header_i + 1  # 1-based number of the header row
+        append = rows.append
+        for values in body:
+            number += 1
+            # Most rows start with a value, which settles it without the full check.
+            v0 = values[0] if values else None
+            if (v0 is None or (type(v0) is str and not v0.strip())) and _is_empty(values):
+                continue
+            append(Row(number, pad + values if first_col else values))
         errors = self._error_cells(name) if may_hold_errors else {}
         table = Table(
             path=str(self.path),

@@ -24,12 +24,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from bulkpo.errors import UsageError
 from bulkpo.redact import redact
 from bulkpo.report import RowResult, Summary
-from bulkpo.sheets.outputs import ERRORS_SUFFIXES, REPORT_SUFFIXES, same_file
+from bulkpo.sheets.formats import CSV, ERRORS, JSONL, REPORT, XLSX
+from bulkpo.sheets.outputs import same_file
 from bulkpo.sheets.writer import (
     Column,
     Mark,
     XlsxBook,
-    csv_sink,
     jsonl_sink,
     neutralise,
     xlsx_book,
@@ -79,19 +79,19 @@ def write_result_report(
     suffix: ``.xlsx`` (for people), ``.csv`` or ``.jsonl`` (for machines)."""
     path = Path(path)
     _refuse_the_input(path, table)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
+    fmt = REPORT.resolve(path)
+    if fmt is XLSX:
         workbook = _copy_of_input(table)
         if workbook is not None:
             _write_copy_report(path, workbook, table, results, title)
         else:
             _write_new_report(path, table, results, title)
-    elif suffix == ".csv":
+    elif fmt is CSV:
         _write_csv_report(path, table, results)
-    elif suffix in REPORT_SUFFIXES:
+    elif fmt is JSONL:
         _write_jsonl_report(path, table, results)
-    else:
-        raise UsageError(f"{path}: a result report is .xlsx, .csv or .jsonl")
+    else:  # a format REPORT takes without a layout here: a bug, not the user's doing
+        raise NotImplementedError(f"no {fmt.name} result report")
 
 
 def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) -> int:
@@ -106,9 +106,7 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
     """
     path = Path(path)
     _refuse_the_input(path, table)
-    suffix = path.suffix.lower()
-    if suffix not in ERRORS_SUFFIXES:
-        raise UsageError(f"{path}: an errors file is .xlsx or .csv")
+    fmt = ERRORS.resolve(path)
     by_row = _by_row(results)
     bad = [row for row in _sorted_rows(table) if _is_bad(by_row.get(row.number))]
     headers = list(table.headers)
@@ -126,18 +124,11 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
         out.append(neutralise(_message(by_row[row.number])))
         return out
 
-    if suffix == ".csv":
-        with csv_sink(path, headers, exact_text=True) as sink:
-            for row in bad:
-                sink.append(values(row))
-        return len(bad)
-
     marks = _cell_marks(table, results, comments=len(bad) <= COPY_MAX_ROWS)
-    with xlsx_book(path) as book:
-        columns = [Column(h) for h in headers[:-1]] + [Column(headers[-1], width=60)]
-        sheet = book.add_sheet(table.sheet or "Errors", columns, exact_text=True)
+    columns = [Column(h) for h in headers[:-1]] + [Column(headers[-1], width=60)]
+    with fmt.open(path, columns, sheet=table.sheet or "Errors", exact_text=True) as sink:
         for row in bad:
-            sheet.append(values(row), marks=marks.get((table.sheet, row.number)))
+            sink.append(values(row), marks=marks.get((table.sheet, row.number)))
     return len(bad)
 
 
@@ -351,7 +342,7 @@ def _place(ref: CellRef | None) -> tuple[str, str]:
 def _write_csv_report(path: Path, table: Table, results: Sequence[RowResult]) -> None:
     by_row = _by_row(results)
     headers = ["row", "key", "status", "flexport_id", "message", *table.headers]
-    with csv_sink(path, headers) as sink:
+    with CSV.open(path, [Column(h) for h in headers]) as sink:
         for number, row, result in _rows_and_results(table, by_row):
             head: list[object] = [number, *_keyed(result)]
             sink.append(head + (list(row.values) if row is not None else []))
@@ -464,13 +455,14 @@ def _cell_marks(
     an error, yellow for one with only warnings."""
     notes: dict[tuple[str, int], dict[int, _CellNotes]] = defaultdict(dict)
     for issue in _all_issues(table, results):
-        ref = issue.ref
-        if ref is None or ref.col < 0:
-            continue
-        note = notes[(ref.sheet, ref.row)].setdefault(ref.col, _CellNotes())
-        note.error = note.error or issue.severity is Severity.ERROR
         text = issue.message + (f"\n→ {issue.suggestion}" if issue.suggestion else "")
-        note.texts.append(text)
+        # a once-per-value warning marks every cell it covers, not only its first
+        for ref in issue.cells:
+            if ref.col < 0:
+                continue
+            note = notes[(ref.sheet, ref.row)].setdefault(ref.col, _CellNotes())
+            note.error = note.error or issue.severity is Severity.ERROR
+            note.texts.append(text)
     return {
         place: {
             col: Mark(

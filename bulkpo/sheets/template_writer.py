@@ -7,7 +7,6 @@ Output is byte-for-byte reproducible, so generated templates can be committed.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import zipfile
@@ -25,6 +24,8 @@ from openpyxl.writer.excel import ExcelWriter
 
 from bulkpo.columns import Kind
 from bulkpo.errors import UsageError
+from bulkpo.sheets.formats import TEMPLATE, listed
+from bulkpo.sheets.layout import CSV_ENCODING, csv_text, csv_writer, is_formula_like
 from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
 from bulkpo.templates import (
@@ -45,7 +46,6 @@ _INLINE_LIST_MAX_CHARS = 255  # Excel's limit for an inline list formula
 _REQUIRED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 _OPTIONAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 _BOLD = Font(bold=True)
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
@@ -77,31 +77,25 @@ def write_template_file(
     kind = Kind(kind)
     chosen = Path(path) if path is not None else None
     if fmt is None:
-        fmt = chosen.suffix.lstrip(".").lower() if chosen and chosen.suffix else "xlsx"
-    if fmt not in ("xlsx", "csv"):
-        raise UsageError(f"{option} {chosen}: the template format is xlsx or csv")
+        fmt = TEMPLATE.resolve(chosen, option).name if chosen and chosen.suffix else "xlsx"
+    if fmt not in TEMPLATE.format_names:
+        raise UsageError(
+            f"{option} {chosen}: the template format is {listed(TEMPLATE.format_names)}"
+        )
     target = chosen or Path(f"{kind.value}.{fmt}")
     check_outputs([Output(option if chosen else "", target, replace=force)], {})
     write_template(template_spec(kind), target, "xlsx" if fmt == "xlsx" else "csv")
     return target
 
 
-def _csv_text(value: CellValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.date | dt.datetime | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
 def _csv_bytes(sheet: DataSheet) -> bytes:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv_writer(buffer)
     writer.writerow([col.header for col in sheet.columns])
     for row in sheet.rows:
-        writer.writerow([_csv_text(value) for value in row])
-    # The BOM makes Excel open the file as UTF-8 (Chinese descriptions, accents).
-    return buffer.getvalue().encode("utf-8-sig")
+        # The examples are ours and exact: a template shows what to type.
+        writer.writerow([csv_text(value, exact=True) for value in row])
+    return buffer.getvalue().encode(CSV_ENCODING)
 
 
 def _xlsx_bytes(spec: TemplateSpec) -> bytes:
@@ -180,7 +174,7 @@ class _ListsSheet:
 def _set_value(cell: Cell | MergedCell, value: CellValue) -> None:
     cell.value = value
     # A text example starting with "=" is data, never a formula.
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if isinstance(value, str) and is_formula_like(value):
         cell.data_type = "s"
 
 

@@ -8,7 +8,6 @@ export both write through it.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import json
 import re
@@ -21,7 +20,7 @@ from typing import IO, Any, Protocol, cast
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -30,6 +29,24 @@ from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
+from bulkpo.sheets.layout import (
+    CSV_ENCODING,
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    DECIMAL_FORMAT,
+    INTEGER_FORMAT,
+    MAX_CELL_TEXT,
+    column_width,
+    csv_text,
+    csv_writer,
+    is_formula_like,
+    json_default,
+    neutralise,
+    sheet_title,
+    storable_text,
+    table_name,
+    unique_headers,
+)
 from bulkpo.sheets.outputs import atomic_path
 
 __all__ = [
@@ -50,46 +67,21 @@ __all__ = [
     "neutralise",
     "sheet_title",
     "xlsx_book",
+    "xlsx_rows",
 ]
-
-DATE_FORMAT = "yyyy-mm-dd"
-DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-DECIMAL_FORMAT = "#,##0.00"
-INTEGER_FORMAT = "0"
-
-# A spreadsheet program treats text starting with these as a formula (or, for tab and
-# CR, as a cell break that can smuggle one in). OWASP "CSV Injection": a cell such as
-# =HYPERLINK(...) or =cmd|'/c calc'!A1 in a file we write would run when the user
-# opens it. Excel's own way to say "this is text" is a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Text that needs more than a plain write: a formula start (possibly after spaces), or
 # a control character that XML cannot carry.
 _NEEDS_CARE = re.compile(r"^ *[=+\-@\t\r]|[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Values openpyxl stores as they are (datetime is not here: it may carry a time zone).
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, Decimal, dt.date, dt.time})
-
-# Excel refuses longer cell texts (the file opens only after a "repair").
-_MAX_CELL_TEXT = 32_767
-_MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
 _HEADER_FONT = Font(bold=True)
-
-
-def neutralise(value: object) -> object:
-    """``value`` made safe to show in a spreadsheet: text that a spreadsheet would run as
-    a formula (starting with ``= + - @``, tab or CR, also after leading spaces) gets a
-    leading apostrophe; numbers, dates, booleans and other text are returned unchanged.
-
-    A negative number stays a number: only text is ever changed.
-    """
-    if isinstance(value, str) and value.lstrip(" ").startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a written sheet: its header, number format and (fixed) width.
+    """One column of a written file: its header, number format and (fixed) width, and
+    its key in JSON lines (the header when None).
 
     Without a width, the width follows the header and the first rows' contents.
     """
@@ -97,6 +89,7 @@ class Column:
     header: str
     number_format: str | None = None
     width: float | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,60 +115,6 @@ class RowSink(Protocol):
         """Write one row; ``marks`` by 0-based column index."""
 
 
-def sheet_title(name: str, taken: Sequence[str] = ()) -> str:
-    """``name`` as a valid sheet title not in ``taken``: the characters Excel forbids
-    replaced, cut to 31 characters, ``(2)``... added when taken (case-insensitively)."""
-    base = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'") or "Sheet"
-    used = {t.casefold() for t in taken}
-    title, n = base[:31], 1
-    while title.casefold() in used:
-        n += 1
-        suffix = f" ({n})"
-        title = base[: 31 - len(suffix)] + suffix
-    return title
-
-
-def _table_name(title: str, taken: set[str]) -> str:
-    """A valid, workbook-unique Excel table name from a sheet title."""
-    base = re.sub(r"\W", "_", title)
-    if not base or not (base[0].isalpha() or base[0] == "_"):
-        base = "T_" + base
-    name, n = base[:240], 1
-    while name.casefold() in taken:
-        n += 1
-        name = f"{base[:236]}_{n}"
-    taken.add(name.casefold())
-    return name
-
-
-def unique_headers(headers: Sequence[str]) -> list[str]:
-    """Headers an Excel table accepts: non-empty and unique regardless of case."""
-    seen: set[str] = set()
-    out = []
-    for i, header in enumerate(headers):
-        base = header.strip() or f"Column{i + 1}"
-        name, n = base, 1
-        while name.casefold() in seen:
-            n += 1
-            name = f"{base}{n}"
-        seen.add(name.casefold())
-        out.append(name)
-    return out
-
-
-def _display_width(value: object) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, dt.datetime):
-        return 19.0
-    if isinstance(value, dt.date):
-        return 10.0
-    if isinstance(value, float):
-        return len(f"{value:,.2f}")
-    text = str(value)
-    return float(max((len(line) for line in text.splitlines()), default=0))
-
-
 _Stored = str | bool | int | float | Decimal | dt.date | dt.time | None
 
 
@@ -186,11 +125,7 @@ def _xlsx_value(value: object) -> _Stored:
             # Excel has no time zones; keep the wall-clock time that was given.
             return value.replace(tzinfo=None)
         return value
-    text = value if isinstance(value, str) else str(value)
-    if ILLEGAL_CHARACTERS_RE.search(text):
-        # Control characters (from xls or csv input) are not allowed in the XML at all.
-        text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return text[:_MAX_CELL_TEXT]
+    return storable_text(value if isinstance(value, str) else str(value))
 
 
 class SheetSink:
@@ -302,14 +237,8 @@ class SheetSink:
         for i, column in enumerate(self.columns):
             width = column.width
             if width is None:
-                sample = [
-                    _display_width(values[i])
-                    for _, values, _, _ in self._pending
-                    if i < len(values)
-                ]
-                # Room for the filter button next to the header text.
-                width = max([_display_width(self._headers[i]) + 3, *sample]) + 1
-                width = min(max(width, _MIN_WIDTH), _MAX_WIDTH)
+                sample = (values[i] for _, values, _, _ in self._pending if i < len(values))
+                width = column_width(self._headers[i], sample)
             self.ws.column_dimensions[get_column_letter(i + 1)].width = width
         if self.columns:
             self.ws.freeze_panes = f"A{self.header_row + 1}"
@@ -346,8 +275,10 @@ class SheetSink:
 
     def _text(self, text: str) -> str | Cell:
         value = self._clean(text)
-        if value.startswith("=") and len(value) > 1:
-            # openpyxl would store it as a formula; keep it text, flagged as Excel does.
+        if is_formula_like(value):
+            # Exact text that a spreadsheet would run (openpyxl would even store "=..."
+            # as a formula): a text cell flagged as Excel flags a typed apostrophe, so
+            # it never runs, not even when the cell is edited.
             cell = WriteOnlyCell(self.ws, None)
             cell.value = value
             cell.data_type = "s"
@@ -378,7 +309,7 @@ class SheetSink:
             # The common cases (plain text, numbers, naive dates) skip the careful path:
             # this loop runs once per cell and decides the writing speed.
             if isinstance(raw, str):
-                needs_care = len(raw) > _MAX_CELL_TEXT or _NEEDS_CARE.search(raw)
+                needs_care = len(raw) > MAX_CELL_TEXT or _NEEDS_CARE.search(raw)
                 value = self._text(raw) if needs_care else raw
             elif type(raw) in _PLAIN_TYPES:
                 value = cast(_Stored, raw)
@@ -416,7 +347,7 @@ def _comment(text: str) -> Comment:
     # Sized to the text: openpyxl's default box is too small for a message + suggestion.
     width = min(max(max(len(line) for line in lines) * 6, 160), 400)
     height = min(20 + 15 * sum(1 + len(line) * 6 // width for line in lines), 300)
-    return Comment(text[:_MAX_CELL_TEXT], "bulkpo", height=height, width=width)
+    return Comment(text[:MAX_CELL_TEXT], "bulkpo", height=height, width=width)
 
 
 class XlsxBook:
@@ -452,7 +383,7 @@ class XlsxBook:
             columns,
             header_row=header_row,
             sample_rows=sample_rows,
-            table=_table_name(title, self._table_names) if table else None,
+            table=table_name(title, self._table_names) if table else None,
             exact_text=exact_text,
             comments=comments,
             preamble=preamble,
@@ -475,15 +406,18 @@ def xlsx_book(path: Path, workbook: Workbook | None = None) -> Iterator[XlsxBook
         book.save(tmp)
 
 
-def _plain_text(value: object) -> str:
-    """A value as csv text: dates in ISO form, nothing for empty."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    return str(value)
+@contextlib.contextmanager
+def xlsx_rows(
+    path: Path,
+    columns: Sequence[Column],
+    *,
+    sheet: str = "Data",
+    table: bool = False,
+    exact_text: bool = False,
+) -> Iterator[SheetSink]:
+    """One sheet of rows in a new workbook saved atomically to ``path``."""
+    with xlsx_book(path) as book:
+        yield book.add_sheet(sheet, columns, table=table, exact_text=exact_text)
 
 
 class CsvSink:
@@ -491,13 +425,12 @@ class CsvSink:
     ``exact_text``, because csv files are opened in Excel. Marks are ignored."""
 
     def __init__(self, out: IO[str], headers: Sequence[str], *, exact_text: bool = False) -> None:
-        self._writer = csv.writer(out)
+        self._writer = csv_writer(out)
         self.exact_text = exact_text
         self._writer.writerow([self._cell(h) for h in headers])
 
     def _cell(self, value: object) -> str:
-        text = _plain_text(value)
-        return text if self.exact_text else str(neutralise(text))
+        return csv_text(value, exact=self.exact_text)
 
     def append(
         self,
@@ -513,16 +446,8 @@ class CsvSink:
 def csv_sink(path: Path, headers: Sequence[str], *, exact_text: bool = False) -> Iterator[CsvSink]:
     """A :class:`CsvSink` on ``path``, written atomically, UTF-8 with a BOM so that
     Excel reads the accents right."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8-sig", newline="") as out:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding=CSV_ENCODING, newline="") as out:
         yield CsvSink(out, headers, exact_text=exact_text)
-
-
-def _json_default(value: object) -> object:
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 class JsonlSink:
@@ -544,7 +469,7 @@ class JsonlSink:
 
     def write(self, obj: Mapping[str, object]) -> None:
         """Write one object as it is (for nested values the row form cannot carry)."""
-        self._out.write(json.dumps(obj, ensure_ascii=False, default=_json_default) + "\n")
+        self._out.write(json.dumps(obj, ensure_ascii=False, default=json_default) + "\n")
 
 
 @contextlib.contextmanager

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from bulkpo.config import Settings
+from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import ApiError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Document
-from bulkpo.sheets.writer import atomic_path, csv_sink
-from bulkpo.shipments.track import caller_for, paced
-from bulkpo.submit import Caller
+from bulkpo.sheets.formats import CSV
+from bulkpo.sheets.writer import Column, atomic_path
 
 __all__ = [
     "INDEX_HEADERS",
@@ -299,6 +299,8 @@ async def download_shipment_documents(
 
 def write_index(path: Path, rows: Sequence[DocumentRow]) -> None:
     """The index CSV: one line per document (written atomically, opened fine by Excel)."""
-    with csv_sink(path, INDEX_HEADERS) as sink:
+    # csv whatever the name a library caller gave: the command refuses other suffixes
+    # before downloading (the registry's DOCUMENTS_INDEX), a late refusal would lose the index.
+    with CSV.open(path, [Column(h) for h in INDEX_HEADERS]) as sink:
         for row in rows:
             sink.append(row.values())

@@ -24,12 +24,14 @@ from typing import Any
 
 from bulkpo import __version__
 from bulkpo.config import Settings
+from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import UsageError
-from bulkpo.export import safe_url
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.filters import shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
+from bulkpo.purchase_orders.export import safe_url
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
+from bulkpo.sheets.formats import SHIPMENTS_EXPORT
 from bulkpo.sheets.writer import (
     DATE_FORMAT,
     DATETIME_FORMAT,
@@ -39,15 +41,12 @@ from bulkpo.sheets.writer import (
     xlsx_book,
 )
 from bulkpo.shipments.track import (
-    caller_for,
     current_leg,
     latest_milestone,
     milestones,
     node_name,
     ordered_legs,
-    paced,
 )
-from bulkpo.submit import Caller
 
 __all__ = [
     "ShipmentExportResult",
@@ -247,8 +246,7 @@ async def export_shipments(
     Legs, Milestones, Summary (counts by status and mode) and Query sheets. The file
     appears only when complete."""
     path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        raise UsageError(f"-o {path}: the shipment export is a workbook (.xlsx)")
+    SHIPMENTS_EXPORT.resolve(path, "-o")
     started = dt.datetime.now(dt.UTC)
     caller = caller_for(settings)
     gate = asyncio.Semaphore(settings.concurrency)

@@ -30,20 +30,18 @@ from typing import Any, TypeVar
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import Settings
-from bulkpo.errors import ApiError, InputError, NotFoundError, RunStopped, UsageError
+from bulkpo.engine.journal import Journal
+from bulkpo.engine.pacing import Caller, caller_for, paced
+from bulkpo.errors import ApiError, InputError, NotFoundError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Booking, Shipment, ShipmentLeg, ShipmentNode
-from bulkpo.journal import Journal
+from bulkpo.sheets.formats import JSONL, TRACKING, format_for
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.writer import (
     DATETIME_FORMAT,
     INTEGER_FORMAT,
     Column,
-    csv_sink,
-    jsonl_sink,
-    xlsx_book,
 )
-from bulkpo.submit import Caller, Pacer, RetryPolicy
 
 __all__ = [
     "NOT_CONFIRMED",
@@ -53,13 +51,11 @@ __all__ = [
     "TrackState",
     "TrackTarget",
     "TrackWait",
-    "caller_for",
     "current_leg",
     "latest_milestone",
     "milestones",
     "node_name",
     "ordered_legs",
-    "paced",
     "targets_from_file",
     "track",
     "track_bookings",
@@ -210,7 +206,7 @@ def targets_from_file(path: Path) -> list[TrackTarget]:
         raise InputError(f"{path}: no such file")
     if _is_sqlite(path):
         targets = _from_journal(path)
-    elif path.suffix.lower() in (".jsonl", ".ndjson"):
+    elif format_for(path) is JSONL:
         targets = _from_jsonl(path)
     else:
         targets = _from_table(path)
@@ -418,19 +414,6 @@ def _shipment_part(row: TrackRow, shipment: Shipment, legs: Sequence[ShipmentLeg
 # ---------------------------------------------------------------- fetching
 
 
-def caller_for(settings: Settings) -> Caller:
-    """The paced, retried caller of a run, as imports and exports make it."""
-    return Caller(Pacer(settings.rate), RetryPolicy(max_retries=settings.max_retries))
-
-
-async def paced(caller: Caller, call: Callable[[], Awaitable[T]]) -> T:
-    """``caller.call``, with a run-stopping failure (a wrong key) raised as the error it is."""
-    try:
-        return await caller.call(call)
-    except RunStopped as stopped:
-        raise stopped.cause from None
-
-
 async def _track_one(api: FlexportClient, caller: Caller, target: TrackTarget) -> TrackRow:
     row = TrackRow(target, TrackState.NOT_CONFIRMED, booking_name=target.booking_name,
                    booking_id=target.booking_id)  # fmt: skip
@@ -559,26 +542,15 @@ async def track_bookings(
         )  # fmt: skip
 
 
-TRACK_FORMATS = (".xlsx", ".csv", ".jsonl")
+TRACK_FORMATS = TRACKING.suffixes
 
 
 def write_tracking(path: Path, rows: Sequence[TrackRow]) -> None:
     """The rows as a formatted workbook (.xlsx), .csv or .jsonl, written atomically;
     ``documents --from`` and ``track`` read it back by its Shipment ID column."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        with xlsx_book(path) as book:
-            sheet = book.add_sheet("Tracking", [c for _, c in TRACK_COLUMNS], table=True)
-            for row in rows:
-                sheet.append(row.values())
-    elif suffix == ".csv":
-        with csv_sink(path, [c.header for _, c in TRACK_COLUMNS]) as sink:
-            for row in rows:
-                sink.append(row.values())
-    elif suffix == ".jsonl":
-        with jsonl_sink(path, [key for key, _ in TRACK_COLUMNS]) as out:
-            for row in rows:
-                out.append(row.values())
-    else:
-        raise UsageError(f"-o {path}: the output must end in .xlsx, .csv or .jsonl")
+    fmt = TRACKING.resolve(path, "-o")
+    columns = [replace(column, key=key) for key, column in TRACK_COLUMNS]
+    with fmt.open(path, columns, sheet="Tracking", table=True) as sink:
+        for row in rows:
+            sink.append(row.values())

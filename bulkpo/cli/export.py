@@ -1,27 +1,45 @@
-"""The ``bulkpo export`` commands: parse options and profiles, call :mod:`bulkpo.export`.
-
-Registered by the lead in :mod:`bulkpo.cli` with ``cli.add_command(export_group)``.
-"""
+"""``bulkpo export purchase-orders`` and ``bulkpo export shipments``: filtered lists from
+Flexport to Excel, csv or JSON lines."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bulkpo.cli_options import api_settings, sandbox_option, show_progress
-from bulkpo.errors import ExitCode
+from bulkpo.aio import export_shipments
+from bulkpo.cli.options import (
+    api_settings,
+    interrupted,
+    pacing_options,
+    progress_bar,
+    sandbox_option,
+)
+from bulkpo.errors import OutputError
+from bulkpo.purchase_orders.export import (
+    ExportProgress,
+    choose_columns,
+    export_purchase_orders,
+    output_path,
+)
+from bulkpo.purchase_orders.profiles import load_profile
+from bulkpo.purchase_orders.query import build_query, merge_options, now_in, parse_moment, zone
+from bulkpo.shipments.export import ShipmentQuery, parse_metadata
 
-__all__ = ["export_group"]
+__all__ = ["export_group", "shipments_export_command"]
 
 
 @click.group("export")
 def export_group() -> None:
-    """Export filtered lists from Flexport to Excel, csv or JSON lines."""
+    """Export filtered lists from Flexport to Excel, csv or JSON lines.
+
+    Example:
+
+        bulkpo export purchase-orders --status open -o open-pos.xlsx
+    """
 
 
 @export_group.command("purchase-orders")
@@ -77,8 +95,10 @@ def export_group() -> None:
     help="Columns to write, in order, comma-separated keys or headers "
     "(po_number,sku,quantity or metadata.<key>); default all.",
 )
-@click.option("--rate", type=float, help="Requests per second (default from settings).")
-@click.option("--concurrency", type=click.IntRange(1, 64), help="Line-item requests in flight.")
+@pacing_options(
+    rate_help="Requests per second (default from settings).",
+    concurrency_help="Line-item requests in flight.",
+)
 @sandbox_option
 @click.pass_context
 def export_purchase_orders_cmd(
@@ -106,21 +126,9 @@ def export_purchase_orders_cmd(
 
         bulkpo export purchase-orders --profile samples/monthly-report.toml
     """
-    from bulkpo.errors import OutputError, UsageError
-    from bulkpo.export import (
-        build_query,
-        choose_columns,
-        export_purchase_orders,
-        load_profile,
-        merge_options,
-        now_in,
-        output_path,
-        zone,
-    )
+    from bulkpo.sheets.formats import EXPORT
     from bulkpo.sheets.outputs import Output, check_outputs
 
-    if rate is not None and rate <= 0:
-        raise UsageError(f"--rate {rate}: expected a positive number of requests per second")
     saved = load_profile(profile) if profile is not None else None
     tzinfo = zone(tz or (saved.tz if saved else None))
     now = now_in(tzinfo)
@@ -135,9 +143,19 @@ def export_purchase_orders_cmd(
     pattern = pattern or "purchase-orders-{date}.xlsx"
     month = window.month if window and window.month else now.strftime("%Y-%m")
     path = output_path(pattern, month=month, date=now.strftime("%Y-%m-%d"))
-    check_outputs([Output("-o", path)], {"the profile": profile})
+    check_outputs([Output("-o", path, kind=EXPORT)], {"the profile": profile})
     overrides = {"rate": rate, "concurrency": concurrency}
-    with api_settings(ctx, **overrides) as settings, _progress() as on_progress:
+    with (
+        api_settings(ctx, **overrides) as settings,
+        interrupted(f"Interrupted; nothing was written to {path}."),
+        progress_bar("Exporting POs") as bar,
+    ):
+        on_progress = None
+        if bar is not None:
+
+            def on_progress(done: ExportProgress) -> None:
+                bar.update(done.pos, done.total, f"page {done.pages}, {done.rows} rows")
+
         try:
             result = asyncio.run(
                 export_purchase_orders(
@@ -149,38 +167,82 @@ def export_purchase_orders_cmd(
                     profile=profile,
                 )
             )
-        except KeyboardInterrupt:
-            click.echo(f"Interrupted; nothing was written to {path}.", err=True)
-            raise SystemExit(ExitCode.INTERRUPTED) from None
         except OSError as exc:  # the rows spooled beside the output: a full disk
             raise OutputError(path, exc.strerror or str(exc)) from exc
     click.echo(f"Wrote {result.pos} purchase orders ({result.rows} rows) to {result.path}")
 
 
-@contextmanager
-def _progress() -> Iterator[Callable[[Any], None] | None]:
-    """Pages and POs done on stderr, only for a person at a terminal (not in pipes or CI)."""
+@export_group.command("shipments")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Workbook to write (default shipments-<date>.xlsx).",
+)
+@click.option("--status", help="Shipment status, e.g. in_transit_to_arrival_port (f.status).")
+@click.option("--transportation-mode", help="ocean, air, truck... (f.transportation_mode).")
+@click.option("--updated-after", help="Updated after this date or date-time (f.updated_at.gt).")
+@click.option("--updated-before", help="Updated before this (f.updated_at.lt).")
+@click.option("--po-number", help="Shipments carrying this PO (f.purchase_order).")
+@click.option("--sku", help="Shipments carrying this SKU (f.sku).")
+@click.option("--container-number", help="Shipments with this container (f.container_number).")
+@click.option(
+    "--metadata",
+    multiple=True,
+    help="KEY=VALUE (f.metadata.KEY); repeatable, the same key repeated matches any value.",
+)
+@click.option(
+    "--tz",
+    help="Time zone of bare dates in --updated-* (default: this machine's), e.g. UTC.",
+)
+@sandbox_option
+@click.pass_context
+def shipments_export_command(
+    ctx: click.Context,
+    output: Path | None,
+    status: str | None,
+    transportation_mode: str | None,
+    updated_after: str | None,
+    updated_before: str | None,
+    po_number: str | None,
+    sku: str | None,
+    container_number: str | None,
+    metadata: tuple[str, ...],
+    tz: str | None,
+) -> None:
+    """Export shipments to a workbook: one row per shipment with its ETD/ETA and
+    status, a Legs sheet, a Milestones sheet, a Summary by status and mode, and a
+    Query sheet recording the filters and the time of the run.
 
-    if not show_progress():
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    Every filter is sent to the API (f.* parameters).
 
-    with Progress(
-        TextColumn("Exporting POs"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[detail]}"),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("export", total=None, detail="")
+    Example:
 
-        def advance(progress: Any) -> None:
-            bar.update(
-                task,
-                completed=progress.pos,
-                total=progress.total,
-                detail=f"page {progress.pages}, {progress.rows} rows",
-            )
+        bulkpo export shipments --transportation-mode ocean --metadata po=PO-1001 -o ocean.xlsx
+    """
+    from bulkpo.sheets.formats import SHIPMENTS_EXPORT
+    from bulkpo.sheets.outputs import Output, check_outputs
 
-        yield advance
+    tzinfo = zone(tz)
+
+    def moment(value: str | None, option: str) -> dt.datetime | None:
+        return None if value is None else parse_moment(value, tzinfo, option)
+
+    query = ShipmentQuery(
+        status=status,
+        transportation_mode=transportation_mode,
+        updated_after=moment(updated_after, "--updated-after"),
+        updated_before=moment(updated_before, "--updated-before"),
+        po_number=po_number,
+        sku=sku,
+        container_number=container_number,
+        metadata=parse_metadata(metadata),
+    )
+    path = output or Path(f"shipments-{now_in(tzinfo):%Y-%m-%d}.xlsx")
+    check_outputs([Output("-o", path, kind=SHIPMENTS_EXPORT)], {})
+    with api_settings(ctx) as settings, interrupted(f"Interrupted; nothing was written to {path}."):
+        result = asyncio.run(export_shipments(path, settings=settings, query=query))
+    click.echo(
+        f"Wrote {result.shipments} shipments ({result.legs} legs, "
+        f"{result.milestones} milestones) to {result.path}"
+    )

@@ -1,0 +1,445 @@
+"""Purchase orders matching a query -> rows in the import layout -> a workbook with a Summary.
+
+The query (:mod:`~bulkpo.purchase_orders.query`) goes to the API as filters
+(nothing is filtered after download). Pages and line items are fetched
+(:mod:`~bulkpo.purchase_orders.line_items`) under the same pacer and retries as
+imports, and each PO's rows are written as soon as its
+turn in the API's order comes, so memory stays flat in the number of POs: only the
+Summary's tallies are kept. Rows are exactly what an import would send back, so an
+export re-imports as it is.
+
+Example (``parse_moment`` from :mod:`bulkpo.purchase_orders.query`)::
+
+    query = ExportQuery(status="open", created_after=parse_moment("2026-10-01", None))
+    result = asyncio.run(export_purchase_orders(settings, query, Path("open.xlsx")))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from bulkpo import cells
+from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, ColumnType
+from bulkpo.config import Settings
+from bulkpo.engine.pacing import Caller, caller_for
+from bulkpo.errors import UsageError
+from bulkpo.flexport.client import FlexportClient, Page
+from bulkpo.flexport.payloads import purchase_order_from_read
+from bulkpo.purchase_orders.line_items import PAGE_SIZE, purchase_orders_with_lines
+from bulkpo.purchase_orders.query import PO_STATUSES, ExportQuery
+from bulkpo.sheets.export_writer import (
+    CellKind,
+    ExportColumn,
+    ExportSink,
+    SummaryTable,
+    open_export,
+)
+from bulkpo.sheets.formats import EXPORT
+
+__all__ = [
+    "FORMATS",
+    "ExportProgress",
+    "ExportResult",
+    "ExportSummary",
+    "choose_columns",
+    "export_purchase_orders",
+    "output_format",
+    "output_path",
+    "purchase_order_rows",
+    "query_rows",
+    "rows_for_po",
+    "safe_url",
+]
+
+FORMATS = EXPORT.format_names
+
+
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def output_path(pattern: str, *, month: str, date: str) -> Path:
+    """The output file from a name pattern: ``{month}`` (2026-10) and ``{date}`` (2026-11-01)."""
+    values = {"month": month, "date": date}
+
+    def fill(found: re.Match[str]) -> str:
+        name = found.group(1)
+        if name not in values:
+            raise UsageError(
+                f"output name {pattern!r}: unknown placeholder {{{name}}} "
+                "(use {month} or {date})"
+            )
+        return values[name]
+
+    path = Path(_PLACEHOLDER.sub(fill, pattern))
+    output_format(path)
+    return path
+
+
+def output_format(path: Path) -> str:
+    """The file format an output name asks for, from its extension."""
+    return EXPORT.resolve(path, "-o").name
+
+
+# ---------------------------------------------------------------- rows
+
+
+def _party(body: Mapping[str, Any], role: str, field_name: str) -> Any:
+    party = body.get(role)
+    return party.get(field_name) if isinstance(party, Mapping) else None
+
+
+def _line(field_name: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    return lambda _body, line: line.get(field_name)
+
+
+def _po(field_name: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    return lambda body, _line: body.get(field_name)
+
+
+def _first_hs_code(line: Mapping[str, Any]) -> Any:
+    codes = line.get("hs_codes") or []
+    return codes[0].get("code") if codes and isinstance(codes[0], Mapping) else None
+
+
+def _nested(outer: str, inner: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], Any]:
+    def get(_body: Mapping[str, Any], line: Mapping[str, Any]) -> Any:
+        value = line.get(outer)
+        return value.get(inner) if isinstance(value, Mapping) else None
+
+    return get
+
+
+# Where each import column's value sits in the write-body shape (PO level, line level).
+_VALUES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
+    "po_number": _po("name"),
+    "status": _po("status"),
+    "buyer_name": lambda body, _l: _party(body, "buyer", "name"),
+    "buyer_ref": lambda body, _l: _party(body, "buyer", "ref"),
+    "buyer_country": lambda body, _l: _party(body, "buyer", "country_code"),
+    "seller_name": lambda body, _l: _party(body, "seller", "name"),
+    "seller_ref": lambda body, _l: _party(body, "seller", "ref"),
+    "seller_country": lambda body, _l: _party(body, "seller", "country_code"),
+    "incoterm": _po("incoterm"),
+    "transportation_mode": _po("transportation_mode"),
+    "cargo_ready_date": _po("cargo_ready_date"),
+    "must_arrive_date": _po("must_arrive_date"),
+    "origin_port": _po("origin_port_loc_code"),
+    "destination_port": _po("destination_port_loc_code"),
+    "origin_address_ref": _po("origin_address_ref"),
+    "destination_address_ref": _po("destination_address_ref"),
+    "memo": _po("memo"),
+    "line_number": _line("line_item_number"),
+    "sku": _nested("product", "sku"),
+    "product_name": _nested("product", "name"),
+    "quantity": _line("units"),
+    "unit_of_measure": _line("unit_of_measure"),
+    "unit_cost": _nested("unit_cost", "amount"),
+    "currency": _nested("unit_cost", "currency_code"),
+    "hs_code": lambda _b, line: _first_hs_code(line),
+}
+
+
+def _typed(column: Column, value: Any) -> Any:
+    """A value as the cell should hold it: dates as dates, counts as ints, money as Decimal."""
+    return cells.write(column, value)
+
+
+def rows_for_po(po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The import-layout rows of one PO read model: one per line item (by line number),
+    PO-level columns repeated, ``metadata.<key>`` for its metadata.
+
+    A metadata key with several values puts one per row, the last repeated, so
+    that an import gathers the same list back. A PO without lines gets one row.
+    """
+    body = purchase_order_from_read(po, lines)
+    line_bodies: list[Mapping[str, Any]] = body["line_items"] or [{}]
+    metadata: Mapping[str, Any] = body.get("metadata") or {}
+    rows = []
+    for i, line in enumerate(line_bodies):
+        row = {
+            col.key: _typed(col, _VALUES[col.key](body, line))
+            for col in PURCHASE_ORDER_COLUMNS.columns
+        }
+        for key in sorted(metadata):
+            values = metadata[key]
+            if isinstance(values, str):
+                values = [values]
+            if values:
+                row[METADATA_PREFIX + key] = str(values[min(i, len(values) - 1)])
+        rows.append(row)
+    return rows
+
+
+_KINDS = {
+    ColumnType.DATE: CellKind.DATE,
+    ColumnType.INTEGER: CellKind.INTEGER,
+    ColumnType.DECIMAL: CellKind.DECIMAL,
+}
+
+
+def _export_column(key: str) -> ExportColumn:
+    if key.startswith(METADATA_PREFIX):
+        return ExportColumn(key, key)
+    column = PURCHASE_ORDER_COLUMNS.by_key(key)
+    return ExportColumn(key, column.header, _KINDS.get(column.type, CellKind.TEXT))
+
+
+def choose_columns(names: Sequence[str] | None) -> list[str] | None:
+    """Column keys from keys or headers (``po_number`` or ``PO Number``); None = all."""
+    if names is None:
+        return None
+    keys: list[str] = []
+    for name in names:
+        if name.lower().startswith(METADATA_PREFIX) and len(name) > len(METADATA_PREFIX):
+            key = METADATA_PREFIX + name[len(METADATA_PREFIX) :]
+        else:
+            column = PURCHASE_ORDER_COLUMNS.match(name)
+            if column is None:
+                raise UsageError(
+                    f"unknown column {name!r} (known: "
+                    f"{', '.join(PURCHASE_ORDER_COLUMNS.keys)}, or metadata.<key>)"
+                )
+            key = column.key
+        if key in keys:
+            raise UsageError(f"column {name!r} is listed twice")
+        keys.append(key)
+    if not keys:
+        raise UsageError("the column list is empty")
+    return keys
+
+
+# ---------------------------------------------------------------- summary
+
+
+@dataclass
+class Tally:
+    pos: int = 0
+    lines: int = 0
+    units: int = 0
+
+
+@dataclass
+class ExportSummary:
+    """Counts and quantities by status, by supplier and by month of cargo-ready date."""
+
+    by_status: dict[str, Tally] = field(default_factory=dict)
+    by_seller: dict[str, Tally] = field(default_factory=dict)
+    by_month: dict[str, Tally] = field(default_factory=dict)
+
+    def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Count one PO's rows."""
+        if not rows:
+            return
+        first = rows[0]
+        ready = first.get("cargo_ready_date")
+        keys = (
+            (self.by_status, first.get("status") or "(none)"),
+            (self.by_seller, first.get("seller_name") or "(no seller)"),
+            (self.by_month, ready.strftime("%Y-%m") if isinstance(ready, dt.date) else "(none)"),
+        )
+        units = sum(row["quantity"] for row in rows if isinstance(row.get("quantity"), int))
+        lines = sum(1 for row in rows if row.get("sku") is not None)
+        for tallies, key in keys:
+            tally = tallies.setdefault(str(key), Tally())
+            tally.pos += 1
+            tally.lines += lines
+            tally.units += units
+
+    def tables(self) -> list[SummaryTable]:
+        headers = ("Purchase orders", "Lines", "Units")
+
+        def rows(tallies: dict[str, Tally], order: list[str]) -> list[tuple[object, ...]]:
+            return [(k, tallies[k].pos, tallies[k].lines, tallies[k].units) for k in order]
+
+        statuses = sorted(self.by_status, key=lambda s: (s not in PO_STATUSES, s))
+        sellers = sorted(self.by_seller, key=lambda s: (-self.by_seller[s].units, s))
+        months = sorted(self.by_month, key=lambda m: (m.startswith("("), m))
+        return [
+            SummaryTable("By status", ("Status", *headers), rows(self.by_status, statuses), 1),
+            SummaryTable("By supplier", ("Supplier", *headers), rows(self.by_seller, sellers)),
+            SummaryTable(
+                "By month of cargo-ready date",
+                ("Cargo-ready month", *headers),
+                rows(self.by_month, months),
+                3,
+            ),
+        ]
+
+
+# ---------------------------------------------------------------- fetching
+
+
+@dataclass(frozen=True)
+class ExportProgress:
+    """How far an export is: pages of POs read, POs and rows written, POs in all."""
+
+    pages: int
+    pos: int
+    rows: int
+    total: int | None
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    pos: int
+    path: Path
+
+def _opener(fmt: str) -> Callable[[Path, list[ExportColumn]], AbstractContextManager[Any]]:
+    return lambda path, columns: open_export(
+        fmt, path, columns, sheet_name=PURCHASE_ORDER_COLUMNS.sheet_name
+    )
+
+
+def safe_url(url: str) -> str:
+    """A base URL fit to record: no user:password, no query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def query_rows(
+    query: ExportQuery,
+    settings: Settings,
+    *,
+    started: dt.datetime,
+    pos: int,
+    rows: int,
+    columns: Sequence[str] | None,
+    profile: Path | None = None,
+) -> list[tuple[str, object]]:
+    """What the Query sheet records: filters, time, API base URL, version (never the key)."""
+    from bulkpo import __version__
+
+    params = query.params()
+    out: list[tuple[str, object]] = [("Export", "purchase orders")]
+    if profile is not None:
+        out.append(("Profile", profile.name))
+    if query.window:
+        out.append(("Report window (created at)", query.window))
+    out.extend((name, value) for name, value in params.items())
+    if not params:
+        out.append(("Filters", "none: every purchase order"))
+    if query.limit is not None:
+        out.append(("Limit (POs)", query.limit))
+    if columns is not None:
+        out.append(("Columns", ", ".join(columns)))
+    out += [
+        ("Run at (UTC)", started.astimezone(dt.UTC)),
+        ("Run at (local)", started.astimezone().isoformat(timespec="seconds")),
+        ("API base URL", safe_url(settings.base_url)),
+        ("bulkpo version", __version__),
+        ("Purchase orders", pos),
+        ("Rows", rows),
+    ]
+    return out
+
+
+async def _import_layout(
+    api: FlexportClient,
+    caller: Caller,
+    query: ExportQuery,
+    keys: list[str],
+    *,
+    grow: bool,
+    on_column: Callable[[ExportColumn], None] = lambda _c: None,
+    on_page: Callable[[Page], None] = lambda _p: None,
+) -> AsyncIterator[tuple[list[dict[str, Any]], list[list[Any]]]]:
+    """Each matching PO's rows (by key) and cells (in ``keys`` order); with ``grow``,
+    a metadata key seen for the first time is appended to ``keys`` and announced."""
+    known = set(keys)
+    async for po, lines in purchase_orders_with_lines(
+        api, caller, query, concurrency=api.settings.concurrency, on_page=on_page
+    ):
+        rows = rows_for_po(po, lines)
+        if grow:
+            for row in rows:
+                for key in row:
+                    if key not in known:
+                        known.add(key)
+                        keys.append(key)
+                        on_column(_export_column(key))
+        yield rows, [[row.get(key) for key in keys] for row in rows]
+
+
+async def purchase_order_rows(
+    settings: Settings, query: ExportQuery, columns: Sequence[str] | None = None
+) -> tuple[list[str], list[list[Any]]]:
+    """The export's headers and typed cells in memory (for a DataFrame), not a file."""
+    chosen = choose_columns(columns)
+    keys = list(chosen or PURCHASE_ORDER_COLUMNS.keys)
+    caller = caller_for(settings)
+    cells: list[list[Any]] = []
+    async with FlexportClient(settings.model_copy(update={"per_page": PAGE_SIZE})) as api:
+        async for _rows, lines in _import_layout(api, caller, query, keys, grow=chosen is None):
+            cells.extend(lines)
+    width = len(keys)
+    headers = [_export_column(key).header for key in keys]
+    return headers, [line + [None] * (width - len(line)) for line in cells]
+
+
+async def export_purchase_orders(
+    settings: Settings,
+    query: ExportQuery,
+    path: Path,
+    *,
+    columns: Sequence[str] | None = None,
+    on_progress: Callable[[ExportProgress], None] | None = None,
+    profile: Path | None = None,
+) -> ExportResult:
+    """Write the purchase orders matching ``query`` to ``path`` (.xlsx, .csv or .jsonl).
+
+    One row per line item in the import layout; ``columns`` picks and orders
+    column keys (None: all, plus ``metadata.<key>`` for every key seen). The file
+    appears only when complete.
+    """
+    path = Path(path)
+    fmt = output_format(path)
+    keys = choose_columns(columns)
+    fixed = keys is None
+    keys = list(keys or PURCHASE_ORDER_COLUMNS.keys)
+    started = dt.datetime.now(dt.UTC)
+    settings = settings.model_copy(update={"per_page": PAGE_SIZE})
+    caller = caller_for(settings)
+    summary = ExportSummary()
+    pages = pos_count = row_count = 0
+    total: int | None = None
+
+    def on_page(page: Page) -> None:
+        nonlocal pages, total
+        pages += 1
+        total = page.total_count if query.limit is None else min(page.total_count or 0, query.limit)
+
+    with _opener(fmt)(path, [_export_column(k) for k in keys]) as sink:
+        out: ExportSink = sink
+        async with FlexportClient(settings) as api:
+            async for rows, cells in _import_layout(
+                api, caller, query, keys, grow=fixed, on_column=out.add_column, on_page=on_page
+            ):
+                summary.add(rows)
+                for line in cells:
+                    out.append(line)
+                pos_count += 1
+                row_count += len(rows)
+                if on_progress is not None:
+                    on_progress(ExportProgress(pages, pos_count, row_count, total))
+        if fmt == "xlsx":
+            sink.summary = summary.tables()
+            sink.query = query_rows(
+                query,
+                settings,
+                started=started,
+                pos=pos_count,
+                rows=row_count,
+                columns=None if fixed else keys,
+                profile=profile,
+            )
+    return ExportResult(row_count, pos_count, path)
