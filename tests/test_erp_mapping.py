@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import openpyxl
 import pytest
 
 import bulkpo
+from bulkpo.cli import main
 from bulkpo.config import Settings
 from bulkpo.imports import load_purchase_orders, load_workbook, map_file
 from bulkpo.saved_mapping import read_mapping
@@ -203,3 +205,34 @@ def test_missing_column_names_the_likely_candidates_and_hints_are_right(
                                '"Order Ref"')
     hints = {i.header: i.suggestion for i in validation.warnings if i.code == "unknown_column"}
     assert "did you mean" not in hints["VENDOR ZIP"]
+
+
+def test_cli_map_then_validate_with_the_map_reports_the_mapping_in_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _csv(tmp_path, "Title\n\nBeleg,Teil,Menge,Per\nP1,A,5,1\n")
+    out = tmp_path / "m.toml"
+    assert main(["map", str(path), "--header-row", "3", "-o", str(out)]) == 0
+    out.write_text(out.read_text(encoding="utf-8")
+                   .replace('# "Beleg" = ""', '"Beleg" = "po_number"')
+                   .replace('# "Teil" = ""', '"Teil" = "sku"'), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", str(path), "--map", str(out), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["mapping"]["header_row"] == 3
+    assert report["mapping"]["columns"] == {
+        "Beleg": "po_number", "Teil": "sku", "Menge": "quantity", "Per": "price_unit"}
+    assert main(["map", str(path), "--header-row", "3", "-o", str(out)]) == 2  # no overwrite
+
+
+def test_cli_import_dry_run_joins_a_headers_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    head = _csv(tmp_path, "EBELN,WAERS,INCO1\n45,EUR,FOB\n", "ekko.csv")
+    lines = _csv(tmp_path, "EBELN,EBELP,MATNR,MENGE,NETPR,PEINH\n45,10,A,5,250,100\n",
+                 "ekpo.csv")
+    assert main(["import", str(lines), "--headers", str(head), "--dry-run"]) == 0
+    [record] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert record["body"]["incoterm"] == "FOB"
+    [line] = record["body"]["line_items"]
+    assert line["unit_cost"] == {"amount": "2.50", "currency_code": "EUR"}
