@@ -191,6 +191,8 @@ def validate_po_table(
         ]
     _headers_only_question(table, header_map)
     apply_layout(table, header_map, columns, values=mapping.values if mapping else None)
+    if date_order is None and header_map.date_order in ("dmy", "mdy"):
+        date_order = "dmy" if header_map.date_order == "dmy" else "mdy"
     validation = validate_purchase_orders(
         table, columns, date_order=date_order, defaults=constants, header_map=header_map,
         decimal_comma=decimal_comma,

@@ -206,6 +206,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
             why = f"a cancelled line ({table.headers[status]} = {_text(row, status)})"
         elif _label_row(row, mapped):
             why = "a label or note line of the export (no PO data)"
+            _stated_date_order(table, hm, columns, row)
         elif no_item and _blank(row, po) and _blank(row, line):
             why = ("a totals row (no PO number, item or line number)"
                    if not _quantity_zero(row, qty) else "a note line (no item or quantity)")
@@ -234,6 +235,21 @@ def _label_row(row: Row, mapped: set[int]) -> bool:
     if text.strip().endswith(":"):
         return True
     return all(is_blank(v) for v in values[first + 1:])
+
+
+_DATE_FORMATS = {"dd-mm-yyyy": "dmy", "dd.mm.yyyy": "dmy", "dd/mm/yyyy": "dmy",
+                 "mm-dd-yyyy": "mdy", "mm/dd/yyyy": "mdy"}
+
+
+def _stated_date_order(table: Table, hm: HeaderMap, columns: ColumnSet, row: Row) -> None:
+    """ERPNext's "Info:" row states the system date format (dd-mm-yyyy) under date columns."""
+    for key, index in hm.column_of.items():
+        if columns.by_key(key).type is ColumnType.DATE:
+            order = _DATE_FORMATS.get(_text(row, index).casefold())
+            if order is not None and hm.date_order is None:
+                hm.date_order = order
+                hm.decisions.append(f"row {row.number} states the date format "
+                                    f"{_text(row, index)}: dates are read {order}")
 
 
 def _quantity_zero(row: Row, qty: int | None) -> bool:

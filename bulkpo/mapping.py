@@ -77,6 +77,7 @@ class HeaderMap:
     decisions: list[str] = field(default_factory=list)
     sku_in_brackets: bool = False  # the SKU is the [CODE] of an Odoo-style display name
     skipped_rows: dict[int, str] = field(default_factory=dict)  # sheet row -> why not data
+    date_order: str | None = None  # "dmy"/"mdy" when the export's notes state the date format
 
     def report(self, table: Table) -> dict[str, object]:
         """The header row used, column -> field, the decisions and the rows not read as
