@@ -320,8 +320,9 @@ def map_headers(
             "them)")
     unmapped = [(i, h) for i, h in unknown]
     for col in _required_columns(columns):
-        if col.key in result.column_of or col.default or defaults.get(col.key):
-            continue
+        if (col.key in result.column_of or col.key in result.missing or col.default
+                or defaults.get(col.key)):
+            continue  # found, defaulted, or already asked about (Item of line numbers)
         if erp and col.key == "sku" and "product_name" in result.column_of:
             continue  # a line needs a SKU or a product name
         result.missing.append(col.key)
