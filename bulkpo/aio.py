@@ -39,6 +39,7 @@ from bulkpo.purchase_orders.export import export_purchase_orders as _export_purc
 from bulkpo.purchase_orders.query import ExportQuery
 from bulkpo.report import ImportResult
 from bulkpo.sandbox import SandboxOptions, running_sandbox
+from bulkpo.saved_mapping import SavedMapping
 from bulkpo.shipments.documents import DocumentRow, DocumentStatus, download_shipment_documents
 from bulkpo.shipments.documents import write_index as _write_index
 from bulkpo.shipments.export import ShipmentExportResult, ShipmentQuery
@@ -152,12 +153,19 @@ async def validate_file(
     *,
     sheet: str | None = None,
     date_order: DateOrder | None = None,
+    header_row: int | None = None,
+    mapping: SavedMapping | Path | str | None = None,
+    headers: Path | str | None = None,
     decimal_comma: bool | None = None,
 ) -> ImportResult:
     """Read and check a purchase-order file; nothing is sent, no settings needed.
 
     ``decimal_comma`` says how numbers like 1,250 read (True: 1.25, False: 1250); left
     None, the file's unambiguous numbers (4,25 or 4.25) tell, or such a cell is an error.
+    ``header_row`` (1-based) overrides header detection; ``mapping`` is a saved mapping
+    or its TOML file (:func:`bulkpo.imports.map_file` writes one); ``headers`` a file of
+    PO headers joined to this file's lines on the PO number. bulkpo.toml's
+    ``[mappings.<name>]`` apply to files with their fingerprint.
 
     Each data row's status is ``valid`` or ``invalid``, with its issues; every
     issue names its cell (``Purchase Orders!D7``)::
@@ -165,8 +173,10 @@ async def validate_file(
         result = await bulkpo.aio.validate_file("orders.xlsx")
         print(result.summary.line(), [str(i) for i in result.issues[:3]])
     """
+    settings = load_settings()
     return validation_result(
-        Path(path), sheet=sheet, date_order=date_order, limits=load_settings().limits,
+        Path(path), sheet=sheet, date_order=date_order, limits=settings.limits,
+        header_row=header_row, mapping=mapping, headers=headers, settings=settings,
         decimal_comma=decimal_comma,
     )
 
@@ -184,6 +194,9 @@ async def import_file(
     journal: Path | str | None = None,
     resume: bool = False,
     on_result: Callable[[UnitResult], None] | None = None,
+    header_row: int | None = None,
+    mapping: SavedMapping | Path | str | None = None,
+    headers: Path | str | None = None,
 ) -> ImportResult:
     """Create the purchase orders and bookings of a workbook or CSV, exactly once.
 
@@ -202,6 +215,10 @@ async def import_file(
         date_order=date_order,
         defaults=settings.bookings,
         limits=settings.limits,
+        header_row=header_row,
+        mapping=mapping,
+        headers=headers,
+        settings=settings,
     )
     if dry_run:
         return dry_run_result(workbook, settings.bookings)

@@ -54,11 +54,27 @@ class Column:
     api_required: bool = False    # the API refuses the object without it, whatever `required`
 
 
+# Child-table decorations ERP exports put around a field label: Odoo's "Order Lines/Product"
+# and "order_line/product_qty", ERPNext's "Item Code (Items)"; the field is what remains.
+_DECORATION_RE = re.compile(
+    r"^\s*(?:order[ _]?lines?|lines?|items?)\s*/\s*|\s*\((?:items?|lines?|order lines?)\)\s*$",
+    re.IGNORECASE,
+)
+
+
+def strip_decoration(text: str) -> str:
+    """A header without its child-table decoration (``Order Lines/Product`` -> ``Product``)."""
+    stripped = _DECORATION_RE.sub("", text)
+    return stripped if stripped.strip() else text
+
+
 def fold_header(text: str) -> str:
-    """Fold a header for matching: case, spaces and punctuation removed, # -> number."""
-    text = text.strip().lower().replace("#", " number ").replace("№", " number ")
+    """Fold a header for matching: decoration, case, spaces and punctuation removed, # -> number."""
+    text = strip_decoration(text).strip().lower().replace("#", " number ").replace("№", " number ")
     return re.sub(r"[^a-z0-9]+", "", text)
 
+
+_DATA_LIKE = re.compile(r"^[\s$€£¥+-]*[\d][\d\s.,:/-]*(?:[ T][\d:.]+)?\s*[A-Za-z%]{0,3}$")
 
 METADATA_PREFIX = "metadata."
 
@@ -122,7 +138,9 @@ class ColumnSet:
         """
         cells = [str(cell).strip() for cell in headers if cell is not None]
         cells = [cell for cell in cells if cell]
-        if not cells:
+        # A title ("Purchase Order") or a note is not a header row, nor is a row of data:
+        # most of a header's cells are words, not numbers or dates.
+        if len(cells) < 3 or sum(1 for c in cells if _DATA_LIKE.match(c)) * 2 > len(cells):
             return 0.0
         found: set[str] = set()
         matched = 0
@@ -150,9 +168,15 @@ UNITS_OF_MEASURE = (
 )
 """Flexport's PurchaseOrderLineItem.unit_of_measure values (reference §7.2)."""
 
+# Labels real exports use, from the systems' published field labels (tests/erp_corpus/SOURCES.md):
+# SAP ALV short texts and table fields, Odoo and ERPNext field labels and technical names,
+# Dynamics 365 data-entity fields, Oracle EBS columns, public procurement datasets.
 _PO_NUMBER_ALIASES = (
     "PO #", "PO No", "PO No.", "PO", "Purchase Order", "Purchase Order Number",
     "Purchase Order No.", "po_name", "PO Name", "Order Number", "Order No",
+    "Order Reference", "Purch.Doc.", "Purchasing Document", "EBELN", "PO / SO #",
+    "Einkaufsbeleg", "PURCHASEORDERNUMBER", "Document Number", "PO Num", "SEGMENT1",
+    "Document No.", "Bestellnummer",
 )
 
 PURCHASE_ORDER_COLUMNS = ColumnSet(
@@ -168,7 +192,10 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
         Column(
             "status", "Status", T.ENUM,
             "Whether the PO is open, closed or cancelled; blank means open.",
-            "open", "status", aliases=("PO Status", "Order Status"),
+            "open", "status", aliases=(
+                "PO Status", "Order Status", "AUTHORIZATION_STATUS",
+                "DOCUMENT STATUS DESCRIPTION", "Document Status",
+            ),
             enum_values=("open", "closed", "cancelled"), po_level=True, width=11,
             default="open",
         ),
@@ -193,17 +220,20 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "seller_name", "Seller", T.TEXT,
             "The supplier who sells and ships the goods.",
             "Shenzhen Bright Lights Co Ltd", "seller.name",
-            aliases=("Seller Name", "Supplier", "Vendor", "Supplier Name", "Vendor Name"),
+            aliases=(
+                "Seller Name", "Supplier", "Vendor", "Supplier Name", "Vendor Name",
+                "partner_id", "VENDOR_NAME", "VENDOR NAME 1", "PURCHASEORDERNAME",
+                "Lieferant", "Supplier/Supplying Plant", "Lieferant/Lieferwerk",
+            ),
             po_level=True, width=28,
         ),
         Column(
             "seller_ref", "Seller Entity Ref", T.TEXT,
             "The supplier's legal-entity reference in your Flexport network.",
             "sup-shenzhen-lights", "seller.ref",
-            aliases=(
-                "Seller Ref", "Supplier Ref", "Supplier Code", "Supplier ID", "Vendor Ref",
-                "Vendor Code", "Vendor ID", "Vendor No", "Vendor Number", "Seller Entity",
-            ),
+            # Not "Vendor Code"/"Vendor Number"/LIFNR: an ERP's vendor number is not a
+            # Flexport entity ref, and only a mapping (or a value table) may say otherwise.
+            aliases=("Seller Ref", "Seller Entity", "seller_entity_ref"),
             po_level=True, width=20,
         ),
         Column(
@@ -216,21 +246,31 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
         Column(
             "incoterm", "Incoterm", T.ENUM,
             "The Incoterms rule agreed with the supplier, such as FOB or EXW.",
-            "FOB", "incoterm", aliases=("Incoterms", "Delivery Terms", "Terms of Delivery"),
+            "FOB", "incoterm",
+            aliases=(
+                "Incoterms", "Delivery Terms", "Terms of Delivery", "incoterm_id", "INCO1",
+                "DELIVERYTERMSID", "Vendor INCO Term", "Incoterms (Part 1)",
+            ),
             enum_values=_INCOTERMS, po_level=True, width=10,
         ),
         Column(
             "transportation_mode", "Transportation Mode", T.ENUM,
             "How the goods are planned to travel: ocean, air, truck or rail.",
             "ocean", "transportation_mode",
-            aliases=("Mode", "Transport Mode", "Ship Mode", "Shipping Mode", "Ship Via"),
+            aliases=(
+                "Mode", "Transport Mode", "Ship Mode", "Shipping Mode", "Ship Via",
+                "DELIVERYMODEID", "Shipment Mode", "Mode of Delivery",
+            ),
             enum_values=("ocean", "air", "truck", "rail"), po_level=True, width=12,
         ),
         Column(
             "cargo_ready_date", "Cargo Ready Date", T.DATE,
             "The date the supplier will have the goods ready to collect.",
             "2026-12-15", "cargo_ready_date",
-            aliases=("CRD", "Ready Date", "Cargo Ready", "Cargo Ready Date (CRD)"),
+            aliases=(
+                "CRD", "Ready Date", "Cargo Ready", "Cargo Ready Date (CRD)", "Ex-Factory Date",
+                "ETD",
+            ),
             po_level=True, width=13,
         ),
         Column(
@@ -239,7 +279,10 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "2027-01-30", "must_arrive_date",
             aliases=(
                 "Must Arrive By", "MAD", "Required Delivery Date", "Need By Date",
-                "In DC Date",
+                "In DC Date", "Required By", "Expected Arrival", "Delivery Date",
+                "Requested Delivery Date", "REQUESTEDDELIVERYDATE", "Deliv. Date",
+                "date_planned", "schedule_date", "Expected Receipt Date", "NEED_BY_DATE",
+                "Scheduled Delivery Date", "Lieferdatum",
             ),
             po_level=True, width=13,
         ),
@@ -247,14 +290,17 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "origin_port", "Origin Port", T.PORT,
             "The port of loading as a five-letter UN/LOCODE, such as CNYTN for Yantian.",
             "CNYTN", "origin_port.address.unlocode",
-            aliases=("POL", "Port of Loading", "Loading Port", "Origin Port Code"),
+            aliases=("POL", "Port of Loading", "Loading Port", "Origin Port Code", "origin_port"),
             po_level=True, width=11,
         ),
         Column(
             "destination_port", "Destination Port", T.PORT,
             "The port of discharge as a five-letter UN/LOCODE, such as USLAX for Los Angeles.",
             "USLAX", "destination_port.address.unlocode",
-            aliases=("POD", "Port of Discharge", "Discharge Port", "Destination Port Code"),
+            aliases=(
+                "POD", "Port of Discharge", "Discharge Port", "Destination Port Code",
+                "destination_port",
+            ),
             po_level=True, width=11,
         ),
         Column(
@@ -281,7 +327,10 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "line_number", "Line Number", T.INTEGER,
             "The line's number within the PO; blank lines are numbered 1, 2, 3 in order.",
             "1", "line_items[].line_item_number",
-            aliases=("Line", "Line #", "Line No", "Line Item", "Line Item Number", "PO Line"),
+            aliases=(
+                "Line", "Line #", "Line No", "Line Item", "Line Item Number", "PO Line",
+                "line_item_number", "EBELP", "Position", "LINENUMBER", "LINE_NUM", "Line No.",
+            ),
             width=8, positive=True,
         ),
         Column(
@@ -291,6 +340,8 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             aliases=(
                 "Item", "Item Number", "Item No", "Item Code", "Part Number", "Part No",
                 "Material", "Material Number", "Article", "Article Number", "Product Code",
+                "MATNR", "ITEMNUMBER", "ITEM_NUMBER", "Internal Reference", "default_code",
+                "Artikel", "No.",
             ),
             width=14, identifier=True,
         ),
@@ -300,7 +351,8 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "LED desk lamp, black", "line_items[].product.name",
             aliases=(
                 "Description", "Item Description", "Product", "Product Description",
-                "Material Description",
+                "Material Description", "Short Text", "TXZ01", "Item Name", "LINEDESCRIPTION",
+                "ITEM_DESCRIPTION", "product_id", "Kurztext", "Bezeichnung",
             ),
             width=28,
         ),
@@ -308,27 +360,44 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "quantity", "Quantity", T.INTEGER,
             "How many units of the item are ordered on this line, as a whole number.",
             "1200", "line_items[].units", required=True,
-            aliases=("Qty", "Units", "Order Qty", "Order Quantity", "Ordered Qty"),
+            aliases=(
+                "Qty", "Order Qty", "Order Quantity", "Ordered Qty", "Ordered Quantity",
+                "Qty Ordered", "PO Quantity", "Line Item Quantity", "OrderedPurchaseQuantity",
+                "MENGE", "product_qty", "ITEM QUANTITY", "Bestellmenge", "Menge",
+            ),
             width=10, positive=True,
         ),
         Column(
             "unit_of_measure", "Unit of Measure", T.ENUM,
             "The unit the quantity counts, such as PCS for pieces; blank means PCS.",
             "PCS", "line_items[].unit_of_measure",
-            aliases=("UOM", "Unit", "Unit of Measurement"),
+            aliases=(
+                "UOM", "Unit", "Unit of Measurement", "Order Unit", "MEINS",
+                "PURCHASEUNITSYMBOL", "UNIT_MEAS_LOOKUP_CODE", "product_uom_id", "product_uom",
+                "ITEM UNIT OF MEASURE", "Bestellmengeneinheit", "Unit of Measure Code",
+            ),
             enum_values=UNITS_OF_MEASURE, width=10, default="PCS",
         ),
         Column(
             "unit_cost", "Unit Cost", T.DECIMAL,
             "The price of one unit, without a currency symbol.",
             "4.25", "line_items[].unit_cost.amount",
-            aliases=("Price", "Unit Price", "Cost", "Net Price"), width=10,
+            aliases=(
+                "Price", "Unit Price", "Cost", "Net Price", "Rate", "Purchase Price",
+                "price_unit", "NETPR", "PURCHASEPRICE", "UNIT_PRICE", "ITEM UNIT COST",
+                "Direct Unit Cost Excl. VAT", "Nettopreis", "Preis", "Pack Price",
+            ),
+            width=10,
         ),
         Column(
             "currency", "Currency", T.CURRENCY,
             "The three-letter currency code of the unit cost, such as USD.",
             "USD", "line_items[].unit_cost.currency_code",
-            aliases=("Currency Code", "Curr"), width=9,
+            aliases=(
+                "Currency Code", "Curr", "Crcy", "WAERS", "currency_id", "CURRENCYCODE",
+                "currency_code", "Währung",
+            ),
+            width=9,
         ),
         Column(
             "hs_code", "HS Code", T.HS_CODE,

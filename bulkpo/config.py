@@ -74,6 +74,12 @@ class Settings(BaseModel):
     max_retries: int = Field(default=6, ge=0)
     bookings: BookingDefaults = Field(default_factory=BookingDefaults)
     limits: ReadLimits = Field(default_factory=ReadLimits)
+    columns: dict[str, str] = Field(default_factory=dict)
+    """``[columns]``: file header -> field, for every file (a saved mapping's columns)."""
+    constants: dict[str, str] = Field(default_factory=dict)
+    """``[constants]``: field -> value for every row with the cell blank (``currency = "USD"``)."""
+    mappings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    """``[mappings.<name>]``: saved mappings, each picked for files with its fingerprint."""
 
     def key(self) -> str:
         """The API key, read from the settings or the key file; ConfigError if none.

@@ -29,13 +29,14 @@ class LineItem:
 
     row: int
     line_number: int
-    sku: str
+    sku: str | None  # None: a service or public-sector line known by its product name
     quantity: int
     product_name: str | None = None
     unit_of_measure: str = "PCS"
     unit_cost: Decimal | None = None
     currency: str | None = None
     hs_code: str | None = None
+    must_arrive_date: dt.date | None = None  # sent on the line when the PO's lines differ
 
 
 @dataclass

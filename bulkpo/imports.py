@@ -13,7 +13,15 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,11 +49,22 @@ from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
+from bulkpo.issues import IssueCode
+from bulkpo.layouts import apply_layout, divide_by_price_unit, join_headers
+from bulkpo.mapping import HeaderMap, map_headers
 from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
 from bulkpo.report import ImportResult, ImportStats, RowResult, SheetResult
+from bulkpo.saved_mapping import (
+    SavedMapping,
+    check_mapping,
+    find_mapping,
+    mapping_from_dict,
+    mapping_toml,
+    read_mapping,
+)
 from bulkpo.sheets.reader import read_table, read_tables
-from bulkpo.table import Issue, Severity, Table
+from bulkpo.table import CellRef, Issue, Severity, Table
 from bulkpo.validation import ValidationResult
 
 DateOrder = Literal["dmy", "mdy"]
@@ -114,16 +133,113 @@ def resumed_options(
     return merged
 
 
+MappingArg = SavedMapping | Path | str | None
+
+
+def _mapping(mapping: MappingArg) -> SavedMapping | None:
+    if mapping is None or isinstance(mapping, SavedMapping):
+        return mapping
+    return read_mapping(mapping)
+
+
+def saved_mappings(settings: Settings | None) -> list[SavedMapping]:
+    """The mappings bulkpo.toml holds: ``[mappings.<name>]`` and a bare ``[columns]``."""
+    if settings is None:
+        return []
+    found = [
+        mapping_from_dict(data, name=name, where=f"bulkpo.toml [mappings.{name}]")
+        for name, data in settings.mappings.items()
+    ]
+    for mapping in found:
+        check_mapping(mapping, PURCHASE_ORDER_COLUMNS)
+    return found
+
+
+def validate_po_table(
+    table: Table,
+    *,
+    date_order: DateOrder | None = None,
+    mapping: SavedMapping | None = None,
+    mappings: Sequence[SavedMapping] = (),
+    settings: Settings | None = None,
+    headers: Table | None = None,
+    decimal_comma: bool | None = None,
+) -> ValidationResult:
+    """Map a PO table's columns (a saved mapping first), make its ERP layout plain, validate.
+
+    Without ``mapping``, a named mapping whose fingerprint is the table's header set is
+    used; bulkpo.toml's ``[columns]`` and ``[constants]`` (``settings``) apply to every file.
+    """
+    columns = PURCHASE_ORDER_COLUMNS
+    if mapping is None:
+        mapping = find_mapping(table.headers, mappings)
+    overrides = dict(settings.columns) if settings is not None else {}
+    constants = dict(settings.constants) if settings is not None else {}
+    if mapping is not None:
+        check_mapping(mapping, columns)
+        overrides.update(mapping.columns)
+        constants.update(mapping.constants)
+    header_map = map_headers(table, columns, defaults=constants, overrides=overrides)
+    if mapping is not None:
+        header_map.decisions.insert(0, f"mapping {mapping.name or '(given)'} used")
+    if headers is not None:
+        join_headers(table, header_map, headers, columns)
+        header_map.missing = [k for k in header_map.missing if k not in header_map.column_of]
+        header_map.issues = [
+            i for i in header_map.issues
+            if not (i.code == IssueCode.REQUIRED and i.header in _found_headers(header_map))
+        ]
+    _headers_only_question(table, header_map)
+    apply_layout(table, header_map, columns, values=mapping.values if mapping else None)
+    if date_order is None and header_map.date_order in ("dmy", "mdy"):
+        date_order = "dmy" if header_map.date_order == "dmy" else "mdy"
+    validation = validate_purchase_orders(
+        table, columns, date_order=date_order, defaults=constants, header_map=header_map,
+        decimal_comma=decimal_comma,
+    )
+    divide_by_price_unit(table, header_map, validation.purchase_orders)
+    return validation
+
+
+def _found_headers(header_map: HeaderMap) -> set[str]:
+    return {PURCHASE_ORDER_COLUMNS.by_key(k).header for k in header_map.column_of}
+
+
+def _headers_only_question(table: Table, header_map: HeaderMap) -> None:
+    """A table of PO headers alone (EKKO, D365 headers V2) asks for its lines' file."""
+    line_keys = {"sku", "product_name", "quantity", "unit_cost", "line_number"}
+    if "po_number" not in header_map.column_of or line_keys & set(header_map.column_of):
+        return
+    header_map.issues = [i for i in header_map.issues if i.code != IssueCode.REQUIRED]
+    header_map.issues.append(Issue(
+        CellRef(table.sheet, table.header_row, header_map.column_of["po_number"]), "", "",
+        IssueCode.REQUIRED, Severity.ERROR,
+        "this file holds only PO headers (no item, quantity or price columns): which file "
+        "holds the lines? Import the lines file with this one as its headers "
+        "(headers=, --headers)",
+        "import the line table with --headers this file",
+    ))
+
+
 def load_purchase_orders(
     path: Path,
     *,
     sheet: str | None = None,
     date_order: DateOrder | None = None,
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
+    mapping: MappingArg = None,
+    headers: Path | str | None = None,
+    settings: Settings | None = None,
     decimal_comma: bool | None = None,
 ) -> tuple[Table, ValidationResult]:
-    """Read and validate a PO file; no network."""
+    """Read and validate a PO file; no network.
+
+    ``header_row`` (1-based) overrides header detection; ``mapping`` is a saved mapping
+    (or its file); ``headers`` a file of PO headers joined to these lines on the PO number.
+    """
     columns = COLUMN_SETS[Kind.PURCHASE_ORDERS]
+    saved = _mapping(mapping)
     table = read_table(
         path,
         sheet=sheet,
@@ -131,9 +247,43 @@ def load_purchase_orders(
         preferred_sheets=(columns.sheet_name,),
         expected_headers=[column.header for column in columns.required],
         limits=limits,
+        header_row=header_row or (saved.header_row if saved else None),
     )
-    return table, validate_purchase_orders(
-        table, columns, date_order=date_order, decimal_comma=decimal_comma)
+    head = (
+        read_table(Path(headers), score_headers=columns.score, limits=limits)
+        if headers is not None else None
+    )
+    validation = validate_po_table(
+        table, date_order=date_order, mapping=saved, mappings=saved_mappings(settings),
+        settings=settings, headers=head, decimal_comma=decimal_comma,
+    )
+    return table, validation
+
+
+def map_file(
+    path: Path,
+    *,
+    sheet: str | None = None,
+    header_row: int | None = None,
+    limits: ReadLimits | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """The mapping bulkpo would use for a PO file, as TOML (``bulkpo map FILE -o m.toml``).
+
+    Every matched column, every column it is unsure of (with its best guess, commented),
+    every required field not found; read back with ``mapping=`` on load, validate or import.
+    """
+    columns = PURCHASE_ORDER_COLUMNS
+    table = read_table(
+        Path(path), sheet=sheet, score_headers=columns.score,
+        preferred_sheets=(columns.sheet_name,), limits=limits, header_row=header_row,
+    )
+    saved = find_mapping(table.headers, saved_mappings(settings))
+    overrides = dict(settings.columns) if settings is not None else {}
+    if saved is not None:
+        overrides.update(saved.columns)
+    header_map = map_headers(table, columns, overrides=overrides)
+    return mapping_toml(table, header_map, columns)
 
 
 def dry_run_bodies(
@@ -230,12 +380,25 @@ def load_workbook(
     date_order: DateOrder | None = None,
     defaults: BookingDefaults | None = None,
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
+    mapping: MappingArg = None,
+    headers: Path | str | None = None,
+    settings: Settings | None = None,
 ) -> Workbook:
     """Find the PO sheet and the bookings sheet of a file and validate them; no network.
 
-    A file with no bookings sheet is read exactly as a PO file always was.
+    A file with no bookings sheet is read exactly as a PO file always was;
+    ``header_row``, ``mapping`` and ``headers`` are as for :func:`load_purchase_orders`.
+    A second sheet of PO headers alone is joined to the lines; another sheet that
+    looks like PO data is said, never ignored in silence.
     """
     defaults = defaults or BookingDefaults()
+    if header_row is not None or mapping is not None or headers is not None:
+        part = load_purchase_orders(
+            path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
+            mapping=mapping, headers=headers, settings=settings,
+        )
+        return Workbook(path, part, date_order=date_order)
     if sheet is None:
         tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
     else:
@@ -243,24 +406,47 @@ def load_workbook(
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
     found = _classify(tables)
+    mappings = saved_mappings(settings)
+
+    def validate_pos(pos: Table) -> ValidationResult:
+        others = [
+            t for t in tables.values()
+            if t is not pos and t is not found.get(Kind.BOOKINGS)
+            and PURCHASE_ORDER_COLUMNS.score(t.headers) >= SHEET_SCORE_MIN
+        ]
+        head = next((t for t in others if _headers_only(t)), None)
+        validation = validate_po_table(
+            pos, date_order=date_order, mappings=mappings, settings=settings, headers=head
+        )
+        for other in others:
+            if other is head:
+                continue
+            validation.issues.append(Issue(
+                CellRef(other.sheet, other.header_row, 0), "", "", IssueCode.UNKNOWN_COLUMN,
+                Severity.WARNING,
+                f"sheet '{other.sheet}' also looks like purchase-order data and is not "
+                f"imported (sheet '{pos.sheet}' is)",
+                f"import it on its own with sheet='{other.sheet}' (--sheet)",
+            ))
+        return validation
+
     bookings = found.get(Kind.BOOKINGS)
     if bookings is None:
         pos = found.get(Kind.PURCHASE_ORDERS)
         part = (
-            (pos, validate_purchase_orders(pos, PURCHASE_ORDER_COLUMNS, date_order=date_order))
+            (pos, validate_pos(pos))
             if pos is not None
             # Neither kind recognised: read it as a PO file, whose reader says
             # precisely why it cannot be used.
-            else load_purchase_orders(path, sheet=sheet, date_order=date_order, limits=limits)
+            else load_purchase_orders(
+                path, sheet=sheet, date_order=date_order, limits=limits, settings=settings
+            )
         )
         return Workbook(path, part, date_order=date_order)
     workbook = Workbook(path, date_order=date_order)
     pos = found.get(Kind.PURCHASE_ORDERS)
     if pos is not None:
-        workbook.purchase_orders = (
-            pos,
-            validate_purchase_orders(pos, PURCHASE_ORDER_COLUMNS, date_order=date_order),
-        )
+        workbook.purchase_orders = (pos, validate_pos(pos))
     workbook.bookings = (
         bookings,
         validate_booking_sheet(
@@ -272,6 +458,12 @@ def load_workbook(
         ),
     )
     return workbook
+
+
+def _headers_only(table: Table) -> bool:
+    """A sheet of PO numbers and PO fields with no line columns: a header table."""
+    keys = {c.key for h in table.headers if h and (c := PURCHASE_ORDER_COLUMNS.match(h))}
+    return "po_number" in keys and not keys & {"sku", "product_name", "quantity", "unit_cost"}
 
 
 def file_digest(path: Path) -> str:
@@ -302,7 +494,10 @@ def issues_by_row(
 def validation_row_results(table: Table, validation: ValidationResult) -> list[RowResult]:
     """What ``bulkpo validate`` says of each data row: valid or invalid, with its issues."""
     issues = issues_by_row(validation.issues)
-    results = []
+    results = [
+        RowResult(number, "skipped", message=f"not a PO line: {why}")
+        for number, why in validation.header_map.skipped_rows.items()
+    ]
     for row in table.rows:
         bad = validation.invalid_rows.get(row.number, [])
         results.append(
@@ -313,7 +508,7 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
                 issues=issues.get(row.number, []),
             )
         )
-    return results
+    return sorted(results, key=lambda r: r.row)
 
 
 def validation_result(
@@ -322,11 +517,17 @@ def validation_result(
     sheet: str | None = None,
     date_order: DateOrder | None = None,
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
+    mapping: MappingArg = None,
+    headers: Path | str | None = None,
+    settings: Settings | None = None,
     decimal_comma: bool | None = None,
 ) -> ImportResult:
-    """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid."""
+    """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid
+    (a row that is not a PO line, such as a totals row, is skipped with the reason)."""
     table, validation = load_purchase_orders(
-        path, sheet=sheet, date_order=date_order, limits=limits, decimal_comma=decimal_comma
+        path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
+        mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
     )
     rows = validation_row_results(table, validation)
     return ImportResult(path, [SheetResult(Kind.PURCHASE_ORDERS, table, rows, validation)])
@@ -354,7 +555,10 @@ def row_results(
     for result in unit_results.values():
         for number in result.rows:
             by_row[number] = result
-    results = []
+    results = [
+        RowResult(number, Outcome.SKIPPED.value, message=f"not a PO line: {why}")
+        for number, why in validation.header_map.skipped_rows.items()
+    ]
     for row in table.rows:
         errors = validation.invalid_rows.get(row.number)
         if errors:
@@ -388,7 +592,7 @@ def row_results(
                 key=unit.key,
             )
         )
-    return results
+    return sorted(results, key=lambda r: r.row)
 
 
 @dataclass

@@ -81,6 +81,13 @@ class SheetResult:
         return Summary.of(self.results)
 
     @property
+    def mapping(self) -> dict[str, object]:
+        """The header row used and each column's field (``--format json``, front ends)."""
+        if self.validation is None:
+            return {"sheet": self.table.sheet, "header_row": self.table.header_row}
+        return self.validation.header_map.report(self.table)
+
+    @property
     def issues(self) -> list[Issue]:
         """Every problem found in the sheet, errors and warnings, in sheet order."""
         return list(self.validation.issues) if self.validation is not None else []

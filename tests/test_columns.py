@@ -57,6 +57,8 @@ LINE_ITEM_FIELDS = {
     "line_number": "line_number", "sku": "sku", "quantity": "quantity",
     "product_name": "product_name", "unit_of_measure": "unit_of_measure",
     "unit_cost": "unit_cost", "currency": "currency", "hs_code": "hs_code",
+    # A line's own date when the lines of one PO arrive on different dates.
+    "must_arrive_date": "must_arrive_date",
 }
 BOOKING_FIELDS = {
     "name": "booking_name", "freight_type": "freight_type",

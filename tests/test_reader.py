@@ -132,7 +132,9 @@ def test_no_header_row_is_one_clear_line(tmp_path: Path) -> None:
         read_table(path, score_headers=po_score, expected_headers=["PO Number", "SKU"])
     assert str(err.value) == (
         f"{path}: no header row found in sheet 'Sheet' (looked at the first 30 rows "
-        'for column names such as "PO Number", "SKU")'
+        'for column names such as "PO Number", "SKU"); row 1 looks like the header (just, '
+        "some, words) but names none of them: give the header row (--header-row N) and a "
+        "mapping (bulkpo map FILE -o mapping.toml) saying which column is which"
     )
 
 

@@ -15,7 +15,14 @@ from typing import Any
 import openpyxl
 import pytest
 
-from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS, ColumnSet, metadata_key
+from bulkpo.columns import (
+    BOOKING_COLUMNS,
+    PURCHASE_ORDER_COLUMNS,
+    ColumnSet,
+    fold_header,
+    metadata_key,
+)
+from bulkpo.mapping import ROLE_OF
 from bulkpo.ports import Want, lookup, lookup_iata
 from bulkpo.sandbox.network import SEEDED_REFS
 from bulkpo.sheets import read_table
@@ -40,6 +47,9 @@ def _key(header: str, column_set: ColumnSet) -> str:
     col = column_set.match(header)
     if col is not None:
         return col.key
+    role = ROLE_OF.get(fold_header(header))
+    if role is not None:
+        return role  # e.g. Vendor Code: an ERP column kept for a mapping, never sent on its own
     meta = metadata_key(header)
     assert meta is not None, f"header {header!r} maps to no column"
     return "metadata." + meta

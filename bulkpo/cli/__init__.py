@@ -80,6 +80,7 @@ def cli(ctx: click.Context, config_file: Path | None, sandbox: bool) -> None:
 # The command families register after the group exists; none imports this module.
 from bulkpo.cli.export import export_group  # noqa: E402
 from bulkpo.cli.imports import import_command  # noqa: E402
+from bulkpo.cli.mapping import map_command  # noqa: E402
 from bulkpo.cli.refs import refs_command  # noqa: E402
 from bulkpo.cli.sandbox import sandbox_group  # noqa: E402
 from bulkpo.cli.templates import template_command  # noqa: E402
@@ -90,6 +91,7 @@ for _command in (
     sandbox_group,
     template_command,
     validate_command,
+    map_command,
     import_command,
     refs_command,
     export_group,

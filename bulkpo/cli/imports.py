@@ -16,6 +16,7 @@ from bulkpo.cli.options import (
     gc_paused,
     input_options,
     interrupted,
+    mapping_options,
     pacing_options,
     progress_bar,
     sandbox_option,
@@ -76,6 +77,7 @@ def write_outputs(outcome: Any, report: Path | None, errors: Path | None, title:
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @input_options
+@mapping_options
 @click.option(
     "--on-existing",
     type=click.Choice(["skip", "update", "fail"]),
@@ -117,6 +119,9 @@ def import_command(
     file: Path,
     sheet: str | None,
     date_order: str | None,
+    map_file: Path | None,
+    header_row: int | None,
+    headers_file: Path | None,
     on_existing: str,
     dry_run: bool,
     dry_run_output: Path | None,
@@ -193,6 +198,10 @@ def import_command(
             date_order=date_order,  # type: ignore[arg-type]
             defaults=defaults,
             limits=settings.limits,
+            header_row=header_row,
+            mapping=map_file,
+            headers=headers_file,
+            settings=settings,
         )
     sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
     if len(sheets) > 1:  # the bookings' own files are known only now

@@ -115,6 +115,25 @@ def input_options(fn: F) -> F:
     return fn
 
 
+def mapping_options(fn: F) -> F:
+    """``--map``, ``--header-row`` and ``--headers``: how an ERP export's columns are read."""
+    fn = click.option(
+        "--headers", "headers_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A file of PO headers (EKKO, D365 headers) joined to these lines on the PO number.",
+    )(fn)
+    fn = click.option(
+        "--header-row", type=click.IntRange(min=1),
+        help="The header row's number (default: the row naming the most required columns).",
+    )(fn)
+    fn = click.option(
+        "--map", "map_file",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        help="A mapping file (written by `bulkpo map`): which column is which field.",
+    )(fn)
+    return fn
+
+
 def _positive_rate(_ctx: click.Context, _param: click.Parameter, value: float | None) -> Any:
     if value is not None and value <= 0:
         raise UsageError(f"--rate {value}: expected a positive number of requests per second")

@@ -8,7 +8,13 @@ from typing import cast
 
 import click
 
-from bulkpo.cli.options import CliState, echo_issues, gc_paused, input_options
+from bulkpo.cli.options import (
+    CliState,
+    echo_issues,
+    gc_paused,
+    input_options,
+    mapping_options,
+)
 from bulkpo.config import load_settings
 from bulkpo.errors import ExitCode
 from bulkpo.imports import DateOrder, validation_result
@@ -20,6 +26,7 @@ __all__ = ["validate_command"]
 @click.command("validate")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @input_options
+@mapping_options
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -34,7 +41,14 @@ __all__ = ["validate_command"]
     help="Summary on stdout as text or JSON.",
 )
 def validate_command(
-    file: Path, sheet: str | None, date_order: str | None, report: Path | None, fmt: str
+    file: Path,
+    sheet: str | None,
+    date_order: str | None,
+    map_file: Path | None,
+    header_row: int | None,
+    headers_file: Path | None,
+    report: Path | None,
+    fmt: str,
 ) -> None:
     """Check a purchase-order file without sending anything.
 
@@ -51,13 +65,16 @@ def validate_command(
 
     order = cast("DateOrder | None", date_order)  # click.Choice checked it
     state = click.get_current_context().ensure_object(CliState)
-    limits = load_settings(state.config_file, **state.overrides).limits
+    settings = load_settings(state.config_file, **state.overrides)
     if report is not None:
         check_outputs(
             [Output("--report", report, kind=REPORT)], {"the input file": file}
         )
     with gc_paused():
-        result = validation_result(file, sheet=sheet, date_order=order, limits=limits)
+        result = validation_result(
+            file, sheet=sheet, date_order=order, limits=settings.limits, header_row=header_row,
+            mapping=map_file, headers=headers_file, settings=settings,
+        )
     (checked,) = result.sheets
     table, validation = checked.table, checked.validation
     assert validation is not None, "a validation keeps what it found"
@@ -79,6 +96,8 @@ def validate_command(
                     "lines": lines,
                     "errors": len(errors),
                     "warnings": len(warnings),
+                    # The header row used, each column's field and why: for front ends.
+                    "mapping": checked.mapping,
                     "issues": [
                         {
                             "cell": str(i.ref) if i.ref else None,

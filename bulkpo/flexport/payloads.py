@@ -51,11 +51,13 @@ def _party(party: Party) -> dict[str, Any] | None:
     return {"name": party.name, "ref": party.ref, "country_code": party.country}
 
 
-def _line(line: LineItem) -> dict[str, Any]:
+def _line(line: LineItem, repeated: set[str], own_dates: bool) -> dict[str, Any]:
     body: dict[str, Any] = {
         "line_item_number": line.line_number,
-        "item_key": line.sku,
-        "product": {"sku": line.sku, "name": line.product_name},
+        # item_key is unique within the PO: a SKU on two lines, or a line with no SKU,
+        # is told apart by its line number.
+        "item_key": _item_key(line, repeated),
+        "product": {k: v for k, v in (("sku", line.sku), ("name", line.product_name)) if v},
         "units": line.quantity,
         "unit_of_measure": line.unit_of_measure,
     }
@@ -64,9 +66,17 @@ def _line(line: LineItem) -> dict[str, Any]:
             "amount": _amount(line.unit_cost),
             "currency_code": line.currency or "USD",
         }
+    if own_dates and line.must_arrive_date is not None:
+        body["must_arrive_date"] = line.must_arrive_date.isoformat()
     if line.hs_code:
         body["hs_codes"] = [{"code": line.hs_code, "country_code": "US"}]
     return body
+
+
+def _item_key(line: LineItem, repeated: set[str]) -> str:
+    if line.sku is None:
+        return str(line.line_number)
+    return f"{line.sku}-{line.line_number}" if line.sku in repeated else line.sku
 
 
 def _amount(value: Decimal) -> str:
@@ -78,6 +88,7 @@ def _amount(value: Decimal) -> str:
 
 def purchase_order_body(po: PurchaseOrder) -> dict[str, Any]:
     """The ``POST /purchase_orders`` body for a validated PO (nulls left out)."""
+    repeated = _repeated_skus(po)
     body: dict[str, Any] = {
         "name": po.name,
         "status": po.status,
@@ -93,9 +104,20 @@ def purchase_order_body(po: PurchaseOrder) -> dict[str, Any]:
         "destination_address_ref": po.destination_address_ref,
         "memo": po.memo,
         "metadata": po.metadata or None,
-        "line_items": [_line(line) for line in po.lines],
+        "line_items": [
+            _line(line, repeated, po.must_arrive_date is None) for line in po.lines
+        ],
     }
     return {key: value for key, value in body.items() if value is not None}
+
+
+def _repeated_skus(po: PurchaseOrder) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for line in po.lines:
+        if line.sku is not None:
+            (repeated if line.sku in seen else seen).add(line.sku)
+    return repeated
 
 
 def _place_code(place: Any) -> str | None:

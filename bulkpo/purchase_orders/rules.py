@@ -6,6 +6,7 @@ rows without an error of their own get one naming the offending cell.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
@@ -15,7 +16,7 @@ from bulkpo.cells import DateOrder, Priced, cell_text, is_blank
 from bulkpo.columns import ColumnSet
 from bulkpo.domain import LineItem, Party, PurchaseOrder
 from bulkpo.issues import Issue, IssueCode, Severity
-from bulkpo.mapping import map_headers
+from bulkpo.mapping import HeaderMap, map_headers
 from bulkpo.table import CellRef, Row, Table
 from bulkpo.validation import (
     BAD,
@@ -32,6 +33,19 @@ from bulkpo.validation import (
 )
 
 ERROR = Severity.ERROR
+
+_SKU_OPTIONAL: dict[int, ColumnSet] = {}
+
+
+def _sku_optional(columns: ColumnSet) -> ColumnSet:
+    """The columns with SKU optional: with a product-name column a line needs one or the other."""
+    found = _SKU_OPTIONAL.get(id(columns))
+    if found is None:
+        found = ColumnSet(columns.kind, columns.sheet_name, tuple(
+            dataclasses.replace(c, required=False) if c.key == "sku" else c
+            for c in columns.columns))
+        _SKU_OPTIONAL[id(columns)] = found
+    return found
 
 
 class _PoDraft:
@@ -73,6 +87,7 @@ def validate_purchase_orders(
     *,
     date_order: DateOrder | None = None,
     defaults: Mapping[str, str] | None = None,
+    header_map: HeaderMap | None = None,
     decimal_comma: bool | None = None,
 ) -> ValidationResult:
     """Check a purchase-order sheet (one row per line) and assemble its POs.
@@ -82,9 +97,14 @@ def validate_purchase_orders(
     03/04/2026; without it they are read as the sheet's other dates suggest and
     flagged. ``defaults`` (column key -> text) fill blank cells. ``decimal_comma``
     settles numbers like 1,250 (True: 1.25); without it the file's other numbers tell.
+    ``header_map`` is the mapping already made (by :func:`bulkpo.imports.validate_po_table`),
+    else it is made here.
     """
     defaults = defaults or {}
-    header_map = map_headers(table, columns, defaults=defaults)
+    if header_map is None:
+        header_map = map_headers(table, columns, defaults=defaults)
+    if "product_name" in header_map.column_of:
+        columns = _sku_optional(columns)
     result = ValidationResult(header_map=header_map, row_count=len(table.rows))
     if header_map.missing:
         return all_invalid(result, table, header_map)
@@ -99,6 +119,7 @@ def validate_purchase_orders(
     issues: list[Issue] = []
     checker = Checker(table, fields, issues)
     po_keys = tuple(f.key for f in po_level)
+    k_arrive = po_keys.index("must_arrive_date") if "must_arrive_date" in po_keys else None
     meta_cols = list(header_map.metadata_of.items())
     drafts: dict[str, _PoDraft] = {}
     flagged = checker.flagged
@@ -128,7 +149,7 @@ def validate_purchase_orders(
             continue
         if line_number is None:
             line_number = len(draft.rows) + 1  # numbered by its place in the PO
-        if line_number in draft.line_numbers or sku in draft.skus:
+        if line_number in draft.line_numbers or sku is None:
             _add_row(checker, pos, drafts, po_level, meta_cols, result.invalid_rows, columns)
             continue
         number = row.number
@@ -136,11 +157,11 @@ def validate_purchase_orders(
             validation.no_currency(checker, number)
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
-        draft.skus[sku] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
         draft.lines.append(LineItem(
             number, line_number, sku, quantity, product_name,  # type: ignore[arg-type]
             unit or "PCS", cost, currency, hs_code,  # type: ignore[arg-type]
+            po[k_arrive] if k_arrive is not None else None,  # type: ignore[arg-type]
         ))
         if meta_cols:
             _add_metadata(draft, row, meta_cols)
@@ -187,6 +208,8 @@ def _add_row(
         if seen is None:
             merged[k] = value
             draft.set_at[k] = pos
+        elif f.key == "must_arrive_date" and isinstance(value, dt.date):
+            pass  # lines of one PO may arrive on different dates: each line keeps its own
         elif seen != value and value is not BAD and seen is not BAD:
             text = cell_text(row.get(f.index)).strip()
             first = rows[draft.position_of(k)]
@@ -241,26 +264,26 @@ def _line_item(
                           "give each line of a PO its own number", value=str(number))
         else:
             draft.line_numbers[number] = state.number
-    if isinstance(sku, str):
-        first = draft.skus.get(sku)
-        if first is not None:
-            checker.error(state, "sku", IssueCode.DUPLICATE_LINE,
-                          f"SKU {sku} appears twice in PO {draft.name}: "
-                          f"{checker.ref(state, 'sku')} and {checker.ref_at(first, 'sku')}",
-                          "put the quantities of one SKU on one line", value=sku)
-        else:
-            draft.skus[sku] = state.number
+    # The same SKU on two lines (split dates or prices) is allowed: the line number
+    # keeps them apart. A line needs a SKU or a product name; a name is never made a SKU.
+    name = values.get("product_name")
+    if sku is None and name is None and not state.errors:
+        checker.error(state, "sku", IssueCode.REQUIRED,
+                      f"row {state.number} has neither a SKU nor a product name",
+                      "give the line its SKU or a description of the product")
     quantity = values.get("quantity")
-    if state.errors or not isinstance(number, int) or not isinstance(sku, str) or not isinstance(
-        quantity, int
-    ):
+    if state.errors or not isinstance(number, int) or not (
+        isinstance(sku, str) or isinstance(name, str)
+    ) or not isinstance(quantity, int):
         return None
     cost = values.get("unit_cost")
     return LineItem(
         row=state.number,
         line_number=number,
-        sku=sku,
+        sku=sku if isinstance(sku, str) else None,
         quantity=quantity,
+        must_arrive_date=arrive if isinstance(arrive := values.get("must_arrive_date"), dt.date)
+        else None,
         product_name=opt_str(values, "product_name"),
         unit_of_measure=opt_str(values, "unit_of_measure") or "PCS",
         unit_cost=cost if isinstance(cost, Decimal) else None,
@@ -310,6 +333,15 @@ def _assemble_po(
         ready = None
     if not isinstance(arrive, dt.date):
         arrive = None
+    line_dates = {li.must_arrive_date for li in draft.lines if li.must_arrive_date is not None}
+    if len(line_dates) > 1:
+        # Split deliveries: the PO has no one must-arrive date, its lines have theirs.
+        arrive = None
+        checker.issues.append(Issue(
+            checker.ref_at(draft.rows[0], "must_arrive_date"), "Must Arrive Date", "",
+            IssueCode.PO_CONFLICT, Severity.WARNING,
+            f"the lines of PO {draft.name} arrive on {len(line_dates)} different dates: each "
+            "line is sent with its own must-arrive date", ""))
     if ready is not None and arrive is not None and arrive < ready:
         ref = set_ref("must_arrive_date")
         ready_ref = set_ref("cargo_ready_date")

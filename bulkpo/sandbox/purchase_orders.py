@@ -110,7 +110,10 @@ def _line_item(line: object, path: str, position: int) -> dict[str, Any]:
         raise f.invalid(path, "an object", line)
     product = f.obj(line, "product", f"{path}.product", required=True)
     assert product is not None
-    sku = f.text(product, "sku", f"{path}.product.sku", required=True)
+    # The product library takes a SKU or a name (a known SKU alone, or a new product).
+    sku = f.text(product, "sku", f"{path}.product.sku", required=False)
+    if sku is None and f.text(product, "name", f"{path}.product.name", required=False) is None:
+        raise f.missing(f"{path}.product.sku")
     units = f.count(line, "units", f"{path}.units", required=True)
     cost = f.obj(line, "unit_cost", f"{path}.unit_cost", required=False)
     unit_cost = None

@@ -62,8 +62,9 @@ def read_table(
     max_header_scan: int = 30,
     expected_headers: Sequence[str] = (),
     limits: ReadLimits | None = None,
+    header_row: int | None = None,
 ) -> Table:
-    """Read the data rows of one sheet under its header row.
+    """Read the data rows of one sheet under its header row (``header_row``, 1-based, if given).
 
     The sheet is ``sheet`` (by name, any case), else the first of ``preferred_sheets``
     present, else the one whose header row scores best with ``score_headers``, else the
@@ -73,7 +74,7 @@ def read_table(
     path = Path(path)
     source = _open(path, limits)
     name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
-    return source.table(name, score_headers, max_header_scan, expected_headers)
+    return source.table(name, score_headers, max_header_scan, expected_headers, header_row)
 
 
 def read_tables(
@@ -131,6 +132,7 @@ class _Source:
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         raise NotImplementedError
 
@@ -403,8 +405,16 @@ def _find_header(
     score: HeaderScorer | None,
     max_header_scan: int,
     expected: Sequence[str],
+    header_row: int | None = None,
 ) -> int:
     """The index into ``head.rows`` of the header row, or a clear error."""
+    if header_row is not None:
+        index = header_row - 1 - head.first_row
+        if not 0 <= index < len(head.rows):
+            raise source.fail(
+                f"header row {header_row} is outside sheet '{name}' (or beyond the first "
+                f"{max_header_scan} rows bulkpo looks at)")
+        return index
     if score is not None:
         index, best = _best_header(head, score)
         found = index if best > 0 else None
@@ -419,9 +429,19 @@ def _find_header(
         if expected
         else "a row of column names"
     )
+    likely = _first_header_row(head)
+    hint = ""
+    if likely is not None:
+        cells = ", ".join(_header_text(v) for v in head.rows[likely] if _header_text(v))
+        cells = cells if len(cells) <= 120 else cells[:117] + "..."
+        hint = (
+            f"; row {head.first_row + likely + 1} looks like the header ({cells}) but names "
+            "none of them: give the header row (--header-row N) and a mapping "
+            "(bulkpo map FILE -o mapping.toml) saying which column is which"
+        )
     raise source.fail(
         f"no header row found in sheet '{name}' "
-        f"(looked at the first {max_header_scan} rows for {such_as})"
+        f"(looked at the first {max_header_scan} rows for {such_as}){hint}"
     )
 
 
@@ -590,10 +610,11 @@ class _WorkbookSource(_Source):
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         sheet = self._sheet(name)
         head = self.head(name, max_header_scan)
-        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         headers = [_header_text(v) for v in head.rows[header_i]]
         first_row, first_col = sheet.start or (0, 0)
         raw = self._guard(lambda: sheet.to_python(skip_empty_area=True))
@@ -876,10 +897,11 @@ class _TextSource(_Source):
         score: HeaderScorer | None,
         max_header_scan: int,
         expected: Sequence[str],
+        header_row: int | None = None,
     ) -> Table:
         records = self._records()
         head = self.head(name, max_header_scan)
-        header_i = _find_header(self, name, head, score, max_header_scan, expected)
+        header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         rows: list[Row] = []
         for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
             values: list[CellValue] = [v or None for v in record]

@@ -1,0 +1,166 @@
+"""Saved mappings: the column -> field mapping bulkpo would use, written as TOML and read back.
+
+A mapping file (``bulkpo map FILE -o mapping.toml``) or a ``[mappings.<name>]`` table
+of bulkpo.toml holds ``columns`` (header -> field key, ``metadata.<key>``, a role
+such as ``price_unit``, or ``""`` to ignore), ``constants`` (field -> value for
+every row, such as ``currency = "USD"``) and ``values`` (field -> {file word ->
+value}, such as vendor code -> Flexport entity ref). A named mapping with a
+``fingerprint`` (the file's folded headers) is picked for a file whose header set
+is the same, as Odoo and NetSuite remember import mappings.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bulkpo.columns import ColumnSet, fold_header
+from bulkpo.errors import ConfigError
+from bulkpo.mapping import ROLES, HeaderMap
+from bulkpo.table import Table
+
+__all__ = [
+    "SavedMapping", "find_mapping", "fingerprint", "mapping_from_dict", "mapping_toml",
+    "read_mapping",
+]
+
+
+@dataclass
+class SavedMapping:
+    """What a user told bulkpo about a file's columns, once, to be used every time."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    fingerprint: list[str] = field(default_factory=list)
+    header_row: int | None = None
+    name: str = ""
+
+
+def fingerprint(headers: Iterable[str]) -> list[str]:
+    """The folded, sorted header set a named mapping is recognised by."""
+    return sorted({fold_header(h) for h in headers if h and h.strip()})
+
+
+def mapping_from_dict(data: Mapping[str, Any], *, name: str = "", where: str = "") -> SavedMapping:
+    """A mapping from its TOML table; a wrong shape is a ConfigError naming the place."""
+    known = {"columns", "constants", "values", "fingerprint", "header_row"}
+    extra = set(data) - known
+    if extra:
+        raise ConfigError(f"{where}: unknown mapping key(s) {', '.join(sorted(extra))} "
+                          f"(a mapping holds {', '.join(sorted(known))})")
+
+    def table(key: str) -> dict[str, Any]:
+        value = data.get(key, {})
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}: [{key}] must be a table")
+        return dict(value)
+
+    values: dict[str, dict[str, str]] = {}
+    for key, words in table("values").items():
+        if not isinstance(words, Mapping):
+            raise ConfigError(f"{where}: [values.{key}] must be a table of word = value")
+        values[key] = {str(k): str(v) for k, v in words.items()}
+    header_row = data.get("header_row")
+    if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+        raise ConfigError(f"{where}: header_row must be a row number (1 or more)")
+    return SavedMapping(
+        columns={str(k): str(v) for k, v in table("columns").items()},
+        constants={str(k): str(v) for k, v in table("constants").items()},
+        values=values,
+        fingerprint=[str(h) for h in data.get("fingerprint", [])],
+        header_row=header_row,
+        name=name,
+    )
+
+
+def read_mapping(path: Path | str) -> SavedMapping:
+    """A mapping file written by :func:`mapping_toml` (or by hand)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read mapping file {path}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"mapping file {path} is not valid TOML: {exc}") from None
+    return mapping_from_dict(data, name=path.stem, where=str(path))
+
+
+def check_mapping(mapping: SavedMapping, columns: ColumnSet) -> None:
+    """Every field a mapping names exists: a typo must not drop a column in silence."""
+    fields = set(columns.keys)
+    for header, key in mapping.columns.items():
+        if key and key not in fields and key not in ROLES and not key.startswith("metadata."):
+            raise ConfigError(f"mapping {mapping.name or ''}: column {header!r} -> {key!r}: "
+                              f"no such field (fields: {', '.join(columns.keys)}; roles: "
+                              f"{', '.join(ROLES)})")
+    for key in (*mapping.constants, *mapping.values):
+        if key not in fields:
+            raise ConfigError(f"mapping {mapping.name or ''}: {key!r} is not a field "
+                              f"(fields: {', '.join(columns.keys)})")
+
+
+def find_mapping(headers: Sequence[str], mappings: Iterable[SavedMapping]) -> SavedMapping | None:
+    """The named mapping whose fingerprint is this header set, if any."""
+    mine = fingerprint(headers)
+    for mapping in mappings:
+        if mapping.fingerprint and sorted(mapping.fingerprint) == mine:
+            return mapping
+    return None
+
+
+def _q(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def mapping_toml(table: Table, hm: HeaderMap, columns: ColumnSet) -> str:
+    """The mapping bulkpo would use for this table, as a TOML file a person can edit.
+
+    Matched columns are written as they are; columns bulkpo is unsure of (read by
+    context, or not matched) are commented with the best guess; required fields not
+    found are listed for the user to fill in.
+    """
+    mapped = hm.mapping(table)
+    unsure = {d.split('"')[1] for d in hm.decisions if d.startswith('"')}
+    lines = [
+        f"# bulkpo mapping for {Path(table.path).name}, sheet {table.sheet!r}",
+        "# columns: file header = field (or metadata.<key>, a role, or \"\" to ignore)",
+        f"header_row = {table.header_row}",
+        "fingerprint = [" + ", ".join(_q(h) for h in fingerprint(table.headers)) + "]",
+        "",
+        "[columns]",
+    ]
+    written: set[str] = set()
+    for header in table.headers:
+        if not header or not header.strip() or header in written:
+            continue
+        written.add(header)
+        key = mapped.get(header)
+        if key is None:
+            lines.append(f"# {_q(header)} = \"\"  # not matched: name its field to import it")
+        elif header in unsure:
+            reason = next(d for d in hm.decisions if d.startswith(f'"{header}"'))
+            lines.append(f"{_q(header)} = {_q(key)}  # unsure: {reason}")
+        else:
+            lines.append(f"{_q(header)} = {_q(key)}")
+    for key in hm.missing:
+        lines.append(f"# required field {key!r} not found: write \"<file header>\" = {_q(key)}")
+    lines += ["", "[constants]", "# currency = \"USD\"", "# buyer_name = \"Acme Imports Inc\""]
+    if "vendor_code" in hm.role_of:
+        lines += [
+            "", "# The ERP's vendor codes are not Flexport entity refs; translate them here:",
+            "[values.seller_ref]",
+        ]
+        index = hm.role_of["vendor_code"]
+        seen: list[str] = []
+        for row in table.rows:
+            v = row.get(index)
+            text = "" if v is None else str(v).strip()
+            if text and text not in seen:
+                seen.append(text)
+        lines += [f"# {_q(code)} = \"<Flexport entity ref>\"" for code in seen[:50]]
+    return "\n".join(lines) + "\n"
