@@ -19,7 +19,7 @@ import pytest
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.sheets import list_sheets, read_table
-from bulkpo.sheets.reader import _sheet_extent
+from bulkpo.sheets.guards import sheet_extent as _sheet_extent
 
 MEMORY_CAP = 1536 << 20  # address space of the bulkpo process under test
 SHEET = "xl/worksheets/sheet1.xml"

@@ -2,32 +2,41 @@
 :class:`~bulkpo.table.Table` whose every value keeps its sheet position.
 
 Anything that cannot be read ends in one :class:`~bulkpo.errors.UnreadableFileError`
-line naming the file and the reason, never in a traceback.
+line naming the file and the reason, never in a traceback. Hostile workbooks are
+refused first (:mod:`bulkpo.sheets.guards`) and text is decoded by
+:mod:`bulkpo.sheets.encodings`. About 700 lines: the two sources (workbooks through
+calamine, delimited text) share the header search and the sheet choice here, and
+splitting them apart would cut that shared core in two.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime as dt
 import io
 import re
 import zipfile
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
-import charset_normalizer
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.issues import Issue, IssueCode, Severity
-from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
+from bulkpo.sheets.encodings import (
+    SNIFF_BYTES,
+    bom_encoding,
+    decode,
+    mixed_encoding_issue,
+    sniff_delimiter,
+    utf16_without_bom,
+)
+from bulkpo.sheets.guards import check_zip, count_text, one_line, sheet_extent, xlsx_sheet_part
+from bulkpo.table import CellRef, CellValue, Row, Table
 
 HeaderScorer = Callable[[Sequence[str]], float]
 """How well a candidate header row's texts match a kind of file (0 = not at all)."""
@@ -37,11 +46,9 @@ __all__ = ["HeaderScorer", "list_sheets", "read_table", "read_tables"]
 WORKBOOK_SUFFIXES = frozenset(
     {".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlt", ".xlsb", ".ods", ".ots"}
 )
-DELIMITERS = ",;\t|"
 
 # Delimited text is read whole; this keeps a mislabelled multi-GB dump from exhausting memory.
 MAX_TEXT_BYTES = 1 << 30
-_SNIFF_BYTES = 64 * 1024
 
 
 # --------------------------------------------------------------------------- public API
@@ -170,7 +177,7 @@ def _sniff(path: Path, limits: ReadLimits) -> str:
     """``"workbook"`` or ``"text"`` from the file's first bytes, or a clear error."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(_SNIFF_BYTES)
+            head = fh.read(SNIFF_BYTES)
     except IsADirectoryError:
         raise UnreadableFileError(str(path), "is a folder, not a file") from None
     except FileNotFoundError:
@@ -180,7 +187,7 @@ def _sniff(path: Path, limits: ReadLimits) -> str:
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         raise UnreadableFileError(str(path), "the file is empty")
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        _check_zip(path, limits)
+        check_zip(path, limits)
         return "workbook"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "workbook"
@@ -205,7 +212,7 @@ def _sniff(path: Path, limits: ReadLimits) -> str:
 
 def _text_kind(head: bytes) -> str:
     """Why a text-or-binary head is not delimited text ("" when it may be)."""
-    encoding = _bom_encoding(head) or _utf16_without_bom(head)
+    encoding = bom_encoding(head) or utf16_without_bom(head)
     if encoding:
         sample = head.decode(encoding, errors="ignore").lstrip("\ufeff").encode("utf-8")
     else:
@@ -224,81 +231,6 @@ def _text_kind(head: bytes) -> str:
             return "not a spreadsheet (looks like HTML); open it in Excel and save it as .xlsx"
         return "not a spreadsheet (looks like XML)"
     return ""
-
-
-def _check_zip(path: Path, limits: ReadLimits) -> None:
-    """Name what a zip file holds when it is clearly another kind of document, and
-    refuse one that would inflate past ``limits``.
-
-    Anything else goes on to calamine: workbooks written by odd tools put their parts
-    in odd places (backslashes, no ``xl/`` folder) and still read fine.
-    """
-    try:
-        with zipfile.ZipFile(path) as zf:
-            _check_zip_sizes(path, zf.infolist(), limits)
-            names = {n.replace("\\", "/").lower() for n in zf.namelist()}
-            mimetype = zf.read("mimetype")[:100] if "mimetype" in zf.namelist() else b""
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise UnreadableFileError(
-            str(path), f"damaged workbook: not a valid zip archive ({_one_line(exc)})"
-        ) from None
-    if not names:
-        raise UnreadableFileError(str(path), "damaged workbook: an empty zip archive")
-    has_workbook = any(n.endswith(("workbook.xml", "workbook.bin", "content.xml")) for n in names)
-    if has_workbook and (not mimetype or b"spreadsheet" in mimetype):
-        return
-    if "word/document.xml" in names or b"opendocument.text" in mimetype:
-        what = "looks like a word-processor document"
-    elif any(n.startswith("ppt/") for n in names) or b"presentation" in mimetype:
-        what = "looks like a presentation"
-    else:
-        what = "a zip archive without a workbook inside"
-    raise UnreadableFileError(str(path), f"not a spreadsheet ({what})")
-
-
-# Below this a member cannot hurt whatever its ratio, and small XML parts of real
-# workbooks (styles, empty sheets) deflate far beyond any sheet of data.
-_RATIO_FLOOR_BYTES = 16 << 20
-
-
-def _check_zip_sizes(path: Path, infos: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
-    """Refuse a zip bomb from its directory: total inflated size and each big part's ratio."""
-    total = sum(i.file_size for i in infos)
-    biggest = max(infos, key=lambda i: i.file_size, default=None)
-    if biggest is None:
-        return
-    if total > limits.max_uncompressed_bytes:
-        raise UnreadableFileError(
-            str(path),
-            f"inflates to {_size(total)} (its largest part {biggest.filename} to "
-            f"{_size(biggest.file_size)}), over the limit of "
-            f"{_size(limits.max_uncompressed_bytes)} (max_uncompressed_bytes under [limits] "
-            "in bulkpo.toml)",
-        )
-    for info in infos:
-        if info.file_size < _RATIO_FLOOR_BYTES:
-            continue
-        ratio = info.file_size / max(info.compress_size, 1)
-        if ratio > limits.max_compression_ratio:
-            raise UnreadableFileError(
-                str(path),
-                f"looks like a zip bomb: its part {info.filename} inflates "
-                f"{ratio:,.0f} times, from {_size(info.compress_size)} to "
-                f"{_size(info.file_size)} (the limit is {limits.max_compression_ratio:g} times, "
-                "max_compression_ratio under [limits] in bulkpo.toml)",
-            )
-
-
-def _size(n: int) -> str:
-    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
-        if n >= scale:
-            return f"{n / scale:,.1f} {unit}"
-    return f"{n} bytes"
-
-
-def _one_line(exc: BaseException, limit: int = 160) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------- cell values
@@ -520,7 +452,7 @@ class _WorkbookSource(_Source):
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except BaseException as exc:  # pyo3 panics derive from BaseException
-            message = _one_line(exc)
+            message = one_line(exc)
             if "Cell limit exceeded" in message:
                 raise self.fail(
                     f"damaged workbook: a sheet declares more cells than can be read ({message})"
@@ -552,7 +484,7 @@ class _WorkbookSource(_Source):
         failed allocation aborts the whole process."""
         try:
             with zipfile.ZipFile(self.path) as zf:
-                part = _xlsx_sheet_part(zf, name)
+                part = xlsx_sheet_part(zf, name)
         except Exception:  # odd packaging: calamine's own reading decides
             return
         if part is None or not part.lower().endswith(".xml"):
@@ -560,15 +492,15 @@ class _WorkbookSource(_Source):
         max_cells = self.limits.max_cells
         try:
             with zipfile.ZipFile(self.path) as zf:
-                found = _sheet_extent(zf, part, max_cells)
+                found = sheet_extent(zf, part, max_cells)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
-            raise self.fail(f"damaged workbook: {part} cannot be read ({_one_line(exc)})") from None
+            raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
         if found is None:
             return
         corner, declared = found
         verb = "declares" if declared == corner else "has"
         raise self.fail(
-            f"sheet '{name}' {verb} cells up to {corner} ({_count(corner.cells)} cells), "
+            f"sheet '{name}' {verb} cells up to {corner} ({count_text(corner.cells)} cells), "
             f"over the limit of {max_cells:,} cells; delete what lies below or right of the "
             "data (Ctrl+End in Excel goes to the last cell) or raise max_cells under "
             "[limits] in bulkpo.toml"
@@ -658,7 +590,7 @@ class _WorkbookSource(_Source):
             if not zipfile.is_zipfile(self.path):
                 return {}
             with zipfile.ZipFile(self.path) as zf:
-                part = _xlsx_sheet_part(zf, name)
+                part = xlsx_sheet_part(zf, name)
                 if part is None:
                     return {}
                 return _scan_error_cells(zf, part)
@@ -697,127 +629,6 @@ def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None
             )
         )
     table.rows.sort(key=lambda r: r.number)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _xlsx_sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
-    """The zip member holding sheet ``name``, from workbook.xml and its relationships."""
-    names = {n.replace("\\", "/").lower(): n for n in zf.namelist()}
-    workbook = "xl/workbook.xml" if "xl/workbook.xml" in names else None
-    if workbook is None:
-        workbook = next((n for n in names if n.endswith("workbook.xml")), None)
-    if workbook is None:
-        return None
-    folder = PurePosixPath(workbook).parent
-    rid = None
-    for el in ElementTree.fromstring(zf.read(names[workbook])).iter():
-        if _local(el.tag) == "sheet" and el.get("name") == name:
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            break
-    rels = names.get(str(folder / "_rels" / "workbook.xml.rels").lower())
-    if rid is None or rels is None:
-        return None
-    for el in ElementTree.fromstring(zf.read(rels)).iter():
-        if _local(el.tag) == "Relationship" and el.get("Id") == rid:
-            target = (el.get("Target") or "").replace("\\", "/")
-            full = target.lstrip("/") if target.startswith("/") else str(folder / target)
-            return names.get(full.lower())
-    return None
-
-
-@dataclass(frozen=True)
-class _Corner:
-    """The last cell of a sheet's extent from A1: 1-based column and row."""
-
-    col: int
-    row: int
-
-    @property
-    def cells(self) -> int:
-        return self.col * self.row
-
-    def __str__(self) -> str:
-        return f"{column_letter(self.col - 1)}{self.row}"
-
-
-def _col_number(letters: bytes) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ch - 64
-    return n
-
-
-_DIMENSION = re.compile(
-    rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"(?:[^\":]*:)?\$?([A-Z]{1,4})\$?([0-9]{1,10})\""
-)
-_MAX_LETTERS, _MAX_DIGITS = 4, 10
-# Cell references (and row numbers) longer than the longest seen so far; the literal
-# 'r="' start lets the regex engine skip ahead fast, so each test costs one quick pass.
-# They also match inside other attributes (paper="9"): that can only raise the bound,
-# which the exact pass below then settles.
-_MORE_LETTERS = [re.compile(rb'r="[A-Z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
-_MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
-
-
-def _sheet_extent(
-    zf: zipfile.ZipFile, part: str, max_cells: int
-) -> tuple[_Corner, _Corner | None] | None:
-    """(last cell, declared last cell) of a sheet whose cells reach past ``max_cells``
-    cells from A1, else None.
-
-    The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
-    cells themselves. So the sheet XML is streamed once counting only how many letters
-    and digits the longest references have, a bound that a 100,000-row sheet passes at
-    the cost of two regex passes; only past that bound is the exact last cell sought.
-    """
-    letters, digits = 1, 1
-    declared: _Corner | None = None
-    with zf.open(part) as fh:
-        tail = b""
-        first = True
-        while chunk := fh.read(1 << 22):
-            buf = tail + chunk
-            if first:
-                first = False
-                if m := _DIMENSION.search(buf, 0, 4096):
-                    declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
-            while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
-                letters += 1
-            while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
-                digits += 1
-            tail = buf[-32:]
-    widest = sum(26**n for n in range(1, letters + 1))
-    if widest * (10**digits - 1) <= max_cells:
-        return None
-    corner = _last_cell(zf, part, letters, digits)
-    return (corner, declared) if corner.cells > max_cells else None
-
-
-def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> _Corner:
-    """The greatest column and row any reference of the sheet names (each the longest
-    of its kind, so equal-length bytes compare as numbers)."""
-    cols = re.compile(rb'r="([A-Z]{%d})[0-9]' % letters)
-    rows = re.compile(rb'r="[A-Z]{0,4}([0-9]{%d})"' % digits)
-    col, row = b"", b""
-    with zf.open(part) as fh:
-        tail = b""
-        while chunk := fh.read(1 << 22):
-            buf = tail + chunk
-            col = max(col, max(cols.findall(buf), default=b""))
-            row = max(row, max(rows.findall(buf), default=b""))
-            tail = buf[-32:]
-    return _Corner(_col_number(col) or 1, int(row or b"1"))
-
-
-def _count(n: int) -> str:
-    if n >= 10**9:
-        return f"{n / 10**9:,.0f} billion"
-    if n >= 10**6:
-        return f"{n / 10**6:,.0f} million"
-    return f"{n:,}"
 
 
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*?\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.DOTALL)
@@ -874,17 +685,17 @@ class _TextSource(_Source):
             data = self.path.read_bytes()
         except OSError as exc:
             raise self.fail(f"cannot read the file ({exc.strerror})") from None
-        text, self._cp1252_lines = _decode(data)
+        text, self._cp1252_lines = decode(data)
         if "\x00" in text:
             raise self.fail("not a spreadsheet (unrecognised binary file)")
-        delimiter = _sniff_delimiter(text[:_SNIFF_BYTES], self.path.suffix.lower())
+        delimiter = sniff_delimiter(text[:SNIFF_BYTES], self.path.suffix.lower())
         old_limit = csv.field_size_limit()
         try:
             # One cell may hold a long memo; the default 128 KiB cap would refuse it.
             csv.field_size_limit(64 * 1024 * 1024)
             return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as exc:
-            raise self.fail(f"damaged text file: {_one_line(exc)}") from None
+            raise self.fail(f"damaged text file: {one_line(exc)}") from None
         finally:
             csv.field_size_limit(old_limit)
 
@@ -916,145 +727,7 @@ class _TextSource(_Source):
             sheet_names=list(self.sheet_names),
         )
         if self._cp1252_lines:
-            table.issues.append(_mixed_encoding_issue(self._cp1252_lines))
+            table.issues.append(mixed_encoding_issue(self._cp1252_lines))
         return table
 
 
-def _bom_encoding(data: bytes) -> str | None:
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if data.startswith(codecs.BOM_UTF16_LE):
-        return "utf-16-le"
-    if data.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16-be"
-    return None
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 text without a BOM: mostly-ASCII text leaves every other byte NUL."""
-    sample = data[:4096]
-    if len(sample) < 4:
-        return None
-    even, odd = sample[0::2], sample[1::2]
-    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.1 * len(even):
-        return "utf-16-le"
-    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.1 * len(odd):
-        return "utf-16-be"
-    return None
-
-
-# Multi-byte encodings a guess may be trusted with: their byte patterns are
-# distinctive. Single-byte guesses (cp852, cp1250, mac_roman...) are not: any
-# byte decodes in any of them, and for the short texts of an order export the
-# detector often prefers an Eastern or DOS code page to the cp1252 that Excel
-# on Windows actually wrote.
-_MULTI_BYTE = frozenset({
-    "big5", "big5hkscs", "cp932", "cp949", "cp950", "euc_jis_2004", "euc_jp", "euc_kr",
-    "gb18030", "gb2312", "gbk", "hz", "iso2022_jp", "iso2022_kr", "johab", "shift_jis",
-    "shift_jis_2004", "shift_jisx0213", "utf_16", "utf_16_be", "utf_16_le", "utf_32",
-})
-
-
-def _decode(data: bytes) -> tuple[str, list[int]]:
-    """Text of a delimited file: BOM, UTF-8, UTF-16, a confident guess, UTF-8 mixed with
-    cp1252 line by line, else cp1252; with the 1-based lines read as cp1252 in a mix."""
-    encoding = _bom_encoding(data) or _utf16_without_bom(data)
-    if encoding:
-        text = data.decode(encoding, errors="replace")
-        return text.removeprefix("\ufeff"), []
-    try:
-        return data.decode("utf-8"), []
-    except UnicodeDecodeError:
-        pass
-    best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
-    if best is not None and best.encoding in _MULTI_BYTE and best.chaos < 0.1:
-        try:
-            return data.decode(best.encoding), []
-        except (UnicodeDecodeError, LookupError):
-            pass
-    mixed = _decode_mixed(data)
-    if mixed is not None:
-        return mixed
-    return _cp1252(data), []
-
-
-def _cp1252(data: bytes) -> str:
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; latin-1 maps every byte.
-        return data.decode("latin-1")
-
-
-def _decode_mixed(data: bytes) -> tuple[str, list[int]] | None:
-    """A file appended to by two programs, one writing UTF-8 and one cp1252 (Excel on
-    Windows): each line decoded as what it is, with the cp1252 lines' numbers.
-
-    None unless some line holds real UTF-8 beyond ASCII: cp1252 text is almost never
-    valid UTF-8 by chance (an accented letter followed by a symbol), so such a line
-    was written as UTF-8, and reading the whole file as cp1252 would garble it.
-    """
-    lines = data.splitlines(keepends=True)
-    texts: list[str] = []
-    cp1252_lines: list[int] = []
-    utf8_beyond_ascii = False
-    for number, line in enumerate(lines, start=1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            texts.append(_cp1252(line))
-            cp1252_lines.append(number)
-            continue
-        utf8_beyond_ascii = utf8_beyond_ascii or not line.isascii()
-        texts.append(text)
-    if not utf8_beyond_ascii:
-        return None
-    return "".join(texts), cp1252_lines
-
-
-def _mixed_encoding_issue(lines: Sequence[int]) -> Issue:
-    shown = ", ".join(str(n) for n in lines[:20])
-    more = f" and {len(lines) - 20} more" if len(lines) > 20 else ""
-    return Issue(
-        ref=None,
-        header="",
-        value="",
-        code=IssueCode.MIXED_ENCODING,
-        severity=Severity.WARNING,
-        message=(
-            "the file mixes UTF-8 and Windows-1252 text: "
-            f"line{'s' if len(lines) > 1 else ''} {shown}{more} read as Windows-1252, "
-            "the others as UTF-8"
-        ),
-        suggestion="check those lines' accented letters, then save the file as UTF-8",
-    )
-
-
-def _sniff_delimiter(sample: str, suffix: str) -> str:
-    """One of , ; tab | : csv.Sniffer restricted to those, checked by counting.
-
-    Title lines above the header hold no delimiter, so the check asks for the delimiter
-    to appear the same number of times on most lines rather than on the first one.
-    """
-    lines = [line for line in sample.splitlines()[:60] if line.strip()]
-    if len(sample) >= _SNIFF_BYTES and len(lines) > 1:
-        lines = lines[:-1]  # the last line may be cut off mid-way
-    if not lines:
-        return ","
-    if suffix == ".tsv" and any("\t" in line for line in lines):
-        return "\t"
-    scores: dict[str, tuple[int, int]] = {}
-    for d in DELIMITERS:
-        counts = Counter(n for line in lines if (n := line.count(d)))
-        if counts:
-            per_line, agreeing = counts.most_common(1)[0]
-            scores[d] = (agreeing, per_line)
-    try:
-        sniffed = csv.Sniffer().sniff("\n".join(lines), delimiters=DELIMITERS).delimiter
-    except csv.Error:
-        sniffed = ""
-    if sniffed in scores and scores[sniffed][0] * 2 >= len(lines):
-        return sniffed
-    return max(scores, key=scores.__getitem__, default=",")
