@@ -306,9 +306,14 @@ class FlexportClient:
         return _read(PurchaseOrder, data)
 
     async def update_purchase_order(self, id: int, body: Mapping[str, Any]) -> PurchaseOrder:
-        """Change the given fields of a purchase order (at ``po_write_version``)."""
+        """Revise a purchase order: ``POST /purchase_orders/{id}`` with the complete PO.
+
+        The documented route (v3 changelog; there is no PATCH) at ``po_write_version``;
+        the body replaces the whole PO, so it must be a complete write body
+        (:func:`bulkpo.flexport.payloads.purchase_order_revision`).
+        """
         data = await self.request(
-            "PATCH", one(PURCHASE_ORDERS, id), json=body, version=self.settings.po_write_version
+            "POST", one(PURCHASE_ORDERS, id), json=body, version=self.settings.po_write_version
         )
         return _read(PurchaseOrder, data)
 
