@@ -7,20 +7,42 @@ line or an exception; :meth:`Settings.safe_dict` is what may be displayed.
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from bulkpo.errors import ConfigError
 from bulkpo.redact import register
 
 DEFAULT_BASE_URL = "https://api.flexport.com"
 CONFIG_FILE_NAME = "bulkpo.toml"
+
+
+def _api_version(value: Any) -> Any:
+    """A number (``2``, ``"3"``) as an int, a date version (``2023-07-01``) as its text."""
+    if isinstance(value, datetime.date):  # TOML reads 2023-07-01 unquoted as a date
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if len(text) == 10:  # YYYY-MM-DD only: fromisoformat takes 20230701 too
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(f"a version is a number (2, 3) or a date (2023-07-01), not {value!r}")
+
+
+ApiVersion = Annotated[int | str, BeforeValidator(_api_version)]
+"""A ``Flexport-Version``: a number (2, 3) or a date version (``2023-07-01``)."""
 
 
 class BookingDefaults(BaseModel):
@@ -63,8 +85,8 @@ class Settings(BaseModel):
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     base_url: str = DEFAULT_BASE_URL
-    api_version: int = 2
-    po_write_version: int = 3
+    api_version: ApiVersion = 2
+    po_write_version: ApiVersion = 3
     timeout: float = Field(default=30.0, gt=0)
     connect_timeout: float = Field(default=10.0, gt=0)
     max_connections: int = Field(default=16, ge=1, le=64)

@@ -24,7 +24,7 @@ from typing import Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bulkpo.config import Settings
+from bulkpo.config import ApiVersion, Settings
 from bulkpo.errors import (
     ApiError,
     AuthError,
@@ -70,6 +70,9 @@ from bulkpo.redact import redact
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 BODY_EXCERPT_CHARS = 200
+# The ``_object`` of answers the document shows bare (outside an envelope).
+BOOKING = "/booking"
+BOOKING_LINE_ITEM = "/purchase_orders/booking_line_item"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Failures of bulkpo's side before anything is sent: a header h11 will not write,
 # a URL scheme no transport serves, a header value that is not ASCII.
@@ -164,12 +167,14 @@ class FlexportClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        version: int | None = None,
+        version: ApiVersion | None = None,
+        bare: str | None = None,
     ) -> Any:
         """Send one request and return the envelope's ``data``; raise ApiError on failure.
 
         ``path`` is relative to the base URL (``/purchase_orders``) or a full
-        URL on the same base (a ``next`` link).
+        URL on the same base (a ``next`` link). ``bare`` names the ``_object`` of
+        an answer the document shows without an envelope: such an answer is the data.
         """
         version = self.settings.api_version if version is None else version
         url = httpx.URL(self._on_base(path))
@@ -187,7 +192,7 @@ class FlexportClient:
             response = await self._http.send(request)
         except (httpx.TransportError, UnicodeEncodeError) as exc:
             raise self._transport_error(exc, info) from None
-        return _envelope_data(response, info, version)
+        return _envelope_data(response, info, version, bare)
 
     # -- pages ------------------------------------------------------------
 
@@ -321,7 +326,8 @@ class FlexportClient:
 
     async def create_booking(self, body: Mapping[str, Any]) -> Booking:
         """Create one booking from a ``CreateBooking`` body."""
-        return _read(Booking, await self.request("POST", BOOKINGS, json=body))
+        # The document shows this answer both in an envelope and as the bare booking.
+        return _read(Booking, await self.request("POST", BOOKINGS, json=body, bare=BOOKING))
 
     async def get_booking(self, id: int) -> Booking:
         """The booking with this Flexport id."""
@@ -337,7 +343,8 @@ class FlexportClient:
 
     async def create_booking_line_item(self, body: Mapping[str, Any]) -> BookingLineItem:
         """Attach PO line units to a booking: {purchase_order_line_item_id, booking_id, units}."""
-        data = await self.request("POST", BOOKING_LINE_ITEMS, json=body)
+        # The document's example answer is the bare line item, with no envelope.
+        data = await self.request("POST", BOOKING_LINE_ITEMS, json=body, bare=BOOKING_LINE_ITEM)
         return _read(BookingLineItem, data)
 
     async def booking_line_items(
@@ -458,12 +465,16 @@ class FlexportClient:
 # -- pure functions: envelope, errors, pages ------------------------------
 
 
-def _envelope_data(response: httpx.Response, info: RequestInfo, version: int) -> Any:
+def _envelope_data(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion, bare: str | None = None
+) -> Any:
     status = response.status_code
     if status in _REDIRECTS:
         raise _redirect_error(response, info, version)
     body = _json_or_none(response)
     if 200 <= status < 300:
+        if bare is not None and isinstance(body, dict) and body.get("_object") == bare:
+            return body
         if not isinstance(body, dict) or "data" not in body:
             what = "is not JSON" if body is None else "is not an /api/response envelope"
             raise ApiError(
@@ -543,7 +554,9 @@ def _error_for(
     return ApiError(message, status=status, code=code, request=info)
 
 
-def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -> NotFoundError:
+def _redirect_error(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion
+) -> NotFoundError:
     # The API answers an unknown route with a redirect to "/" (and PO writes
     # are unknown routes before version 3).
     message = f"{info.method} {response.request.url.path} does not exist at API version {version}"
@@ -555,7 +568,9 @@ def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -
     return NotFoundError(message, status=response.status_code, request=info)
 
 
-async def _raise_for_download(response: httpx.Response, info: RequestInfo, version: int) -> None:
+async def _raise_for_download(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion
+) -> None:
     if 200 <= response.status_code < 300:
         return
     if response.status_code in _REDIRECTS:
