@@ -37,6 +37,7 @@ from bulkpo.errors import (
     TransportError,
     ValidationApiError,
 )
+from bulkpo.flexport.auth import TokenSource
 from bulkpo.flexport.filters import (
     BOOKING_LINE_ITEMS,
     BOOKINGS,
@@ -115,18 +116,20 @@ class FlexportClient:
         # Both raise ConfigError, so a missing key or an unsafe URL stops the
         # run before any request is made.
         settings.check_transport()
-        key = settings.key()
+        headers = {
+            "Flexport-Version": str(settings.api_version),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        credentials = settings.credentials() if settings.uses_credentials() else None
+        if credentials is None:
+            headers["Authorization"] = f"Bearer {settings.key()}"
         self.settings = settings
         self._base = httpx.URL(settings.base_url)
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "Flexport-Version": str(settings.api_version),
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            headers=headers,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             limits=httpx.Limits(
                 max_connections=settings.max_connections,
@@ -135,6 +138,13 @@ class FlexportClient:
             follow_redirects=False,
             transport=transport,
         )
+        # With API credentials each request carries a token from here (cached on disk).
+        self.tokens: TokenSource | None = None
+        if credentials is not None:
+            client_id, secret = credentials
+            self.tokens = TokenSource(
+                self._http, settings.base_url, client_id, secret, settings.token_cache()
+            )
 
     def __repr__(self) -> str:
         return (
@@ -181,15 +191,22 @@ class FlexportClient:
         if params:
             # Added to the query the path may carry (httpx would replace it).
             url = url.copy_merge_params(dict(params))
+        token = await self.tokens.token() if self.tokens is not None else None
         request = self._http.build_request(
             method.upper(),
             url,
             content=None if json is None else _encode_json(json),
-            headers={"Flexport-Version": str(version)},
+            headers={"Flexport-Version": str(version), **_bearer(token)},
         )
         info = RequestInfo(request.method, _safe_url(request.url))
         try:
             response = await self._http.send(request)
+            if response.status_code == 401 and self.tokens is not None and token is not None:
+                # A refused request was not carried out: it may go again, once.
+                renewed = await self.tokens.renew(token)
+                if renewed is not None:
+                    request.headers.update(_bearer(renewed))
+                    response = await self._http.send(request)
         except (httpx.TransportError, UnicodeEncodeError) as exc:
             raise self._transport_error(exc, info) from None
         return _envelope_data(response, info, version, bare)
@@ -376,8 +393,9 @@ class FlexportClient:
         method, url = "GET", download(id)
         version = self.settings.api_version
         info = RequestInfo(method, _safe_url(self._http.build_request(method, url).url))
+        token = await self.tokens.token() if self.tokens is not None else None
         try:
-            async with self._http.stream(method, url) as response:
+            async with self._http.stream(method, url, headers=_bearer(token)) as response:
                 location = response.headers.get("Location")
                 if (
                     response.status_code in _REDIRECTS
@@ -463,6 +481,10 @@ class FlexportClient:
 
 
 # -- pure functions: envelope, errors, pages ------------------------------
+
+
+def _bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
 
 
 def _envelope_data(

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_booking
 from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
 from bulkpo.sandbox.purchase_orders import parse_purchase_order
@@ -596,6 +597,7 @@ def create_app(options: SandboxOptions) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers={Refusal: on_refusal})
     app.add_middleware(Gate, options=options, store=store)
+    app.add_middleware(OAuthGate, options=options, store=store)  # outside Gate: /oauth/token
     app.state.store = store
     app.state.options = options
     quiet_dropped_connections()
