@@ -45,6 +45,12 @@ PO_FIELDS = (
 )
 
 
+# ASSUMPTION (bulkpo's, not Flexport's): the party shape of a PO write. The v3
+# tutorial shows a body starting {"name", "status", "priority", "order_class",
+# "parties": ...} and publishes no more; bulkpo sends buyer and seller as
+# {name, ref, country_code}, the shape of the v2 read model. When Flexport publishes
+# the write shape (likely parties: [{role, external_ref}]), change _party and
+# _party_from_read, and nothing else.
 def _party(party: Party) -> dict[str, Any] | None:
     if party.name is None and party.ref is None and party.country is None:
         return None
@@ -115,6 +121,7 @@ def _address_ref(address: Any) -> str | None:
 
 
 def _party_from_read(company: Any) -> dict[str, Any] | None:
+    """A read model's buyer or seller in the write shape :func:`_party` assumes."""
     if not isinstance(company, Mapping):
         return None
     return {
