@@ -105,17 +105,20 @@ class TokenSource:
         self._clock = clock
         self._lock = asyncio.Lock()
         self._current: str | None = None
+        self._expires_at = 0.0
         self._issued_here: set[str] = set()  # tokens this process requested
         self.requested = 0  # token requests this process sent
 
     async def token(self) -> str:
         """A token valid for a while yet: the cached one, else a new one."""
         async with self._lock:
+            # The token in hand needs no file access: a run makes thousands of requests.
+            if self._current is not None and self._expires_at - RENEW_BEFORE_S > self._clock():
+                return self._current
             with self._file_lock():
                 cache = self._load()
-                now = self._clock()
-                if cache.access_token and cache.expires_at - RENEW_BEFORE_S > now:
-                    self._use(cache.access_token)
+                if cache.access_token and cache.expires_at - RENEW_BEFORE_S > self._clock():
+                    self._use(cache.access_token, cache.expires_at)
                     return cache.access_token
                 return await self._request(cache)
 
@@ -134,7 +137,7 @@ class TokenSource:
             with self._file_lock():
                 cache = self._load()
                 if cache.access_token and cache.access_token != refused:
-                    self._use(cache.access_token)  # another process renewed it
+                    self._use(cache.access_token, cache.expires_at)  # another process renewed
                     return cache.access_token
                 return await self._request(cache)
 
@@ -172,12 +175,13 @@ class TokenSource:
         cache.expires_at = now + lifetime
         self._save(cache)
         self._issued_here.add(token)
-        self._use(token)
+        self._use(token, cache.expires_at)
         return token
 
-    def _use(self, token: str) -> None:
+    def _use(self, token: str, expires_at: float) -> None:
         register(token)
         self._current = token
+        self._expires_at = expires_at
 
     # -- the cache file ---------------------------------------------------
 
