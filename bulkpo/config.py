@@ -1,26 +1,49 @@
 """Settings from the environment, a ``bulkpo.toml`` file and command options.
 
 Precedence: command options > environment > config file > defaults. The API key
-is held as a :class:`pydantic.SecretStr` so that it never shows in a repr, a log
-line or an exception; :meth:`Settings.safe_dict` is what may be displayed.
+and the client secret are held as :class:`pydantic.SecretStr` so that they never
+show in a repr, a log line or an exception; :meth:`Settings.safe_dict` is what may
+be displayed.
 """
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from bulkpo.errors import ConfigError
 from bulkpo.redact import register
 
 DEFAULT_BASE_URL = "https://api.flexport.com"
 CONFIG_FILE_NAME = "bulkpo.toml"
+
+
+def _api_version(value: Any) -> Any:
+    """A number (``2``, ``"3"``) as an int, a date version (``2023-07-01``) as its text."""
+    if isinstance(value, datetime.date):  # TOML reads 2023-07-01 unquoted as a date
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    if len(text) == 10:  # YYYY-MM-DD only: fromisoformat takes 20230701 too
+        try:
+            return datetime.date.fromisoformat(text).isoformat()
+        except ValueError:
+            pass
+    raise ValueError(f"a version is a number (2, 3) or a date (2023-07-01), not {value!r}")
+
+
+ApiVersion = Annotated[int | str, BeforeValidator(_api_version)]
+"""A ``Flexport-Version``: a number (2, 3) or a date version (``2023-07-01``)."""
 
 
 class BookingDefaults(BaseModel):
@@ -62,9 +85,14 @@ class Settings(BaseModel):
 
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
+    # API credentials (OAuth 2.0 client credentials): used instead of the key when set.
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    credentials_file: Path | None = None
+    token_cache_dir: Path | None = None
     base_url: str = DEFAULT_BASE_URL
-    api_version: int = 2
-    po_write_version: int = 3
+    api_version: ApiVersion = 2
+    po_write_version: ApiVersion = 3
     timeout: float = Field(default=30.0, gt=0)
     connect_timeout: float = Field(default=10.0, gt=0)
     max_connections: int = Field(default=16, ge=1, le=64)
@@ -106,8 +134,62 @@ class Settings(BaseModel):
             raise ConfigError(f"{where} is empty")
         raise ConfigError(
             "no Flexport API key: set the FLEXPORT_API_KEY environment variable, "
-            "or api_key_file in bulkpo.toml (or use --sandbox to try bulkpo locally)"
+            "or api_key_file in bulkpo.toml, or API credentials (FLEXPORT_CLIENT_ID and "
+            "FLEXPORT_CLIENT_SECRET) (or use --sandbox to try bulkpo locally)"
         )
+
+    def uses_credentials(self) -> bool:
+        """True when API credentials (a client id, secret or credentials file) are set:
+        they take the place of the API key."""
+        return bool(self.client_id or self.client_secret or self.credentials_file)
+
+    def credentials(self) -> tuple[str, str]:
+        """(client id, client secret), from the settings or the credentials file.
+
+        The secret is registered for redaction before it is handed out;
+        ConfigError if either is missing or unfit for a request.
+        """
+        client_id = (self.client_id or "").strip()
+        secret = self.client_secret.get_secret_value() if self.client_secret else ""
+        where = "FLEXPORT_CLIENT_SECRET"
+        if self.credentials_file is not None and not (client_id and secret.strip()):
+            stored = _read_credentials_file(self.credentials_file)
+            client_id = client_id or stored.get("client_id", "")
+            if not secret.strip():
+                secret, where = stored.get("client_secret", ""), str(self.credentials_file)
+        if secret.strip():
+            secret = _checked_key(secret, f"the client secret ({where})")
+        if not client_id or not secret:
+            missing = "client id (FLEXPORT_CLIENT_ID)" if not client_id else (
+                "client secret (FLEXPORT_CLIENT_SECRET)")
+            raise ConfigError(
+                f"incomplete API credentials: no {missing}; set both FLEXPORT_CLIENT_ID and "
+                "FLEXPORT_CLIENT_SECRET, or credentials_file in bulkpo.toml"
+            )
+        # A client id is no secret: messages may name it.
+        client_id = _checked_key(client_id, "the client id (FLEXPORT_CLIENT_ID)", secret=False)
+        return client_id, secret
+
+    def check_auth(self) -> None:
+        """ConfigError unless the credentials, or else the API key, are usable."""
+        if self.uses_credentials():
+            self.credentials()
+        else:
+            self.key()
+
+    def account(self) -> str:
+        """Who the requests act as, for the journal's fingerprint: the key, or the
+        client id of the credentials (never the secret nor a token)."""
+        if self.uses_credentials():
+            return "oauth-client\0" + self.credentials()[0]
+        return self.key()
+
+    def token_cache(self) -> Path:
+        """Where access tokens are kept between runs (``token_cache_dir``)."""
+        if self.token_cache_dir is not None:
+            return self.token_cache_dir
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return Path(base) / "bulkpo" / "tokens"
 
     def check_transport(self) -> None:
         """Refuse to send the key over plain http anywhere but loopback."""
@@ -122,16 +204,34 @@ class Settings(BaseModel):
 
     def safe_dict(self) -> dict[str, Any]:
         """Settings fit for display: the key is reduced to whether one is set."""
-        data = self.model_dump(exclude={"api_key"})
+        data = self.model_dump(exclude={"api_key", "client_secret"})
         data["api_key"] = "set" if self.api_key is not None else "not set"
         data["api_key_file"] = str(self.api_key_file) if self.api_key_file else None
+        data["client_secret"] = "set" if self.client_secret is not None else "not set"
+        for name in ("credentials_file", "token_cache_dir"):
+            data[name] = str(data[name]) if data[name] else None
         return data
+
+
+def _read_credentials_file(path: Path) -> dict[str, str]:
+    """``client_id`` and ``client_secret`` from a TOML credentials file."""
+    try:
+        raw = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read the credentials file {path}: {exc.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # The parser's message may quote the secret's line: say only where.
+        raise ConfigError(
+            f"the credentials file {path} is not TOML with client_id and client_secret"
+        ) from None
+    return {k: v for k, v in raw.items() if k in ("client_id", "client_secret")
+            and isinstance(v, str)}  # fmt: skip
 
 
 NON_ASCII_KEY = "a key is plain ASCII letters, digits and punctuation"
 
 
-def _checked_key(text: str, where: str) -> str:
+def _checked_key(text: str, where: str, *, secret: bool = True) -> str:
     """The key without its surrounding whitespace, or a ConfigError that never shows it.
 
     The key goes into an HTTP header: a second line, a space or a control
@@ -139,8 +239,9 @@ def _checked_key(text: str, where: str) -> str:
     library's error would quote the whole header, key included.
     """
     key = text.strip()
-    # Registered even when refused: the refusal must not let it through elsewhere.
-    register(key)
+    if secret:
+        # Registered even when refused: the refusal must not let it through elsewhere.
+        register(key)
     if "\n" in key or "\r" in key:
         raise ConfigError(f"{where} has more than one line; keep only the key on its first line")
     if not key.isascii():
@@ -189,6 +290,11 @@ def load_settings(
                 f"{path}: do not store the API key in the config file; "
                 "use FLEXPORT_API_KEY or api_key_file"
             )
+        if "client_secret" in raw or "client_secret" in raw.get("bulkpo", {}):
+            raise ConfigError(
+                f"{path}: do not store the client secret in the config file; "
+                "use FLEXPORT_CLIENT_SECRET or credentials_file"
+            )
         data.update(raw.get("bulkpo", raw))
         data.pop("bulkpo", None)
     env_map = {
@@ -197,6 +303,10 @@ def load_settings(
         "FLEXPORT_BASE_URL": "base_url",
         "FLEXPORT_VERSION": "api_version",
         "FLEXPORT_PO_WRITE_VERSION": "po_write_version",
+        "FLEXPORT_CLIENT_ID": "client_id",
+        "FLEXPORT_CLIENT_SECRET": "client_secret",
+        "FLEXPORT_CREDENTIALS_FILE": "credentials_file",
+        "BULKPO_TOKEN_CACHE_DIR": "token_cache_dir",
     }
     for var, name in env_map.items():
         if env.get(var):

@@ -147,7 +147,8 @@ class AuthError(ApiError):
     stops_run = True
     HOW_TO_FIX = (
         "set the FLEXPORT_API_KEY environment variable (or api_key_file in bulkpo.toml) "
-        "to a valid Flexport API key; PO endpoints also need Flexport to enable them "
+        "to a valid Flexport API key, or FLEXPORT_CLIENT_ID and FLEXPORT_CLIENT_SECRET to "
+        "valid API credentials; PO endpoints also need Flexport to enable them "
         "for your account"
     )
 

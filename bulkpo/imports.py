@@ -617,7 +617,7 @@ async def _run(
 ) -> AsyncIterator[_Run]:
     journal_path = options.journal or default_journal_path(path)
     target = options.target or settings.base_url.rstrip("/")
-    account = account_fingerprint(target, settings.key())
+    account = account_fingerprint(target, settings.account())
     with journal_lock(journal_path), Journal(journal_path) as journal:
         last = journal.last_run_info()
         digest = file_digest(path)

@@ -117,7 +117,7 @@ async def test_headers_and_po_write_version() -> None:
     async with client_for(handler) as api:
         po = await api.get_purchase_order(7)
         created = await api.create_purchase_order({"name": "PO-1", "line_items": []})
-        patched = await api.update_purchase_order(7, {"memo": "x"})
+        patched = await api.update_purchase_order(7, {"name": "PO-1", "memo": "x"})
     assert isinstance(po, PurchaseOrder) and po.name == "PO-1"
     assert created.id == 7 and patched.memo == "x"
     get, post, patch = seen
@@ -125,7 +125,7 @@ async def test_headers_and_po_write_version() -> None:
     assert post.headers["Flexport-Version"] == "3"
     assert patch.headers["Flexport-Version"] == "3"
     assert (post.method, post.url.path, patch.method, patch.url.path) == (
-        "POST", "/purchase_orders", "PATCH", "/purchase_orders/7",
+        "POST", "/purchase_orders", "POST", "/purchase_orders/7",
     )  # fmt: skip
     assert json.loads(post.content) == {"name": "PO-1", "line_items": []}
     for request in seen:
@@ -548,7 +548,7 @@ def po_body(name: str, *, status: str = "open", lines: int = 1) -> dict[str, Any
     }  # fmt: skip
 
 
-async def test_sandbox_po_create_find_patch(sandbox: SandboxServer) -> None:
+async def test_sandbox_po_create_find_revise(sandbox: SandboxServer) -> None:
     async with FlexportClient(settings_on(sandbox)) as api:
         created = await api.create_purchase_order(po_body("PO-RT-1", lines=2))
         assert created.id is not None and created.name == "PO-RT-1"
@@ -567,7 +567,9 @@ async def test_sandbox_po_create_find_patch(sandbox: SandboxServer) -> None:
         assert line.product is not None and line.product.sku == "00123"
         assert line.unit_cost is not None and line.unit_cost.amount == Decimal("12.10")
 
-        patched = await api.update_purchase_order(created.id, {"memo": "now with shades"})
+        patched = await api.update_purchase_order(
+            created.id, {**po_body("PO-RT-1", lines=2), "memo": "now with shades"}
+        )
         assert patched.memo == "now with shades" and patched.name == "PO-RT-1"
         again = await api.get_purchase_order(created.id)
         assert again.memo == "now with shades"

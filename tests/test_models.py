@@ -337,5 +337,6 @@ def test_company_entity_and_location() -> None:
          "address": {"city": "Long Beach"}, "company": {"_object": "/network/company", "id": 1,
          "name": "Acme", "ref": "acme", "entities": []}, "contacts": [], "metadata": None}
     )  # fmt: skip
-    assert location.id == 42 and location.ref == "loc-la-dc"
+    # A string id stays a string (the document: f8Rq_ua5RRZQ_Rp41dPC9w).
+    assert location.id == "42" and location.ref == "loc-la-dc"
     assert location.company is not None and location.company.ref == "acme"

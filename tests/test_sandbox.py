@@ -159,21 +159,29 @@ def test_po_round_trip(api: httpx.Client) -> None:
     assert data(api.get(f"/purchase_order_line_items/{lines[0]['id']}")) == lines[0]
 
 
-def test_po_duplicate_and_patch(api: httpx.Client) -> None:
+def test_po_duplicate_and_revision(api: httpx.Client) -> None:
     first = data(api.post("/purchase_orders", json=po_body("PO-A")))
     data(api.post("/purchase_orders", json=po_body("PO-B")))
     refused(api.post("/purchase_orders", json=po_body("PO-A")), 409, "duplicate_name")
-    patched = data(api.patch(f"/purchase_orders/{first['id']}",
-                             json={"status": "closed", "line_items": [
-                                 {"product": {"sku": "NEW-1"}, "units": 3}]}))
-    assert patched["status"] == "closed"
-    assert patched["memo"] == "first order"
-    assert patched["updated_at"] >= first["updated_at"]
-    lines = data(api.get(patched["line_items"]["link"]))["data"]
+    # A revision (POST /purchase_orders/{id}) replaces the whole PO.
+    revised = data(api.post(f"/purchase_orders/{first['id']}",
+                            json=po_body("PO-A", status="closed", memo=None, line_items=[
+                                {"product": {"sku": "NEW-1"}, "units": 3}])))
+    assert revised["status"] == "closed"
+    assert revised["memo"] is None
+    assert revised["updated_at"] >= first["updated_at"]
+    lines = data(api.get(revised["line_items"]["link"]))["data"]
     assert [(line["product"]["sku"], line["units"]) for line in lines] == [("NEW-1", 3)]
-    refused(api.patch(f"/purchase_orders/{first['id']}", json={"name": "PO-B"}),
+    # A partial body is not a revision: the name (and the rest) must be there.
+    refused(api.post(f"/purchase_orders/{first['id']}", json={"status": "open"}),
+            400, "missing_field")
+    refused(api.post(f"/purchase_orders/{first['id']}", json=po_body("PO-B")),
             409, "duplicate_name")
-    refused(api.patch("/purchase_orders/1", json={"status": "closed"}), 404, "not_found")
+    refused(api.post("/purchase_orders/1", json=po_body("PO-C")), 404, "not_found")
+    # Flexport documents no PATCH: it answers as an unknown route does.
+    patch = api.patch(f"/purchase_orders/{first['id']}", json={"status": "open"})
+    assert (patch.status_code, patch.headers["location"]) == (302, "/")
+    assert data(api.get(f"/purchase_orders/{first['id']}"))["status"] == "closed"
 
 
 @pytest.mark.parametrize(("change", "status", "code", "field"), [

@@ -113,7 +113,7 @@ def _call_name(request: httpx.Request) -> str:
     if path.startswith("/purchase_orders/"):
         if request.method == "GET":
             return "get"
-        return f"patch:{','.join(sorted(json.loads(request.content)))}"
+        return f"{request.method} revise:{','.join(sorted(json.loads(request.content)))}"
     return f"{request.method} {path}"
 
 
@@ -254,13 +254,13 @@ async def test_conflict_on_create_takes_the_other_writers_po_as_existing(
 
 
 @pytest.mark.parametrize(
-    ("policy", "memo", "outcome", "patch"),
+    ("policy", "memo", "outcome", "revised"),
     [
-        (OnExisting.SKIP, None, Outcome.UNCHANGED, None),
-        (OnExisting.UPDATE, None, Outcome.UNCHANGED, None),
-        (OnExisting.SKIP, "changed", Outcome.SKIPPED, None),
-        (OnExisting.FAIL, "changed", Outcome.FAILED, None),
-        (OnExisting.UPDATE, "changed", Outcome.UPDATED, "patch:memo"),
+        (OnExisting.SKIP, None, Outcome.UNCHANGED, False),
+        (OnExisting.UPDATE, None, Outcome.UNCHANGED, False),
+        (OnExisting.SKIP, "changed", Outcome.SKIPPED, False),
+        (OnExisting.FAIL, "changed", Outcome.FAILED, False),
+        (OnExisting.UPDATE, "changed", Outcome.UPDATED, True),
     ],
 )
 async def test_existing_po_follows_policy(
@@ -269,7 +269,7 @@ async def test_existing_po_follows_policy(
     policy: OnExisting,
     memo: str | None,
     outcome: Outcome,
-    patch: str | None,
+    revised: bool,
 ) -> None:
     wire = wire_for()
     async with wire.client() as api:
@@ -281,8 +281,10 @@ async def test_existing_po_follows_policy(
         result = await sub.submit(unit)
     assert result.outcome is outcome
     assert await wire.held() == ["PO-1"]
-    patches = [c for c in wire.calls if c.startswith("patch")]
-    assert patches == ([patch] if patch else [])
+    # A revision is POST /purchase_orders/{id} with the whole PO, not just the memo.
+    revisions = [c for c in wire.calls if "revise:" in c]
+    assert revisions == ([f"POST revise:{','.join(sorted(unit.body))}"] if revised else [])
+    assert not revised or {"name", "status", "seller", "line_items"} <= set(unit.body)
 
 
 async def test_resume_after_kill_adopts_the_sent_po(wire_for: Any, tmp_path: Path) -> None:

@@ -95,7 +95,7 @@ def _checked(settings: Settings) -> Settings:
     """Settings whose URL and key are fit to use: a bad key stops the command at once,
     not after the input was read and reported on."""
     settings.check_transport()
-    settings.key()
+    settings.check_auth()
     return settings
 
 

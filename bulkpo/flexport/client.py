@@ -24,7 +24,7 @@ from typing import Any, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from bulkpo.config import Settings
+from bulkpo.config import ApiVersion, Settings
 from bulkpo.errors import (
     ApiError,
     AuthError,
@@ -37,6 +37,7 @@ from bulkpo.errors import (
     TransportError,
     ValidationApiError,
 )
+from bulkpo.flexport.auth import TokenSource
 from bulkpo.flexport.filters import (
     BOOKING_LINE_ITEMS,
     BOOKINGS,
@@ -70,6 +71,9 @@ from bulkpo.redact import redact
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 BODY_EXCERPT_CHARS = 200
+# The ``_object`` of answers the document shows bare (outside an envelope).
+BOOKING = "/booking"
+BOOKING_LINE_ITEM = "/purchase_orders/booking_line_item"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Failures of bulkpo's side before anything is sent: a header h11 will not write,
 # a URL scheme no transport serves, a header value that is not ASCII.
@@ -112,18 +116,20 @@ class FlexportClient:
         # Both raise ConfigError, so a missing key or an unsafe URL stops the
         # run before any request is made.
         settings.check_transport()
-        key = settings.key()
+        headers = {
+            "Flexport-Version": str(settings.api_version),
+            "Accept": "application/json",
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+        }
+        credentials = settings.credentials() if settings.uses_credentials() else None
+        if credentials is None:
+            headers["Authorization"] = f"Bearer {settings.key()}"
         self.settings = settings
         self._base = httpx.URL(settings.base_url)
         self._http = httpx.AsyncClient(
             base_url=settings.base_url,
-            headers={
-                "Authorization": f"Bearer {key}",
-                "Flexport-Version": str(settings.api_version),
-                "Accept": "application/json",
-                "Content-Type": "application/json",
-                "User-Agent": USER_AGENT,
-            },
+            headers=headers,
             timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
             limits=httpx.Limits(
                 max_connections=settings.max_connections,
@@ -132,6 +138,13 @@ class FlexportClient:
             follow_redirects=False,
             transport=transport,
         )
+        # With API credentials each request carries a token from here (cached on disk).
+        self.tokens: TokenSource | None = None
+        if credentials is not None:
+            client_id, secret = credentials
+            self.tokens = TokenSource(
+                self._http, settings.base_url, client_id, secret, settings.token_cache()
+            )
 
     def __repr__(self) -> str:
         return (
@@ -164,30 +177,39 @@ class FlexportClient:
         *,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
-        version: int | None = None,
+        version: ApiVersion | None = None,
+        bare: str | None = None,
     ) -> Any:
         """Send one request and return the envelope's ``data``; raise ApiError on failure.
 
         ``path`` is relative to the base URL (``/purchase_orders``) or a full
-        URL on the same base (a ``next`` link).
+        URL on the same base (a ``next`` link). ``bare`` names the ``_object`` of
+        an answer the document shows without an envelope: such an answer is the data.
         """
         version = self.settings.api_version if version is None else version
         url = httpx.URL(self._on_base(path))
         if params:
             # Added to the query the path may carry (httpx would replace it).
             url = url.copy_merge_params(dict(params))
+        token = await self.tokens.token() if self.tokens is not None else None
         request = self._http.build_request(
             method.upper(),
             url,
             content=None if json is None else _encode_json(json),
-            headers={"Flexport-Version": str(version)},
+            headers={"Flexport-Version": str(version), **_bearer(token)},
         )
         info = RequestInfo(request.method, _safe_url(request.url))
         try:
             response = await self._http.send(request)
+            if response.status_code == 401 and self.tokens is not None and token is not None:
+                # A refused request was not carried out: it may go again, once.
+                renewed = await self.tokens.renew(token)
+                if renewed is not None:
+                    request.headers.update(_bearer(renewed))
+                    response = await self._http.send(request)
         except (httpx.TransportError, UnicodeEncodeError) as exc:
             raise self._transport_error(exc, info) from None
-        return _envelope_data(response, info, version)
+        return _envelope_data(response, info, version, bare)
 
     # -- pages ------------------------------------------------------------
 
@@ -306,9 +328,14 @@ class FlexportClient:
         return _read(PurchaseOrder, data)
 
     async def update_purchase_order(self, id: int, body: Mapping[str, Any]) -> PurchaseOrder:
-        """Change the given fields of a purchase order (at ``po_write_version``)."""
+        """Revise a purchase order: ``POST /purchase_orders/{id}`` with the complete PO.
+
+        The documented route (v3 changelog; there is no PATCH) at ``po_write_version``;
+        the body replaces the whole PO, so it must be a complete write body
+        (:func:`bulkpo.flexport.payloads.purchase_order_revision`).
+        """
         data = await self.request(
-            "PATCH", one(PURCHASE_ORDERS, id), json=body, version=self.settings.po_write_version
+            "POST", one(PURCHASE_ORDERS, id), json=body, version=self.settings.po_write_version
         )
         return _read(PurchaseOrder, data)
 
@@ -316,7 +343,8 @@ class FlexportClient:
 
     async def create_booking(self, body: Mapping[str, Any]) -> Booking:
         """Create one booking from a ``CreateBooking`` body."""
-        return _read(Booking, await self.request("POST", BOOKINGS, json=body))
+        # The document shows this answer both in an envelope and as the bare booking.
+        return _read(Booking, await self.request("POST", BOOKINGS, json=body, bare=BOOKING))
 
     async def get_booking(self, id: int) -> Booking:
         """The booking with this Flexport id."""
@@ -332,7 +360,8 @@ class FlexportClient:
 
     async def create_booking_line_item(self, body: Mapping[str, Any]) -> BookingLineItem:
         """Attach PO line units to a booking: {purchase_order_line_item_id, booking_id, units}."""
-        data = await self.request("POST", BOOKING_LINE_ITEMS, json=body)
+        # The document's example answer is the bare line item, with no envelope.
+        data = await self.request("POST", BOOKING_LINE_ITEMS, json=body, bare=BOOKING_LINE_ITEM)
         return _read(BookingLineItem, data)
 
     async def booking_line_items(
@@ -364,8 +393,9 @@ class FlexportClient:
         method, url = "GET", download(id)
         version = self.settings.api_version
         info = RequestInfo(method, _safe_url(self._http.build_request(method, url).url))
+        token = await self.tokens.token() if self.tokens is not None else None
         try:
-            async with self._http.stream(method, url) as response:
+            async with self._http.stream(method, url, headers=_bearer(token)) as response:
                 location = response.headers.get("Location")
                 if (
                     response.status_code in _REDIRECTS
@@ -453,12 +483,20 @@ class FlexportClient:
 # -- pure functions: envelope, errors, pages ------------------------------
 
 
-def _envelope_data(response: httpx.Response, info: RequestInfo, version: int) -> Any:
+def _bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+def _envelope_data(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion, bare: str | None = None
+) -> Any:
     status = response.status_code
     if status in _REDIRECTS:
         raise _redirect_error(response, info, version)
     body = _json_or_none(response)
     if 200 <= status < 300:
+        if bare is not None and isinstance(body, dict) and body.get("_object") == bare:
+            return body
         if not isinstance(body, dict) or "data" not in body:
             what = "is not JSON" if body is None else "is not an /api/response envelope"
             raise ApiError(
@@ -538,7 +576,9 @@ def _error_for(
     return ApiError(message, status=status, code=code, request=info)
 
 
-def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -> NotFoundError:
+def _redirect_error(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion
+) -> NotFoundError:
     # The API answers an unknown route with a redirect to "/" (and PO writes
     # are unknown routes before version 3).
     message = f"{info.method} {response.request.url.path} does not exist at API version {version}"
@@ -550,7 +590,9 @@ def _redirect_error(response: httpx.Response, info: RequestInfo, version: int) -
     return NotFoundError(message, status=response.status_code, request=info)
 
 
-async def _raise_for_download(response: httpx.Response, info: RequestInfo, version: int) -> None:
+async def _raise_for_download(
+    response: httpx.Response, info: RequestInfo, version: ApiVersion
+) -> None:
     if 200 <= response.status_code < 300:
         return
     if response.status_code in _REDIRECTS:

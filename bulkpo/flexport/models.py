@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Self, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 T = TypeVar("T")
 
@@ -122,6 +122,15 @@ class ObjectRef(FlexportObject):
     id: int | None = None
 
 
+class NetworkObjectRef(FlexportObject):
+    """A link to a network object (a company): its id is a string in the official
+    examples (``abc123``), so the ref keeps whichever the API gives."""
+
+    ref_type: str | None = None
+    link: str | None = None
+    id: int | str | None = None
+
+
 class CollectionRef(FlexportObject):
     """A link to a list of objects: ``/api/refs/collection`` (it has no id)."""
 
@@ -191,7 +200,7 @@ class Place(FlexportObject):
 class CompanyRef(FlexportObject):
     """The ``/company`` mini-object naming a PO's buyer or seller."""
 
-    id: int | None = None
+    id: int | str | None = None
     name: str | None = None
     ref: str | None = None
     country_code: str | None = None
@@ -207,24 +216,41 @@ class VatNumber(FlexportObject):
 class CompanyEntity(FlexportObject):
     """A legal entity of a company (shipper, consignee...): ``/company_entity``."""
 
-    id: int | None = None
+    id: int | str | None = None
     name: str | None = None
     ref: str | None = None
     mailing_address: Address | None = None
     vat_numbers: ListOrNull[VatNumber] = Field(default_factory=list)
 
 
-class Location(FlexportObject):
-    """A network location (warehouse, factory...): ``/network/location``."""
+def _ref_not_list(value: Any) -> Any:
+    # bulkpo's sandbox used to inline contacts as a list; only the ref is documented.
+    return None if isinstance(value, list) else value
 
-    id: int | None = None
+
+class Location(FlexportObject):
+    """A network location (warehouse, factory...): ``/network/location``.
+
+    As documented: a string id (``f8Rq_ua5RRZQ_Rp41dPC9w``), ``company`` an object
+    ref (``/api/refs/object``, string id) and ``contacts`` a collection ref.
+    """
+
+    id: int | str | None = None
     name: str | None = None
     ref: str | None = None
     address: Address | None = None
     editable: bool | None = None
-    company: CompanyRef | None = None
-    contacts: Any = None
+    company: NetworkObjectRef | None = None
+    contacts: Annotated[CollectionRef | None, BeforeValidator(_ref_not_list)] = None
     metadata: Metadata = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ref_from_address(self) -> Self:
+        # The schema has a top-level ref, but the document's examples carry it only
+        # as address.ref: either is the location's ref.
+        if self.ref is None and self.address is not None and self.address.ref:
+            self.ref = self.address.ref
+        return self
 
 
 class ProductProperty(FlexportObject):

@@ -45,6 +45,12 @@ PO_FIELDS = (
 )
 
 
+# ASSUMPTION (bulkpo's, not Flexport's): the party shape of a PO write. The v3
+# tutorial shows a body starting {"name", "status", "priority", "order_class",
+# "parties": ...} and publishes no more; bulkpo sends buyer and seller as
+# {name, ref, country_code}, the shape of the v2 read model. When Flexport publishes
+# the write shape (likely parties: [{role, external_ref}]), change _party and
+# _party_from_read, and nothing else.
 def _party(party: Party) -> dict[str, Any] | None:
     if party.name is None and party.ref is None and party.country is None:
         return None
@@ -137,6 +143,7 @@ def _address_ref(address: Any) -> str | None:
 
 
 def _party_from_read(company: Any) -> dict[str, Any] | None:
+    """A read model's buyer or seller in the write shape :func:`_party` assumes."""
     if not isinstance(company, Mapping):
         return None
     return {
@@ -240,9 +247,9 @@ def _same(desired: Any, current: Any) -> bool:
 def purchase_order_changes(
     desired: Mapping[str, Any], current: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The fields of ``desired`` that differ from ``current``: the PATCH body ({} = equal).
+    """The fields of ``desired`` that differ from ``current`` ({} = equal).
 
-    Line items are compared as a whole list (by line number) and sent whole.
+    Line items are compared as a whole list (by line number).
     """
     changes: dict[str, Any] = {}
     for key in PO_FIELDS:
@@ -254,6 +261,35 @@ def purchase_order_changes(
         if not _same(want, current.get(key)):
             changes[key] = desired[key]
     return changes
+
+
+def _revised(desired: Any, current: Any) -> Any:
+    """``desired`` with what it leaves empty taken from ``current`` (dicts merged key by key)."""
+    if desired is None:
+        return current
+    if isinstance(desired, Mapping) and isinstance(current, Mapping):
+        merged = {
+            key: _revised(desired.get(key), current.get(key))
+            for key in dict.fromkeys([*current, *desired])
+        }
+        return {key: value for key, value in merged.items() if value is not None}
+    return desired
+
+
+def purchase_order_revision(
+    desired: Mapping[str, Any], current: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The complete revised PO for ``POST /purchase_orders/{id}`` (nulls left out).
+
+    A revision replaces the whole PO (the v3 changelog documents no partial
+    update), so it carries every field: the sheet's values, and Flexport's current
+    ones where the sheet leaves a cell empty, which a partial body would erase.
+    Line items go as the sheet has them: the revised PO has exactly those lines.
+    """
+    body = {key: _revised(desired.get(key), current.get(key)) for key in PO_FIELDS}
+    body["name"] = desired["name"]
+    body["line_items"] = list(desired.get("line_items") or current.get("line_items") or [])
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def body_digest(body: Mapping[str, Any]) -> str:

@@ -14,6 +14,7 @@ from bulkpo.flexport.payloads import (
     purchase_order_body,
     purchase_order_changes,
     purchase_order_from_read,
+    purchase_order_revision,
 )
 
 
@@ -101,7 +102,8 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
                 f"a PO named {unit.key} exists in Flexport already (--on-existing fail)",
                 "exists",
             )
-        # PATCH is idempotent: resending it after a lost answer is harmless.
+        # A whole-PO revision is idempotent: resending it after a lost answer is harmless.
+        revision = purchase_order_revision(unit.body, current)
         self.journal.mark(KIND_PO, unit.key, UnitState.SENT, attempt=True)
-        await self.caller.call(lambda: self.api.update_purchase_order(po_id, changes))
+        await self.caller.call(lambda: self.api.update_purchase_order(po_id, revision))
         return self.done(unit, Outcome.UPDATED, po_id, f"updated: {fields}")

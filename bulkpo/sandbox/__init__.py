@@ -4,7 +4,8 @@
         httpx.get(f"{sandbox.base_url}/purchase_orders",
                   headers={"Authorization": f"Bearer {sandbox.api_key}"})
 
-What it enforces: bearer keys (401 with the legacy ``errors`` body), the
+What it enforces: bearer keys or tokens from ``POST /oauth/token`` (API
+credentials, :mod:`bulkpo.sandbox.oauth`; 401 with the legacy ``errors`` body), the
 ``Flexport-Version`` header (PO writes only at 3 or more; at 2 they answer like an
 unknown URL: 302 to ``/``), the ``/api/response`` envelope, ``page`` >= 1 and
 ``per`` 1..100 (400 ``invalid_param``), required and conditional booking fields

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_booking
 from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
 from bulkpo.sandbox.purchase_orders import parse_purchase_order
@@ -295,7 +296,7 @@ async def update_purchase_order(request: Request) -> Response:
     po_id = _int_id(request, "purchase_order")
     if store.purchase_order(po_id) is None:
         raise not_found("purchase_order", po_id)
-    write = parse_purchase_order(await _json_body(request), store.refs(), partial=True)
+    write = parse_purchase_order(await _json_body(request), store.refs(), partial=False)
     store.update_purchase_order(po_id, write)
     return _purchase_order(request, po_id)
 
@@ -562,7 +563,7 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/purchase_orders", list_purchase_orders, methods=["GET"]),
         Route("/purchase_orders", create_purchase_order, methods=["POST"]),
         Route("/purchase_orders/{id}", get_purchase_order, methods=["GET"]),
-        Route("/purchase_orders/{id}", update_purchase_order, methods=["PATCH", "POST"]),
+        Route("/purchase_orders/{id}", update_purchase_order, methods=["POST"]),
         Route("/purchase_order_line_items", list_line_items, methods=["GET"]),
         Route("/purchase_order_line_items/{id}", get_line_item, methods=["GET"]),
         Route("/bookings", list_bookings, methods=["GET"]),
@@ -596,6 +597,7 @@ def create_app(options: SandboxOptions) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers={Refusal: on_refusal})
     app.add_middleware(Gate, options=options, store=store)
+    app.add_middleware(OAuthGate, options=options, store=store)  # outside Gate: /oauth/token
     app.state.store = store
     app.state.options = options
     quiet_dropped_connections()

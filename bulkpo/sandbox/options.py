@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_SANDBOX_KEY = "sandbox-key"
+DEFAULT_SANDBOX_CLIENT = ("sandbox-client", "sandbox-client-secret")  # (client id, secret)
 
 
 @dataclass
@@ -24,8 +25,14 @@ class SandboxOptions:
     seed: int | None = None
     shipment_delay_s: float = 30.0   # sandbox-clock seconds from submitted to booked
     page_delay_ms: float = 0.0   # extra delay on list endpoints ("slow pages")
+    # API credentials accepted by /oauth/token: (client id, client secret) pairs.
+    clients: tuple[tuple[str, str], ...] = (DEFAULT_SANDBOX_CLIENT,)
+    token_lifetime_s: float = 24 * 3600.0   # on the sandbox clock
+    tokens_per_day: int = 10     # token requests per client id in any 24 h
 
     def __repr__(self) -> str:
         # The accepted keys are secrets: never in a repr, a log line or a traceback.
-        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k != "api_keys")
-        return f"SandboxOptions({shown}, api_keys=<{len(self.api_keys)} hidden>)"
+        hidden = ("api_keys", "clients")
+        shown = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if k not in hidden)
+        return (f"SandboxOptions({shown}, api_keys=<{len(self.api_keys)} hidden>, "
+                f"clients=<{len(self.clients)} hidden>)")

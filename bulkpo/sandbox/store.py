@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import random
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -86,6 +87,8 @@ CREATE TABLE IF NOT EXISTS documents (
     id TEXT PRIMARY KEY, shipment_id INTEGER NOT NULL, document_type TEXT NOT NULL,
     file_name TEXT NOT NULL, uploaded_at TEXT NOT NULL, content BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS doc_shipment ON documents (shipment_id);
+CREATE TABLE IF NOT EXISTS oauth_token_requests (client_id TEXT NOT NULL, at_s REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS oauth_client ON oauth_token_requests (client_id, at_s);
 """
 
 # The first ids look like real ones rather than 1, 2, 3.
@@ -232,6 +235,37 @@ class Store:
                        (repr(self._offset),))
         self.refresh()
         return self.now()
+
+    # -- API credentials (see bulkpo.sandbox.oauth) ------------------------------
+
+    def count_token_request(self, client_id: str, since_s: float, limit: int) -> int | None:
+        """Record a token request of ``client_id`` unless ``limit`` were made since
+        ``since_s``; the number made before it, or None when refused."""
+        with self._tx() as db:
+            made = int(db.execute(
+                "SELECT count(*) AS n FROM oauth_token_requests WHERE client_id = ? "
+                "AND at_s > ?", (client_id, since_s)).fetchone()["n"])
+            if made >= limit:
+                return None
+            db.execute("INSERT INTO oauth_token_requests VALUES (?, ?)", (client_id, self.now()))
+        return made
+
+    def token_requests(self, client_id: str) -> int:
+        """Every token request ``client_id`` made (tests count them)."""
+        with self._lock:
+            row = self._db.execute("SELECT count(*) AS n FROM oauth_token_requests "
+                                   "WHERE client_id = ?", (client_id,)).fetchone()
+            return int(row["n"])
+
+    def signing_key(self) -> bytes:
+        """The key tokens are signed with: made once, kept with the sandbox's state."""
+        with self._tx() as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'oauth_signing_key'").fetchone()
+            if row is not None:
+                return bytes.fromhex(row["value"])
+            key = secrets.token_bytes(32)
+            db.execute("INSERT INTO meta VALUES ('oauth_signing_key', ?)", (key.hex(),))
+            return key
 
     # -- network ---------------------------------------------------------------
 
