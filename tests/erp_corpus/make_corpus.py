@@ -1458,7 +1458,9 @@ def scms() -> tuple[bytes, Json]:
                 number_,
                 lines,
                 seller_name=vendor,
-                incoterm=None if rdc else term,
+                # DDU was withdrawn in 2010: bulkpo reads it as DAP, the term that replaced
+                # it, with a warning (README, Values)
+                incoterm=None if rdc else {"DDU": "DAP"}.get(term, term),
                 transportation_mode=mode,
                 must_arrive_date=scheduled.isoformat(),
             )
@@ -1480,8 +1482,9 @@ def scms() -> tuple[bytes, Json]:
             "used as the line's unit price",
             "Vendor holds names: they must be mapped to Flexport seller entity refs",
             "Vendor INCO Term 'N/A - From RDC' means no Incoterm (regional distribution "
-            "center stock)",
-            "DDU is a withdrawn Incoterm (Incoterms 2000) and appears as written",
+            "center stock): read as blank, with one warning",
+            "DDU is a withdrawn Incoterm (Incoterms 2000): read as DAP, with one warning",
+            "Shipment Mode 'Air Charter' is air",
         ],
         line_numbers="none in the file: lines are numbered 1, 2, 3 in file order within each PO",
         dates="d-Mon-yy (15-Jan-27)",
