@@ -2143,6 +2143,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "USB-C charger 65 W",
             500,
             "7.90",
+            "USD",
             "03/04/2027",
             "CNSZX",
         ),
@@ -2153,6 +2154,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "USB-C cable, 2 m",
             1500,
             "0.95",
+            "USD",
             "03/04/2027",
             "CNSZX",
         ),
@@ -2163,6 +2165,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "Self-inflating mat",
             300,
             "14.25",
+            "USD",
             "05/06/2027",
             "CNXMN",
         ),
@@ -2173,6 +2176,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "Cotton bath towel 70x140",
             1500,
             "1.25",
+            "USD",
             "01/02/2027",
             "CNTAO",
         ),
@@ -2183,11 +2187,13 @@ def q_day_month() -> tuple[bytes, Json]:
             "Ceramic mug 350ml, white",
             2400,
             "0.85",
+            "USD",
             "11/12/2027",
             "CNNGB",
         ),
     ]
     for row in data:
+        assert len(row) == len(rows[0]), row  # one cell under each header
         rows.append(list(row))
     return csv_bytes(rows), expect_question(
         "unnamed ERP or spreadsheet",
