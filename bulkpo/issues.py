@@ -81,7 +81,8 @@ MEANINGS: dict[IssueCode, str] = {
     C.NOT_POSITIVE: "A number below zero, or not above zero where an amount must be.",
     C.BAD_DATE: "Not a date that exists.",
     C.SERIAL_DATE: "A date arrived as Excel's serial number; read as that date.",
-    C.AMBIGUOUS_DATE: "A date such as 03/04/2026 that reads either way; the reading is named.",
+    C.AMBIGUOUS_DATE: "A date such as 03/04/2026 that reads either way: asked unless the sheet "
+    "or --date-order tells the order.",
     C.BAD_BOOLEAN: "Not yes or no.",
     C.BAD_ENUM: "Not one of the column's allowed values.",
     C.BAD_COUNTRY: "Not an ISO 3166 two-letter country code.",

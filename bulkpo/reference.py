@@ -159,14 +159,44 @@ VALUE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             ("sea", "ocean", "oceanfreight", "seafreight", "vessel", "ship", "fcl", "lcl",
              "oceanfcl", "oceanlcl", "seafcl", "sealcl", "maritime", "byship", "bysea"),
             ("ocean",)),
-        **dict.fromkeys(("air", "airfreight", "aircargo", "byair", "airplane", "plane"),
-                        ("air",)),
+        **dict.fromkeys(("air", "airfreight", "aircargo", "byair", "airplane", "plane",
+                         "aircharter", "charterflight"), ("air",)),
         **dict.fromkeys(
             ("road", "truck", "trucking", "roadfreight", "lorry", "ftl", "ltl", "byroad",
              "bytruck", "overland"), ("truck", "trucking")),
         **dict.fromkeys(("rail", "railfreight", "train", "railway", "byrail"), ("rail",)),
     },
 }
+
+# Words with no one Flexport meaning, folded: what each is and what it could be. They stay
+# errors, but the error asks the question a person would (a mapping's [values.<column>]
+# table answers it), instead of listing every allowed value.
+VALUE_QUESTIONS: dict[str, dict[str, tuple[str, str, str]]] = {
+    # A case or a box holds an unstated number of pieces and is no Flexport unit: carton and
+    # pack are both fair readings, and a wrong unit miscounts the quantity.
+    "unit_of_measure": {
+        **dict.fromkeys(("cs", "case", "cases", "cse"),
+                        ("a case", "is it CTN (carton) or PK (pack)?", "CTN")),
+        **dict.fromkeys(("box", "boxes", "bx", "bxs"),
+                        ("a box", "is it CTN (carton) or PK (pack)?", "CTN")),
+    },
+    # Not yet a confirmed purchase order: sending it as open tells Flexport goods are on order.
+    "status": {
+        **dict.fromkeys(
+            ("draft", "toapprove", "pendingapproval", "pendingsupervisorapproval",
+             "awaitingapproval", "pendingreview", "notapproved"),
+            ("not yet an approved purchase order",
+             "is it open (the supplier has the order), or not to be imported yet?", "open")),
+        **dict.fromkeys(
+            ("rfq", "rfqsent", "requestforquotation", "quotation", "quote", "purchasequote"),
+            ("a request for quotation, not a purchase order",
+             "is it open (ordered after all), or not to be imported?", "open")),
+    },
+}
+"""Per column, folded word -> (what it is, the question, an example answer)."""
+
+NO_INCOTERM = re.compile(r"(?:n/?a|none|not applicable)(?:\W.*)?", re.IGNORECASE)
+"""An Incoterm cell that says there is none (USAID SCMS writes ``N/A - From RDC``)."""
 
 INCOTERM_NAMES = {
     "exworks": "EXW", "freecarrier": "FCA", "freealongsideship": "FAS", "freeonboard": "FOB",

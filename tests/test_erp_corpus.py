@@ -2,7 +2,9 @@
 
 One test per file: the POs, lines, SKUs, quantities and unit prices of
 expected/<file>.json, the rows that are not lines (totals, deleted, header rows)
-skipped with a reason, or, for a question file, no PO and the one clear question.
+skipped with a reason, or, for a question file, no PO and the one clear question; a
+partial file imports its other POs exactly while the rows holding a value with no one
+Flexport meaning (a case unit, a draft status) stop, each with its question.
 Where a file needs a mapping, only the mapping :func:`bulkpo.imports.map_file`
 writes on its own is used.
 """
@@ -28,7 +30,7 @@ EXPECTED = {p.stem: json.loads(p.read_text(encoding="utf-8"))
 # The words that show the question was asked about the right thing.
 QUESTION_WORDS = {
     "q_item_is_line_number": ("line numbers", "Item"),
-    "q_day_or_month_first": ("03/04/2027",),
+    "q_day_or_month_first": ("03/04/2027", "no date in the sheet tells the order"),
     "q_thousands_or_decimal_comma": ("1,200",),
     "d365_purchase_order_headers_v2": ("only PO headers",),
     "sap_se16n_ekko": ("only PO headers",),
@@ -88,6 +90,25 @@ def _load(stem: str, tmp_path: Path) -> tuple[Any, Any]:
     return load_purchase_orders(path, headers=headers, mapping=mapping)
 
 
+def _assert_stopped(expected: dict[str, Any], validation: Any) -> None:
+    # Every error is one stopped row's question: it names the value and offers each
+    # candidate; no other row has an error and no stopped PO is imported.
+    stopped = {(s["row"], s["column"]): s for s in expected["stopped_rows"]}
+    asked = set()
+    for issue in validation.errors:
+        assert issue.ref is not None, str(issue)
+        key = (issue.ref.row, issue.header)
+        assert key in stopped, str(issue)
+        want = stopped[key]
+        assert f'"{want["value"]}"' in issue.message, str(issue)
+        for candidate in want["candidates"]:
+            assert candidate in issue.message, str(issue)
+        asked.add(key)
+    assert asked == set(stopped)
+    names = {po.name for po in validation.purchase_orders}
+    assert names.isdisjoint(s["po"] for s in expected["stopped_rows"])
+
+
 @pytest.mark.parametrize("stem", sorted(EXPECTED))
 def test_corpus_file(stem: str, tmp_path: Path) -> None:
     expected = EXPECTED[stem]
@@ -95,9 +116,13 @@ def test_corpus_file(stem: str, tmp_path: Path) -> None:
     if expected["outcome"] == "question":
         assert validation.purchase_orders == []
         errors = " | ".join(i.message for i in validation.errors)
+        # the question is the only kind of error, not one among misread cells
+        assert len({i.code for i in validation.errors}) == 1, errors
         for word in QUESTION_WORDS[stem]:
             assert word in errors, errors
         return
+    if expected["outcome"] == "partial":
+        _assert_stopped(expected, validation)
     got = [_po(po) for po in validation.purchase_orders]
     want = [_expected_po(po) for po in expected["purchase_orders"]]
     assert [p["name"] for p in got] == [p["name"] for p in want], [

@@ -101,13 +101,18 @@ def test_bad_cells_codes_and_places() -> None:
     assert result.purchase_orders == [] and len(result.invalid_rows) == 6
 
 
-def test_ambiguous_date_warns_unless_order_given() -> None:
+def test_ambiguous_date_asks_unless_order_given() -> None:
+    # no date in the sheet tells the order: reading month/day would be a guess
     table = po_table(line(ready="03/04/2025"))
-    warned = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS)
-    issue = only(warned.issues, "ambiguous_date")
-    assert issue.severity is Severity.WARNING and str(issue.ref) == "Purchase Orders!E2"
-    assert "3 April 2025" in issue.message and "4 March 2025" in issue.message
-    assert warned.purchase_orders[0].cargo_ready_date == dt.date(2025, 3, 4)
+    asked = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS)
+    issue = only(asked.issues, "ambiguous_date")
+    assert issue.severity is Severity.ERROR and str(issue.ref) == "Purchase Orders!E2"
+    assert issue.message == ('"03/04/2025" could be 4 March 2025 or 3 April 2025 and no date '
+                             "in the sheet tells the order: is it month/day (mdy) or day/month "
+                             "(dmy)?")
+    assert asked.purchase_orders == []
+    mdy = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS, date_order="mdy")
+    assert mdy.purchase_orders[0].cargo_ready_date == dt.date(2025, 3, 4)
     dmy = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS, date_order="dmy")
     assert [i.code for i in dmy.issues] == ["default_used"]
     assert dmy.purchase_orders[0].cargo_ready_date == dt.date(2025, 4, 3)

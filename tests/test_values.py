@@ -99,10 +99,50 @@ def test_status_and_mode_words_with_one_meaning() -> None:
     assert 'Purchase Orders!G2 (Status): "Confirmed" read as open' in said(result, "read_as")
 
 
-def test_ambiguous_status_stays_an_error_with_the_candidates() -> None:
-    issue = only(check(row(status="Draft")), "bad_enum")
-    assert issue.message == ('"Draft" is not a Status value; expected one of open, closed, '
-                             "cancelled")
+def test_a_po_not_yet_ordered_stays_an_error_that_asks() -> None:
+    # Draft, awaiting approval and RFQ are not confirmed orders: "open" would be a guess
+    for word, what in (("Draft", "not yet an approved purchase order"),
+                       ("Pending Supervisor Approval", "not yet an approved purchase order"),
+                       ("To Approve", "not yet an approved purchase order"),
+                       ("RFQ Sent", "a request for quotation, not a purchase order")):
+        result = check(row(status=word))
+        issue = only(result, "bad_enum")
+        assert issue.severity == "error" and result.purchase_orders == []
+        assert issue.message.startswith(f'"{word}" is {what}, no one Status value: is it open')
+        assert issue.suggestion == (f"say which in the mapping's [values.status] table, e.g. "
+                                    f'"{word}" = "open"')
+    assert only(check(row(status="Pending")), "bad_enum").message == (
+        '"Pending" is not a Status value; expected one of open, closed, cancelled')
+
+
+def test_a_case_or_a_box_asks_carton_or_pack() -> None:
+    result = check(row(sku="A", uom="CS"), row(sku="B", uom="Box"), row(sku="C", uom="BX"))
+    assert result.purchase_orders == []
+    assert [i.message for i in result.errors] == [
+        '"CS" is a case, no one Unit of Measure value: is it CTN (carton) or PK (pack)?',
+        '"Box" is a box, no one Unit of Measure value: is it CTN (carton) or PK (pack)?',
+        '"BX" is a box, no one Unit of Measure value: is it CTN (carton) or PK (pack)?']
+
+
+def test_air_charter_is_air() -> None:
+    result = check(row(mode="Air Charter", port="CNSZX"))
+    assert result.errors == []
+    assert result.purchase_orders[0].transportation_mode == "air"
+    assert said(result, "read_as") == [
+        'Purchase Orders!I2 (Transportation Mode): "Air Charter" read as air']
+
+
+def test_an_incoterm_cell_that_says_none_is_blank_with_one_warning() -> None:
+    result = check(row(po="P1", incoterm="N/A - From RDC"), row(po="P2", incoterm="N/A - From RDC"),
+                   row(po="P3", incoterm="n/a"), row(po="P4", incoterm="FOB"))
+    assert result.errors == []
+    assert [po.incoterm for po in result.purchase_orders] == [None, None, None, "FOB"]
+    assert said(result, "read_as") == [
+        'Purchase Orders!H2 (Incoterm): "N/A - From RDC" says there is no Incoterm: left blank '
+        "in 2 cells: Purchase Orders!H2, H3",
+        'Purchase Orders!H4 (Incoterm): "n/a" says there is no Incoterm: left blank']
+    # a word that only starts like N/A is no such statement
+    assert only(check(row(incoterm="Nada")), "bad_enum").severity == "error"
 
 
 def test_incoterms_by_name_with_a_place_and_ddu() -> None:

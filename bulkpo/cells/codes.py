@@ -31,7 +31,9 @@ from bulkpo.reference import (
     FALSE_WORDS,
     HISTORICAL_INCOTERMS,
     INCOTERM_NAMES,
+    NO_INCOTERM,
     TRUE_WORDS,
+    VALUE_QUESTIONS,
     VALUE_WORDS,
     fold_word,
 )
@@ -160,11 +162,21 @@ def enum_lookup(
             read = _incoterm(s, values, header)
             if read is not None:
                 return read
+            if NO_INCOTERM.fullmatch(s):
+                # the file itself says no Incoterm applies: blank is what it means
+                return fixed(None, IssueCode.READ_AS, f'"{s}" says there is no Incoterm: '
+                             "left blank", key=s)
         meaning = words.get(fold_word(s))
         if meaning is not None:
             return fixed(meaning, IssueCode.READ_AS, f'"{s}" read as {meaning}', key=s)
         if s in EXCEL_ERRORS:
             return excel_error(s)
+        question = VALUE_QUESTIONS.get(key, {}).get(fold_word(s))
+        if question is not None:
+            what, ask, example = question
+            return Problem(IssueCode.BAD_ENUM, f'"{s}" is {what}, no one {header} value: {ask}',
+                           f'say which in the mapping\'s [values.{key}] table, e.g. '
+                           f'"{s}" = "{example}"')
         close = difflib.get_close_matches(_fold_enum(s), list(folded), n=1, cutoff=0.6)
         hint = f"did you mean {folded[close[0]]}?" if close else f"use one of {_listing(values)}"
         return Problem(IssueCode.BAD_ENUM, f'"{s}" is not {article(header)} {header} value; '

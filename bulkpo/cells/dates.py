@@ -172,8 +172,17 @@ class DateCell(CellType):
                     day, month = (a, b) if date_order == "dmy" else (b, a)
                     return _make_date(year, month, day, s)
                 order, witness = guess.get()
-                reason = f"as in {witness}" if order else "the sheet has no date that tells"
-                order = order or "mdy"
+                if not order:
+                    # nothing in the file says which: a guess would be a wrong date half
+                    # the time, so the file stops and asks
+                    first, second = dt.date(year, a, b), dt.date(year, b, a)
+                    return Problem(
+                        IssueCode.AMBIGUOUS_DATE,
+                        f'"{s}" could be {_long(first)} or {_long(second)} and no date in the '
+                        "sheet tells the order: is it month/day (mdy) or day/month (dmy)?",
+                        "give the date order (--date-order mdy or dmy), or write dates as "
+                        "YYYY-MM-DD")
+                reason = f"as in {witness}"
                 day, month = (a, b) if order == "dmy" else (b, a)
                 d = _make_date(year, month, day, s)
                 if isinstance(d, Problem):

@@ -109,7 +109,8 @@ def input_options(fn: F) -> F:
     fn = click.option(
         "--date-order",
         type=DATE_ORDER,
-        help="How to read text dates like 03/04/2026: dmy or mdy (else a warning).",
+        help="How to read text dates like 03/04/2026: dmy or mdy (asked when the file "
+        "does not tell).",
     )(fn)
     fn = click.option("--sheet", help="Sheet to read (default: found by its headers).")(fn)
     return fn

@@ -98,6 +98,53 @@ def expect_question(system: str, export: str, about: str, **extra: Any) -> Json:
     return out
 
 
+# A value with no one Flexport meaning, and the Flexport values a person must choose from.
+CASE_OR_BOX = ["CTN", "PK"]
+NOT_YET_ORDERED = ["open"]
+
+
+def stop_on(
+    out: Json,
+    rows: Sequence[Row],
+    po_column: str,
+    column: str,
+    asks: dict[str, list[str]],
+    *,
+    po_level: bool = False,
+    line_column: str | None = None,
+) -> Json:
+    """Turn an import expectation partial: the POs with a value in ``asks`` stop, each of
+    their rows holding it named with the candidates its question must offer; the other POs
+    still import exactly. ``rows[0]`` is the header and file row n is ``rows[n - 1]``; a
+    PO-level value fills down onto continuation rows (blank PO cell) as bulkpo reads them,
+    and with ``line_column`` only rows with a value there are lines (NetSuite's main-line
+    row is not)."""
+    header = list(rows[0])
+    po_at, value_at = header.index(po_column), header.index(column)
+    line_at = None if line_column is None else header.index(line_column)
+    stopped: list[Json] = []
+    po_name, value = "", ""
+    for number_, row in enumerate(rows[1:], start=2):
+        cell = "" if row[po_at] is None else str(row[po_at])
+        if cell:
+            po_name, value = cell, ""
+        if row[value_at] not in (None, ""):
+            value = str(row[value_at])
+        elif not (po_level and not cell):
+            value = ""
+        if line_at is not None and row[line_at] in (None, ""):
+            continue
+        if value in asks:
+            stopped.append({"row": number_, "po": po_name, "column": column, "value": value,
+                            "candidates": asks[value]})
+    names = {s["po"] for s in stopped}
+    out["outcome"] = "partial"
+    out["purchase_orders"] = [p for p in out["purchase_orders"] if p["name"] not in names]
+    out["stopped_rows"] = sorted(out.get("stopped_rows", []) + stopped,
+                                 key=lambda s: (s["row"], s["column"]))
+    return out
+
+
 # --- writers --------------------------------------------------------------------------------
 
 
@@ -596,7 +643,7 @@ def odoo_labels() -> tuple[bytes, Json]:
             )
         )
     data = xlsx_bytes([("Sheet1", rows)], "yyyy-mm-dd")
-    return data, expect_import(
+    return data, stop_on(expect_import(
         "Odoo 17+",
         "Purchase > Orders, Action > Export, XLSX, not import-compatible (field labels, "
         "one2many lines as continuation rows with blank order cells)",
@@ -604,7 +651,8 @@ def odoo_labels() -> tuple[bytes, Json]:
         skipped,
         ["Vendor is a display name: it must be mapped to a Flexport seller entity ref"],
         line_numbers="none in the file: lines are numbered 1, 2, 3 in file order within each PO",
-    )
+    ), rows, "Order Reference", "Status",
+        {"RFQ Sent": NOT_YET_ORDERED, "To Approve": NOT_YET_ORDERED}, po_level=True)
 
 
 def odoo_import_compatible() -> tuple[bytes, Json]:
@@ -792,7 +840,7 @@ def erpnext_import() -> tuple[bytes, Json]:
             )
         )
     data = csv_bytes(rows)
-    return data, expect_import(
+    out = expect_import(
         "ERPNext v13-v15 (Frappe)",
         "Data Import > Export Data, Purchase Order with the Items "
         "child table, CSV: child columns labelled 'Label (Items)', one row per item, parent cells "
@@ -802,6 +850,8 @@ def erpnext_import() -> tuple[bytes, Json]:
         ["Supplier is an ERPNext Supplier name: it must be mapped to a Flexport seller entity ref"],
         line_numbers="none in the file: lines are numbered 1, 2, 3 in file order within each PO",
     )
+    out = stop_on(out, rows, "ID", "Status", {"Draft": NOT_YET_ORDERED}, po_level=True)
+    return data, stop_on(out, rows, "ID", "UOM (Items)", {"Box": CASE_OR_BOX})
 
 
 def erpnext_legacy() -> tuple[bytes, Json]:
@@ -1220,14 +1270,15 @@ def netsuite() -> tuple[bytes, Json]:
                 seller_name=vendor,
                 incoterm=code,
                 incoterm_place=place,
-                origin_port=port,
+                # a port name that names one seaport is read as its code (with a warning)
+                origin_port={"Yantian": "CNYTN"}.get(port, port),
                 transportation_mode=mode,
                 must_arrive_date=receipt.isoformat(),
                 status=status,
             )
         )
     data = csv_bytes(rows)
-    return data, expect_import(
+    return data, stop_on(expect_import(
         "Oracle NetSuite",
         "Transaction saved search (Type = Purchase Order, Main Line not "
         "filtered), Export - CSV; three custom body fields (Terms of Delivery, Port of Loading, "
@@ -1237,7 +1288,8 @@ def netsuite() -> tuple[bytes, Json]:
         ["Name is a NetSuite vendor name: it must be mapped to a Flexport seller entity ref"],
         dates="month-first, as NetSuite's US date preference writes them (1/15/2027 settles it)",
         line_numbers="none in the file: lines are numbered 1, 2, 3 in file order within each PO",
-    )
+    ), rows, "Document Number", "Status", {"Pending Supervisor Approval": NOT_YET_ORDERED},
+        line_column="Item")
 
 
 # --- 10. USAID SCMS Delivery History / Supply Chain Shipment Pricing Data (~200 lines) -------
@@ -1458,7 +1510,9 @@ def scms() -> tuple[bytes, Json]:
                 number_,
                 lines,
                 seller_name=vendor,
-                incoterm=None if rdc else term,
+                # DDU was withdrawn in 2010: bulkpo reads it as DAP, the term that replaced
+                # it, with a warning (README, Values)
+                incoterm=None if rdc else {"DDU": "DAP"}.get(term, term),
                 transportation_mode=mode,
                 must_arrive_date=scheduled.isoformat(),
             )
@@ -1480,8 +1534,9 @@ def scms() -> tuple[bytes, Json]:
             "used as the line's unit price",
             "Vendor holds names: they must be mapped to Flexport seller entity refs",
             "Vendor INCO Term 'N/A - From RDC' means no Incoterm (regional distribution "
-            "center stock)",
-            "DDU is a withdrawn Incoterm (Incoterms 2000) and appears as written",
+            "center stock): read as blank, with one warning",
+            "DDU is a withdrawn Incoterm (Incoterms 2000): read as DAP, with one warning",
+            "Shipment Mode 'Air Charter' is air",
         ],
         line_numbers="none in the file: lines are numbered 1, 2, 3 in file order within each PO",
         dates="d-Mon-yy (15-Jan-27)",
@@ -1565,7 +1620,7 @@ def baton_rouge() -> tuple[bytes, Json]:
             lines.append(ln(i, None, text, qty, unit, cost, None))
         pos.append(po(number_, lines, seller_name=vname, status=status))
     data = csv_bytes(rows)
-    return data, expect_import(
+    return data, stop_on(expect_import(
         "City of Baton Rouge / East Baton Rouge Parish (open data portal, Socrata)",
         "'Purchase Orders and Contracts' dataset (2ung-w7t4), CSV export: RECORD TYPE H header "
         "rows and D detail rows, header values repeated on every detail row",
@@ -1575,8 +1630,9 @@ def baton_rouge() -> tuple[bytes, Json]:
             "no currency anywhere in the file: a currency must be given, not assumed",
             "VENDOR NUMBER holds city vendor numbers: not Flexport entity refs",
             "ITEM NUMBER is the line number (1, 2, 3), not a SKU: the lines have descriptions only",
+            "a case (CS) and a box (BX) are no Flexport unit: CTN or PK is the buyer's answer",
         ],
-    )
+    ), rows, "DOCUMENT NUMBER", "ITEM UNIT OF MEASURE", {"CS": CASE_OR_BOX, "BX": CASE_OR_BOX})
 
 
 # --- 12. Flexport's own detailed PO CSV template (row_type header/line) ----------------------
@@ -1890,7 +1946,7 @@ def business_central() -> tuple[bytes, Json]:
         dates[doc] = date.isoformat()
     pos = [po(doc, doc_lines, must_arrive_date=dates[doc]) for doc, doc_lines in lines.items()]
     data = xlsx_bytes([("Purchase Lines", rows)], "m/d/yyyy")
-    return data, expect_import(
+    return data, stop_on(expect_import(
         "Microsoft Dynamics 365 Business Central",
         "Purchase Lines page (page 518, lookup of table 39 Purchase Line), Share > Export to Excel",
         pos,
@@ -1901,8 +1957,9 @@ def business_central() -> tuple[bytes, Json]:
             "refs, and there is no vendor name",
             "no currency column: amounts are in the company's local currency (LCY), which the file "
             "does not name; a currency must be given, not assumed",
+            "BOX is no Flexport unit: CTN or PK is the buyer's answer",
         ],
-    )
+    ), rows, "Document No.", "Unit of Measure Code", {"BOX": CASE_OR_BOX})
 
 
 # --- 14. Oracle E-Business Suite / Fusion: SQL extract of PO_HEADERS_ALL + PO_LINES_ALL -------
@@ -2086,6 +2143,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "USB-C charger 65 W",
             500,
             "7.90",
+            "USD",
             "03/04/2027",
             "CNSZX",
         ),
@@ -2096,6 +2154,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "USB-C cable, 2 m",
             1500,
             "0.95",
+            "USD",
             "03/04/2027",
             "CNSZX",
         ),
@@ -2106,6 +2165,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "Self-inflating mat",
             300,
             "14.25",
+            "USD",
             "05/06/2027",
             "CNXMN",
         ),
@@ -2116,6 +2176,7 @@ def q_day_month() -> tuple[bytes, Json]:
             "Cotton bath towel 70x140",
             1500,
             "1.25",
+            "USD",
             "01/02/2027",
             "CNTAO",
         ),
@@ -2126,11 +2187,13 @@ def q_day_month() -> tuple[bytes, Json]:
             "Ceramic mug 350ml, white",
             2400,
             "0.85",
+            "USD",
             "11/12/2027",
             "CNNGB",
         ),
     ]
     for row in data:
+        assert len(row) == len(rows[0]), row  # one cell under each header
         rows.append(list(row))
     return csv_bytes(rows), expect_question(
         "unnamed ERP or spreadsheet",
