@@ -197,6 +197,7 @@ async def import_file(
     header_row: int | None = None,
     mapping: SavedMapping | Path | str | None = None,
     headers: Path | str | None = None,
+    decimal_comma: bool | None = None,
 ) -> ImportResult:
     """Create the purchase orders and bookings of a workbook or CSV, exactly once.
 
@@ -219,6 +220,7 @@ async def import_file(
         mapping=mapping,
         headers=headers,
         settings=settings,
+        decimal_comma=decimal_comma,
     )
     if dry_run:
         return dry_run_result(workbook, settings.bookings)
@@ -228,6 +230,12 @@ async def import_file(
         concurrency=concurrency,
         journal=None if journal is None else Path(journal),
         resume=resume,
+        # How the file was read, kept with the run so that it can be told later.
+        recorded={
+            "sheet": sheet, "decimal_comma": decimal_comma, "header_row": header_row,
+            "map_file": str(Path(mapping).resolve()) if isinstance(mapping, Path | str) else None,
+            "headers_file": None if headers is None else str(Path(headers).resolve()),
+        },
     )
     return await import_workbook(
         workbook, settings, options, on_result=on_result or (lambda _r: None)

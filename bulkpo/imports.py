@@ -85,7 +85,12 @@ class ImportOptions:
 
 
 # Options a resumed run takes from the journal; given again, they must not differ.
-RESUMED_OPTIONS = ("date_order", "sheet", "on_existing", "sandbox", "config")
+RESUMED_OPTIONS = (
+    "date_order", "decimal_comma", "sheet", "header_row", "map_file", "headers_file",
+    "on_existing", "sandbox", "config",
+)
+# The command-line flag of a run option whose name is not its flag's.
+OPTION_FLAGS = {"map_file": "--map", "headers_file": "--headers"}
 # Options a resumed run takes from the journal unless given: pacing changes nothing sent.
 PACING_OPTIONS = ("rate", "concurrency")
 
@@ -99,8 +104,15 @@ def stored_run_options(journal: Path) -> dict[str, Any]:
     return dict(last.options) if last is not None else {}
 
 
+def option_flag(name: str) -> str:
+    """The command-line flag of a run option (``map_file`` -> ``--map``)."""
+    return OPTION_FLAGS.get(name, "--" + name.replace("_", "-"))
+
+
 def _shown(name: str, value: Any) -> str:
-    flag = "--" + name.replace("_", "-")
+    flag = option_flag(name)
+    if name == "decimal_comma" and value is not None:
+        return "--decimal-comma" if value else "--decimal-point"
     if isinstance(value, bool) or value is None:
         return flag if value else f"no {flag}"
     return f"{flag} {value}"
@@ -350,6 +362,7 @@ class Workbook:
     purchase_orders: tuple[Table, ValidationResult] | None = None
     bookings: tuple[Table, ValidationResult] | None = None
     date_order: DateOrder | None = None
+    decimal_comma: bool | None = None
 
     @property
     def kinds(self) -> list[Kind]:
@@ -384,6 +397,7 @@ def load_workbook(
     mapping: MappingArg = None,
     headers: Path | str | None = None,
     settings: Settings | None = None,
+    decimal_comma: bool | None = None,
 ) -> Workbook:
     """Find the PO sheet and the bookings sheet of a file and validate them; no network.
 
@@ -396,9 +410,9 @@ def load_workbook(
     if header_row is not None or mapping is not None or headers is not None:
         part = load_purchase_orders(
             path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
-            mapping=mapping, headers=headers, settings=settings,
+            mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
         )
-        return Workbook(path, part, date_order=date_order)
+        return Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
     if sheet is None:
         tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
     else:
@@ -416,7 +430,8 @@ def load_workbook(
         ]
         head = next((t for t in others if _headers_only(t)), None)
         validation = validate_po_table(
-            pos, date_order=date_order, mappings=mappings, settings=settings, headers=head
+            pos, date_order=date_order, mappings=mappings, settings=settings, headers=head,
+            decimal_comma=decimal_comma,
         )
         for other in others:
             if other is head:
@@ -439,11 +454,12 @@ def load_workbook(
             # Neither kind recognised: read it as a PO file, whose reader says
             # precisely why it cannot be used.
             else load_purchase_orders(
-                path, sheet=sheet, date_order=date_order, limits=limits, settings=settings
+                path, sheet=sheet, date_order=date_order, limits=limits, settings=settings,
+                decimal_comma=decimal_comma,
             )
         )
-        return Workbook(path, part, date_order=date_order)
-    workbook = Workbook(path, date_order=date_order)
+        return Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
+    workbook = Workbook(path, date_order=date_order, decimal_comma=decimal_comma)
     pos = found.get(Kind.PURCHASE_ORDERS)
     if pos is not None:
         workbook.purchase_orders = (pos, validate_pos(pos))
@@ -453,6 +469,7 @@ def load_workbook(
             bookings,
             defaults,
             date_order=date_order,
+            decimal_comma=decimal_comma,
             purchase_orders=workbook.file_purchase_orders(),
             check_po_numbers=False,
         ),
@@ -760,7 +777,8 @@ async def _recheck_bookings(
     """Validate the bookings again, now knowing which PO numbers Flexport holds."""
     in_file = workbook.file_purchase_orders()
     first = validate_booking_sheet(
-        table, settings.bookings, date_order=workbook.date_order, check_po_numbers=False
+        table, settings.bookings, date_order=workbook.date_order,
+        decimal_comma=workbook.decimal_comma, check_po_numbers=False,
     )
     elsewhere = named_po_numbers(first) - set(in_file)
     in_flexport = await look_up_purchase_orders(
@@ -768,7 +786,8 @@ async def _recheck_bookings(
     )
     known = {**in_flexport, **in_file}
     validation = validate_booking_sheet(
-        table, settings.bookings, date_order=workbook.date_order, purchase_orders=known
+        table, settings.bookings, date_order=workbook.date_order,
+        decimal_comma=workbook.decimal_comma, purchase_orders=known,
     )
     return validation, known
 

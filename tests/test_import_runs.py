@@ -117,3 +117,29 @@ def test_resumed_options_come_from_the_run_and_conflicts_are_refused() -> None:
     ]:
         with pytest.raises(UsageError, match=re.escape(text)):
             resumed_options(stored, {**given, name: value}, explicit={name})
+
+
+def test_how_the_file_was_read_is_part_of_the_run(tmp_path: Path) -> None:
+    """A resume reads the file as the run did: mapping, header row, headers file, decimal comma."""
+    from bulkpo.cli.imports import resume_command
+    from bulkpo.errors import UsageError
+    from bulkpo.imports import resumed_options
+
+    stored = {
+        "date_order": "dmy", "decimal_comma": True, "sheet": None, "header_row": 3,
+        "map_file": str(tmp_path / "sap.toml"), "headers_file": str(tmp_path / "ekko.csv"),
+        "on_existing": "skip", "rate": None, "concurrency": None, "sandbox": True,
+        "config": None,
+    }
+    given = {name: None for name in stored} | {"on_existing": "skip", "sandbox": False}
+    merged = resumed_options(stored, given, explicit=set())
+    assert merged["decimal_comma"] is True and merged["header_row"] == 3
+    assert merged["map_file"] == stored["map_file"]
+    command = resume_command(tmp_path / "lines.csv", tmp_path / "j.sqlite", merged, None, None)
+    assert "--decimal-comma" in command and "--header-row 3" in command
+    assert f"--map {tmp_path / 'sap.toml'}" in command
+    assert f"--headers {tmp_path / 'ekko.csv'}" in command
+    with pytest.raises(UsageError, match="--decimal-point conflicts with --decimal-comma"):
+        resumed_options(stored, {**given, "decimal_comma": False}, explicit={"decimal_comma"})
+    with pytest.raises(UsageError, match="--map .* conflicts with --map"):
+        resumed_options(stored, {**given, "map_file": "other.toml"}, explicit={"map_file"})

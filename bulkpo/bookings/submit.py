@@ -165,6 +165,7 @@ def validate_booking_sheet(
     defaults: BookingDefaults,
     *,
     date_order: DateOrder | None = None,
+    decimal_comma: bool | None = None,
     purchase_orders: Mapping[str, PurchaseOrderRefs] | None = None,
     check_po_numbers: bool = True,
 ) -> ValidationResult:
@@ -181,6 +182,7 @@ def validate_booking_sheet(
         table,
         BOOKING_COLUMNS,
         date_order=date_order,
+        decimal_comma=decimal_comma,
         known_po_numbers=set(pos) if check_po_numbers and purchase_orders is not None else None,
         defaults=validation_defaults(defaults),
     )

@@ -119,6 +119,7 @@ def import_command(
     file: Path,
     sheet: str | None,
     date_order: str | None,
+    decimal_comma: bool | None,
     map_file: Path | None,
     header_row: int | None,
     headers_file: Path | None,
@@ -177,7 +178,9 @@ def import_command(
     state = ctx.ensure_object(CliState)
     journal_path = journal or default_journal_path(file)
     run_options: dict[str, Any] = {
-        "date_order": date_order, "sheet": sheet, "on_existing": on_existing, "rate": rate,
+        "date_order": date_order, "decimal_comma": decimal_comma, "sheet": sheet,
+        "header_row": header_row, "map_file": _absolute(map_file),
+        "headers_file": _absolute(headers_file), "on_existing": on_existing, "rate": rate,
         "concurrency": concurrency, "sandbox": state.sandbox, "config": config_used(state),
     }
     if not dry_run:
@@ -188,6 +191,9 @@ def import_command(
             date_order, sheet, on_existing = (
                 run_options["date_order"], run_options["sheet"], run_options["on_existing"]
             )
+            decimal_comma, header_row = run_options["decimal_comma"], run_options["header_row"]
+            map_file = _path_or_none(run_options["map_file"])
+            headers_file = _path_or_none(run_options["headers_file"])
             rate, concurrency = run_options["rate"], run_options["concurrency"]
     settings = load_settings(state.config_file, **state.overrides)
     defaults = settings.bookings
@@ -202,6 +208,7 @@ def import_command(
             mapping=map_file,
             headers=headers_file,
             settings=settings,
+            decimal_comma=decimal_comma,
         )
     sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
     if len(sheets) > 1:  # the bookings' own files are known only now
@@ -317,7 +324,10 @@ def _resumed(
 
     explicit = {
         name
-        for name in ("date_order", "sheet", "on_existing", "rate", "concurrency")
+        for name in (
+            "date_order", "decimal_comma", "sheet", "header_row", "map_file", "headers_file",
+            "on_existing", "rate", "concurrency",
+        )
         if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
     }
     explicit |= {name for name in ("sandbox",) if state.sandbox}
@@ -334,15 +344,31 @@ def resume_command(
     """The command that resumes this run exactly as it was started."""
     import shlex
 
+    from bulkpo.imports import option_flag
+
     args = ["bulkpo"] + (["--config", options["config"]] if options["config"] else [])
     args += ["import", str(file), "--resume", "--journal", str(journal)]
     args += ["--sandbox"] if options["sandbox"] else []
-    for name in ("date_order", "sheet", "on_existing", "rate", "concurrency"):
-        if options[name] is not None:
-            args += ["--" + name.replace("_", "-"), str(options[name])]
+    if options.get("decimal_comma") is not None:
+        args += ["--decimal-comma" if options["decimal_comma"] else "--decimal-point"]
+    for name in (
+        "date_order", "sheet", "header_row", "map_file", "headers_file", "on_existing", "rate",
+        "concurrency",
+    ):
+        if options.get(name) is not None:
+            args += [option_flag(name), str(options[name])]
     for flag, path in (("--report", report), ("--errors", errors)):
         args += [flag, str(path)] if path is not None else []
     return shlex.join(args)
+
+
+def _absolute(path: Path | None) -> str | None:
+    """A file option as the journal keeps it: absolute, so a resume from elsewhere finds it."""
+    return None if path is None else str(path.resolve())
+
+
+def _path_or_none(text: str | None) -> Path | None:
+    return None if text is None else Path(text)
 
 
 def kind_path(path: Path | None, suffix: str) -> Path | None:

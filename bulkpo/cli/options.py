@@ -113,6 +113,13 @@ def input_options(fn: F) -> F:
         "does not tell).",
     )(fn)
     fn = click.option("--sheet", help="Sheet to read (default: found by its headers).")(fn)
+    fn = click.option(
+        "--decimal-comma/--decimal-point",
+        "decimal_comma",
+        default=None,
+        help="How to read numbers like 1,250: --decimal-comma (1.25) or --decimal-point "
+        "(1250); without either the file's other numbers tell, else a question.",
+    )(fn)
     return fn
 
 

@@ -44,6 +44,7 @@ def validate_command(
     file: Path,
     sheet: str | None,
     date_order: str | None,
+    decimal_comma: bool | None,
     map_file: Path | None,
     header_row: int | None,
     headers_file: Path | None,
@@ -74,6 +75,7 @@ def validate_command(
         result = validation_result(
             file, sheet=sheet, date_order=order, limits=settings.limits, header_row=header_row,
             mapping=map_file, headers=headers_file, settings=settings,
+            decimal_comma=decimal_comma,
         )
     (checked,) = result.sheets
     table, validation = checked.table, checked.validation
