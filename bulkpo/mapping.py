@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from bulkpo.cells import article
 from bulkpo.columns import Column, ColumnSet, fold_header, metadata_key
 from bulkpo.issues import Issue, IssueCode, Severity
-from bulkpo.table import CellRef, Table
+from bulkpo.table import CellRef, Table, own_columns
 
 __all__ = ["HeaderMap", "map_headers"]
 
@@ -42,9 +42,10 @@ def map_headers(
     result = HeaderMap()
     defaults = defaults or {}
     names = {fold_header(n): c.header for c in columns.columns for n in (c.header, *c.aliases)}
+    ours = own_columns(table.headers)  # a report or fix file of bulkpo's, read again
     for index, text in enumerate(table.headers):
         header = (text or "").strip()
-        if not header:
+        if not header or index in ours:
             continue
         ref = CellRef(table.sheet, table.header_row, index)
         meta = metadata_key(header)

@@ -30,7 +30,6 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
@@ -42,6 +41,7 @@ from bulkpo.sheets.layout import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     DECIMAL_FORMAT,
+    HEADER_FONT,
     INTEGER_FORMAT,
     csv_text,
     csv_writer,
@@ -70,7 +70,7 @@ __all__ = [
 ]
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_BOLD = Font(bold=True)
+_BOLD = HEADER_FONT
 
 
 class CellKind(enum.StrEnum):

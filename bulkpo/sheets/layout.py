@@ -16,12 +16,15 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
 
 __all__ = [
     "CSV_ENCODING",
     "DATETIME_FORMAT",
     "DATE_FORMAT",
     "DECIMAL_FORMAT",
+    "HEADER_ALIGNMENT",
+    "HEADER_FONT",
     "INTEGER_FORMAT",
     "MAX_CELL_TEXT",
     "column_width",
@@ -43,6 +46,12 @@ DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DECIMAL_FORMAT = "#,##0.00"
 INTEGER_FORMAT = "0"
+
+# One header style in every sheet bulkpo writes. The font is named and sized: a bold
+# without a name makes LibreOffice fall back to its default serif.
+HEADER_FONT = Font(name="Calibri", size=11, bold=True)
+# Headers wrap only between words; widths come from the header text (header_room).
+HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=False)
 
 # UTF-8 with a BOM: without it Excel reads the accents (and Chinese descriptions) of a
 # double-clicked csv in the local code page.

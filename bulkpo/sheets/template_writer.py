@@ -25,7 +25,13 @@ from openpyxl.writer.excel import ExcelWriter
 from bulkpo.columns import Kind
 from bulkpo.errors import UsageError
 from bulkpo.sheets.formats import TEMPLATE, listed
-from bulkpo.sheets.layout import CSV_ENCODING, csv_text, csv_writer, is_formula_like
+from bulkpo.sheets.layout import (
+    CSV_ENCODING,
+    HEADER_FONT,
+    csv_text,
+    csv_writer,
+    is_formula_like,
+)
 from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
 from bulkpo.templates import (
@@ -45,7 +51,7 @@ _INLINE_LIST_MAX_VALUES = 12  # longer lists read better as a range on the Lists
 _INLINE_LIST_MAX_CHARS = 255  # Excel's limit for an inline list formula
 _REQUIRED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 _OPTIONAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-_BOLD = Font(bold=True)
+_BOLD = HEADER_FONT
 
 
 def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
@@ -215,7 +221,8 @@ def _fill_data_sheet(ws: Worksheet, sheet: DataSheet, lists: _ListsSheet) -> Non
 
 
 def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
-    ws.cell(row=1, column=1, value=sheet.title).font = Font(bold=True, size=14)
+    title = ws.cell(row=1, column=1, value=sheet.title)
+    title.font = Font(name=HEADER_FONT.name, size=14, bold=True)
     row = 3
     for paragraph in sheet.paragraphs:
         ws.cell(row=row, column=1, value=paragraph)
