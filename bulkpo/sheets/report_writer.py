@@ -22,7 +22,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
@@ -181,7 +181,9 @@ def _what_to_fix(issues: Sequence[Issue], result: RowResult, moved: Mapping[int,
         text = f"{where}{_issue_text(issue)}"
         if text not in lines:
             lines.append(text)
-    if result.message or not lines:
+    # The row's own message names the original cells; it is said only when no issue of
+    # this row says it (a failed send, a row not sent because of another row).
+    if result.status == "failed" or not lines:
         lines.insert(0, _message(result))
     return redact("\n".join(line for line in lines if line))
 
@@ -342,8 +344,15 @@ def _header_style(cell: Any, style: Cell | None) -> None:
     without a bold one (a plain header of ours would read as data)."""
     if style is not None:
         _copy_style(style, cell)
-    if not cell.font.b:
-        cell.font = HEADER_FONT
+    font = cell.font
+    # A bold without a name or size is what LibreOffice shows in its serif default.
+    cell.font = Font(
+        name=font.name or HEADER_FONT.name,
+        size=font.sz or HEADER_FONT.sz,
+        bold=True,
+        italic=font.i,
+        color=font.color,
+    )
 
 
 def _flexport_id(value: str | None) -> int | str | None:
@@ -653,7 +662,7 @@ def _message(result: RowResult) -> str:
 
 
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T]00:00(?::00)?)?")
 
 
 @functools.lru_cache(maxsize=512)
@@ -673,9 +682,10 @@ def typed_value(header: str, value: object) -> object:
     text = value.strip()
     if kind in (ColumnType.INTEGER, ColumnType.DECIMAL) and _NUMBER.fullmatch(text):
         return float(text) if "." in text else int(text)
-    if kind is ColumnType.DATE and _ISO_DATE.fullmatch(text):
+    found = _ISO_DATE.fullmatch(text)
+    if kind is ColumnType.DATE and found:
         try:
-            return dt.date.fromisoformat(text)
+            return dt.date.fromisoformat(found.group(1))
         except ValueError:
             return value
     return value
