@@ -28,6 +28,7 @@ from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
+from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
 HeaderScorer = Callable[[Sequence[str]], float]
 """How well a candidate header row's texts match a kind of file (0 = not at all)."""
@@ -73,7 +74,8 @@ def read_table(
     path = Path(path)
     source = _open(path, limits)
     name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
-    return source.table(name, score_headers, max_header_scan, expected_headers)
+    return skip_template_example(
+        source.table(name, score_headers, max_header_scan, expected_headers))
 
 
 def read_tables(
@@ -97,7 +99,8 @@ def read_tables(
                 continue
         elif _first_header_row(head) is None:
             continue
-        tables[name] = source.table(name, score_headers, max_header_scan, ())
+        tables[name] = skip_template_example(
+            source.table(name, score_headers, max_header_scan, ()))
     return tables
 
 
