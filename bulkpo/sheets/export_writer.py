@@ -106,6 +106,7 @@ class SummaryTable:
     headers: tuple[str, ...]
     rows: Sequence[Sequence[object]]
     chart: int | None = None
+    formats: Sequence[str | None] = ()  # number format by column (thousands separators)
 
 
 class ExportSink(Protocol):
@@ -331,8 +332,9 @@ def _any(value: object) -> Any:
 def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
     ws: Any = wb.create_sheet("Summary")
     ws.column_dimensions["A"].width = 32
-    for letter in "BCD":
-        ws.column_dimensions[letter].width = 14
+    widest = max((len(t.headers) for t in tables), default=1)
+    for i in range(2, widest + 1):
+        ws.column_dimensions[get_column_letter(i)].width = 18
     row = 0
     charts: list[BarChart] = []
     for block in tables:
@@ -341,7 +343,16 @@ def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
         row += 2
         first = row + 1
         for values in block.rows:
-            ws.append([neutralise(v) for v in values])
+            cells: list[object] = []
+            for i, value in enumerate(values):
+                fmt = block.formats[i] if i < len(block.formats) else None
+                if fmt is not None and isinstance(value, int | float | Decimal):
+                    cell = WriteOnlyCell(ws, _any(value))
+                    cell.number_format = fmt
+                    cells.append(cell)
+                else:
+                    cells.append(neutralise(value))
+            ws.append(cells)
             row += 1
         if block.chart is not None and block.rows:
             chart = BarChart()
@@ -357,7 +368,8 @@ def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
         ws.append([])
         row += 1
     for i, chart in enumerate(charts):
-        ws.add_chart(chart, f"F{2 + i * 16}")
+        # right of the widest block, so that no chart covers a number
+        ws.add_chart(chart, f"{get_column_letter(widest + 2)}{2 + i * 16}")
 
 
 def query_sheet(wb: Workbook, query: Sequence[tuple[str, object]]) -> None:
