@@ -32,7 +32,7 @@ from bulkpo.errors import UsageError
 from bulkpo.redact import redact
 from bulkpo.report import GOOD_STATUSES, RowResult, Summary
 from bulkpo.sheets.formats import CSV, ERRORS, JSONL, REPORT, XLSX
-from bulkpo.sheets.layout import HEADER_FONT
+from bulkpo.sheets.layout import HEADER_FONT, LINE_HEIGHT, wrapped_lines
 from bulkpo.sheets.outputs import same_file
 from bulkpo.sheets.writer import (
     Column,
@@ -141,14 +141,13 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
     kept = [c for c in range(width) if c not in ours]
     headers = [table.headers[c] if c < len(table.headers) else "" for c in kept]
     moved = {old: new + len(FIX_COLUMNS) for new, old in enumerate(kept)}
-    notes = _fix_notes(table, results)
+    texts = _fix_texts(table, bad, results, moved, 2)
     marks = _cell_marks(table, results, comments=len(bad) <= COPY_MAX_ROWS)
     columns = [Column(h, width=w) for h, w in zip(FIX_COLUMNS, _FIX_WIDTHS, strict=True)]
     columns += [Column(h) for h in headers]
     with fmt.open(path, columns, sheet=table.sheet or "Errors", exact_text=True) as sink:
         for place, row in enumerate(bad, start=2):
-            what = _what_to_fix(notes.get(row.number, []), by_row[row.number], moved, place)
-            values: list[object] = [neutralise(what), row.number]
+            values: list[object] = [neutralise(texts[place - 2]), row.number]
             values += [row.get(c) for c in kept]
             row_marks = {
                 moved[c]: mark
@@ -159,33 +158,46 @@ def write_errors_file(path: Path, table: Table, results: Sequence[RowResult]) ->
     return len(bad)
 
 
-def _fix_notes(table: Table, results: Sequence[RowResult]) -> dict[int, list[Issue]]:
-    """Every issue placed on a data row of ``table``, by row number."""
+def _fix_texts(
+    table: Table, bad: Sequence[Row], results: Sequence[RowResult], moved: Mapping[int, int],
+    first: int,
+) -> list[str]:
+    """Each fix file row's "What to fix" (the rows at ``first``, ``first + 1``...): every
+    problem after its cell as named in the fix file (column ``moved[col]``), errors first;
+    a row held back by another row of its PO names that row in the fix file."""
+    by_row = _by_row(results)
     notes: dict[int, list[Issue]] = defaultdict(list)
     for issue in _all_issues(table, results):
         if issue.ref is not None and issue.ref.sheet == table.sheet:
             notes[issue.ref.row].append(issue)
-    return notes
-
-
-def _what_to_fix(issues: Sequence[Issue], result: RowResult, moved: Mapping[int, int],
-                 row: int) -> str:
-    """A fix file row's "What to fix": each problem after the cell it is in, as the cell
-    is named in the fix file (column ``moved[col]``, row ``row``); errors first."""
-    lines = []
-    for issue in sorted(issues, key=lambda i: (i.severity is not Severity.ERROR, i.ref)):
-        ref = issue.ref
-        where = ""
-        if ref is not None and ref.col >= 0 and ref.col in moved:
-            where = f"{column_letter(moved[ref.col])}{row} "
-        text = f"{where}{_issue_text(issue)}"
-        if text not in lines:
-            lines.append(text)
-    # The row's own message names the original cells; it is said only when no issue of
-    # this row says it (a failed send, a row not sent because of another row).
-    if result.status == "failed" or not lines:
-        lines.insert(0, _message(result))
-    return redact("\n".join(line for line in lines if line))
+    places = {row.number: first + i for i, row in enumerate(bad)}
+    wrong: dict[str, list[int]] = defaultdict(list)  # PO -> its fix file rows with errors
+    for row in bad:
+        if any(i.severity is Severity.ERROR for i in notes.get(row.number, [])):
+            wrong[by_row[row.number].key].append(places[row.number])
+    texts = []
+    for row in bad:
+        result, place, lines = by_row[row.number], places[row.number], []
+        issues = notes.get(row.number, [])
+        for issue in sorted(issues, key=lambda i: (i.severity is not Severity.ERROR, i.ref)):
+            ref = issue.ref
+            where = ""
+            if ref is not None and ref.col >= 0 and ref.col in moved:
+                where = f"{column_letter(moved[ref.col])}{place} "
+            text = f"{where}{_issue_text(issue)}"
+            if text not in lines:
+                lines.append(text)
+        has_errors = any(i.severity is Severity.ERROR for i in issues)
+        others = wrong.get(result.key, []) if result.key else []
+        if result.status == "invalid" and not has_errors and others:
+            rows = ", ".join(str(n) for n in others)
+            lines.insert(0, f"PO {result.key} is sent once its row {rows} here is fixed")
+        # The row's own message names the original cells: said only when no issue of
+        # this row says it (a failed send, a row held back without a row here to fix).
+        elif result.status == "failed" or not lines:
+            lines.insert(0, _message(result))
+        texts.append(redact("\n".join(line for line in lines if line)))
+    return texts
 
 
 def _refuse_the_input(path: Path, table: Table) -> None:
@@ -371,7 +383,6 @@ def _write_copy_fix_file(
     src = workbook[table.sheet]
     assert isinstance(src, Worksheet)  # checked by _copy_of_input
     _remove_own_sheets(workbook)
-    by_row = _by_row(results)
     ours = own_columns(table.headers)
     width = max(_last_used_column(src, table), len(table.headers))
     kept = [c for c in range(width) if c not in ours]
@@ -407,7 +418,7 @@ def _write_copy_fix_file(
             _copy_style(before, after)
     style = _user_header(src, hr, kept[0] + 1) if kept else None
     wrap = Alignment(vertical="top", wrap_text=True)
-    notes = _fix_notes(table, results)
+    texts = _fix_texts(table, bad, results, moved, hr + 1)
     marks = _cell_marks(table, results, comments=True)
     for j, (text, col_width) in enumerate(zip(FIX_COLUMNS, _FIX_WIDTHS, strict=True)):
         header = dst.cell(hr, j + 1, text)
@@ -415,8 +426,11 @@ def _write_copy_fix_file(
         dst.column_dimensions[get_column_letter(j + 1)].width = col_width
     for i, row in enumerate(bad):
         place = hr + 1 + i
-        what = dst.cell(place, 1, neutralise(_what_to_fix(notes.get(row.number, []),
-                                                          by_row[row.number], moved, place)))
+        what = dst.cell(place, 1, neutralise(texts[i]))
+        # Set, not left to the application: LibreOffice keeps the default height and
+        # the wrapped text runs over the next row.
+        lines = wrapped_lines(texts[i], _FIX_WIDTHS[0])
+        dst.row_dimensions[place].height = max(LINE_HEIGHT * lines + 3, LINE_HEIGHT + 3)
         what.alignment = wrap
         what.fill = _fill(ERROR_CELL_FILL)
         dst.cell(place, 2, row.number)

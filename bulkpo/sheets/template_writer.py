@@ -30,10 +30,12 @@ from bulkpo.sheets.layout import (
     CSV_ENCODING,
     HEADER_ALIGNMENT,
     HEADER_FONT,
+    LINE_HEIGHT,
     csv_text,
     csv_writer,
     header_room,
     is_formula_like,
+    wrapped_lines,
 )
 from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
@@ -56,7 +58,6 @@ _REQUIRED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 _OPTIONAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
 _BOLD = HEADER_FONT
 _BOLD_WIDTH = 1.1  # a bold header is about a tenth wider than the same text plain
-_LINE_HEIGHT = 15.0  # points per line of 11-point text
 
 
 def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
@@ -259,21 +260,6 @@ def _validation(col: TemplateColumn, lists: _ListsSheet) -> DataValidation:
                                                      "errorStyle": None})
 
 
-def _wrapped_lines(text: str, width: float) -> int:
-    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` wide."""
-    room = max(int(width) - 1, 1)
-    count = 0
-    for paragraph in text.splitlines() or [""]:
-        line = 0
-        count += 1
-        for word in paragraph.split():
-            if line and line + 1 + len(word) > room:
-                count += 1
-                line = 0
-            line += len(word) + (1 if line else 0)
-    return count
-
-
 def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
     title = ws.cell(row=1, column=1, value=sheet.title)
     title.font = Font(name=HEADER_FONT.name, size=14, bold=True)
@@ -304,8 +290,8 @@ def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
             entry.number_format = "@"
         # Set, not left to the application: a wrapped cell of a row without a height
         # overlaps the next row until the user resizes it.
-        lines = max(_wrapped_lines(str(v), w) for v, w in zip(values, widths, strict=True))
-        ws.row_dimensions[row].height = _LINE_HEIGHT * lines + 3
+        lines = max(wrapped_lines(str(v), w) for v, w in zip(values, widths, strict=True))
+        ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
     for letter, width in zip("ABCDEFG", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{header_row + 1}"
