@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
-from bulkpo.columns import COLUMN_SETS, ColumnType
+from bulkpo.columns import COLUMN_SETS, ColumnType, Kind
 from bulkpo.errors import UsageError
 from bulkpo.redact import redact
 from bulkpo.report import GOOD_STATUSES, RowResult, Summary
@@ -171,10 +171,18 @@ def _fix_texts(
         if issue.ref is not None and issue.ref.sheet == table.sheet:
             notes[issue.ref.row].append(issue)
     places = {row.number: first + i for i, row in enumerate(bad)}
+    po_col = next((i for i, h in enumerate(table.headers)
+                   if (c := COLUMN_SETS[Kind.PURCHASE_ORDERS].match(h)) and c.key == "po_number"),
+                  None)
+
+    def po_of(row: Row) -> str:
+        key = by_row[row.number].key
+        return key or (str(row.get(po_col) or "") if po_col is not None else "")
+
     wrong: dict[str, list[int]] = defaultdict(list)  # PO -> its fix file rows with errors
     for row in bad:
         if any(i.severity is Severity.ERROR for i in notes.get(row.number, [])):
-            wrong[by_row[row.number].key].append(places[row.number])
+            wrong[po_of(row)].append(places[row.number])
     texts = []
     for row in bad:
         result, place, lines = by_row[row.number], places[row.number], []
@@ -188,10 +196,11 @@ def _fix_texts(
             if text not in lines:
                 lines.append(text)
         has_errors = any(i.severity is Severity.ERROR for i in issues)
-        others = wrong.get(result.key, []) if result.key else []
+        po = po_of(row)
+        others = wrong.get(po, []) if po else []
         if result.status == "invalid" and not has_errors and others:
             rows = ", ".join(str(n) for n in others)
-            lines.insert(0, f"PO {result.key} is sent once its row {rows} here is fixed")
+            lines.insert(0, f"PO {po} is sent once its row {rows} here is fixed")
         # The row's own message names the original cells: said only when no issue of
         # this row says it (a failed send, a row held back without a row here to fix).
         elif result.status == "failed" or not lines:
