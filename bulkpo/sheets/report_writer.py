@@ -441,7 +441,7 @@ def _write_copy_fix_file(
         lines = wrapped_lines(texts[i], _FIX_WIDTHS[0])
         dst.row_dimensions[place].height = max(LINE_HEIGHT * lines + 3, LINE_HEIGHT + 3)
         what.alignment = wrap
-        what.fill = _fill(ERROR_CELL_FILL)
+        what.fill = _fill(FAILED_ROW_FILL)
         dst.cell(place, 2, row.number)
         for col, mark in (marks.get((table.sheet, row.number)) or {}).items():
             if col in moved:
