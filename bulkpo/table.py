@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from bulkpo.issues import Issue, Severity
 
 __all__ = [
-    "FIX_COLUMNS", "REPORT_COLUMNS", "CellRef", "CellValue", "Issue", "Row", "Severity", "Table",
-    "column_letter", "own_columns", "quote_sheet",
+    "CSV_REPORT_COLUMNS", "FIX_COLUMNS", "REPORT_COLUMNS", "CellRef", "CellValue", "Issue", "Row",
+    "Severity", "Table", "column_letter", "own_columns", "quote_sheet",
 ]
 
 REPORT_COLUMNS = ("Status", "Flexport ID", "Message")
 """The block of columns bulkpo adds to the copy of the user's sheet in a result report."""
 FIX_COLUMNS = ("What to fix", "Original row")
 """The columns bulkpo puts first in a fix-me file (``--errors``)."""
+CSV_REPORT_COLUMNS = ("row", "key", "status", "flexport_id", "message")
+"""The columns a csv result report starts with."""
 
 
 def own_columns(headers: Sequence[str | None]) -> set[int]:
@@ -32,12 +34,16 @@ def own_columns(headers: Sequence[str | None]) -> set[int]:
     may have a Status column of its own.
     """
     folded = [(h or "").strip().casefold() for h in headers]
-    block = [h.casefold() for h in REPORT_COLUMNS]
     own = {i for i, h in enumerate(folded) if h in {f.casefold() for f in FIX_COLUMNS}}
+    block = [h.casefold() for h in REPORT_COLUMNS]
     for i in range(len(folded) - len(block) + 1):
         if folded[i : i + len(block)] == block:
             own.update(range(i, i + len(block)))
+    # A csv report starts with its own five columns.
+    if folded[: len(CSV_REPORT_COLUMNS)] == list(CSV_REPORT_COLUMNS):
+        own.update(range(len(CSV_REPORT_COLUMNS)))
     return own
+
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 """A cell as read: text stays text, numbers are int/float, dates are dates."""

@@ -222,3 +222,12 @@ def test_flexport_id_is_a_number(tmp_path: Path) -> None:
     back = pd.read_excel(out, sheet_name=SHEET, engine="openpyxl")
     assert pd.api.types.is_integer_dtype(back["Flexport ID"])
     assert back["Flexport ID"].iloc[0] == 1002
+
+
+def test_a_csv_report_read_again_keeps_its_columns_out_of_the_data(tmp_path: Path) -> None:
+    checked = _checked(SAMPLE)
+    out = tmp_path / "report.csv"
+    write_result_report(out, checked.table, checked.results)
+    again = _checked(out)
+    assert {r.status for r in again.results} == {"valid"}
+    assert not [i for i in again.issues if i.code == "unknown_column"]

@@ -43,6 +43,7 @@ from bulkpo.sheets.writer import (
     xlsx_book,
 )
 from bulkpo.table import (
+    CSV_REPORT_COLUMNS,
     FIX_COLUMNS,
     REPORT_COLUMNS,
     CellRef,
@@ -597,7 +598,7 @@ def _place(ref: CellRef | None) -> tuple[str, str]:
 
 def _write_csv_report(path: Path, table: Table, results: Sequence[RowResult]) -> None:
     by_row = _by_row(results)
-    headers = ["row", "key", "status", "flexport_id", "message", *table.headers]
+    headers = [*CSV_REPORT_COLUMNS, *table.headers]
     with CSV.open(path, [Column(h) for h in headers]) as sink:
         for number, row, result in _rows_and_results(table, by_row):
             head: list[object] = [number, *_keyed(result)]
