@@ -78,6 +78,9 @@ _DATA_LIKE = re.compile(r"^[\s$€£¥+-]*[\d][\d\s.,:/-]*(?:[ T][\d:.]+)?\s*[A-
 
 METADATA_PREFIX = "metadata."
 
+HS_CODE_RULE = "4 to 10 digits, dots allowed"
+"""What an HS code cell takes: said in the same words by the template and the error."""
+
 # "metadata.size", "Metadata: size", "metadata size", "meta.size": the key keeps its case.
 _METADATA_RE = re.compile(r"^\s*meta(?:data)?\s*[.:]\s*(?P<key>\S.*?)\s*$", re.IGNORECASE)
 
@@ -401,7 +404,7 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
         ),
         Column(
             "hs_code", "HS Code", T.HS_CODE,
-            "The item's customs tariff code, at least six digits, such as 9405.20.",
+            f"The item's customs tariff code: {HS_CODE_RULE}, such as 9405.20.",
             "9405.20", "line_items[].hs_codes[].code",
             aliases=("HS", "HTS", "HTS Code", "Tariff Code", "HS Tariff", "Commodity Code"),
             width=11,
@@ -573,7 +576,7 @@ BOOKING_COLUMNS = ColumnSet(
         ),
         Column(
             "hs_code", "HS Code", T.HS_CODE,
-            "The goods' customs tariff code, at least six digits, such as 9405.20.",
+            f"The goods' customs tariff code: {HS_CODE_RULE}, such as 9405.20.",
             "9405.20", f"{_PRODUCT}.hs_code", required=True,
             aliases=("HS", "HTS", "HTS Code", "Tariff Code", "Commodity Code"), width=11,
         ),
@@ -705,7 +708,7 @@ _TYPE_WORDS: dict[ColumnType, str] = {
     T.COUNTRY: "ISO country code (US, CN)",
     T.CURRENCY: "ISO currency code (USD)",
     T.PORT: "UN/LOCODE",
-    T.HS_CODE: "HS code (6+ digits)",
+    T.HS_CODE: f"HS code ({HS_CODE_RULE})",
     T.LIST: "comma-separated list",
 }
 

@@ -25,6 +25,7 @@ class IssueCode(enum.StrEnum):
     REQUIRED = "required"
     # files
     MIXED_ENCODING = "mixed_encoding"
+    TEMPLATE_EXAMPLE = "template_example"
     # cells
     EXCEL_ERROR = "excel_error"
     DAMAGED_NUMBER = "damaged_number"
@@ -69,6 +70,7 @@ C = IssueCode
 
 MEANINGS: dict[IssueCode, str] = {
     C.MIXED_ENCODING: "A CSV mixes UTF-8 and Windows-1252 lines; each line was read as what it is.",
+    C.TEMPLATE_EXAMPLE: "The template's example row, left as it was: skipped, not imported.",
     C.UNKNOWN_COLUMN: "A header names no column of the sheet's kind; the column is ignored.",
     C.DUPLICATE_COLUMN: "A second column for the same field; it is ignored.",
     C.REQUIRED: "A required column is missing, or a cell the row needs is blank.",

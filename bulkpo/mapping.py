@@ -17,7 +17,7 @@ from bulkpo.columns import (
     strip_decoration,
 )
 from bulkpo.issues import Issue, IssueCode, Severity
-from bulkpo.table import CellRef, Table
+from bulkpo.table import CellRef, Table, own_columns
 
 __all__ = ["ROLES", "ROLE_OF", "HeaderMap", "map_headers"]
 
@@ -191,9 +191,10 @@ def map_headers(
     known = set(columns.keys)
     # The ERP roles (price unit, deletion flag...) are purchase-order columns.
     erp = columns.kind is Kind.PURCHASE_ORDERS and {"po_number", "sku"} <= known
+    ours = own_columns(table.headers)  # a report or fix file of bulkpo's, read again
     for index, text in enumerate(table.headers):
         header = (text or "").strip()
-        if not header:
+        if not header or index in ours:
             continue
         folded = fold_header(header)
         if folded in by_fold:

@@ -7,15 +7,43 @@ places :class:`~bulkpo.issues.Issue` s on its cells) and the reports (which poin
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 # Issue and Severity live in bulkpo.issues; kept importable from here for the merge; remove after.
 from bulkpo.issues import Issue, Severity
 
 __all__ = [
-    "CellRef", "CellValue", "Issue", "Row", "Severity", "Table", "column_letter", "quote_sheet",
+    "CSV_REPORT_COLUMNS", "FIX_COLUMNS", "REPORT_COLUMNS", "CellRef", "CellValue", "Issue", "Row",
+    "Severity", "Table", "column_letter", "own_columns", "quote_sheet",
 ]
+
+REPORT_COLUMNS = ("Status", "Flexport ID", "Message")
+"""The block of columns bulkpo adds to the copy of the user's sheet in a result report."""
+FIX_COLUMNS = ("What to fix", "Original row")
+"""The columns bulkpo puts first in a fix-me file (``--errors``)."""
+CSV_REPORT_COLUMNS = ("row", "key", "status", "flexport_id", "message")
+"""The columns a csv result report starts with."""
+
+
+def own_columns(headers: Sequence[str | None]) -> set[int]:
+    """The 0-based indexes of the columns bulkpo itself wrote (a report or fix file read
+    again): never data, never sent, replaced on the next run.
+
+    The result block counts only as the three headers side by side, because a PO sheet
+    may have a Status column of its own.
+    """
+    folded = [(h or "").strip().casefold() for h in headers]
+    own = {i for i, h in enumerate(folded) if h in {f.casefold() for f in FIX_COLUMNS}}
+    block = [h.casefold() for h in REPORT_COLUMNS]
+    for i in range(len(folded) - len(block) + 1):
+        if folded[i : i + len(block)] == block:
+            own.update(range(i, i + len(block)))
+    # A csv report starts with its own five columns.
+    if folded[: len(CSV_REPORT_COLUMNS)] == list(CSV_REPORT_COLUMNS):
+        own.update(range(len(CSV_REPORT_COLUMNS)))
+    return own
+
 
 CellValue = str | int | float | bool | dt.date | dt.datetime | dt.time | None
 """A cell as read: text stays text, numbers are int/float, dates are dates."""

@@ -8,6 +8,7 @@ turns that into an xlsx or csv file.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -18,8 +19,11 @@ from bulkpo.columns import (
     ColumnType,
     Kind,
     allowed_values,
+    fold_header,
 )
-from bulkpo.table import CellValue
+from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.reference import COUNTRIES, CURRENCIES
+from bulkpo.table import CellRef, CellValue, Table
 
 DATE_FORMAT = "yyyy-mm-dd"
 TEXT_FORMAT = "@"
@@ -35,7 +39,8 @@ _TEXT_TYPES = frozenset({
 })
 _NUMBER_FORMATS: dict[ColumnType, str] = {
     ColumnType.DATE: DATE_FORMAT,
-    ColumnType.INTEGER: "0",
+    # General, not "0": a quantity typed as 12.5 must show as 12.5 to be seen and fixed.
+    ColumnType.INTEGER: "General",
     ColumnType.DECIMAL: "General",
     ColumnType.BOOLEAN: "General",
 }
@@ -54,6 +59,8 @@ class TemplateColumn:
     strict: bool                  # True: Excel refuses values outside ``choices``
     number_format: str            # Excel number format of the whole column
     width: int
+    type: ColumnType = ColumnType.TEXT  # what Excel's data validation checks
+    positive: bool = False        # a number that must be above 0
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,11 @@ def template_column(col: Column) -> TemplateColumn:
     elif col.type is ColumnType.BOOLEAN:
         # yes/no in the dropdown, but true/false/x typed by hand are fine too.
         choices, strict = BOOLEAN_CHOICES, False
+    elif col.type is ColumnType.COUNTRY:
+        # Codes in the dropdown; a country's name is read too, so only a warning.
+        choices, strict = tuple(sorted(COUNTRIES)), False
+    elif col.type is ColumnType.CURRENCY:
+        choices, strict = tuple(sorted(CURRENCIES)), False
     else:
         choices, strict = (), False
     hint = col.help
@@ -169,6 +181,8 @@ def template_column(col: Column) -> TemplateColumn:
         strict=strict,
         number_format=TEXT_FORMAT if col.type in _TEXT_TYPES else _NUMBER_FORMATS[col.type],
         width=col.width,
+        type=col.type,
+        positive=col.positive,
     )
 
 
@@ -237,3 +251,61 @@ def template_spec(
         ),
     )
     return TemplateSpec(kind=kind, data=data, instructions=instructions)
+
+
+def _canonical(value: CellValue) -> str:
+    """A cell as text that reads the same from xlsx and from csv (dates, whole numbers)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+@functools.cache
+def _examples() -> tuple[dict[str, str], ...]:
+    """Each kind's example row, by folded header, as canonical text (blanks left out)."""
+    out = []
+    for kind in Kind:
+        sheet = template_spec(kind).data
+        out.append({
+            fold_header(col.header): _canonical(value)
+            for col, value in zip(sheet.columns, sheet.rows[0], strict=True)
+            if value is not None
+        })
+    return tuple(out)
+
+
+def skip_template_example(table: Table) -> Table:
+    """``table`` without its first data row when that row is a template's example left
+    as it was (every cell as the template wrote it, nothing else filled in); a warning
+    on that row says it was skipped. Any edit makes it an ordinary row again."""
+    if not table.rows:
+        return table
+    first = table.rows[0]
+    cells = {
+        fold_header(header): _canonical(first.get(i))
+        for i, header in enumerate(table.headers)
+        if header and first.get(i) not in (None, "")
+    }
+    if not any(len(cells) >= 3 and cells == {h: v for h, v in example.items()
+                                              if h in _folded(table.headers)}
+               for example in _examples()):
+        return table
+    table.rows = table.rows[1:]
+    table.issues.append(Issue(
+        CellRef(table.sheet, first.number, -1), "", "", IssueCode.TEMPLATE_EXAMPLE,
+        Severity.WARNING,
+        f"row {first.number} is the template's example row, left as it was, and is "
+        "not imported",
+        "type your own data over it, or delete the row",
+    ))
+    return table
+
+
+def _folded(headers: Sequence[str]) -> set[str]:
+    return {fold_header(h) for h in headers if h}

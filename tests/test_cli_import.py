@@ -87,8 +87,9 @@ def test_report_and_errors_file_round_trip(tmp_path: Path, keyed_sandbox: Sandbo
     assert any(i["cell"] == "Purchase Orders!Q4" for i in rows[2]["issues"])
     fix = read_table(tmp_path / "fix.xlsx")
     assert len(fix.rows) == 3
-    assert fix.headers[: len(PO_KEYS)] == read_table(path).headers[: len(PO_KEYS)]
-    assert fix.headers[-1] == "Message"
+    assert fix.headers[:2] == ["What to fix", "Original row"]
+    assert fix.headers[2 : 2 + len(PO_KEYS)] == read_table(path).headers[: len(PO_KEYS)]
+    assert [r.values[1] for r in fix.rows] == [r["row"] for r in rows if r["status"] != "created"]
 
 
 def test_dry_run_sends_nothing_and_prints_the_bodies(

@@ -258,6 +258,9 @@ def test_an_empty_result_is_a_valid_workbook_with_headers(
     assert list(ws.tables) == ["PurchaseOrders"]
     table, _ = load_purchase_orders(out)
     assert table.rows == []
+    summary = [[c.value for c in r] for r in wb["Summary"].iter_rows()]
+    assert summary[0][0] == "No purchase orders matched these filters"
+    assert ["f.status", "closed"] in summary  # says which filters matched nothing
 
 
 def test_the_workbook_is_formatted_and_records_the_query(
@@ -294,9 +297,16 @@ def test_the_workbook_is_formatted_and_records_the_query(
     summary = wb["Summary"]
     assert isinstance(summary, Worksheet)
     assert len(summary._charts) == 2  # type: ignore[attr-defined]
-    values = [[c.value for c in r] for r in summary.iter_rows()]
-    assert ["open", 1, 1, 10] in values and ["closed", 1, 1, 10] in values
-    assert ["2026-12", 1, 1, 10] in values and ["Shenzhen Lights Co", 2, 2, 20] in values
+    values = [[c.value for c in r][:6] for r in summary.iter_rows()]
+    assert ["open", 1, 1, 10, None, None] in values and ["closed", 1, 1, 10, None, None] in values
+    # spend = units x unit cost, by supplier and by month, per currency
+    assert ["2026-12", "USD", 1, 1, 10, 125] in values
+    assert ["Shenzhen Lights Co", "USD", 2, 2, 20, 250] in values
+    assert ["PO-1", "Shenzhen Lights Co", "USD", 1, 10, 125] in values  # the PO value
+    spend = next(c for r in summary.iter_rows() for c in r if c.value == 250)
+    assert spend.number_format == "#,##0.00"
+    units = next(r[4] for r in summary.iter_rows() if r[0].value == "Shenzhen Lights Co")
+    assert units.number_format == "#,##0"
     query = {r[0].value: r[1].value for r in wb["Query"].iter_rows(min_row=2)}
     assert query["f.archived_at.exists"] == "false"
     assert query["API base URL"] == sandbox.base_url

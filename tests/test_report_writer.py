@@ -83,7 +83,7 @@ def test_xlsx_report_is_a_marked_copy_of_the_input(tmp_path: Path, table: Table)
     assert [c.value for c in ws[1]] == [*HEADERS, "Status", "Flexport ID", "Message"]
     assert ws["F1"].font.b
     assert [ws.cell(r, 6).value for r in range(2, 6)] == ["created", "invalid", "created", "failed"]
-    assert ws["G2"].value == "1001"
+    assert ws["G2"].value == 1001  # a number where it is one
     assert ws["H5"].value == "HTTP 409: name already taken"
     assert "2025-13-01" in ws["H3"].value
     assert ws["B2"].value == "00123"
@@ -196,28 +196,33 @@ def test_errors_file_holds_only_bad_rows(tmp_path: Path, table: Table, suffix: s
     out = tmp_path / f"errors{suffix}"
     assert write_errors_file(out, table, _results()) == 2
     again = read_table(out)
-    assert again.headers == [*HEADERS, "Message"]
-    assert [r.values[0] for r in again.rows] == ["PO-2", "PO-4"]
-    assert again.rows[0].values[1] == "00456"
-    assert again.rows[0].values[3] == "2025-13-01"
-    assert again.rows[0].values[4] == "=1+1"
-    assert "no date" in str(again.rows[0].values[5])
-    assert again.rows[1].values[5] == "HTTP 409: name already taken"
+    assert again.headers == ["What to fix", "Original row", *HEADERS]
+    assert [r.values[2] for r in again.rows] == ["PO-2", "PO-4"]
+    assert [str(r.values[1]) for r in again.rows] == ["3", "5"]
+    assert again.rows[0].values[3] == "00456"
+    assert again.rows[0].values[5] == "2025-13-01"
+    # the bad date sits in F2 of this file (D3 of the original)
+    assert str(again.rows[0].values[0]).startswith("F2 Cargo Ready:")
+    assert "no date" in str(again.rows[0].values[0])
+    assert again.rows[1].values[0] == "HTTP 409: name already taken"
     if suffix == ".xlsx":
         ws = load_workbook(out)[SHEET]
-        assert ws["B2"].data_type == "s" and ws["B2"].value == "00456"
-        assert ws["D3"].value == dt.datetime(2025, 3, 3)
-        assert ws["E2"].value == "=1+1" and ws["E2"].data_type == "s"
+        assert ws["D2"].data_type == "s" and ws["D2"].value == "00456"
+        assert ws["F3"].value == dt.datetime(2025, 3, 3)
+        assert ws["G2"].value == "=1+1"  # the user's cell exactly as in their workbook
     else:
+        assert again.rows[0].values[6] == "=1+1"
         assert "2025-03-03" in out.read_text(encoding="utf-8-sig")
         assert out.read_bytes().startswith(b"\xef\xbb\xbf")
 
 
-def test_errors_file_reuses_its_message_column(tmp_path: Path, table: Table) -> None:
+def test_errors_file_of_an_errors_file_adds_no_second_block(tmp_path: Path, table: Table) -> None:
     first = tmp_path / "errors.xlsx"
     write_errors_file(first, table, _results())
     again = read_table(first)
     results = [RowResult(r.number, "failed", message="still wrong") for r in again.rows]
     second = tmp_path / "errors2.xlsx"
     assert write_errors_file(second, again, results) == 2
-    assert read_table(second).headers == [*HEADERS, "Message"]
+    third = read_table(second)
+    assert third.headers == ["What to fix", "Original row", *HEADERS]
+    assert [r.values[0] for r in third.rows] == ["still wrong", "still wrong"]

@@ -11,7 +11,9 @@ from typing import Any, Literal
 import openpyxl
 import pytest
 
+import bulkpo
 from bulkpo.columns import COLUMN_SETS, ColumnType, Kind
+from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.template_writer import LISTS_SHEET, write_template
 from bulkpo.table import CellValue
 from bulkpo.templates import (
@@ -116,6 +118,15 @@ def test_xlsx_template_helps_fill_it_in(kind: Kind, tmp_path: Path) -> None:
             assert dv.type == "list" and dv.errorStyle == "stop" and dv.showErrorMessage
         elif col.type is ColumnType.BOOLEAN:
             assert dv.type == "list" and dv.formula1 == '"yes,no"' and dv.errorStyle == "warning"
+        elif col.type in (ColumnType.COUNTRY, ColumnType.CURRENCY):
+            assert dv.type == "list" and dv.errorStyle == "warning" and dv.showErrorMessage
+        elif col.type is ColumnType.DATE:
+            assert dv.type == "date" and dv.formula1 == "DATE(2000,1,1)"
+        elif col.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+            assert dv.type == "decimal" and dv.formula1 == "0"
+            assert dv.operator == ("greaterThan" if col.positive else "greaterThanOrEqual")
+        elif col.type is ColumnType.PORT:
+            assert dv.type == "textLength" and (dv.formula1, dv.formula2) == ("3", "5")
         else:
             assert dv.type is None
         if col.type is ColumnType.DATE:
@@ -125,7 +136,11 @@ def test_xlsx_template_helps_fill_it_in(kind: Kind, tmp_path: Path) -> None:
         elif col.type in (ColumnType.TEXT, ColumnType.HS_CODE, ColumnType.PORT):
             assert ws.column_dimensions[letter].number_format == TEXT_FORMAT
             assert cell.value is None or isinstance(cell.value, str)
-        assert ws.column_dimensions[letter].width == col.width
+        width = ws.column_dimensions[letter].width
+        # the bold header fits on one line: 20' Containers, Transportation Mode
+        assert width >= col.width and width >= len(col.header) * 1.1 + 3
+        assert not ws[f"{letter}1"].alignment.wrap_text
+        assert ws[f"{letter}1"].font.name == "Calibri" and ws[f"{letter}1"].font.sz == 11
 
 
 def test_short_enums_inline_and_long_ones_on_a_hidden_lists_sheet(tmp_path: Path) -> None:
@@ -139,10 +154,15 @@ def test_short_enums_inline_and_long_ones_on_a_hidden_lists_sheet(tmp_path: Path
     uom = COLUMN_SETS[Kind.PURCHASE_ORDERS].by_key("unit_of_measure")
     name = by_title["Unit of Measure"].formula1
     assert name == "list_unit_of_measure"
-    assert wb.defined_names[name].attr_text == f"'Lists'!$A$2:$A${len(uom.enum_values) + 1}"
     lists = wb[LISTS_SHEET]
+    letter = next(c.column_letter for c in lists[1] if c.value == "Unit of Measure")
+    assert wb.defined_names[name].attr_text == (
+        f"'Lists'!${letter}$2:${letter}${len(uom.enum_values) + 1}"
+    )
     assert lists.sheet_state == "hidden"
-    assert [c.value for c in lists["A"]][1:] == list(uom.enum_values)
+    values = [c.value for c in lists[letter]][1:]
+    assert values[: len(uom.enum_values)] == list(uom.enum_values)
+    assert not any(values[len(uom.enum_values):])  # the column of a longer list is blank
 
 
 def test_bookings_template_needs_no_lists_sheet(tmp_path: Path) -> None:
@@ -220,3 +240,65 @@ def test_unknown_row_keys_are_refused() -> None:
 def test_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pdf"):
         write_template(template_spec(Kind.BOOKINGS), tmp_path / "t.pdf", "pdf")  # type: ignore[arg-type]
+
+
+def test_quantity_shows_a_fraction_as_typed(tmp_path: Path) -> None:
+    path = tmp_path / "po.xlsx"
+    write_template(template_spec(Kind.PURCHASE_ORDERS), path, "xlsx")
+    ws = openpyxl.load_workbook(path)["Purchase Orders"]
+    letter = next(c.column_letter for c in ws[1] if c.value == "Quantity")
+    # "0" shows 12.5 as 13, hiding the mistake bulkpo then reports
+    assert ws.column_dimensions[letter].number_format == "General"
+    assert ws[f"{letter}2"].number_format == "General"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_untouched_example_row_is_not_imported(kind: Kind, fmt: str, tmp_path: Path) -> None:
+    path = tmp_path / f"t.{fmt}"
+    write_template(template_spec(kind), path, "xlsx" if fmt == "xlsx" else "csv")
+    table = read_table(path)
+    assert table.rows == []
+    (note,) = table.issues
+    assert note.code == "template_example" and note.ref is not None and note.ref.row == 2
+    assert "not imported" in note.message
+
+
+def test_an_edited_example_row_is_data(tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    write_template(template_spec(Kind.PURCHASE_ORDERS), path, "xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Purchase Orders"]
+    ws["A2"] = "PO-77"
+    wb.save(path)
+    table = read_table(path)
+    assert [r.number for r in table.rows] == [2] and table.issues == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_instructions_rows_are_as_tall_as_their_wrapped_text(kind: Kind, tmp_path: Path) -> None:
+    path = tmp_path / "t.xlsx"
+    write_template(template_spec(kind), path, "xlsx")
+    ws = openpyxl.load_workbook(path)[INSTRUCTIONS_SHEET]
+    header = next(c.row for c in ws["A"] if c.value == "Column")
+    width = ws.column_dimensions["E"].width  # the description, the longest text
+    for row in range(header + 1, ws.max_row + 1):
+        text = str(ws.cell(row, 5).value or "")
+        height = ws.row_dimensions[row].height
+        assert height is not None and height >= 15 * (len(text) // int(width) + 1) - 1, row
+
+
+def test_hs_code_rule_reads_the_same_in_template_and_error(tmp_path: Path) -> None:
+    path = tmp_path / "po.xlsx"
+    write_template(template_spec(Kind.PURCHASE_ORDERS), path, "xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Purchase Orders"]
+    letter = next(c.column_letter for c in ws[1] if c.value == "HS Code")
+    hint = next(dv.prompt for dv in ws.data_validations.dataValidation
+                if str(dv.sqref).startswith(f"{letter}2"))
+    ws[f"{letter}2"] = "94"
+    wb.save(path)
+    (sheet,) = bulkpo.validate_file(path).sheets
+    (issue,) = [i for i in sheet.issues if i.code == "bad_hs_code"]
+    assert "4 to 10 digits, dots allowed" in hint
+    assert "4 to 10 digits, dots allowed" in issue.suggestion

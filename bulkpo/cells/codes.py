@@ -18,6 +18,7 @@ from bulkpo.cells.base import (
     warn,
 )
 from bulkpo.cells.text import number_as_text
+from bulkpo.columns import HS_CODE_RULE
 from bulkpo.issues import IssueCode
 from bulkpo.ports import seaport_by_name
 from bulkpo.reference import (
@@ -278,7 +279,7 @@ def _hs_code(s: str) -> object:
     if s in EXCEL_ERRORS:
         return excel_error(s)
     return Problem(IssueCode.BAD_HS_CODE, f'"{s}" is not an HS code',
-                    "write 4 to 10 digits, dots allowed, e.g. 9405.20 or 8309.90.10.00")
+                    f"write {HS_CODE_RULE}, such as 9405.20 or 8309.90.10.00")
 
 
 class HsCodeCell(CellType):

@@ -21,6 +21,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -223,15 +224,43 @@ class Tally:
     pos: int = 0
     lines: int = 0
     units: int = 0
+    value: Decimal = Decimal(0)  # units x unit cost, in the key's currency
+
+
+@dataclass(frozen=True)
+class PoValue:
+    """One purchase order's value: its lines' units x unit cost, per currency."""
+
+    po_number: str
+    seller: str
+    currency: str
+    lines: int
+    units: int
+    value: Decimal
+
+
+COUNT_FORMAT = "#,##0"
+VALUE_FORMAT = "#,##0.00"
+LARGEST_POS = 20
+"""How many purchase orders the Summary lists by value."""
+
+
+def _money(value: object) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return None
+    return Decimal(str(value))
 
 
 @dataclass
 class ExportSummary:
-    """Counts and quantities by status, by supplier and by month of cargo-ready date."""
+    """What an analyst asks of an export: counts, units and spend (units x unit cost)
+    by status, by supplier and currency, by month of cargo-ready date and currency,
+    and the largest purchase orders by value."""
 
     by_status: dict[str, Tally] = field(default_factory=dict)
-    by_seller: dict[str, Tally] = field(default_factory=dict)
-    by_month: dict[str, Tally] = field(default_factory=dict)
+    by_seller: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    by_month: dict[tuple[str, str], Tally] = field(default_factory=dict)
+    po_values: list[PoValue] = field(default_factory=list)
 
     def add(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Count one PO's rows."""
@@ -239,36 +268,90 @@ class ExportSummary:
             return
         first = rows[0]
         ready = first.get("cargo_ready_date")
-        keys = (
-            (self.by_status, first.get("status") or "(none)"),
-            (self.by_seller, first.get("seller_name") or "(no seller)"),
-            (self.by_month, ready.strftime("%Y-%m") if isinstance(ready, dt.date) else "(none)"),
-        )
-        units = sum(row["quantity"] for row in rows if isinstance(row.get("quantity"), int))
-        lines = sum(1 for row in rows if row.get("sku") is not None)
-        for tallies, key in keys:
-            tally = tallies.setdefault(str(key), Tally())
-            tally.pos += 1
-            tally.lines += lines
-            tally.units += units
+        seller = str(first.get("seller_name") or "(no seller)")
+        month = ready.strftime("%Y-%m") if isinstance(ready, dt.date) else "(none)"
+        # A PO's lines may be priced in more than one currency: spend never adds them up.
+        by_currency: dict[str, Tally] = {}
+        for row in rows:
+            tally = by_currency.setdefault(str(row.get("currency") or "(none)"), Tally())
+            units = row.get("quantity")
+            if row.get("sku") is not None:
+                tally.lines += 1
+            if isinstance(units, int) and not isinstance(units, bool):
+                tally.units += units
+                cost = _money(row.get("unit_cost"))
+                if cost is not None:
+                    tally.value += cost * units
+        status = self.by_status.setdefault(str(first.get("status") or "(none)"), Tally())
+        status.pos += 1
+        for currency, part in by_currency.items():
+            status.lines += part.lines
+            status.units += part.units
+            for tallies, key in ((self.by_seller, seller), (self.by_month, month)):
+                tally = tallies.setdefault((key, currency), Tally())
+                tally.pos += 1
+                tally.lines += part.lines
+                tally.units += part.units
+                tally.value += part.value
+            self.po_values.append(PoValue(
+                str(first.get("po_number") or ""), seller, currency, part.lines, part.units,
+                part.value,
+            ))
+        # Only the largest are shown: keep memory flat over a large export.
+        if len(self.po_values) > 4 * LARGEST_POS:
+            self.po_values = self._largest()
 
-    def tables(self) -> list[SummaryTable]:
-        headers = ("Purchase orders", "Lines", "Units")
+    def _largest(self) -> list[PoValue]:
+        return sorted(self.po_values, key=lambda p: (-p.value, p.po_number))[:LARGEST_POS]
 
-        def rows(tallies: dict[str, Tally], order: list[str]) -> list[tuple[object, ...]]:
-            return [(k, tallies[k].pos, tallies[k].lines, tallies[k].units) for k in order]
+    def tables(self, filters: Sequence[tuple[str, object]] = ()) -> list[SummaryTable]:
+        """The Summary sheet's blocks; with nothing counted, one block saying that
+        nothing matched ``filters`` (name, value)."""
+        if not self.by_status:
+            return [SummaryTable(
+                "No purchase orders matched these filters",
+                ("Filter", "Value"),
+                list(filters) or [("Filters", "none: every purchase order")],
+            )]
+        counts = ("Purchase orders", "Lines", "Units")
+        count_formats = (COUNT_FORMAT,) * 3
+
+        def rows(tallies: Mapping[Any, Tally], order: list[Any]) -> list[tuple[object, ...]]:
+            return [(*k, t.pos, t.lines, t.units, t.value)
+                    for k in order for t in [tallies[k]]]
 
         statuses = sorted(self.by_status, key=lambda s: (s not in PO_STATUSES, s))
-        sellers = sorted(self.by_seller, key=lambda s: (-self.by_seller[s].units, s))
-        months = sorted(self.by_month, key=lambda m: (m.startswith("("), m))
+        sellers = sorted(self.by_seller, key=lambda k: (k[1], -self.by_seller[k].value, k[0]))
+        months = sorted(self.by_month, key=lambda k: (k[0].startswith("("), k[0], k[1]))
+        keyed = (*counts, "Spend")
+        keyed_formats = (None, *count_formats, VALUE_FORMAT)
         return [
-            SummaryTable("By status", ("Status", *headers), rows(self.by_status, statuses), 1),
-            SummaryTable("By supplier", ("Supplier", *headers), rows(self.by_seller, sellers)),
             SummaryTable(
-                "By month of cargo-ready date",
-                ("Cargo-ready month", *headers),
+                "By status",
+                ("Status", *counts),
+                [(k, t.pos, t.lines, t.units) for k in statuses for t in [self.by_status[k]]],
+                1,
+                (None, *count_formats),
+            ),
+            SummaryTable(
+                "Spend by supplier (units x unit cost)",
+                ("Supplier", "Currency", *keyed),
+                rows(self.by_seller, sellers),
+                formats=(None, *keyed_formats),
+            ),
+            SummaryTable(
+                "Spend by month of cargo-ready date",
+                ("Cargo-ready month", "Currency", *keyed),
                 rows(self.by_month, months),
-                3,
+                4,
+                (None, *keyed_formats),
+            ),
+            SummaryTable(
+                f"Largest purchase orders (top {LARGEST_POS} by value)",
+                ("PO Number", "Supplier", "Currency", "Lines", "Units", "PO value"),
+                [(p.po_number, p.seller, p.currency, p.lines, p.units, p.value)
+                 for p in self._largest()],
+                formats=(None, None, None, COUNT_FORMAT, COUNT_FORMAT, VALUE_FORMAT),
             ),
         ]
 
@@ -304,6 +387,17 @@ def safe_url(url: str) -> str:
     host = parts.hostname or ""
     netloc = f"{host}:{parts.port}" if parts.port else host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def _filters(query: ExportQuery) -> list[tuple[str, object]]:
+    """The filters of ``query`` as the Query sheet names them."""
+    out: list[tuple[str, object]] = []
+    if query.window:
+        out.append(("Report window (created at)", query.window))
+    out.extend(query.params().items())
+    if query.limit is not None:
+        out.append(("Limit (POs)", query.limit))
+    return out
 
 
 def query_rows(
@@ -432,7 +526,7 @@ async def export_purchase_orders(
                 if on_progress is not None:
                     on_progress(ExportProgress(pages, pos_count, row_count, total))
         if fmt == "xlsx":
-            sink.summary = summary.tables()
+            sink.summary = summary.tables(_filters(query))
             sink.query = query_rows(
                 query,
                 settings,

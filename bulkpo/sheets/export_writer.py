@@ -30,7 +30,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
@@ -42,6 +42,7 @@ from bulkpo.sheets.layout import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     DECIMAL_FORMAT,
+    HEADER_FONT,
     INTEGER_FORMAT,
     csv_text,
     csv_writer,
@@ -70,7 +71,8 @@ __all__ = [
 ]
 
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_BOLD = Font(bold=True)
+_BOLD = HEADER_FONT
+_RIGHT = Alignment(horizontal="right")
 
 
 class CellKind(enum.StrEnum):
@@ -106,6 +108,7 @@ class SummaryTable:
     headers: tuple[str, ...]
     rows: Sequence[Sequence[object]]
     chart: int | None = None
+    formats: Sequence[str | None] = ()  # number format by column (thousands separators)
 
 
 class ExportSink(Protocol):
@@ -328,25 +331,51 @@ def _any(value: object) -> Any:
     return value
 
 
+def _summary_width(value: object) -> float:
+    """A Summary value's width with its thousands separators (211,860)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(len(f"{value:,}"))
+    return display_width(value)
+
+
 def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
     ws: Any = wb.create_sheet("Summary")
-    ws.column_dimensions["A"].width = 32
-    for letter in "BCD":
-        ws.column_dimensions[letter].width = 14
+    widest = max((len(t.headers) for t in tables), default=1)
+    # Widths from what each column holds in any block: supplier names are not cut.
+    for i in range(widest):
+        shown = [display_width(t.headers[i]) for t in tables if i < len(t.headers)]
+        shown += [_summary_width(r[i]) for t in tables for r in t.rows if i < len(r)]
+        ws.column_dimensions[get_column_letter(i + 1)].width = fit_width(max(shown, default=8) + 1)
     row = 0
     charts: list[BarChart] = []
     for block in tables:
         ws.append(_bold_row(ws, [block.title]))
-        ws.append(_bold_row(ws, block.headers))
+        header = _bold_row(ws, block.headers)
+        for i, cell in enumerate(header):
+            if i < len(block.formats) and block.formats[i] is not None:
+                cell.alignment = _RIGHT  # over its numbers
+        ws.append(header)
         row += 2
         first = row + 1
         for values in block.rows:
-            ws.append([neutralise(v) for v in values])
+            cells: list[object] = []
+            for i, value in enumerate(values):
+                fmt = block.formats[i] if i < len(block.formats) else None
+                if fmt is not None and isinstance(value, int | float | Decimal):
+                    cell = WriteOnlyCell(ws, _any(value))
+                    cell.number_format = fmt
+                    cells.append(cell)
+                else:
+                    cells.append(neutralise(value))
+            ws.append(cells)
             row += 1
         if block.chart is not None and block.rows:
             chart = BarChart()
             chart.type = "col"
-            chart.title = f"{block.headers[block.chart]} {block.title.lower()}"
+            # "Units by month of cargo-ready date": the charted column, by what the block is by
+            title = block.title
+            by = title[3:] if title.lower().startswith("by ") else title.split(" by ", 1)[-1]
+            chart.title = f"{block.headers[block.chart]} by {by.lower()}"
             chart.legend = None
             chart.height, chart.width = 7.5, 16
             data = Reference(ws, min_col=block.chart + 1, min_row=first - 1, max_row=row)
@@ -357,7 +386,8 @@ def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
         ws.append([])
         row += 1
     for i, chart in enumerate(charts):
-        ws.add_chart(chart, f"F{2 + i * 16}")
+        # right of the widest block, so that no chart covers a number
+        ws.add_chart(chart, f"{get_column_letter(widest + 2)}{2 + i * 16}")
 
 
 def query_sheet(wb: Workbook, query: Sequence[tuple[str, object]]) -> None:

@@ -16,13 +16,17 @@ from decimal import Decimal
 from typing import IO, Any
 
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
 
 __all__ = [
     "CSV_ENCODING",
     "DATETIME_FORMAT",
     "DATE_FORMAT",
     "DECIMAL_FORMAT",
+    "HEADER_ALIGNMENT",
+    "HEADER_FONT",
     "INTEGER_FORMAT",
+    "LINE_HEIGHT",
     "MAX_CELL_TEXT",
     "column_width",
     "csv_text",
@@ -37,12 +41,19 @@ __all__ = [
     "storable_text",
     "table_name",
     "unique_headers",
+    "wrapped_lines",
 ]
 
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
 DECIMAL_FORMAT = "#,##0.00"
 INTEGER_FORMAT = "0"
+
+# One header style in every sheet bulkpo writes. The font is named and sized: a bold
+# without a name makes LibreOffice fall back to its default serif.
+HEADER_FONT = Font(name="Calibri", size=11, bold=True)
+# Headers wrap only between words; widths come from the header text (header_room).
+HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=False)
 
 # UTF-8 with a BOM: without it Excel reads the accents (and Chinese descriptions) of a
 # double-clicked csv in the local code page.
@@ -51,6 +62,8 @@ CSV_ENCODING = "utf-8-sig"
 # Excel refuses longer cell texts (the file opens only after a "repair").
 MAX_CELL_TEXT = 32_767
 _MIN_WIDTH, _MAX_WIDTH = 6.0, 60.0
+LINE_HEIGHT = 15.0
+"""Points per line of 11-point text: the height of a row of wrapped text."""
 # Room for the filter button next to a header's text.
 _FILTER_BUTTON = 3.0
 
@@ -105,6 +118,21 @@ def display_width(value: object) -> float:
     if isinstance(value, Decimal | float) and not isinstance(value, bool):
         return float(len(f"{value:,.2f}"))
     return float(max((len(line) for line in str(value).splitlines()), default=0))
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """How many lines ``text`` takes wrapped at word breaks in a column ``width`` wide."""
+    room = max(int(width) - 1, 1)
+    count = 0
+    for paragraph in text.splitlines() or [""]:
+        line = 0
+        count += 1
+        for word in paragraph.split():
+            if line and line + 1 + len(word) > room:
+                count += 1
+                line = 0
+            line += len(word) + (1 if line else 0)
+    return count
 
 
 def header_room(header: str) -> float:

@@ -37,6 +37,7 @@ from bulkpo.sheets.encodings import (
 )
 from bulkpo.sheets.guards import check_zip, count_text, one_line, sheet_extent, xlsx_sheet_part
 from bulkpo.table import CellRef, CellValue, Row, Table
+from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
 HeaderScorer = Callable[[Sequence[str]], float]
 """How well a candidate header row's texts match a kind of file (0 = not at all)."""
@@ -81,7 +82,9 @@ def read_table(
     path = Path(path)
     source = _open(path, limits)
     name = _choose_sheet(source, sheet, score_headers, preferred_sheets, max_header_scan)
-    return source.table(name, score_headers, max_header_scan, expected_headers, header_row)
+    return skip_template_example(
+        source.table(name, score_headers, max_header_scan, expected_headers, header_row)
+    )
 
 
 def read_tables(
@@ -105,7 +108,8 @@ def read_tables(
                 continue
         elif _first_header_row(head) is None:
             continue
-        tables[name] = source.table(name, score_headers, max_header_scan, ())
+        tables[name] = skip_template_example(
+            source.table(name, score_headers, max_header_scan, ()))
     return tables
 
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import zipfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell, MergedCell
@@ -22,10 +23,20 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from bulkpo.columns import Kind
+from bulkpo.columns import ColumnType, Kind
 from bulkpo.errors import UsageError
 from bulkpo.sheets.formats import TEMPLATE, listed
-from bulkpo.sheets.layout import CSV_ENCODING, csv_text, csv_writer, is_formula_like
+from bulkpo.sheets.layout import (
+    CSV_ENCODING,
+    HEADER_ALIGNMENT,
+    HEADER_FONT,
+    LINE_HEIGHT,
+    csv_text,
+    csv_writer,
+    header_room,
+    is_formula_like,
+    wrapped_lines,
+)
 from bulkpo.sheets.outputs import Output, atomic_write_bytes, check_outputs
 from bulkpo.table import CellValue
 from bulkpo.templates import (
@@ -45,7 +56,8 @@ _INLINE_LIST_MAX_VALUES = 12  # longer lists read better as a range on the Lists
 _INLINE_LIST_MAX_CHARS = 255  # Excel's limit for an inline list formula
 _REQUIRED_FILL = PatternFill("solid", start_color="F8CBAD", end_color="F8CBAD")
 _OPTIONAL_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-_BOLD = Font(bold=True)
+_BOLD = HEADER_FONT
+_BOLD_WIDTH = 1.1  # a bold header is about a tenth wider than the same text plain
 
 
 def write_template(spec: TemplateSpec, path: Path, fmt: Literal["xlsx", "csv"]) -> None:
@@ -185,9 +197,10 @@ def _fill_data_sheet(ws: Worksheet, sheet: DataSheet, lists: _ListsSheet) -> Non
         header = ws.cell(row=1, column=index, value=col.header)
         header.font = _BOLD
         header.fill = _REQUIRED_FILL if col.required else _OPTIONAL_FILL
-        header.alignment = Alignment(vertical="center", wrap_text=True)
+        header.alignment = HEADER_ALIGNMENT
         dimension = ws.column_dimensions[letter]
-        dimension.width = max(col.width, 6)
+        # Wide enough for the bold header on one line: never clipped, never broken mid-word.
+        dimension.width = max(col.width, 6, math.ceil(header_room(col.header) * _BOLD_WIDTH))
         # A column-wide format applies to cells users type later, not just the examples.
         dimension.number_format = col.number_format
 
@@ -196,26 +209,60 @@ def _fill_data_sheet(ws: Worksheet, sheet: DataSheet, lists: _ListsSheet) -> Non
             _set_value(cell, row[index - 1])
             cell.number_format = col.number_format
 
-        validation = DataValidation(
-            type="list" if col.choices else None,
-            formula1=lists.source(col) if col.choices else None,
-            allow_blank=True,
-            showInputMessage=True,
-            showErrorMessage=bool(col.choices),
-            errorStyle=("stop" if col.strict else "warning") if col.choices else None,
-            promptTitle=col.header[:32],
-            prompt=col.hint,
-            errorTitle=col.header[:32] if col.choices else None,
-            error=("Choose one of: " + ", ".join(col.choices))[:255] if col.choices else None,
-        )
+        validation = _validation(col, lists)
         validation.add(f"{letter}2:{letter}{_LAST_ROW}")
         ws.add_data_validation(validation)
-    ws.row_dimensions[1].height = 30
+    ws.row_dimensions[1].height = 20
     ws.freeze_panes = "A2"
 
 
+_NUMBER_RULES: dict[bool, tuple[Any, str]] = {True: ("greaterThan", "a number above 0"),
+                 False: ("greaterThanOrEqual", "a number, 0 or more")}
+
+
+def _validation(col: TemplateColumn, lists: _ListsSheet) -> DataValidation:
+    """The column's input message, and what Excel checks as it is typed: the dropdown's
+    values, dates, numbers, port codes. Only an enum refuses other values; the rest
+    warn, because bulkpo reads more (country names, dotted dates) and says so itself."""
+    common: dict[str, Any] = {
+        "allow_blank": True,
+        "showInputMessage": True,
+        "promptTitle": col.header[:32],
+        "prompt": col.hint,
+        "errorTitle": col.header[:32],
+        "errorStyle": "warning",
+    }
+    if col.choices:
+        return DataValidation(
+            type="list", formula1=lists.source(col), showErrorMessage=True,
+            error=("Choose one of: " + ", ".join(col.choices))[:255],
+            **{**common, "errorStyle": "stop" if col.strict else "warning"},
+        )
+    if col.type is ColumnType.DATE:
+        return DataValidation(
+            type="date", operator="between", formula1="DATE(2000,1,1)",
+            formula2="DATE(2099,12,31)", showErrorMessage=True,
+            error="Type a date as YYYY-MM-DD, such as 2026-12-15.", **common,
+        )
+    if col.type in (ColumnType.INTEGER, ColumnType.DECIMAL):
+        operator, wanted = _NUMBER_RULES[col.positive]
+        return DataValidation(
+            type="decimal", operator=operator, formula1="0", showErrorMessage=True,
+            error=f"{col.header} takes {wanted}, without units or currency signs.", **common,
+        )
+    if col.type is ColumnType.PORT:
+        return DataValidation(
+            type="textLength", operator="between", formula1="3", formula2="5",
+            showErrorMessage=True,
+            error="A port code: five letters (UN/LOCODE) such as CNYTN or USLAX.", **common,
+        )
+    return DataValidation(showErrorMessage=False, **{**common, "errorTitle": None,
+                                                     "errorStyle": None})
+
+
 def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
-    ws.cell(row=1, column=1, value=sheet.title).font = Font(bold=True, size=14)
+    title = ws.cell(row=1, column=1, value=sheet.title)
+    title.font = Font(name=HEADER_FONT.name, size=14, bold=True)
     row = 3
     for paragraph in sheet.paragraphs:
         ws.cell(row=row, column=1, value=paragraph)
@@ -233,6 +280,7 @@ def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
         cell.font = _BOLD
         cell.fill = _OPTIONAL_FILL
     wrap = Alignment(vertical="top", wrap_text=True)
+    widths = (28, 10, 10, 30, 60, 26, 40)
     for values in sheet.table_rows:
         row += 1
         for index, value in enumerate(values, start=1):
@@ -240,6 +288,10 @@ def _fill_instructions(ws: Worksheet, sheet: InstructionsSheet) -> None:
             _set_value(entry, value)
             entry.alignment = wrap
             entry.number_format = "@"
-    for letter, width in zip("ABCDEFG", (28, 10, 10, 30, 60, 26, 40), strict=True):
+        # Set, not left to the application: a wrapped cell of a row without a height
+        # overlaps the next row until the user resizes it.
+        lines = max(wrapped_lines(str(v), w) for v, w in zip(values, widths, strict=True))
+        ws.row_dimensions[row].height = LINE_HEIGHT * lines + 3
+    for letter, width in zip("ABCDEFG", widths, strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = f"A{header_row + 1}"

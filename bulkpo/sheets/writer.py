@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.hyperlink import Hyperlink
@@ -34,6 +34,7 @@ from bulkpo.sheets.layout import (
     DATE_FORMAT,
     DATETIME_FORMAT,
     DECIMAL_FORMAT,
+    HEADER_FONT,
     INTEGER_FORMAT,
     MAX_CELL_TEXT,
     column_width,
@@ -75,7 +76,6 @@ __all__ = [
 _NEEDS_CARE = re.compile(r"^ *[=+\-@\t\r]|[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # Values openpyxl stores as they are (datetime is not here: it may carry a time zone).
 _PLAIN_TYPES = frozenset({type(None), bool, int, float, Decimal, dt.date, dt.time})
-_HEADER_FONT = Font(bold=True)
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ class SheetSink:
         header = []
         for text in self._headers:
             cell = self._as_cell(self._text(text))
-            cell.font = _HEADER_FONT
+            cell.font = HEADER_FONT
             header.append(cell)
         self.ws.append(header)
         pending, self._pending = self._pending, []
