@@ -188,7 +188,7 @@ def test_po_duplicate_and_patch(api: httpx.Client) -> None:
     ({"incoterm": "FOB "}, 400, "invalid_field", "incoterm"),
     ({"buyer": {"ref": "nobody"}}, 400, "unknown_entity_ref", "buyer.ref"),
     ({"origin_address_ref": "loc-mars"}, 400, "unknown_location_ref", "origin_address_ref"),
-    ({"origin_port_loc_code": "CNXXQ"}, 422, "invalid_port", "origin_port_loc_code"),
+    ({"origin_port_loc_code": "CNXXQ"}, 400, "invalid_port", "origin_port_loc_code"),
 ])
 def test_po_refusals(api: httpx.Client, change: dict[str, Any], status: int, code: str,
                      field: str) -> None:
@@ -313,9 +313,9 @@ def test_valid_bookings(api: httpx.Client, make: Any) -> None:
     (spoiled(ocean_fcl_booking(), "origin_address_ref", "loc-mars", delete=False), 400,
      "unknown_location_ref", "origin_address_ref"),
     (spoiled(ocean_fcl_booking(), "ocean_booking.origin_port_loc_code", "CNXXQ",
-             delete=False), 422, "invalid_port", "origin_port_loc_code"),
+             delete=False), 400, "invalid_port", "origin_port_loc_code"),
     (spoiled(air_booking(), "air_booking.destination_port_iata_code", "QQQ", delete=False),
-     422, "invalid_port", "destination_port_iata_code"),
+     400, "invalid_port", "destination_port_iata_code"),
 ])
 def test_booking_refusals(api: httpx.Client, body: dict[str, Any], status: int, code: str,
                           field: str) -> None:
@@ -333,13 +333,16 @@ def test_chinese_description_only_for_mainland_china(api: httpx.Client) -> None:
     refused(api.post("/bookings", json=via_port), 400, "missing_field")
 
 
-def test_booking_names_are_unique_and_listed(api: httpx.Client) -> None:
-    data(api.post("/bookings", json=ocean_fcl_booking()))
-    refused(api.post("/bookings", json=ocean_fcl_booking()), 409, "duplicate_name")
+def test_booking_names_may_repeat_by_default_and_are_listed(api: httpx.Client) -> None:
+    # Nothing Flexport publishes says booking names are unique: the default accepts.
+    first = data(api.post("/bookings", json=ocean_fcl_booking()))
+    second = data(api.post("/bookings", json=ocean_fcl_booking()))
+    assert first["id"] != second["id"]
     data(api.post("/bookings", json=air_booking()))
     listed = data(api.get("/bookings?f.shipper_entity_ref=sup-chennai-textiles"))
     assert [b["name"] for b in listed["data"]] == ["BK-AIR-1"]
-    assert data(api.get("/bookings?f.status=submitted"))["total_count"] == 2
+    assert data(api.get("/bookings?f.name=BK-FCL-1"))["total_count"] == 2
+    assert data(api.get("/bookings?f.status=submitted"))["total_count"] == 3
     assert data(api.get("/bookings?f.status=booked"))["total_count"] == 0
 
 
@@ -528,3 +531,24 @@ def test_latency_and_slow_pages(tmp_path: Path) -> None:
         start = time.monotonic()
         data(c.get("/purchase_orders"))
         assert time.monotonic() - start >= 0.1
+
+
+@pytest.mark.parametrize("mode", ["refuse", "accept"])
+def test_duplicate_names_switch(tmp_path: Path, mode: Any) -> None:
+    options = SandboxOptions(db_path=tmp_path / "s.db", duplicate_po_names=mode,
+                             duplicate_booking_names=mode)
+    with running_sandbox(options) as server, client(server) as c:
+        first = data(c.post("/purchase_orders", json=po_body("PO-TWICE")))
+        data(c.post("/bookings", json=ocean_fcl_booking("BK-TWICE")))
+        again_po = c.post("/purchase_orders", json=po_body("PO-TWICE"))
+        again_booking = c.post("/bookings", json=ocean_fcl_booking("BK-TWICE"))
+        if mode == "refuse":
+            assert str(first["id"]) in refused(again_po, 409, "duplicate_name")
+            refused(again_booking, 409, "duplicate_name")
+            expected = 1
+        else:
+            assert data(again_po)["id"] != first["id"]
+            data(again_booking)
+            expected = 2
+        assert data(c.get("/purchase_orders?f.name=PO-TWICE"))["total_count"] == expected
+        assert data(c.get("/bookings?f.name=BK-TWICE"))["total_count"] == expected

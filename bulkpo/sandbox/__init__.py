@@ -9,9 +9,11 @@ What it enforces: bearer keys (401 with the legacy ``errors`` body), the
 unknown URL: 302 to ``/``), the ``/api/response`` envelope, ``page`` >= 1 and
 ``per`` 1..100 (400 ``invalid_param``), required and conditional booking fields
 (400 ``missing_field`` / ``invalid_field``), known entity and location refs (400
-``unknown_entity_ref`` / ``unknown_location_ref``), known ports (422
-``invalid_port``), unique PO and booking names (409 ``duplicate_name``; unique
-booking names are a sandbox choice), unknown ids (404 ``not_found``).
+``unknown_entity_ref`` / ``unknown_location_ref``), known ports (400
+``invalid_port``: the booking tutorial answers every validation failure 400),
+unknown ids (404 ``not_found``). Unique names are a switch, since no Flexport
+document says names are unique: ``duplicate_po_names`` (default ``"refuse"``: 409
+``duplicate_name``) and ``duplicate_booking_names`` (default ``"accept"``).
 
 How it misbehaves on request (:class:`SandboxOptions`): ``latency_ms`` on every
 request, ``rate_limit`` per key (429 ``rate_limited`` + ``Retry-After``, a sandbox

@@ -557,7 +557,9 @@ async def advance_clock(request: Request) -> Response:
 
 def create_app(options: SandboxOptions) -> Starlette:
     """The sandbox as an ASGI app; its store is ``app.state.store`` (close it when done)."""
-    store = Store(options.db_path, options.seed, options.shipment_delay_s)
+    store = Store(options.db_path, options.seed, options.shipment_delay_s,
+                  refuse_duplicate_po_names=options.duplicate_po_names == "refuse",
+                  refuse_duplicate_booking_names=options.duplicate_booking_names == "refuse")
     routes = [
         Route("/purchase_orders", list_purchase_orders, methods=["GET"]),
         Route("/purchase_orders", create_purchase_order, methods=["POST"]),

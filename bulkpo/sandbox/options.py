@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+DuplicateNames = Literal["refuse", "accept"]
 
 DEFAULT_SANDBOX_KEY = "sandbox-key"
 
@@ -24,6 +27,10 @@ class SandboxOptions:
     seed: int | None = None
     shipment_delay_s: float = 30.0   # sandbox-clock seconds from submitted to booked
     page_delay_ms: float = 0.0   # extra delay on list endpoints ("slow pages")
+    # No Flexport document says names are unique, so both answers must be survivable:
+    # "refuse" answers a second create of a name 409 duplicate_name, "accept" creates it.
+    duplicate_po_names: DuplicateNames = "refuse"
+    duplicate_booking_names: DuplicateNames = "accept"
 
     def __repr__(self) -> str:
         # The accepted keys are secrets: never in a repr, a log line or a traceback.

@@ -43,9 +43,10 @@ CREATE TABLE IF NOT EXISTS company_entities (
 CREATE TABLE IF NOT EXISTS locations (
     id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS purchase_orders (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL,
     buyer_ref TEXT, buyer_name TEXT, seller_ref TEXT, seller_name TEXT,
     archived_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS po_name ON purchase_orders (name);
 CREATE INDEX IF NOT EXISTS po_status ON purchase_orders (status);
 CREATE INDEX IF NOT EXISTS po_id ON purchase_orders (id, status);
 CREATE INDEX IF NOT EXISTS po_created ON purchase_orders (created_at);
@@ -60,10 +61,11 @@ CREATE INDEX IF NOT EXISTS li_po ON po_line_items (purchase_order_id);
 CREATE INDEX IF NOT EXISTS li_id ON po_line_items (id, purchase_order_id);
 CREATE INDEX IF NOT EXISTS li_sku ON po_line_items (sku);
 CREATE TABLE IF NOT EXISTS bookings (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL,
     shipper_ref TEXT NOT NULL, consignee_ref TEXT NOT NULL, cargo_ready_date TEXT,
     created_at TEXT NOT NULL, submitted_s REAL NOT NULL, shipment_id INTEGER,
     body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bk_name ON bookings (name);
 CREATE INDEX IF NOT EXISTS bk_status ON bookings (status, submitted_s);
 CREATE INDEX IF NOT EXISTS bk_shipment ON bookings (shipment_id);
 CREATE TABLE IF NOT EXISTS booking_line_items (
@@ -170,8 +172,12 @@ class Where:
 class Store:
     """All sandbox state; every method is one short transaction."""
 
-    def __init__(self, path: Path, seed: int | None, shipment_delay_s: float) -> None:
+    def __init__(self, path: Path, seed: int | None, shipment_delay_s: float, *,
+                 refuse_duplicate_po_names: bool = True,
+                 refuse_duplicate_booking_names: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_po_names = refuse_duplicate_po_names
+        self._refuse_booking_names = refuse_duplicate_booking_names
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -200,6 +206,11 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+            except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
+                # Only a database made before names could repeat still has UNIQUE names.
+                raise Refusal(409, "duplicate_name", "this sandbox database refuses "
+                              "duplicate names; start a fresh one to accept them") from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -302,6 +313,8 @@ class Store:
                 raise not_found("purchase_order", po_id)
 
     def _check_po_name(self, name: str, own_id: int | None) -> None:
+        if not self._refuse_po_names:
+            return
         row = self._db.execute("SELECT id FROM purchase_orders WHERE name = ?", (name,)
                                ).fetchone()
         if row is not None and row["id"] != own_id:
@@ -379,7 +392,7 @@ class Store:
         now = self.now()
         with self._tx() as db:
             row = db.execute("SELECT id FROM bookings WHERE name = ?", (booking["name"],)
-                             ).fetchone()
+                             ).fetchone() if self._refuse_booking_names else None
             if row is not None:
                 raise Refusal(409, "duplicate_name",
                               f"a booking named {booking['name']!r} exists already "
