@@ -552,3 +552,36 @@ def test_duplicate_names_switch(tmp_path: Path, mode: Any) -> None:
             expected = 2
         assert data(c.get("/purchase_orders?f.name=PO-TWICE"))["total_count"] == expected
         assert data(c.get("/bookings?f.name=BK-TWICE"))["total_count"] == expected
+
+
+BIG = str(2**63)
+
+
+@pytest.mark.parametrize("path", [
+    f"/purchase_orders/{BIG}", f"/purchase_order_line_items/{BIG}", f"/bookings/{BIG}",
+    f"/booking_line_items/{BIG}", f"/shipments/{BIG}", f"/shipment_legs/{BIG}",
+    f"/network/company_entities/{BIG}", f"/network/locations/{BIG}",
+    f"/purchase_orders/-{BIG}",
+    f"/purchase_orders?page={BIG}", f"/bookings?page={2**63 // 100 + 1}&per=100",
+    f"/shipments?per={BIG}",
+    f"/purchase_orders?f.shipment.id={BIG}", f"/bookings?f.shipment.id={BIG}",
+    f"/purchase_order_line_items?f.purchase_order.id={BIG}",
+    f"/purchase_order_line_items?f.line_item_number={BIG}",
+    f"/booking_line_items?f.booking.id={BIG}", f"/shipment_legs?f.shipment.id={BIG}",
+    f"/documents?f.shipment.id={BIG}", f"/ocean/shipment_containers?f.shipment.id={BIG}",
+])
+def test_integers_beyond_64_bits_are_refused_not_crashed(api: httpx.Client, path: str) -> None:
+    response = api.get(path)
+    assert response.status_code in (400, 404), response.text
+    assert response.json()["error"]["code"] in ("invalid_param", "not_found")
+
+
+def test_integers_beyond_64_bits_in_bodies_are_refused(api: httpx.Client) -> None:
+    big = 2**63
+    refused(api.post("/booking_line_items", json={
+        "purchase_order_line_item_id": big, "booking_id": 1, "units": 1}), 400, "invalid_field")
+    refused(api.post("/purchase_orders", json=po_body(line_items=[
+        {"product": {"sku": "X"}, "units": big}])), 400, "invalid_field")
+    refused(api.post("/purchase_orders", json=po_body(line_items=[
+        {"product": {"sku": "X"}, "units": 1, "line_item_number": big}])), 400, "invalid_field")
+    refused(api.post("/_sandbox/advance", json={"seconds": big}), 400, "invalid_field")

@@ -27,11 +27,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_booking
-from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
 from bulkpo.sandbox.purchase_orders import parse_purchase_order
-from bulkpo.sandbox.store import Filters, Page, Store, not_found
+from bulkpo.sandbox.store import Filters, Page, Store, id_filter, not_found
 
 PO_WRITE_VERSION = 3
 _WRITES = ("POST", "PATCH")
@@ -197,8 +197,10 @@ def _page(request: Request) -> Page:
             values[name] = int(raw) if raw is not None else default
         except ValueError:
             values[name] = -1
-    if values["page"] < 1:
-        raise Refusal(400, "invalid_param", "page must be an integer of at least 1")
+    # The offset, not only the page, must fit SQLite's 64-bit integers.
+    if not 1 <= values["page"] <= MAX_INTEGER // 100:
+        raise Refusal(400, "invalid_param",
+                      f"page must be an integer from 1 to {MAX_INTEGER // 100}")
     if not 1 <= values["per"] <= 100:
         raise Refusal(400, "invalid_param", "per must be an integer from 1 to 100")
     return Page(values["page"], values["per"])
@@ -236,9 +238,12 @@ async def _json_body(request: Request) -> Any:
 def _int_id(request: Request, kind: str, name: str = "id") -> int:
     raw = request.path_params[name]
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
-        raise not_found(kind, raw) from None
+        number = -1
+    if not 0 <= number <= MAX_INTEGER:
+        raise not_found(kind, raw)
+    return number
 
 
 async def unknown_route(request: Request) -> Response:
@@ -372,9 +377,10 @@ async def create_booking_line_item(request: Request) -> Response:
         value = body.get(name)
         if value is None:
             raise Refusal(400, "missing_field", f"{name} is required")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise Refusal(400, "invalid_field", f"{name} must be a positive integer, "
-                          f"got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+                1 <= value <= MAX_INTEGER):
+            raise Refusal(400, "invalid_field", f"{name} must be an integer from 1 to "
+                          f"{MAX_INTEGER}, got {value!r}")
         values[name] = value
     store = _store(request)
     new_id = store.create_booking_line_item(values["purchase_order_line_item_id"],
@@ -433,7 +439,7 @@ async def list_containers(request: Request) -> Response:
     raw = request.query_params.get("f.shipment.id")
     if raw is None:
         raise Refusal(400, "missing_param", "f.shipment.id is required")
-    row = store.shipment(int(raw)) if raw.isdigit() else None
+    row = store.shipment(id_filter(raw, "f.shipment.id"))
     items = render.containers(_base(request), row, store.now()) if row else []
     wanted = request.query_params.get("f.container_number")
     items = [c for c in items if wanted in (None, c["container_number"])]
@@ -547,8 +553,10 @@ async def list_ports(request: Request) -> Response:
 async def advance_clock(request: Request) -> Response:
     body = await _json_body(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise Refusal(400, "invalid_field", "seconds must be a non-negative number")
+    # A century at most: the sandbox clock must stay a date Python can print.
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+            0 <= seconds <= 100 * 365 * 86_400):
+        raise Refusal(400, "invalid_field", "seconds must be a number from 0 to 100 years")
     store = _store(request)
     now = store.advance(float(seconds))
     return envelope(request, {"_object": "/sandbox/clock", "now": lifecycle.iso(now),

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkpo.sandbox import lifecycle
-from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
 from bulkpo.sandbox.network import (
     OWN_ENTITY_REF,
     SEEDED_ENTITIES,
@@ -129,9 +129,13 @@ def time_filter(value: str, name: str) -> str:
 
 def id_filter(value: str, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise Refusal(400, "invalid_param", f"{name} must be an integer, got {value!r}") from None
+        number = -1
+    if not 0 <= number <= MAX_INTEGER:
+        raise Refusal(400, "invalid_param",
+                      f"{name} must be an integer from 0 to {MAX_INTEGER}, got {value!r}")
+    return number
 
 
 def bool_filter(value: str, name: str) -> bool:
