@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,6 +151,9 @@ def test_po_round_trip(api: httpx.Client) -> None:
     assert po["created_at"].endswith("Z") and len(po["created_at"]) == 24
     assert data(api.get(f"/purchase_orders/{po['id']}")) == po
     lines = data(api.get(po["line_items"]["link"]))["data"]
+    # The docs' default direction of line items is desc: the last written comes first.
+    assert [line["product"]["sku"] for line in lines] == ["BULB-002", "LAMP-001"]
+    lines = data(api.get(po["line_items"]["link"] + "&direction=asc"))["data"]
     assert [line["product"]["sku"] for line in lines] == ["LAMP-001", "BULB-002"]
     assert lines[0]["unit_cost"] == {"_object": "/money", "amount": "12.50",
                                      "currency_code": "USD"}
@@ -373,7 +377,7 @@ def test_booking_line_items(api: httpx.Client) -> None:
 def test_booking_becomes_shipment_with_legs_and_documents(sandbox: SandboxServer,
                                                           api: httpx.Client) -> None:
     po = data(api.post("/purchase_orders", json=po_body()))
-    line = data(api.get(po["line_items"]["link"]))["data"][0]
+    line = data(api.get(po["line_items"]["link"]))["data"][-1]  # oldest: desc
     body = ocean_fcl_booking()
     body["metadata"][HOSTILE_FILE_NAME_KEY] = ["../../etc/passwd"]
     booking = data(api.post("/bookings", json=body))
@@ -585,3 +589,53 @@ def test_integers_beyond_64_bits_in_bodies_are_refused(api: httpx.Client) -> Non
     refused(api.post("/purchase_orders", json=po_body(line_items=[
         {"product": {"sku": "X"}, "units": 1, "line_item_number": big}])), 400, "invalid_field")
     refused(api.post("/_sandbox/advance", json={"seconds": big}), 400, "invalid_field")
+
+
+def test_documented_date_filter_format_is_accepted(api: httpx.Client) -> None:
+    po = data(api.post("/purchase_orders", json=po_body()))
+    created = dt.datetime.fromisoformat(po["created_at"].replace("Z", "+00:00"))
+    pacific = created.astimezone(dt.timezone(dt.timedelta(hours=-8)))
+    before = (pacific - dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S PST")
+    after = (pacific + dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S PST")
+    # The zone is honoured: the same wall clock read as UTC is eight hours off.
+    as_utc = (pacific + dt.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M:%S UTC")
+    for query, expected in ((f"f.created_at.gt={before}", 1), (f"f.created_at.lt={before}", 0),
+                            (f"f.created_at.lt={after}", 1), (f"f.updated_at.gt={after}", 0),
+                            (f"f.created_at.lt={as_utc}", 0)):
+        assert data(api.get("/purchase_orders", params=dict([query.split("=")])))[
+            "total_count"] == expected, query
+    message = refused(api.get("/purchase_orders",
+                              params={"f.created_at.gt": "2022-01-01 18:26:37 XYZ"}),
+                      400, "invalid_param")
+    assert "PST" in message
+
+
+@pytest.mark.parametrize("query", [
+    "/purchase_orders?f.status=bogus", "/purchase_orders?sort=name",
+    "/purchase_orders?direction=up", "/purchase_orders?direction=ASC",
+    "/purchase_orders?f.role=owner",
+    "/bookings?f.status=bogus", "/bookings?sort=id", "/bookings?direction=sideways",
+    "/purchase_order_line_items?sort=units", "/booking_line_items?sort=id",
+    "/shipments?f.status=bogus", "/shipments?f.statuses.any=arrival_port,bogus",
+    "/shipments?f.transportation_mode=teleport", "/shipments?sort=name",
+    "/shipment_legs?f.transportation_mode=teleport",
+])
+def test_invalid_enum_values_in_filters_are_refused(api: httpx.Client, query: str) -> None:
+    message = refused(api.get(query), 400, "invalid_param")
+    assert "must be one of" in message or "asc or desc" in message
+
+
+def test_default_directions_follow_the_docs(api: httpx.Client) -> None:
+    for name in ("BK-1", "BK-2"):
+        data(api.post("/bookings", json=ocean_fcl_booking(name)))
+    for name in ("PO-1", "PO-2"):
+        data(api.post("/purchase_orders", json=po_body(name)))
+
+    def names(path: str, key: str = "name") -> list[Any]:
+        return [item[key] for item in data(api.get(path))["data"]]
+
+    assert names("/bookings") == ["BK-2", "BK-1"]
+    assert names("/bookings?direction=asc") == ["BK-1", "BK-2"]
+    assert names("/purchase_orders") == ["PO-1", "PO-2"]
+    ids = names("/purchase_order_line_items", "id")
+    assert ids == sorted(ids, reverse=True) and len(ids) == 4

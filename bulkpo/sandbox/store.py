@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkpo.sandbox import lifecycle
-from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
+from bulkpo.sandbox.fields import MAX_INTEGER, TRANSPORTATION_MODES, Refusal
 from bulkpo.sandbox.network import (
     OWN_ENTITY_REF,
     SEEDED_ENTITIES,
@@ -94,6 +94,14 @@ CREATE INDEX IF NOT EXISTS doc_shipment ON documents (shipment_id);
 _FIRST_IDS = {"purchase_orders": 900_000, "po_line_items": 4_200_000, "bookings": 540_000,
               "booking_line_items": 77_000, "shipments": 1_200_000, "shipment_legs": 3_100_000}
 _ISO_FILTER = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+# The docs' example filter value is "2022-01-01 18:26:37 PST": a local time and a zone
+# abbreviation. These are the North American zones and UTC; others are refused.
+_ZONED_FILTER = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?) ([A-Z]{3,4})")
+_ZONE_HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+               "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8,
+               "HST": -10}
+PO_STATUSES = ("open", "closed", "cancelled")
+BOOKING_STATUSES = ("booked", "submitted")
 
 
 @dataclass(frozen=True)
@@ -115,12 +123,18 @@ def time_filter(value: str, name: str) -> str:
     """A date-time filter value in the stored format (ISO, ms, Z) for comparison."""
     text = value.strip()
     try:
-        if not _ISO_FILTER.fullmatch(text):
+        if zoned := _ZONED_FILTER.fullmatch(text):
+            offset = _ZONE_HOURS[zoned[2]]
+            moment = dt.datetime.fromisoformat(zoned[1]).replace(
+                tzinfo=dt.timezone(dt.timedelta(hours=offset)))
+        elif _ISO_FILTER.fullmatch(text):
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        else:
             raise ValueError(text)
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, KeyError):
         raise Refusal(400, "invalid_param",
-                      f"{name} must be an ISO 8601 date-time or YYYY-MM-DD, got {value!r}"
+                      f"{name} must be an ISO 8601 date-time, YYYY-MM-DD or "
+                      f"'YYYY-MM-DD HH:MM:SS PST' (a US zone or UTC), got {value!r}"
                       ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
@@ -146,11 +160,25 @@ def bool_filter(value: str, name: str) -> bool:
     raise Refusal(400, "invalid_param", f"{name} must be true or false, got {value!r}")
 
 
-def direction(filters: Filters, default: str = "asc") -> str:
+def direction(filters: Filters, default: str) -> str:
+    """``direction`` as SQL; each list's default is the one its docs give."""
     value = _first(filters, "direction") or default
-    if value.lower() not in ("asc", "desc"):
+    if value not in ("asc", "desc"):
         raise Refusal(400, "invalid_param", f"direction must be asc or desc, got {value!r}")
     return value.upper()
+
+
+def choice_filter(filters: Filters, name: str, options: Sequence[str]) -> str | None:
+    """A filter whose values the docs enumerate: anything else is a 400."""
+    value = _first(filters, name)
+    if value is not None and value not in options:
+        raise Refusal(400, "invalid_param",
+                      f"{name} must be one of {', '.join(options)}, got {value!r}")
+    return value
+
+
+def sort_filter(filters: Filters, options: Sequence[str]) -> str | None:
+    return choice_filter(filters, "sort", options)
 
 
 def _first(filters: Filters, name: str) -> str | None:
@@ -347,17 +375,16 @@ class Store:
 
     def list_purchase_orders(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "status"), ("f.name", "name"),
+        if (value := choice_filter(filters, "f.status", PO_STATUSES)) is not None:
+            where.add("status = ?", value)
+        for name, column in (("f.name", "name"),
                              ("f.buyer_ref", "buyer_ref"), ("f.seller_ref", "seller_ref")):
             if (value := _first(filters, name)) is not None:
                 where.add(f"{column} = ?", value)
         if (value := _first(filters, "f.archived_at.exists")) is not None:
             exists = bool_filter(value, "f.archived_at.exists")
             where.add("archived_at IS NOT NULL" if exists else "archived_at IS NULL")
-        if (value := _first(filters, "f.role")) is not None:
-            if value not in ("buyer", "seller"):
-                raise Refusal(400, "invalid_param",
-                              f"f.role must be buyer or seller, got {value!r}")
+        if (value := choice_filter(filters, "f.role", ("buyer", "seller"))) is not None:
             own = self.entities[OWN_ENTITY_REF]
             where.add(f"({value}_ref = ? OR ({value}_ref IS NULL AND {value}_name = ?))",
                       own["ref"], own["name"])
@@ -366,10 +393,8 @@ class Store:
                       "JOIN bookings b ON b.id = bli.booking_id WHERE b.shipment_id = ?)",
                       id_filter(value, "f.shipment.id"))
         _time_filters(where, filters, ("created_at", "updated_at"))
-        order = "id " + direction(filters)
-        sort = _first(filters, "sort")
-        if sort not in (None, "id"):
-            raise Refusal(400, "invalid_param", f"sort must be id, got {sort!r}")
+        sort_filter(filters, ("id",))
+        order = "id " + direction(filters, "asc")
         return self._page("SELECT * FROM purchase_orders", where, order, page)
 
     def list_line_items(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
@@ -380,9 +405,11 @@ class Store:
             where.add("line_item_number = ?", id_filter(value, "f.line_item_number"))
         if (value := _first(filters, "f.item_key")) is not None:
             where.add("item_key = ?", value)
-        # Ascending by id (lines in the order they were written) unless asked otherwise.
-        return self._page("SELECT * FROM po_line_items", where, "id " + direction(filters),
-                          page)
+        # Both documented sorts follow creation here (ids are given in creation order,
+        # lines share their PO's cargo ready date); the docs' default is desc.
+        sort_filter(filters, ("cargo_ready_date", "created_at"))
+        return self._page("SELECT * FROM po_line_items", where,
+                          "id " + direction(filters, "desc"), page)
 
     def line_item(self, line_id: int) -> Row | None:
         with self._lock:
@@ -418,7 +445,9 @@ class Store:
 
     def list_bookings(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "status"), ("f.name", "name"),
+        if (value := choice_filter(filters, "f.status", BOOKING_STATUSES)) is not None:
+            where.add("status = ?", value)
+        for name, column in (("f.name", "name"),
                              ("f.shipper_entity_ref", "shipper_ref"),
                              ("f.consignee_entity_ref", "consignee_ref")):
             if (value := _first(filters, name)) is not None:
@@ -426,11 +455,10 @@ class Store:
         if (value := _first(filters, "f.shipment.id")) is not None:
             where.add("shipment_id = ?", id_filter(value, "f.shipment.id"))
         _time_filters(where, filters, ("created_at",))
-        sort = _first(filters, "sort") or "id"
-        if sort not in ("id", "created_at", "cargo_ready_date"):
-            raise Refusal(400, "invalid_param",
-                          f"sort must be cargo_ready_date or created_at, got {sort!r}")
-        order = f"{sort} {direction(filters)}, id {direction(filters)}"
+        # No documented default sort: creation order (id), desc as documented.
+        sort = sort_filter(filters, ("cargo_ready_date", "created_at")) or "id"
+        way = direction(filters, "desc")
+        order = f"{sort} {way}, id {way}"
         return self._page("SELECT * FROM bookings", where, order, page)
 
     def create_booking_line_item(self, line_id: int, booking_id: int, units: int) -> int:
@@ -459,8 +487,9 @@ class Store:
                              ("f.purchase_order_line_item.id", "po_line_item_id")):
             if (value := _first(filters, name)) is not None:
                 where.add(f"{column} = ?", id_filter(value, name))
+        sort_filter(filters, ("cargo_ready_date", "created_at"))
         return self._page("SELECT * FROM booking_line_items", where,
-                          "id " + direction(filters), page)
+                          "id " + direction(filters, "desc"), page)
 
     # -- shipments -------------------------------------------------------------
 
@@ -523,12 +552,16 @@ class Store:
 
     def list_shipments(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "s.status"),
-                             ("f.transportation_mode", "s.transportation_mode")):
-            if (value := _first(filters, name)) is not None:
-                where.add(f"{column} = ?", value)
+        if (value := choice_filter(filters, "f.status", lifecycle.STATUSES)) is not None:
+            where.add("s.status = ?", value)
+        if (value := choice_filter(filters, "f.transportation_mode",
+                                   TRANSPORTATION_MODES)) is not None:
+            where.add("s.transportation_mode = ?", value)
         if (value := _first(filters, "f.statuses.any")) is not None:
             statuses = [s for s in value.split(",") if s]
+            for status in statuses:
+                choice_filter({"f.statuses.any": [status]}, "f.statuses.any",
+                              lifecycle.STATUSES)
             where.add(f"s.status IN ({','.join('?' * len(statuses))})", *statuses)
         _time_filters(where, filters, ("updated_at",), prefix="s.")
         if (value := _first(filters, "f.purchase_order")) is not None:
@@ -550,12 +583,13 @@ class Store:
                     "EXISTS (SELECT 1 FROM bookings b, json_each(b.body, ?) m "
                     f"WHERE b.id = s.booking_id AND m.value IN ({','.join('?' * len(values))}))",
                     f'$.metadata."{key}"', *values)
-        sort = _first(filters, "sort") or "id"
-        if sort not in ("id", "transportation_mode", "status", "updated_at"):
-            raise Refusal(400, "invalid_param", f"sort must be id, transportation_mode, "
-                          f"status or updated_at, got {sort!r}")
+        sort = sort_filter(filters, ("id", "transportation_mode", "status", "updated_at",
+                                     "archived_at")) or "id"
+        if sort == "archived_at":
+            sort = "id"  # sandbox shipments are never archived
         # The real API documents desc but was observed answering ascending; asc it is.
-        order = f"s.{sort} {direction(filters)}, s.id {direction(filters)}"
+        way = direction(filters, "asc")
+        order = f"s.{sort} {way}, s.id {way}"
         return self._page("SELECT s.* FROM shipments s", where, order, page)
 
     def shipment_items(self, booking_id: int) -> list[Row]:
@@ -570,7 +604,8 @@ class Store:
         where = Where()
         if (value := _first(filters, "f.shipment.id")) is not None:
             where.add("l.shipment_id = ?", id_filter(value, "f.shipment.id"))
-        if (value := _first(filters, "f.transportation_mode")) is not None:
+        if (value := choice_filter(filters, "f.transportation_mode",
+                                   TRANSPORTATION_MODES)) is not None:
             where.add("l.transportation_mode = ?", value)
         return self._page(_LEG_SELECT, where, "l.id ASC", page)
 
