@@ -426,8 +426,17 @@ def test_booking_becomes_shipment_with_legs_and_documents(sandbox: SandboxServer
     assert download.status_code == 200
     assert download.content.startswith(b"%PDF")
     assert int(download.headers["content-length"]) == hostile["file_metadata"]["size"]
-    alias = data(api.get(f"/shipments/{shipment['id']}/documents?f.document_type=packing_list"))
-    assert [d["document_type"] for d in alias["data"]] == ["packing_list"]
+    packing = data(api.get(f"/documents?f.shipment.id={shipment['id']}"
+                           "&f.document_type=packing_list"))
+    assert [d["document_type"] for d in packing["data"]] == ["packing_list"]
+    # Flexport has no /shipments/{id}/documents: it answers as any unknown route does.
+    unknown = api.get(f"/shipments/{shipment['id']}/documents")
+    assert (unknown.status_code, unknown.headers["location"]) == (302, "/")
+    # The shipment's refs lead to served lists (empty: the sandbox files no entries).
+    for ref in ("customs_entries", "commercial_invoices"):
+        served = data(api.get(shipment[ref]["link"]))
+        assert served["_object"] == "/api/collections/paginated"
+        assert served["total_count"] == 0 and served["data"] == []
 
     sandbox.advance(10 * DAY)
     assert data(api.get(f"/shipments/{shipment['id']}"))["status"] == "final_destination"
