@@ -13,8 +13,10 @@ import json
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -147,6 +149,60 @@ class Gate:
         drop = (not control and scope["method"] in _WRITES and options.drop_rate > 0
                 and self.rng.random() < options.drop_rate)
         await self.app(scope, receive, _dropping(send) if drop else send)
+
+
+class Recorder:
+    """Appends every exchange to a JSON-lines file, so a test can check each request and
+    answer against Flexport's published schemas (``SandboxOptions.record_path``)."""
+
+    def __init__(self, app: ASGIApp, path: Path) -> None:
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent: list[bytes] = []
+        received: list[bytes] = []
+        answer: dict[str, Any] = {}
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received.append(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
+            elif message["type"] == "http.response.body":
+                sent.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            self._write(scope, b"".join(received), answer, b"".join(sent))
+
+    def _write(self, scope: Scope, request: bytes, answer: dict[str, Any], response: bytes
+               ) -> None:
+        def parsed(raw: bytes) -> Any:
+            try:
+                return json.loads(raw) if raw else None
+            except ValueError:
+                return None  # not JSON (a PDF) or cut off by a deliberate drop
+
+        line = {
+            "method": scope["method"], "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": answer.get("status"), "request": parsed(request),
+            "response": parsed(response) if "json" in answer.get("type", "") else None,
+        }
+        with self.lock, self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 def _dropping(send: Send) -> Send:
@@ -480,8 +536,8 @@ async def list_documents(request: Request) -> Response:
 
 
 async def list_unfiled(request: Request) -> Response:
-    """Customs entries and commercial invoices: the sandbox files none, but a shipment's
-    refs to them must lead somewhere real, so the list is served (checked, empty)."""
+    """Customs entries, commercial invoices, contacts: the sandbox files none, but refs to
+    them must lead somewhere real, so the list is served (checked, empty)."""
     page = _page(request)
     if (raw := request.query_params.get("f.shipment.id")) is not None:
         id_filter(raw, "f.shipment.id")
@@ -595,6 +651,7 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/network/company_entities/{id}", _network_get("company_entities"),
               methods=["GET"]),
         Route("/network/locations", _network_list("locations"), methods=["GET"]),
+        Route("/network/contacts", list_unfiled, methods=["GET"]),
         Route("/network/locations/{id}", _network_get("locations"), methods=["GET"]),
         Route("/ports", list_ports, methods=["GET"]),
         Route("/_sandbox/advance", advance_clock, methods=["POST"]),
@@ -607,6 +664,8 @@ def create_app(options: SandboxOptions) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers={Refusal: on_refusal})
     app.add_middleware(Gate, options=options, store=store)
+    if options.record_path is not None:
+        app.add_middleware(Recorder, path=options.record_path)
     app.state.store = store
     app.state.options = options
     quiet_dropped_connections()

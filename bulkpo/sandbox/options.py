@@ -31,6 +31,8 @@ class SandboxOptions:
     # "refuse" answers a second create of a name 409 duplicate_name, "accept" creates it.
     duplicate_po_names: DuplicateNames = "refuse"
     duplicate_booking_names: DuplicateNames = "accept"
+    # Append every request and answer here as JSON lines (the conformance test's record).
+    record_path: Path | None = None
 
     def __repr__(self) -> str:
         # The accepted keys are secrets: never in a repr, a log line or a traceback.
