@@ -23,6 +23,13 @@ assumption: Flexport publishes no limit), ``throttle_every`` (every Nth request
 connection is cut mid-body), ``page_delay_ms`` on list endpoints. All randomness
 comes from ``seed``.
 
+Only Flexport's documented routes are served (the rest answer like an unknown URL);
+customs entries, commercial invoices and contacts are served as empty lists so that
+refs to them lead somewhere. Filters: ISO 8601, ``YYYY-MM-DD`` or the docs'
+``2022-01-01 18:26:37 PST``; values outside documented enums are 400; bookings and
+line items default to ``direction=desc`` as documented. ``record_path`` appends
+every exchange as JSON lines (for the conformance test).
+
 Sandbox-only endpoints (need the key; never delayed, limited or faulted):
 
 - ``POST /_sandbox/advance`` ``{"seconds": N}``: move the sandbox clock;
