@@ -30,6 +30,16 @@ def shared_path(*parts: str) -> Path:
     return path
 
 
+# No Flexport document says names are unique: exactly-once must hold whether a
+# duplicate create is refused (409) or accepted.
+DUPLICATE_NAMES = ("refuse", "accept")
+
+
+def names_mode(mode: str) -> dict[str, Any]:
+    """SandboxOptions fields making PO and booking names refused or accepted twice."""
+    return {"duplicate_po_names": mode, "duplicate_booking_names": mode}
+
+
 def settings_for(server: SandboxServer, **overrides: object) -> Settings:
     """Settings reaching ``server`` with its key, from a clean environment."""
     return load_settings(

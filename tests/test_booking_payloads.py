@@ -5,43 +5,23 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 import jsonschema  # type: ignore[import-untyped]
 import pytest
-import yaml
-from referencing import Registry, Resource
 
 from bulkpo.config import BookingDefaults
 from bulkpo.domain import Booking, ContainerCounts, DangerousGoods, ShippingUnits
 from bulkpo.flexport.payloads import booking_body
 from bulkpo.imports import load_workbook
-from tests.conftest import SAMPLES, shared_path
+from tests.conftest import SAMPLES
+from tests.openapi_spec import openapi, schema, validator
 
 DEFAULTS = BookingDefaults(consignee_entity_ref="acme-us")
 
 
-@cache
-def openapi() -> dict[str, Any]:
-    spec: dict[str, Any] = yaml.safe_load(
-        shared_path("spec", "flexport-v2-openapi.yaml").read_text(encoding="utf-8")
-    )
-    schemas = spec["components"]["schemas"]
-    # The 2020 document misspells a required field; the property is wants_*.
-    required = schemas["CreateBooking"]["required"]
-    required[required.index("wanted_export_customs_service")] = "wants_export_customs_service"
-    # Reference §7.4: destination_address_ref is required only for trucking and for
-    # delivery (checked below); the document lists it as always required.
-    required.remove("destination_address_ref")
-    return spec
-
-
 def validate(body: dict[str, Any]) -> None:
-    spec = openapi()
-    registry: Registry[Any] = Registry().with_resource("urn:flexport", Resource.opaque(spec))
-    schema = {"$ref": "urn:flexport#/components/schemas/CreateBooking"}
-    jsonschema.Draft202012Validator(schema, registry=registry).validate(body)
+    validator(openapi(), schema("CreateBooking")).validate(body)
     detail = next(body[k] for k in ("ocean_booking", "air_booking", "trucking_booking")
                   if k in body)
     if "trucking_booking" in body or detail.get("wants_delivery_service"):

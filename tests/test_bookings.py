@@ -25,7 +25,7 @@ from bulkpo.imports import (
     load_workbook,
 )
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from tests.conftest import SAMPLES, listing, settings_for
+from tests.conftest import DUPLICATE_NAMES, SAMPLES, listing, names_mode, settings_for
 from tests.factories import PO_KEYS, po_row, write_po_workbook
 
 BOOKING_KEYS = tuple(col.key for col in BOOKING_COLUMNS.columns)
@@ -253,19 +253,27 @@ def test_refs_lists_entities_and_locations(
 
 
 @pytest.mark.slow
-def test_faults_storms_and_drops_leave_one_booking_and_one_link_per_key(tmp_path: Path) -> None:
-    count = 300
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+def test_faults_storms_and_drops_leave_one_booking_and_one_link_per_key(
+    tmp_path: Path, mode: str
+) -> None:
+    count = 150  # per mode: both modes together send what one run of 300 did
     pos = pos_with_lines(30, lines=2)
     bookings = [booking_row(n, po_numbers=f"PO-{(n % 30) + 1:05d}") for n in range(1, count + 1)]
     path = write_workbook(tmp_path / "many.xlsx", pos, bookings)
-    # 30 PO and 300 booking creates are 330 requests at least: throttle_every=250
+    # 30 PO and 150 booking creates are 180 requests at least: throttle_every=120
     # answers 429 even when a loaded machine never outruns the rate limit.
     options = SandboxOptions(db_path=tmp_path / "faulty.sqlite", seed=7, fault_rate=0.05,
-                             drop_rate=0.02, rate_limit=120.0, throttle_every=250)
+                             drop_rate=0.02, rate_limit=120.0, throttle_every=120,
+                             **names_mode(mode))
     with running_sandbox(options) as server:
         settings = settings_for(server, rate=600.0, concurrency=16, max_retries=8)
         outcome = run(path, settings)
-    with running_sandbox(SandboxOptions(db_path=options.db_path)) as calm:
+    with running_sandbox(SandboxOptions(db_path=options.db_path, **names_mode(mode))) as calm:
+        # A fresh machine without the journal: every booking and link is found, none
+        # is sent twice.
+        run(path, settings_for(calm, rate=500.0, concurrency=8),
+            journal=tmp_path / "fresh-journal.sqlite")
         held = Counter(b["name"] for b in listing(calm, "/bookings"))
         links = Counter((item["booking"]["id"], item["purchase_order_line_item"]["id"])
                         for item in listing(calm, "/booking_line_items"))
@@ -277,7 +285,7 @@ def test_faults_storms_and_drops_leave_one_booking_and_one_link_per_key(tmp_path
     assert statuses["created"] >= count - 5, statuses
     created = {r.key for r in outcome.bookings.results if r.status == "created"}
     assert created <= set(held)
-    assert len(links) >= 2 * statuses["created"]
+    assert len(held) == count and len(links) == 2 * count
 
 
 def test_part_of_a_po_books_only_the_named_lines_and_units(
@@ -298,3 +306,22 @@ def test_part_of_a_po_books_only_the_named_lines_and_units(
     assert [link["units"] for link in links] == [150]
     assert second.status == "failed"
     assert "PO-00002 has no line with SKU 00002-9" in second.message
+
+
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+def test_bookings_rerun_without_journal_create_nothing_twice(tmp_path: Path, mode: str) -> None:
+    path = write_workbook(tmp_path / "b.xlsx", pos_with_lines(3),
+                          [booking_row(n) for n in (1, 2, 3)])
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite", **names_mode(mode))
+                         ) as server:
+        settings = settings_for(server, rate=500.0, concurrency=4)
+        first = run(path, settings, journal=tmp_path / "machine-a.sqlite")
+        second = run(path, settings, journal=tmp_path / "machine-b.sqlite")
+        held = Counter(b["name"] for b in listing(server, "/bookings"))
+        links = Counter((item["booking"]["id"], item["purchase_order_line_item"]["id"])
+                        for item in listing(server, "/booking_line_items"))
+    assert first.bookings is not None and second.bookings is not None
+    assert [r.status for r in first.bookings.results] == ["created"] * 3
+    assert [r.status for r in second.bookings.results] == ["unchanged"] * 3
+    assert held == {"BK-00001": 1, "BK-00002": 1, "BK-00003": 1}
+    assert len(links) == 6 and set(links.values()) == {1}

@@ -12,7 +12,7 @@ import pytest
 
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
 from bulkpo.sandbox import SandboxOptions, running_sandbox
-from tests.conftest import listing, settings_for
+from tests.conftest import listing, names_mode, settings_for
 from tests.factories import po_rows, write_po_workbook
 from tests.test_bookings import booking_row, write_workbook
 from tests.test_import_kill import cli_env, kill_then_resume
@@ -21,8 +21,11 @@ BOOKING_COUNT = 120
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_kill_and_resume_never_duplicates_bookings_or_links(tmp_path: Path, seed: int) -> None:
+# Accepting duplicates is the mode without a safety net (no 409): it gets two seeds.
+@pytest.mark.parametrize(("seed", "mode"), [(1, "refuse"), (1, "accept"), (2, "accept")])
+def test_kill_and_resume_never_duplicates_bookings_or_links(
+    tmp_path: Path, seed: int, mode: str
+) -> None:
     chance = random.Random(seed)
     pos = write_po_workbook(tmp_path / "pos.xlsx", po_rows(20, lines=2))
     path = write_workbook(
@@ -30,7 +33,8 @@ def test_kill_and_resume_never_duplicates_bookings_or_links(tmp_path: Path, seed
         [booking_row(n, po_numbers=f"PO-{(n % 20) + 1:05d}") for n in range(1, BOOKING_COUNT + 1)],
     )
     with running_sandbox(
-        SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5)
+        SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5,
+                       **names_mode(mode))
     ) as server:
         table, validation = load_purchase_orders(pos)
         asyncio.run(import_purchase_orders(

@@ -19,7 +19,7 @@ from bulkpo.imports import (
 )
 from bulkpo.report import STATUSES
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
-from tests.conftest import SAMPLES, listing, settings_for
+from tests.conftest import DUPLICATE_NAMES, SAMPLES, listing, names_mode, settings_for
 from tests.factories import po_row, po_rows, write_po_workbook
 
 
@@ -109,29 +109,59 @@ def test_server_refusal_fails_the_rows_with_the_servers_message(
 
 
 @pytest.mark.slow
-def test_faults_storms_and_drops_leave_exactly_one_po_per_name(tmp_path: Path) -> None:
-    path = write_po_workbook(tmp_path / "many.xlsx", po_rows(2000, lines=1))
-    # 2000 creates are at least 2000 requests: throttle_every=1000 answers 429 at
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+def test_faults_storms_and_drops_leave_exactly_one_po_per_name(
+    tmp_path: Path, mode: str
+) -> None:
+    count = 600  # per mode, to keep both modes' storms within what one run took
+    path = write_po_workbook(tmp_path / "many.xlsx", po_rows(count, lines=1))
+    # 600 creates are at least 600 requests: throttle_every=250 answers 429 at
     # least twice even when a loaded machine never outruns the rate limit.
     options = SandboxOptions(
         db_path=tmp_path / "faulty.sqlite", seed=7, fault_rate=0.05, drop_rate=0.02,
-        rate_limit=150.0, throttle_every=1000,
+        rate_limit=150.0, throttle_every=250, **names_mode(mode),
     )
     with running_sandbox(options) as server:
         # Ask for more than the server allows, to provoke 429 storms.
         settings = settings_for(server, rate=400.0, concurrency=16, max_retries=8)
         outcome = run_import(path, settings)
     # Read what it holds through a well-behaved server on the same state.
-    with running_sandbox(SandboxOptions(db_path=options.db_path)) as calm:
+    with running_sandbox(SandboxOptions(db_path=options.db_path, **names_mode(mode))) as calm:
         held = Counter(po["name"] for po in sandbox_pos(calm))
+        # A fresh machine: the same file again without the journal finds every PO
+        # by name and creates only the ones that failed.
+        again = run_import(path, settings_for(calm, rate=500.0, concurrency=8),
+                           journal=tmp_path / "fresh-journal.sqlite")
+        after = Counter(po["name"] for po in sandbox_pos(calm))
     assert outcome.stats.throttled > 0 and outcome.stats.retries > 0
     assert set(held.values()) == {1}
     statuses = Counter(r.status for r in outcome.results)
-    assert sum(statuses.values()) == 2000
+    assert sum(statuses.values()) == count
     created = {r.key for r in outcome.results if r.status == "created"}
     failed = {r.key for r in outcome.results if r.status == "failed"}
     # every row's status matches what the sandbox holds
     assert created <= set(held)
     assert not (failed & set(held)), "a row reported failed although its PO exists"
-    assert len(created) + len(failed) == 2000
-    assert statuses["created"] >= 1990, statuses
+    assert len(created) + len(failed) == count
+    assert statuses["created"] >= count - 10, statuses
+    assert len(after) == count and set(after.values()) == {1}
+    again_statuses = Counter(r.status for r in again.results)
+    assert again_statuses == +Counter({"unchanged": len(held), "created": count - len(held)})
+
+
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+def test_rerun_without_journal_creates_nothing_twice(tmp_path: Path, mode: str) -> None:
+    path = write_po_workbook(tmp_path / "a.xlsx", po_rows(6))
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite", **names_mode(mode))
+                         ) as server:
+        settings = settings_for(server, rate=500.0, concurrency=4)
+        first = run_import(path, settings, journal=tmp_path / "machine-a.sqlite")
+        # Another machine (or a lost journal): nothing says which POs exist but the API.
+        second = run_import(path, settings, journal=tmp_path / "machine-b.sqlite")
+        updated = run_import(path, settings, journal=tmp_path / "machine-c.sqlite",
+                             on_existing=OnExisting.UPDATE)
+        held = Counter(po["name"] for po in sandbox_pos(server))
+    assert Counter(r.status for r in first.results) == {"created": 12}
+    assert Counter(r.status for r in second.results) == {"unchanged": 12}
+    assert Counter(r.status for r in updated.results) == {"unchanged": 12}
+    assert len(held) == 6 and set(held.values()) == {1}

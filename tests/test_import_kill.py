@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
+from tests.conftest import DUPLICATE_NAMES, names_mode
 from tests.factories import po_rows, write_po_workbook
 from tests.test_import import sandbox_pos
 
@@ -94,13 +95,14 @@ def kill_then_resume(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_kill_and_resume_never_duplicates_or_loses(tmp_path: Path, seed: int, mode: str) -> None:
     chance = random.Random(seed)
     path = write_po_workbook(tmp_path / "orders.xlsx", po_rows(PO_COUNT, lines=2))
-    with running_sandbox(
-        SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5)
-    ) as server:
+    with running_sandbox(SandboxOptions(
+        db_path=tmp_path / "sandbox.sqlite", seed=seed, latency_ms=5, **names_mode(mode)
+    )) as server:
         common = ["import", str(path), "--journal", str(tmp_path / "j.sqlite"), "--yes",
                   "--rate", "150", "--concurrency", "8"]
         kills, report = kill_then_resume(common, cli_env(server), tmp_path, chance, (0.4, 1.2))

@@ -86,7 +86,7 @@ def test_sending_again_clears_the_last_outcome_but_keeps_the_id(tmp_path: Path) 
     with journal:
         journal.register(run, "purchase_order", [("PO-1", "d1", [2])])
         journal.mark("purchase_order", "PO-1", UnitState.FAILED, outcome="failed",
-                     flexport_id=5, message="422 invalid_port", code="invalid_port")
+                     flexport_id=5, message="400 invalid_port", code="invalid_port")
         failed = journal.get("purchase_order", "PO-1")
         journal.mark("purchase_order", "PO-1", UnitState.SENT, attempt=True)
         sent = journal.get("purchase_order", "PO-1")

@@ -227,14 +227,14 @@ async def test_rate_limit_waits_and_does_not_fail(wire_for: Any, tmp_path: Path)
 
 
 async def test_validation_error_fails_at_once_with_hint(wire_for: Any, tmp_path: Path) -> None:
-    wire = wire_for([answer(422, "invalid_port", "port XXXXX unknown")])
+    wire = wire_for([answer(400, "invalid_port", "port XXXXX unknown")])
     async with wire.client() as api:
         sub, journal = submitter(api, tmp_path)
         [unit] = plan_purchase_orders([make_po("PO-1")])
         register(journal, [unit])
         result = await sub.submit(unit)
     assert result.outcome is Outcome.FAILED
-    assert result.message.startswith("422 invalid_port: port XXXXX unknown (check the UN/LOCODE")
+    assert result.message.startswith("400 invalid_port: port XXXXX unknown (check the UN/LOCODE")
     assert wire.calls == ["find", "create"]
 
 

@@ -114,19 +114,29 @@ def shipment_filters(
     return params
 
 
+# The docs give desc as the shipments' default and the API was seen answering asc:
+# paging asks for one order itself, oldest first, so it rests on neither.
+SHIPMENTS_OLDEST_FIRST = {"sort": "id", "direction": "asc"}
+
+
 def by_name(name: str) -> dict[str, str]:
     """A list filter for the object named ``name`` (POs, bookings)."""
     return {"f.name": name}
 
 
+# Line item lists default to desc in the docs (and the real API may differ): bulkpo
+# asks for creation order itself, so line order and paging never rest on a default.
+_OLDEST_FIRST = {"direction": "asc"}
+
+
 def by_booking(booking_id: int | str) -> dict[str, str]:
-    """The booking line items of one booking."""
-    return {"f.booking.id": str(booking_id)}
+    """The booking line items of one booking, oldest first."""
+    return {"f.booking.id": str(booking_id), **_OLDEST_FIRST}
 
 
 def by_purchase_order(po_id: int | str) -> dict[str, str]:
-    """The line items of one purchase order."""
-    return {"f.purchase_order.id": str(po_id)}
+    """The line items of one purchase order (or its booking links), oldest first."""
+    return {"f.purchase_order.id": str(po_id), **_OLDEST_FIRST}
 
 
 def by_shipment(shipment_id: int | str) -> dict[str, str]:

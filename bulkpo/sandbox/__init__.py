@@ -10,9 +10,11 @@ credentials, :mod:`bulkpo.sandbox.oauth`; 401 with the legacy ``errors`` body), 
 unknown URL: 302 to ``/``), the ``/api/response`` envelope, ``page`` >= 1 and
 ``per`` 1..100 (400 ``invalid_param``), required and conditional booking fields
 (400 ``missing_field`` / ``invalid_field``), known entity and location refs (400
-``unknown_entity_ref`` / ``unknown_location_ref``), known ports (422
-``invalid_port``), unique PO and booking names (409 ``duplicate_name``; unique
-booking names are a sandbox choice), unknown ids (404 ``not_found``).
+``unknown_entity_ref`` / ``unknown_location_ref``), known ports (400
+``invalid_port``: the booking tutorial answers every validation failure 400),
+unknown ids (404 ``not_found``). Unique names are a switch, since no Flexport
+document says names are unique: ``duplicate_po_names`` (default ``"refuse"``: 409
+``duplicate_name``) and ``duplicate_booking_names`` (default ``"accept"``).
 
 How it misbehaves on request (:class:`SandboxOptions`): ``latency_ms`` on every
 request, ``rate_limit`` per key (429 ``rate_limited`` + ``Retry-After``, a sandbox
@@ -21,6 +23,13 @@ assumption: Flexport publishes no limit), ``throttle_every`` (every Nth request
 (500/502/503 before any effect), ``drop_rate`` (a POST/PATCH commits, then the
 connection is cut mid-body), ``page_delay_ms`` on list endpoints. All randomness
 comes from ``seed``.
+
+Only Flexport's documented routes are served (the rest answer like an unknown URL);
+customs entries, commercial invoices and contacts are served as empty lists so that
+refs to them lead somewhere. Filters: ISO 8601, ``YYYY-MM-DD`` or the docs'
+``2022-01-01 18:26:37 PST``; values outside documented enums are 400; bookings and
+line items default to ``direction=desc`` as documented. ``record_path`` appends
+every exchange as JSON lines (for the conformance test).
 
 Sandbox-only endpoints (need the key; never delayed, limited or faulted):
 

@@ -13,8 +13,10 @@ import json
 import logging
 import math
 import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -27,12 +29,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_booking
-from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
 from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
 from bulkpo.sandbox.purchase_orders import parse_purchase_order
-from bulkpo.sandbox.store import Filters, Page, Store, not_found
+from bulkpo.sandbox.store import Filters, Page, Store, id_filter, not_found
 
 PO_WRITE_VERSION = 3
 _WRITES = ("POST", "PATCH")
@@ -150,6 +152,60 @@ class Gate:
         await self.app(scope, receive, _dropping(send) if drop else send)
 
 
+class Recorder:
+    """Appends every exchange to a JSON-lines file, so a test can check each request and
+    answer against Flexport's published schemas (``SandboxOptions.record_path``)."""
+
+    def __init__(self, app: ASGIApp, path: Path) -> None:
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent: list[bytes] = []
+        received: list[bytes] = []
+        answer: dict[str, Any] = {}
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received.append(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                answer["status"] = message["status"]
+                answer["type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
+            elif message["type"] == "http.response.body":
+                sent.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, recording_receive, recording_send)
+        finally:
+            self._write(scope, b"".join(received), answer, b"".join(sent))
+
+    def _write(self, scope: Scope, request: bytes, answer: dict[str, Any], response: bytes
+               ) -> None:
+        def parsed(raw: bytes) -> Any:
+            try:
+                return json.loads(raw) if raw else None
+            except ValueError:
+                return None  # not JSON (a PDF) or cut off by a deliberate drop
+
+        line = {
+            "method": scope["method"], "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": answer.get("status"), "request": parsed(request),
+            "response": parsed(response) if "json" in answer.get("type", "") else None,
+        }
+        with self.lock, self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
+
+
 def _dropping(send: Send) -> Send:
     """A ``send`` that starts the response, sends half the body and gives up."""
 
@@ -198,8 +254,10 @@ def _page(request: Request) -> Page:
             values[name] = int(raw) if raw is not None else default
         except ValueError:
             values[name] = -1
-    if values["page"] < 1:
-        raise Refusal(400, "invalid_param", "page must be an integer of at least 1")
+    # The offset, not only the page, must fit SQLite's 64-bit integers.
+    if not 1 <= values["page"] <= MAX_INTEGER // 100:
+        raise Refusal(400, "invalid_param",
+                      f"page must be an integer from 1 to {MAX_INTEGER // 100}")
     if not 1 <= values["per"] <= 100:
         raise Refusal(400, "invalid_param", "per must be an integer from 1 to 100")
     return Page(values["page"], values["per"])
@@ -237,9 +295,12 @@ async def _json_body(request: Request) -> Any:
 def _int_id(request: Request, kind: str, name: str = "id") -> int:
     raw = request.path_params[name]
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
-        raise not_found(kind, raw) from None
+        number = -1
+    if not 0 <= number <= MAX_INTEGER:
+        raise not_found(kind, raw)
+    return number
 
 
 async def unknown_route(request: Request) -> Response:
@@ -373,9 +434,10 @@ async def create_booking_line_item(request: Request) -> Response:
         value = body.get(name)
         if value is None:
             raise Refusal(400, "missing_field", f"{name} is required")
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise Refusal(400, "invalid_field", f"{name} must be a positive integer, "
-                          f"got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not (
+                1 <= value <= MAX_INTEGER):
+            raise Refusal(400, "invalid_field", f"{name} must be an integer from 1 to "
+                          f"{MAX_INTEGER}, got {value!r}")
         values[name] = value
     store = _store(request)
     new_id = store.create_booking_line_item(values["purchase_order_line_item_id"],
@@ -434,7 +496,7 @@ async def list_containers(request: Request) -> Response:
     raw = request.query_params.get("f.shipment.id")
     if raw is None:
         raise Refusal(400, "missing_param", "f.shipment.id is required")
-    row = store.shipment(int(raw)) if raw.isdigit() else None
+    row = store.shipment(id_filter(raw, "f.shipment.id"))
     items = render.containers(_base(request), row, store.now()) if row else []
     wanted = request.query_params.get("f.container_number")
     items = [c for c in items if wanted in (None, c["container_number"])]
@@ -474,13 +536,13 @@ async def list_documents(request: Request) -> Response:
                          [render.document(_base(request), row) for row in rows])
 
 
-async def list_shipment_documents(request: Request) -> Response:
+async def list_unfiled(request: Request) -> Response:
+    """Customs entries, commercial invoices, contacts: the sandbox files none, but refs to
+    them must lead somewhere real, so the list is served (checked, empty)."""
     page = _page(request)
-    shipment = _shipment_row(request)
-    filters = {**_filters(request), "f.shipment.id": [str(shipment["id"])]}
-    total, rows = _store(request).list_documents(filters, page)
-    return await listing(request, page, total,
-                         [render.document(_base(request), row) for row in rows])
+    if (raw := request.query_params.get("f.shipment.id")) is not None:
+        id_filter(raw, "f.shipment.id")
+    return await listing(request, page, 0, [])
 
 
 async def get_document(request: Request) -> Response:
@@ -548,8 +610,10 @@ async def list_ports(request: Request) -> Response:
 async def advance_clock(request: Request) -> Response:
     body = await _json_body(request)
     seconds = body.get("seconds") if isinstance(body, dict) else None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
-        raise Refusal(400, "invalid_field", "seconds must be a non-negative number")
+    # A century at most: the sandbox clock must stay a date Python can print.
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not (
+            0 <= seconds <= 100 * 365 * 86_400):
+        raise Refusal(400, "invalid_field", "seconds must be a number from 0 to 100 years")
     store = _store(request)
     now = store.advance(float(seconds))
     return envelope(request, {"_object": "/sandbox/clock", "now": lifecycle.iso(now),
@@ -558,7 +622,9 @@ async def advance_clock(request: Request) -> Response:
 
 def create_app(options: SandboxOptions) -> Starlette:
     """The sandbox as an ASGI app; its store is ``app.state.store`` (close it when done)."""
-    store = Store(options.db_path, options.seed, options.shipment_delay_s)
+    store = Store(options.db_path, options.seed, options.shipment_delay_s,
+                  refuse_duplicate_po_names=options.duplicate_po_names == "refuse",
+                  refuse_duplicate_booking_names=options.duplicate_booking_names == "refuse")
     routes = [
         Route("/purchase_orders", list_purchase_orders, methods=["GET"]),
         Route("/purchase_orders", create_purchase_order, methods=["POST"]),
@@ -574,10 +640,11 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/booking_line_items/{id}", get_booking_line_item, methods=["GET"]),
         Route("/shipments", list_shipments, methods=["GET"]),
         Route("/shipments/{id}", get_shipment, methods=["GET"]),
-        Route("/shipments/{id}/documents", list_shipment_documents, methods=["GET"]),
         Route("/shipment_legs", list_legs, methods=["GET"]),
         Route("/shipment_legs/{id}", get_leg, methods=["GET"]),
         Route("/ocean/shipment_containers", list_containers, methods=["GET"]),
+        Route("/customs_entries", list_unfiled, methods=["GET"]),
+        Route("/commercial_invoices", list_unfiled, methods=["GET"]),
         Route("/documents", list_documents, methods=["GET"]),
         Route("/documents/{id}", get_document, methods=["GET"]),
         Route("/documents/{id}/download", download_document, methods=["GET"]),
@@ -585,6 +652,7 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/network/company_entities/{id}", _network_get("company_entities"),
               methods=["GET"]),
         Route("/network/locations", _network_list("locations"), methods=["GET"]),
+        Route("/network/contacts", list_unfiled, methods=["GET"]),
         Route("/network/locations/{id}", _network_get("locations"), methods=["GET"]),
         Route("/ports", list_ports, methods=["GET"]),
         Route("/_sandbox/advance", advance_clock, methods=["POST"]),
@@ -598,6 +666,8 @@ def create_app(options: SandboxOptions) -> Starlette:
     app = Starlette(routes=routes, exception_handlers={Refusal: on_refusal})
     app.add_middleware(Gate, options=options, store=store)
     app.add_middleware(OAuthGate, options=options, store=store)  # outside Gate: /oauth/token
+    if options.record_path is not None:
+        app.add_middleware(Recorder, path=options.record_path)
     app.state.store = store
     app.state.options = options
     quiet_dropped_connections()

@@ -1,7 +1,7 @@
 """Checks an official ``CreateBooking`` body and normalises it for storage.
 
 Order of refusals: missing or mistyped fields and the conditional rules that need
-no lookup (400), unknown entity or location refs (400), unknown ports (422), then
+no lookup (400), unknown entity or location refs (400), unknown ports (400), then
 the mainland-China export description rule (400), which needs the resolved origin.
 Sandbox choices: ``container_counts`` is required only for FCL (``is_lcl`` false);
 ``self`` names the account's own entity; the duplicate-name check (409) is the store's.
@@ -270,7 +270,8 @@ def _resolve_port(detail: dict[str, Any], key: str, side: str) -> dict[str, Any]
                 return {"unlocode": None, "name": code, "country_code": None,
                         "icao_code": code, "iata_code": None, "us_cbp_port_code": None}
         if port is None:
-            raise Refusal(422, "invalid_port", f"{key}.{field} {code!r} is not a known port")
+            raise Refusal(400, "invalid_port", f"{key}.{field} {code!r} is not a known port "
+                          "(expected a UN/LOCODE such as CNSHA, or the code its field names)")
         return {
             "unlocode": port.unlocode,
             "name": port.name,

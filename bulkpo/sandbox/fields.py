@@ -18,6 +18,8 @@ TRANSPORTATION_MODES = (
     "warehouse_storage", "barge",
 )
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# SQLite integers are signed 64-bit: a larger one would raise OverflowError (a 500).
+MAX_INTEGER = 2**63 - 1
 
 
 class Refusal(Exception):
@@ -81,8 +83,9 @@ def count(body: Mapping[str, Any], key: str, path: str, *, required: bool, minim
         if required:
             raise missing(path)
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise invalid(path, f"an integer of at least {minimum}", value)
+    if isinstance(value, bool) or not isinstance(value, int) or not (
+            minimum <= value <= MAX_INTEGER):
+        raise invalid(path, f"an integer from {minimum} to {MAX_INTEGER}", value)
     return value
 
 

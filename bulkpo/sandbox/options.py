@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+DuplicateNames = Literal["refuse", "accept"]
 
 DEFAULT_SANDBOX_KEY = "sandbox-key"
 DEFAULT_SANDBOX_CLIENT = ("sandbox-client", "sandbox-client-secret")  # (client id, secret)
@@ -29,6 +32,12 @@ class SandboxOptions:
     clients: tuple[tuple[str, str], ...] = (DEFAULT_SANDBOX_CLIENT,)
     token_lifetime_s: float = 24 * 3600.0   # on the sandbox clock
     tokens_per_day: int = 10     # token requests per client id in any 24 h
+    # No Flexport document says names are unique, so both answers must be survivable:
+    # "refuse" answers a second create of a name 409 duplicate_name, "accept" creates it.
+    duplicate_po_names: DuplicateNames = "refuse"
+    duplicate_booking_names: DuplicateNames = "accept"
+    # Append every request and answer here as JSON lines (the conformance test's record).
+    record_path: Path | None = None
 
     def __repr__(self) -> str:
         # The accepted keys are secrets: never in a repr, a log line or a traceback.

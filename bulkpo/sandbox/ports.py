@@ -1,4 +1,4 @@
-"""Which ports the sandbox knows, for 422 ``invalid_port`` and for ``/place`` objects.
+"""Which ports the sandbox knows, for 400 ``invalid_port`` and for ``/place`` objects.
 
 The answers come from :mod:`bulkpo.ports` (the port list shipped in the package), so
 the sandbox accepts exactly the codes bulkpo's own validation accepts. Everything

@@ -1,7 +1,7 @@
 """Checks a PO write body (bulkpo's v3 PO contract) and normalises it for storage.
 
 Order of refusals: missing or mistyped fields (400), unknown entity or location
-refs (400), unknown ports (422). The duplicate-name check (409) needs the database
+refs (400), unknown ports (400). The duplicate-name check (409) needs the database
 and is the store's.
 """
 
@@ -80,7 +80,8 @@ def parse_purchase_order(body: object, refs: NetworkRefs, *, partial: bool) -> P
     for key in _PORT_KEYS:
         code = out.get(key)
         if code is not None and known_port(code) is None:
-            raise Refusal(422, "invalid_port", f"{key} {code!r} is not a known UN/LOCODE")
+            raise Refusal(400, "invalid_port", f"{key} {code!r} is not a known UN/LOCODE "
+                          "(five characters: country and place, such as CNSHA)")
     return PurchaseOrderWrite(out, lines)
 
 

@@ -81,11 +81,16 @@ def company_entity(entity: Mapping[str, Any]) -> dict[str, Any]:
 
 def network_location(base: str, store: Store, location: Mapping[str, Any]) -> dict[str, Any]:
     owner = store.entity(location["company_entity_ref"])
-    return {"_object": "/network/location", "id": location["id"], "name": location["name"],
+    # Location ids are strings in the official document ("f8Rq_...").
+    return {"_object": "/network/location", "id": str(location["id"]),
+            "name": location["name"],
             "ref": location["ref"], "address": location["address"],
-            "company": ({"_object": "/network/company", "id": owner["id"],
+            "company": ({"_object": "/network/company", "id": str(owner["id"]),
                          "ref": owner["ref"], "name": owner["name"]} if owner else None),
-            "contacts": [], "metadata": location["metadata"]}
+            # A ref, as in the official examples (the sandbox keeps no contacts).
+            "contacts": collection_ref(base, "/network/contact",
+                                       f"network/contacts?f.location.ref={location['ref']}"),
+            "metadata": location["metadata"]}
 
 
 def network_row(base: str, store: Store, table: str, row: Row) -> dict[str, Any]:
@@ -125,7 +130,8 @@ def _company(store: Store, party: Mapping[str, Any] | None) -> dict[str, Any] | 
     if not party:
         return None
     entity = store.entity(party["ref"]) if party.get("ref") else None
-    return {"_object": "/company", "id": entity["id"] if entity else None,
+    # Company ids are strings in the official document ("f8Rq_..."), unlike entity ids.
+    return {"_object": "/company", "id": str(entity["id"]) if entity else None,
             "name": party.get("name"), "ref": party.get("ref"),
             "country_code": party.get("country_code")}
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bulkpo.sandbox import lifecycle
-from bulkpo.sandbox.fields import Refusal
+from bulkpo.sandbox.fields import MAX_INTEGER, TRANSPORTATION_MODES, Refusal
 from bulkpo.sandbox.network import (
     OWN_ENTITY_REF,
     SEEDED_ENTITIES,
@@ -44,9 +44,10 @@ CREATE TABLE IF NOT EXISTS company_entities (
 CREATE TABLE IF NOT EXISTS locations (
     id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS purchase_orders (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL,
     buyer_ref TEXT, buyer_name TEXT, seller_ref TEXT, seller_name TEXT,
     archived_at TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS po_name ON purchase_orders (name);
 CREATE INDEX IF NOT EXISTS po_status ON purchase_orders (status);
 CREATE INDEX IF NOT EXISTS po_id ON purchase_orders (id, status);
 CREATE INDEX IF NOT EXISTS po_created ON purchase_orders (created_at);
@@ -61,10 +62,11 @@ CREATE INDEX IF NOT EXISTS li_po ON po_line_items (purchase_order_id);
 CREATE INDEX IF NOT EXISTS li_id ON po_line_items (id, purchase_order_id);
 CREATE INDEX IF NOT EXISTS li_sku ON po_line_items (sku);
 CREATE TABLE IF NOT EXISTS bookings (
-    id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, name TEXT NOT NULL, status TEXT NOT NULL,
     shipper_ref TEXT NOT NULL, consignee_ref TEXT NOT NULL, cargo_ready_date TEXT,
     created_at TEXT NOT NULL, submitted_s REAL NOT NULL, shipment_id INTEGER,
     body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS bk_name ON bookings (name);
 CREATE INDEX IF NOT EXISTS bk_status ON bookings (status, submitted_s);
 CREATE INDEX IF NOT EXISTS bk_shipment ON bookings (shipment_id);
 CREATE TABLE IF NOT EXISTS booking_line_items (
@@ -95,6 +97,14 @@ CREATE INDEX IF NOT EXISTS oauth_client ON oauth_token_requests (client_id, at_s
 _FIRST_IDS = {"purchase_orders": 900_000, "po_line_items": 4_200_000, "bookings": 540_000,
               "booking_line_items": 77_000, "shipments": 1_200_000, "shipment_legs": 3_100_000}
 _ISO_FILTER = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
+# The docs' example filter value is "2022-01-01 18:26:37 PST": a local time and a zone
+# abbreviation. These are the North American zones and UTC; others are refused.
+_ZONED_FILTER = re.compile(r"(\d{4}-\d{2}-\d{2} \d{2}:\d{2}(?::\d{2})?) ([A-Z]{3,4})")
+_ZONE_HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5,
+               "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8,
+               "HST": -10}
+PO_STATUSES = ("open", "closed", "cancelled")
+BOOKING_STATUSES = ("booked", "submitted")
 
 
 @dataclass(frozen=True)
@@ -116,12 +126,18 @@ def time_filter(value: str, name: str) -> str:
     """A date-time filter value in the stored format (ISO, ms, Z) for comparison."""
     text = value.strip()
     try:
-        if not _ISO_FILTER.fullmatch(text):
+        if zoned := _ZONED_FILTER.fullmatch(text):
+            offset = _ZONE_HOURS[zoned[2]]
+            moment = dt.datetime.fromisoformat(zoned[1]).replace(
+                tzinfo=dt.timezone(dt.timedelta(hours=offset)))
+        elif _ISO_FILTER.fullmatch(text):
+            moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        else:
             raise ValueError(text)
-        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+    except (ValueError, KeyError):
         raise Refusal(400, "invalid_param",
-                      f"{name} must be an ISO 8601 date-time or YYYY-MM-DD, got {value!r}"
+                      f"{name} must be an ISO 8601 date-time, YYYY-MM-DD or "
+                      f"'YYYY-MM-DD HH:MM:SS PST' (a US zone or UTC), got {value!r}"
                       ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
@@ -130,9 +146,13 @@ def time_filter(value: str, name: str) -> str:
 
 def id_filter(value: str, name: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise Refusal(400, "invalid_param", f"{name} must be an integer, got {value!r}") from None
+        number = -1
+    if not 0 <= number <= MAX_INTEGER:
+        raise Refusal(400, "invalid_param",
+                      f"{name} must be an integer from 0 to {MAX_INTEGER}, got {value!r}")
+    return number
 
 
 def bool_filter(value: str, name: str) -> bool:
@@ -143,11 +163,25 @@ def bool_filter(value: str, name: str) -> bool:
     raise Refusal(400, "invalid_param", f"{name} must be true or false, got {value!r}")
 
 
-def direction(filters: Filters, default: str = "asc") -> str:
+def direction(filters: Filters, default: str) -> str:
+    """``direction`` as SQL; each list's default is the one its docs give."""
     value = _first(filters, "direction") or default
-    if value.lower() not in ("asc", "desc"):
+    if value not in ("asc", "desc"):
         raise Refusal(400, "invalid_param", f"direction must be asc or desc, got {value!r}")
     return value.upper()
+
+
+def choice_filter(filters: Filters, name: str, options: Sequence[str]) -> str | None:
+    """A filter whose values the docs enumerate: anything else is a 400."""
+    value = _first(filters, name)
+    if value is not None and value not in options:
+        raise Refusal(400, "invalid_param",
+                      f"{name} must be one of {', '.join(options)}, got {value!r}")
+    return value
+
+
+def sort_filter(filters: Filters, options: Sequence[str]) -> str | None:
+    return choice_filter(filters, "sort", options)
 
 
 def _first(filters: Filters, name: str) -> str | None:
@@ -173,8 +207,12 @@ class Where:
 class Store:
     """All sandbox state; every method is one short transaction."""
 
-    def __init__(self, path: Path, seed: int | None, shipment_delay_s: float) -> None:
+    def __init__(self, path: Path, seed: int | None, shipment_delay_s: float, *,
+                 refuse_duplicate_po_names: bool = True,
+                 refuse_duplicate_booking_names: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._refuse_po_names = refuse_duplicate_po_names
+        self._refuse_booking_names = refuse_duplicate_booking_names
         self._lock = threading.RLock()
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -203,6 +241,11 @@ class Store:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+            except sqlite3.IntegrityError:
+                self._db.execute("ROLLBACK")
+                # Only a database made before names could repeat still has UNIQUE names.
+                raise Refusal(409, "duplicate_name", "this sandbox database refuses "
+                              "duplicate names; start a fresh one to accept them") from None
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -336,6 +379,8 @@ class Store:
                 raise not_found("purchase_order", po_id)
 
     def _check_po_name(self, name: str, own_id: int | None) -> None:
+        if not self._refuse_po_names:
+            return
         row = self._db.execute("SELECT id FROM purchase_orders WHERE name = ?", (name,)
                                ).fetchone()
         if row is not None and row["id"] != own_id:
@@ -364,17 +409,16 @@ class Store:
 
     def list_purchase_orders(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "status"), ("f.name", "name"),
+        if (value := choice_filter(filters, "f.status", PO_STATUSES)) is not None:
+            where.add("status = ?", value)
+        for name, column in (("f.name", "name"),
                              ("f.buyer_ref", "buyer_ref"), ("f.seller_ref", "seller_ref")):
             if (value := _first(filters, name)) is not None:
                 where.add(f"{column} = ?", value)
         if (value := _first(filters, "f.archived_at.exists")) is not None:
             exists = bool_filter(value, "f.archived_at.exists")
             where.add("archived_at IS NOT NULL" if exists else "archived_at IS NULL")
-        if (value := _first(filters, "f.role")) is not None:
-            if value not in ("buyer", "seller"):
-                raise Refusal(400, "invalid_param",
-                              f"f.role must be buyer or seller, got {value!r}")
+        if (value := choice_filter(filters, "f.role", ("buyer", "seller"))) is not None:
             own = self.entities[OWN_ENTITY_REF]
             where.add(f"({value}_ref = ? OR ({value}_ref IS NULL AND {value}_name = ?))",
                       own["ref"], own["name"])
@@ -383,10 +427,8 @@ class Store:
                       "JOIN bookings b ON b.id = bli.booking_id WHERE b.shipment_id = ?)",
                       id_filter(value, "f.shipment.id"))
         _time_filters(where, filters, ("created_at", "updated_at"))
-        order = "id " + direction(filters)
-        sort = _first(filters, "sort")
-        if sort not in (None, "id"):
-            raise Refusal(400, "invalid_param", f"sort must be id, got {sort!r}")
+        sort_filter(filters, ("id",))
+        order = "id " + direction(filters, "asc")
         return self._page("SELECT * FROM purchase_orders", where, order, page)
 
     def list_line_items(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
@@ -397,9 +439,11 @@ class Store:
             where.add("line_item_number = ?", id_filter(value, "f.line_item_number"))
         if (value := _first(filters, "f.item_key")) is not None:
             where.add("item_key = ?", value)
-        # Ascending by id (lines in the order they were written) unless asked otherwise.
-        return self._page("SELECT * FROM po_line_items", where, "id " + direction(filters),
-                          page)
+        # Both documented sorts follow creation here (ids are given in creation order,
+        # lines share their PO's cargo ready date); the docs' default is desc.
+        sort_filter(filters, ("cargo_ready_date", "created_at"))
+        return self._page("SELECT * FROM po_line_items", where,
+                          "id " + direction(filters, "desc"), page)
 
     def line_item(self, line_id: int) -> Row | None:
         with self._lock:
@@ -413,7 +457,7 @@ class Store:
         now = self.now()
         with self._tx() as db:
             row = db.execute("SELECT id FROM bookings WHERE name = ?", (booking["name"],)
-                             ).fetchone()
+                             ).fetchone() if self._refuse_booking_names else None
             if row is not None:
                 raise Refusal(409, "duplicate_name",
                               f"a booking named {booking['name']!r} exists already "
@@ -435,7 +479,9 @@ class Store:
 
     def list_bookings(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "status"), ("f.name", "name"),
+        if (value := choice_filter(filters, "f.status", BOOKING_STATUSES)) is not None:
+            where.add("status = ?", value)
+        for name, column in (("f.name", "name"),
                              ("f.shipper_entity_ref", "shipper_ref"),
                              ("f.consignee_entity_ref", "consignee_ref")):
             if (value := _first(filters, name)) is not None:
@@ -443,11 +489,10 @@ class Store:
         if (value := _first(filters, "f.shipment.id")) is not None:
             where.add("shipment_id = ?", id_filter(value, "f.shipment.id"))
         _time_filters(where, filters, ("created_at",))
-        sort = _first(filters, "sort") or "id"
-        if sort not in ("id", "created_at", "cargo_ready_date"):
-            raise Refusal(400, "invalid_param",
-                          f"sort must be cargo_ready_date or created_at, got {sort!r}")
-        order = f"{sort} {direction(filters)}, id {direction(filters)}"
+        # No documented default sort: creation order (id), desc as documented.
+        sort = sort_filter(filters, ("cargo_ready_date", "created_at")) or "id"
+        way = direction(filters, "desc")
+        order = f"{sort} {way}, id {way}"
         return self._page("SELECT * FROM bookings", where, order, page)
 
     def create_booking_line_item(self, line_id: int, booking_id: int, units: int) -> int:
@@ -476,8 +521,9 @@ class Store:
                              ("f.purchase_order_line_item.id", "po_line_item_id")):
             if (value := _first(filters, name)) is not None:
                 where.add(f"{column} = ?", id_filter(value, name))
+        sort_filter(filters, ("cargo_ready_date", "created_at"))
         return self._page("SELECT * FROM booking_line_items", where,
-                          "id " + direction(filters), page)
+                          "id " + direction(filters, "desc"), page)
 
     # -- shipments -------------------------------------------------------------
 
@@ -540,12 +586,16 @@ class Store:
 
     def list_shipments(self, filters: Filters, page: Page) -> tuple[int, list[Row]]:
         where = Where()
-        for name, column in (("f.status", "s.status"),
-                             ("f.transportation_mode", "s.transportation_mode")):
-            if (value := _first(filters, name)) is not None:
-                where.add(f"{column} = ?", value)
+        if (value := choice_filter(filters, "f.status", lifecycle.STATUSES)) is not None:
+            where.add("s.status = ?", value)
+        if (value := choice_filter(filters, "f.transportation_mode",
+                                   TRANSPORTATION_MODES)) is not None:
+            where.add("s.transportation_mode = ?", value)
         if (value := _first(filters, "f.statuses.any")) is not None:
             statuses = [s for s in value.split(",") if s]
+            for status in statuses:
+                choice_filter({"f.statuses.any": [status]}, "f.statuses.any",
+                              lifecycle.STATUSES)
             where.add(f"s.status IN ({','.join('?' * len(statuses))})", *statuses)
         _time_filters(where, filters, ("updated_at",), prefix="s.")
         if (value := _first(filters, "f.purchase_order")) is not None:
@@ -567,12 +617,13 @@ class Store:
                     "EXISTS (SELECT 1 FROM bookings b, json_each(b.body, ?) m "
                     f"WHERE b.id = s.booking_id AND m.value IN ({','.join('?' * len(values))}))",
                     f'$.metadata."{key}"', *values)
-        sort = _first(filters, "sort") or "id"
-        if sort not in ("id", "transportation_mode", "status", "updated_at"):
-            raise Refusal(400, "invalid_param", f"sort must be id, transportation_mode, "
-                          f"status or updated_at, got {sort!r}")
+        sort = sort_filter(filters, ("id", "transportation_mode", "status", "updated_at",
+                                     "archived_at")) or "id"
+        if sort == "archived_at":
+            sort = "id"  # sandbox shipments are never archived
         # The real API documents desc but was observed answering ascending; asc it is.
-        order = f"s.{sort} {direction(filters)}, s.id {direction(filters)}"
+        way = direction(filters, "asc")
+        order = f"s.{sort} {way}, s.id {way}"
         return self._page("SELECT s.* FROM shipments s", where, order, page)
 
     def shipment_items(self, booking_id: int) -> list[Row]:
@@ -587,7 +638,8 @@ class Store:
         where = Where()
         if (value := _first(filters, "f.shipment.id")) is not None:
             where.add("l.shipment_id = ?", id_filter(value, "f.shipment.id"))
-        if (value := _first(filters, "f.transportation_mode")) is not None:
+        if (value := choice_filter(filters, "f.transportation_mode",
+                                   TRANSPORTATION_MODES)) is not None:
             where.add("l.transportation_mode = ?", value)
         return self._page(_LEG_SELECT, where, "l.id ASC", page)
 

@@ -27,7 +27,7 @@ from bulkpo.config import Settings
 from bulkpo.engine.pacing import Caller, caller_for, paced
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
-from bulkpo.flexport.filters import shipment_filters
+from bulkpo.flexport.filters import SHIPMENTS_OLDEST_FIRST, shipment_filters
 from bulkpo.flexport.models import TRANSPORTATION_MODE_VALUES, Shipment, ShipmentLeg
 from bulkpo.purchase_orders.export import safe_url
 from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
@@ -250,7 +250,7 @@ async def export_shipments(
     started = dt.datetime.now(dt.UTC)
     caller = caller_for(settings)
     gate = asyncio.Semaphore(settings.concurrency)
-    params: dict[str, Any] = dict(query.params())
+    params: dict[str, Any] = {**query.params(), **SHIPMENTS_OLDEST_FIRST}
     by_status: Counter[str] = Counter()
     by_mode: Counter[str] = Counter()
     counts = [0, 0, 0]
