@@ -522,7 +522,9 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
                 row.number,
                 "invalid" if bad else "valid",
                 message="; ".join(str(issue) for issue in bad),
-                issues=issues.get(row.number, []),
+                # a row held back by its PO's error carries that pointer as its issue
+                issues=issues.get(row.number, []) + [
+                    i for i in bad if i.code is IssueCode.PO_INVALID],
             )
         )
     return sorted(results, key=lambda r: r.row)

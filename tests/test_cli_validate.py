@@ -94,3 +94,29 @@ def test_mixed_encoding_csv_reads_both_and_warns(
     _table, validation = load_purchase_orders(path)
     [po] = validation.purchase_orders
     assert [line.product_name for line in po.lines] == ["Café Ñandú", "Crème brûlée"]
+
+
+def test_one_wrong_cell_is_one_error_and_its_siblings_point_at_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [po_row(1, line) for line in range(1, 5)] + [po_row(2, line) for line in range(1, 5)]
+    rows[2] = po_row(1, 3, destination_port="XXLAX")  # invalid on its own: row 4
+    rows[5] = po_row(2, 2, origin_port="CNSHA")  # three rows say CNYTN: row 7 is the odd one
+    path = write_po_workbook(tmp_path / "bad.xlsx", rows)
+    report = tmp_path / "checked.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 1
+    assert "2 errors" in capsys.readouterr().out
+    book = load_workbook(report)
+    errors = [r for r in book["Errors"].iter_rows(min_row=2, values_only=True) if any(r)]
+    assert [(r[0], r[5]) for r in errors] == [
+        ("Purchase Orders!M4", "unknown_port"), ("Purchase Orders!L7", "po_conflict")]
+    sheet = book["Purchase Orders"]
+    headers = [c.value for c in sheet[1]]
+    message = headers.index("Message") + 1
+    # the correct ports are not marked; the sibling rows carry a short pointer
+    assert sheet["M2"].comment is None and sheet["L6"].comment is None
+    assert sheet["M4"].comment is not None and sheet["L7"].comment is not None
+    assert sheet.cell(2, message).value == (
+        "Purchase Orders row 2: held back: PO PO-00001 is sent once Purchase Orders!M4 is fixed")
+    assert "held back: PO PO-00002 is sent once Purchase Orders!L7" in str(
+        sheet.cell(9, message).value)
