@@ -158,7 +158,8 @@ async def validate_file(
     headers: Path | str | None = None,
     decimal_comma: bool | None = None,
 ) -> ImportResult:
-    """Read and check a purchase-order file; nothing is sent, no settings needed.
+    """Read and check a file of purchase orders, bookings or both, as an import reads it;
+    nothing is sent, no settings needed.
 
     ``decimal_comma`` says how numbers like 1,250 read (True: 1.25, False: 1250); left
     None, the file's unambiguous numbers (4,25 or 4.25) tell, or such a cell is an error.
@@ -167,8 +168,12 @@ async def validate_file(
     PO headers joined to this file's lines on the PO number. bulkpo.toml's
     ``[mappings.<name>]`` apply to files with their fingerprint.
 
-    Each data row's status is ``valid`` or ``invalid``, with its issues; every
-    issue names its cell (``Purchase Orders!D7``)::
+    The result has one sheet per kind found (``result.purchase_orders``,
+    ``result.bookings``). Each data row's status is ``valid`` or ``invalid``, with its
+    issues; every issue names its cell (``Purchase Orders!D7``). A booking's PO numbers
+    are checked against the file's POs only: the others
+    (:func:`bulkpo.imports.po_numbers_left_to_import`) are looked up in Flexport by the
+    import::
 
         result = await bulkpo.aio.validate_file("orders.xlsx")
         print(result.summary.line(), [str(i) for i in result.issues[:3]])

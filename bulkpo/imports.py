@@ -522,7 +522,9 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
                 row.number,
                 "invalid" if bad else "valid",
                 message="; ".join(str(issue) for issue in bad),
-                issues=issues.get(row.number, []),
+                # a row held back by its PO's error carries that pointer as its issue
+                issues=issues.get(row.number, []) + [
+                    i for i in bad if i.code is IssueCode.PO_INVALID],
             )
         )
     return sorted(results, key=lambda r: r.row)
@@ -540,14 +542,34 @@ def validation_result(
     settings: Settings | None = None,
     decimal_comma: bool | None = None,
 ) -> ImportResult:
-    """What ``bulkpo validate`` finds in a PO file: each data row valid or invalid
-    (a row that is not a PO line, such as a totals row, is skipped with the reason)."""
-    table, validation = load_purchase_orders(
+    """What ``bulkpo validate`` finds in a file of purchase orders, bookings or both, read
+    as an import reads it: one :class:`SheetResult` per sheet kind, each data row valid or
+    invalid (a row that is not a PO line, such as a totals row, is skipped with the reason).
+
+    No network: the PO numbers a booking names are checked against the file's POs only;
+    the others (:func:`po_numbers_left_to_import`) are looked up in Flexport by the import.
+    """
+    workbook = load_workbook(
         path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
         mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
+        defaults=settings.bookings if settings is not None else None,
     )
-    rows = validation_row_results(table, validation)
-    return ImportResult(path, [SheetResult(Kind.PURCHASE_ORDERS, table, rows, validation)])
+    return ImportResult(path, [
+        SheetResult(kind, table, validation_row_results(table, validation), validation)
+        for kind, (table, validation) in zip(workbook.kinds, workbook.parts, strict=True)
+    ])
+
+
+def po_numbers_left_to_import(result: ImportResult) -> list[str]:
+    """The PO numbers the valid bookings name that the file's POs do not hold: a validation
+    cannot say whether Flexport holds them, the import looks them up."""
+    bookings = result.bookings
+    if bookings is None or bookings.validation is None:
+        return []
+    pos = result.purchase_orders
+    in_file = {po.name for po in pos.validation.purchase_orders} if (
+        pos is not None and pos.validation is not None) else set()
+    return sorted(named_po_numbers(bookings.validation) - in_file)
 
 
 def dry_run_result(workbook: Workbook, defaults: BookingDefaults) -> ImportResult:

@@ -325,3 +325,32 @@ def test_bookings_rerun_without_journal_create_nothing_twice(tmp_path: Path, mod
     assert [r.status for r in second.bookings.results] == ["unchanged"] * 3
     assert held == {"BK-00001": 1, "BK-00002": 1, "BK-00003": 1}
     assert len(links) == 6 and set(links.values()) == {1}
+
+
+def test_import_prints_its_problems_and_booking_counts_agree(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
+    bookings = [
+        booking_row(1),
+        booking_row(2, po_numbers="PO-00009"),  # found missing only by the online recheck
+        booking_row(3, po_numbers="PO-00001", cargo_ready_date="2025-13-01"),
+    ]
+    pos = [po_row(1, 1), po_row(2, 1, quantity="lots")]
+    path = write_workbook(tmp_path / "both.xlsx", pos, bookings)
+    code = main(["import", str(path), "--yes", "--rate", "200",
+                 "--journal", str(tmp_path / "j.sqlite")])
+    assert code == 1
+    captured = capsys.readouterr()
+    err = captured.err
+    # each sheet's problems with their cells, on stderr, as validate lists them
+    assert "error: Purchase Orders!Q3 (Quantity): " in err
+    assert "error: Bookings!F4 (Cargo Ready Date): " in err
+    assert "both.xlsx [Bookings]: 3 rows, 2 bookings to check against their POs in Flexport, " \
+        "1 invalid rows" in err
+    assert "both.xlsx [Bookings]: after checking their POs in Flexport, 1 valid bookings, " \
+        "2 invalid rows" in err
+    assert "PO PO-00009 is neither in this file nor in Flexport" in err
+    assert "Bookings: 3 rows: 1 created, 2 invalid" in captured.out

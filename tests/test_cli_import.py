@@ -81,6 +81,8 @@ def test_report_and_errors_file_round_trip(tmp_path: Path, keyed_sandbox: Sandbo
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines()[0] == "7 rows: 4 created, 2 invalid, 1 failed"
+    # the problems are listed with their cells, as validate lists them
+    assert "  error: Purchase Orders!Q4 (Quantity): " in result.stderr
     rows = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()]
     assert [r["status"] for r in rows] == ["created", "created", "invalid", "invalid",
                                             "created", "created", "failed"]

@@ -65,18 +65,47 @@ def test_valid_po_with_two_lines_and_exact_values() -> None:
     assert result.column_of["sku"] == 2
 
 
-def test_conflicting_po_values_name_both_cells_and_invalidate_all_rows() -> None:
+def test_a_tie_on_a_po_value_is_one_error_naming_both_values_and_cells() -> None:
     result = validate_purchase_orders(po_table(
         line(incoterm="EXW", sku="A"), line(incoterm=None, sku="B"), line(incoterm="FOB", sku="C"),
     ), PURCHASE_ORDER_COLUMNS)
     issue = only(result.issues, "po_conflict")
-    assert str(issue.ref) == "Purchase Orders!B4"
-    assert issue.message == "Purchase Orders!B4 says FOB but Purchase Orders!B2 (same PO) says EXW"
+    assert [str(c) for c in issue.cells] == ["Purchase Orders!B2", "Purchase Orders!B4"]
+    assert issue.message == ("the rows of PO PO-1 are split on Incoterm: EXW (Purchase Orders!B2)"
+                             " and FOB (Purchase Orders!B4)")
     assert result.purchase_orders == []
     assert sorted(result.invalid_rows) == [2, 3, 4]
-    assert result.invalid_rows[4] == [issue]
+    assert result.invalid_rows[2] == result.invalid_rows[4] == [issue]
     (other,) = result.invalid_rows[3]
-    assert other.code == "po_invalid" and "Purchase Orders!B4" in other.message
+    assert other.code == "po_invalid"
+    assert other.message == "held back: PO PO-1 is sent once Purchase Orders!B2 is fixed"
+
+
+def test_the_majority_settles_a_po_value_and_only_the_odd_cell_is_wrong() -> None:
+    result = validate_purchase_orders(po_table(
+        line(sku="A", port="CNSHA"), line(sku="B", port="CNNGB"), line(sku="C", port="CNSHA"),
+        line(sku="D", port="CNSHA"),
+    ), PURCHASE_ORDER_COLUMNS)
+    errors = [i for i in result.issues if i.severity is Severity.ERROR]
+    assert [(i.code, place(i)) for i in errors] == [("po_conflict", "Purchase Orders!G3")]
+    assert errors[0].message == (
+        "says CNNGB but the other rows of PO PO-1 say CNSHA (Purchase Orders!G2, "
+        "Purchase Orders!G4, Purchase Orders!G5)")
+    assert result.invalid_rows[3] == errors
+    for number in (2, 4, 5):
+        (held,) = result.invalid_rows[number]
+        assert held.code == "po_invalid" and "Purchase Orders!G3" in held.message
+
+
+def test_an_unknown_port_among_good_ones_is_reported_as_unknown_not_as_a_conflict() -> None:
+    result = validate_purchase_orders(po_table(
+        line(sku="A", port="USLAX"), line(sku="B", port="XXLAX"), line(sku="C", port="USLAX"),
+        line(sku="D", port="USLAX"),
+    ), PURCHASE_ORDER_COLUMNS)
+    errors = [i for i in result.issues if i.severity is Severity.ERROR]
+    assert [(i.code, place(i)) for i in errors] == [("unknown_port", "Purchase Orders!G3")]
+    assert sorted(result.invalid_rows) == [2, 3, 4, 5]
+    assert [i.code for i in result.invalid_rows[2]] == ["po_invalid"]
 
 
 def test_bad_cells_codes_and_places() -> None:
@@ -320,9 +349,9 @@ def test_repeated_values_blanks_and_late_values_agree_with_the_first_row() -> No
         line(sku="D", ready=dt.date(2026, 3, 1), mode="air"),
     ), PURCHASE_ORDER_COLUMNS)
     issue = only(result.issues, "po_conflict")
-    assert place(issue) == "Purchase Orders!H5"
-    assert issue.message == ("Purchase Orders!H5 says air but Purchase Orders!H4 (same PO) "
-                             "says ocean")
+    assert [str(c) for c in issue.cells] == ["Purchase Orders!H4", "Purchase Orders!H5"]
+    assert issue.message == ("the rows of PO PO-1 are split on Transportation Mode: ocean "
+                             "(Purchase Orders!H4) and air (Purchase Orders!H5)")
     assert sorted(result.invalid_rows) == [2, 3, 4, 5]
 
 

@@ -24,6 +24,7 @@ from bulkpo.cli.options import (
 )
 from bulkpo.config import load_settings
 from bulkpo.errors import ExitCode
+from bulkpo.issues import Issue, Severity
 
 if TYPE_CHECKING:  # imported when used: the CLI starts without the sheets package
     from bulkpo.sheets.outputs import Output
@@ -257,11 +258,16 @@ def import_command(
             )
             click.confirm(f"Send {what} to {settings.base_url}?", abort=True, err=True)
         for kind, (table, validation) in zip(workbook.kinds, sheets, strict=True):
+            invalid_rows = len(validation.invalid_rows)
+            # Bookings are valid only once their PO numbers are found in Flexport: said after.
+            valid = (f"{counts[kind]} valid {nouns[kind]}" if kind is Kind.PURCHASE_ORDERS
+                     else f"{counts[kind]} bookings to check against their POs in Flexport")
             click.echo(
-                f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {counts[kind]} valid "
-                f"{nouns[kind]}, {len(validation.invalid_rows)} invalid rows",
+                f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {valid}, "
+                f"{invalid_rows} invalid rows",
                 err=True,
             )
+            echo_issues(_errors(validation.issues), err=True)
         resume_hint = resume_command(file, journal_path, run_options, report, errors)
         label = "Importing " + " and ".join(nouns[k] for k in workbook.kinds)
         with (
@@ -278,6 +284,21 @@ def import_command(
             )
     combined = len(outcome.parts) > 1
     titles = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings"}
+    before = dict(zip(workbook.kinds, sheets, strict=True))
+    for kind, part in outcome.parts:
+        checked = part.validation
+        if kind is not Kind.BOOKINGS or checked is None or checked is before[kind][1]:
+            continue
+        # The online recheck: the problems it found that the file alone could not show.
+        known = set(before[kind][1].issues)
+        found = [i for i in _errors(checked.issues) if i not in known]
+        n_valid = len(checked.bookings)
+        click.echo(
+            f"{file.name} [{part.table.sheet}]: after checking their POs in Flexport, "
+            f"{n_valid} valid bookings, {len(part.table.rows) - n_valid} invalid rows",
+            err=True,
+        )
+        echo_issues(found, err=True)
     for kind, part in outcome.parts:
         line = part.summary.line()
         click.echo(f"{titles[kind]}: {line}" if combined else line)
@@ -376,3 +397,7 @@ def kind_path(path: Path | None, suffix: str) -> Path | None:
     if path is None or not suffix:
         return path
     return path.with_name(f"{path.stem}{suffix}{path.suffix}")
+
+
+def _errors(issues: list[Issue]) -> list[Issue]:
+    return [i for i in issues if i.severity is Severity.ERROR]

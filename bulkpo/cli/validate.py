@@ -1,4 +1,4 @@
-"""``bulkpo validate``: check a purchase-order file, send nothing."""
+"""``bulkpo validate``: check a file of purchase orders, bookings or both, send nothing."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import cast
 
 import click
 
+from bulkpo.cli.imports import kind_path
 from bulkpo.cli.options import (
     CliState,
     echo_issues,
@@ -15,10 +16,12 @@ from bulkpo.cli.options import (
     input_options,
     mapping_options,
 )
+from bulkpo.columns import Kind
 from bulkpo.config import load_settings
 from bulkpo.errors import ExitCode
-from bulkpo.imports import DateOrder, validation_result
-from bulkpo.issues import Severity
+from bulkpo.imports import DateOrder, po_numbers_left_to_import, validation_result
+from bulkpo.issues import Issue, Severity
+from bulkpo.report import SheetResult
 
 __all__ = ["validate_command"]
 
@@ -30,7 +33,8 @@ __all__ = ["validate_command"]
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write a copy of the workbook with bad cells marked (.xlsx, .csv or .jsonl).",
+    help="Write a copy of the workbook with bad cells marked (.xlsx, .csv or .jsonl); with "
+    "both sheets, the bookings' in a second file (result-bookings.xlsx).",
 )
 @click.option(
     "--format",
@@ -51,11 +55,12 @@ def validate_command(
     report: Path | None,
     fmt: str,
 ) -> None:
-    """Check a purchase-order file without sending anything.
+    """Check a file of purchase orders, bookings or both without sending anything.
 
     Every problem names its cell (Purchase Orders!D7), the value, what was
-    expected and a fix where one is known. Exit 0 when clean (warnings alone
-    do not fail), 1 with errors.
+    expected and a fix where one is known. A booking's PO numbers are checked
+    against the file's POs; the others are looked up in Flexport by the import.
+    Exit 0 when clean (warnings alone do not fail), 1 with errors.
 
     Example:
 
@@ -77,54 +82,95 @@ def validate_command(
             mapping=map_file, headers=headers_file, settings=settings,
             decimal_comma=decimal_comma,
         )
-    (checked,) = result.sheets
-    table, validation = checked.table, checked.validation
-    assert validation is not None, "a validation keeps what it found"
-    errors = [i for i in validation.issues if i.severity is Severity.ERROR]
-    warnings = [i for i in validation.issues if i.severity is Severity.WARNING]
-    lines = sum(len(po.lines) for po in validation.purchase_orders)
-    if report is not None:
-        from bulkpo.sheets.report_writer import write_result_report
+    combined = len(result.sheets) > 1
+    if report is not None and combined:  # the bookings' own file is known only now
+        check_outputs([Output("--report", kind_path(report, "-bookings") or report, kind=REPORT)],
+                      {"the input file": file})
+    later = po_numbers_left_to_import(result)
+    errors: list[Issue] = []
+    parts = []
+    for checked in result.sheets:
+        part = _sheet_summary(checked)
+        parts.append(part)
+        errors += [i for i in checked.issues if i.severity is Severity.ERROR]
+        if report is not None:
+            from bulkpo.sheets.report_writer import write_result_report
 
-        write_result_report(report, table, checked.results, title=f"bulkpo validate {file.name}")
+            suffix = "-bookings" if combined and checked.kind is Kind.BOOKINGS else ""
+            path = kind_path(report, suffix) or report
+            write_result_report(path, checked.table, checked.results,
+                                title=f"bulkpo validate {file.name}")
+            part["report"] = str(path)
     if fmt == "json":
+        first = parts[0]
+        everything = [i for p in parts for i in cast("list[object]", p["issues"])]
         click.echo(
             json.dumps(
                 {
+                    # The first sheet's fields at the top, as for a file of one sheet.
+                    **first,
                     "file": str(file),
-                    "sheet": table.sheet,
-                    "rows": len(table.rows),
-                    "purchase_orders": len(validation.purchase_orders),
-                    "lines": lines,
-                    "errors": len(errors),
-                    "warnings": len(warnings),
-                    # The header row used, each column's field and why: for front ends.
-                    "mapping": checked.mapping,
-                    "issues": [
-                        {
-                            "cell": str(i.ref) if i.ref else None,
-                            "header": i.header,
-                            "value": i.value,
-                            "code": i.code,
-                            "severity": i.severity.value,
-                            "message": i.message,
-                            "suggestion": i.suggestion,
-                        }
-                        for i in validation.issues
-                    ],
+                    "rows": sum(cast("int", p["rows"]) for p in parts),
+                    "errors": sum(cast("int", p["errors"]) for p in parts),
+                    "warnings": sum(cast("int", p["warnings"]) for p in parts),
+                    "issues": everything,
+                    "sheets": parts,
+                    "po_numbers_checked_at_import": later,
                 },
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
-        click.echo(
-            f"{file.name} [{table.sheet}]: {len(table.rows)} rows, "
-            f"{len(validation.purchase_orders)} valid POs with {lines} lines; "
-            f"{len(errors)} errors, {len(warnings)} warnings"
-        )
-        echo_issues(errors + warnings)
-        if report is not None:
-            click.echo(f"Report: {report}")
+        for checked, part in zip(result.sheets, parts, strict=True):
+            if checked.kind is Kind.BOOKINGS:
+                what = f"{part['bookings']} valid bookings"
+            else:
+                what = f"{part['purchase_orders']} valid POs with {part['lines']} lines"
+            click.echo(
+                f"{file.name} [{checked.table.sheet}]: {part['rows']} rows, {what}; "
+                f"{part['errors']} errors, {part['warnings']} warnings"
+            )
+            issues = checked.issues
+            echo_issues([i for i in issues if i.severity is Severity.ERROR]
+                        + [i for i in issues if i.severity is Severity.WARNING])
+            if checked.kind is Kind.BOOKINGS and later:
+                shown = ", ".join(later[:5]) + (f" and {len(later) - 5} more"
+                                                if len(later) > 5 else "")
+                click.echo(f"  {len(later)} PO numbers are not in this file ({shown}): "
+                           "import looks them up in Flexport")
+            if "report" in part:
+                click.echo(f"Report: {part['report']}")
     if errors:
         raise SystemExit(ExitCode.ROW_FAILURES)
+
+
+def _sheet_summary(checked: SheetResult) -> dict[str, object]:
+    """One sheet's counts, mapping and issues, as ``--format json`` gives them."""
+    validation = checked.validation
+    assert validation is not None, "a validation keeps what it found"
+    issues = validation.issues
+    return {
+        "kind": checked.kind.value,
+        "sheet": checked.table.sheet,
+        "rows": len(checked.table.rows),
+        "purchase_orders": len(validation.purchase_orders),
+        "lines": sum(len(po.lines) for po in validation.purchase_orders),
+        "bookings": len(validation.bookings),
+        "errors": sum(1 for i in issues if i.severity is Severity.ERROR),
+        "warnings": sum(1 for i in issues if i.severity is Severity.WARNING),
+        # The header row used, each column's field and why: for front ends.
+        "mapping": checked.mapping,
+        "issues": [
+            {
+                "cell": str(i.ref) if i.ref else None,
+                "header": i.header,
+                "value": i.value,
+                "code": i.code,
+                "severity": i.severity.value,
+                "message": i.message,
+                "suggestion": i.suggestion,
+            }
+            for i in issues
+        ],
+    }

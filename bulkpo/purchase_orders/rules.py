@@ -1,7 +1,9 @@
 """Purchase-order rules: rows of one PO agree, lines are unique, dates in order, ports fit.
 
 A PO with any error is not sent at all: every one of its rows is invalid, and the
-rows without an error of their own get one naming the offending cell.
+rows without an error of their own get a short one pointing at the offending cell. A
+PO-level value its rows disagree on is settled by the majority of the cells that are
+valid on their own; only the cells that differ from it are wrong.
 """
 
 from __future__ import annotations
@@ -56,8 +58,8 @@ class _PoDraft:
     another (a value first given on a later row).
     """
 
-    __slots__ = ("errors", "first", "line_numbers", "lines", "metadata", "name", "own_errors",
-                 "po_values", "rows", "set_at", "skus")
+    __slots__ = ("conflicts", "errors", "first", "line_numbers", "lines", "metadata", "name",
+                 "own_errors", "po_values", "rows", "set_at", "skus", "votes")
 
     def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
         self.name = name
@@ -71,6 +73,9 @@ class _PoDraft:
         self.metadata: dict[str, list[str]] = {}
         self.errors: list[Issue] = []
         self.own_errors: dict[int, list[Issue]] = {}
+        # Each row's PO-level values (position, values), counted only when rows disagree.
+        self.votes: list[tuple[int, tuple[object, ...]]] = []
+        self.conflicts: set[int] = set()  # the po_keys positions rows disagree on
 
     def position_of(self, k: int) -> int:
         """Position (in table.rows) of the row that set PO-level value ``k``."""
@@ -155,6 +160,7 @@ def validate_purchase_orders(
         number = row.number
         if cost is not None and currency is None:
             validation.no_currency(checker, number)
+        draft.votes.append((pos, po))
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
@@ -168,6 +174,8 @@ def validate_purchase_orders(
 
     invalid = result.invalid_rows
     for draft in drafts.values():
+        if draft.conflicts:
+            _settle_conflicts(checker, draft, po_level)
         assembled = _assemble_po(checker, draft, po_keys, po_defaults)
         if draft.errors or assembled is None:
             _invalidate(draft, invalid, table.sheet)
@@ -199,6 +207,7 @@ def _add_row(
     if draft is None:
         draft = drafts[name] = _PoDraft(name, pos, (None,) * len(po_level))
     draft.rows.append(row.number)
+    draft.votes.append((pos, tuple(values[f.key] for f in po_level)))
     merged = list(draft.po_values)
     for k, f in enumerate(po_level):
         value = values[f.key]
@@ -211,16 +220,7 @@ def _add_row(
         elif f.key == "must_arrive_date" and isinstance(value, dt.date):
             pass  # lines of one PO may arrive on different dates: each line keeps its own
         elif seen != value and value is not BAD and seen is not BAD:
-            text = cell_text(row.get(f.index)).strip()
-            first = rows[draft.position_of(k)]
-            checker.error(
-                state, f.key, IssueCode.PO_CONFLICT,
-                f"{CellRef(checker.sheet, row.number, f.index)} says {text} but "
-                f"{CellRef(checker.sheet, first.number, f.index)} (same PO) says "
-                f"{cell_text(first.get(f.index)).strip()}",
-                f"give every row of PO {name} the same {f.header}, or leave it blank "
-                "after the first", value=text,
-            )
+            draft.conflicts.add(k)  # settled by the majority once every row is in
     draft.po_values = tuple(merged)
     line = _line_item(checker, state, draft, columns)
     if line is not None:
@@ -230,6 +230,93 @@ def _add_row(
     if state.errors:
         draft.errors.extend(state.errors)
         draft.own_errors[row.number] = state.errors
+
+
+def _settle_conflicts(checker: Checker, draft: _PoDraft, po_level: list[Field]) -> None:
+    """Settle each PO-level value the rows disagree on: a cell invalid on its own (an
+    unknown port) is reported as such and has no say; of the rest the majority wins and
+    every other value is one error on its cells; a tie is one error naming both sides."""
+    rows = checker.table.rows
+    merged = list(draft.po_values)
+    keys = [f.key for f in po_level]
+    # The mode first: it says which kind of port the port cells must name.
+    order = sorted(draft.conflicts, key=lambda k: keys[k] != "transportation_mode")
+    for k in order:
+        f = po_level[k]
+        tally: list[tuple[object, list[int]]] = []  # values need not be hashable
+        for pos, values in draft.votes:
+            value = values[k]
+            if value is None or value is BAD:
+                continue
+            for seen, where in tally:
+                if seen == value:
+                    where.append(pos)
+                    break
+            else:
+                tally.append((value, [pos]))
+        if f.key in ("origin_port", "destination_port"):
+            mode = merged[keys.index("transportation_mode")] if (
+                "transportation_mode" in keys) else None
+            kept = []
+            for value, where in tally:
+                problem = ports.check_port(str(value), want=want_for(mode),
+                                           accept_iata=f.col.accepts_iata)[1]
+                if problem is not None and problem.error:
+                    _cells_issue(checker, draft, f, where, problem.code, problem.message,
+                                 problem.suggestion, str(value))
+                else:
+                    kept.append((value, where))
+            tally = kept
+        if not tally:
+            merged[k] = BAD
+            continue
+        tally.sort(key=lambda t: -len(t[1]))  # stable: equal counts keep sheet order
+        winner, won = tally[0]
+        merged[k] = winner
+        draft.set_at[k] = won[0]
+        if len(tally) == 1:
+            continue
+
+        def cells(where: list[int], key: str = f.key) -> str:
+            return ", ".join(str(checker.ref_at(rows[p].number, key)) for p in where)
+
+        if len(tally[1][1]) == len(won):
+            merged[k] = BAD
+            sides = " and ".join(
+                f"{cell_text(rows[where[0]].get(f.index)).strip()} ({cells(where)})"
+                for _value, where in tally)
+            _cells_issue(
+                checker, draft, f, [p for _v, where in tally for p in where],
+                IssueCode.PO_CONFLICT,
+                f"the rows of PO {draft.name} are split on {f.header}: {sides}",
+                f"give every row of PO {draft.name} the right {f.header}, or leave it blank "
+                "after the first", "")
+            continue
+        right = cell_text(rows[won[0]].get(f.index)).strip()
+        for _value, where in tally[1:]:
+            text = cell_text(rows[where[0]].get(f.index)).strip()
+            _cells_issue(
+                checker, draft, f, where, IssueCode.PO_CONFLICT,
+                f"says {text} but the other rows of PO {draft.name} say {right} "
+                f"({cells(won)})",
+                f"write {right}, or leave it blank after the PO's first row", text)
+    draft.po_values = tuple(merged)
+
+
+def _cells_issue(
+    checker: Checker, draft: _PoDraft, f: Field, where: list[int], code: IssueCode,
+    message: str, suggestion: str, value: str,
+) -> None:
+    """One error on the cells of column ``f`` at positions ``where``: reported once,
+    marking each cell, and the own error of each of their rows."""
+    rows = checker.table.rows
+    refs = [CellRef(checker.sheet, rows[p].number, f.index) for p in where]
+    issue = Issue(refs[0], f.header, value, code, ERROR, message, suggestion,
+                  also=tuple(refs[1:]))
+    checker.issues.append(issue)
+    draft.errors.append(issue)
+    for ref in refs:
+        draft.own_errors.setdefault(ref.row, []).append(issue)
 
 
 def _add_metadata(draft: _PoDraft, row: Row, meta_cols: list[tuple[str, int]]) -> None:
@@ -389,12 +476,13 @@ def _po_issue(
 
 
 def _invalidate(draft: _PoDraft, invalid: dict[int, list[Issue]], sheet: str) -> None:
-    """Every row of a PO with an error is invalid; rows without their own say why."""
+    """Every row of a PO with an error is invalid; rows without their own point at the
+    first cell to fix (the Errors sheet lists that problem once, on its cell)."""
     first = draft.errors[0]
     more = len(draft.errors) - 1
-    reason = f"{first.ref}: {first.message}" if first.ref is not None else first.message
+    reason = str(first.ref) if first.ref is not None else "another row"
     if more:
-        reason += f" (and {more} more error{'s' if more > 1 else ''})"
+        reason += f" and {more} more error{'s' if more > 1 else ''}"
     for number in draft.rows:
         own = draft.own_errors.get(number)
         if own:
@@ -402,6 +490,5 @@ def _invalidate(draft: _PoDraft, invalid: dict[int, list[Issue]], sheet: str) ->
         else:
             invalid[number] = [Issue(
                 CellRef(sheet, number, -1), "", draft.name, IssueCode.PO_INVALID, ERROR,
-                f"PO {draft.name} is not sent because another of its rows has an error: "
-                f"{reason}", "fix that row; this one is then sent with it",
+                f"held back: PO {draft.name} is sent once {reason} is fixed", "",
             )]

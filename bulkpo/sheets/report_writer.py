@@ -29,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bulkpo.columns import COLUMN_SETS, ColumnType, Kind
 from bulkpo.errors import UsageError
+from bulkpo.issues import IssueCode
 from bulkpo.redact import redact
 from bulkpo.report import GOOD_STATUSES, RowResult, Summary
 from bulkpo.sheets.formats import CSV, ERRORS, JSONL, REPORT, XLSX
@@ -169,6 +170,8 @@ def _fix_texts(
     by_row = _by_row(results)
     notes: dict[int, list[Issue]] = defaultdict(list)
     for issue in _all_issues(table, results):
+        if issue.code is IssueCode.PO_INVALID:
+            continue  # said below as the row of this file to fix
         if issue.ref is not None and issue.ref.sheet == table.sheet:
             notes[issue.ref.row].append(issue)
     places = {row.number: first + i for i, row in enumerate(bad)}
@@ -546,6 +549,8 @@ def _error_lines(
     in sheet order."""
     lines: list[tuple[tuple[str, int, int], str, str, list[object]]] = []
     for issue in _all_issues(table, results):
+        if issue.code is IssueCode.PO_INVALID:
+            continue  # a row held back by its PO's error: that error is listed once, on its cell
         ref = issue.ref
         text, link = _place(ref)
         values: list[object] = [
