@@ -100,6 +100,9 @@ class Settings(BaseModel):
     rate: float = Field(default=5.0, gt=0, description="requests per second")
     concurrency: int = Field(default=8, ge=1, le=64)
     max_retries: int = Field(default=6, ge=0)
+    timezone: str | None = None
+    """IANA zone (``Europe/Berlin``) that tracking and shipment outputs show times in;
+    None: this machine's zone."""
     bookings: BookingDefaults = Field(default_factory=BookingDefaults)
     limits: ReadLimits = Field(default_factory=ReadLimits)
     columns: dict[str, str] = Field(default_factory=dict)
