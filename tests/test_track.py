@@ -264,9 +264,16 @@ def test_track_of_an_import_report_reads_only_the_rows_that_went_through(
     wb.save(tmp_path / "result.xlsx")
     result = invoke(sandbox, track_command, ["result.xlsx", "-o", "t.csv"])
     assert result.exit_code == 0, result.output
-    assert "2 rows of result.xlsx left out: they did not go through" in result.stderr
+    assert "2 rows of result.xlsx left out: not imported" in result.stderr
     with open(tmp_path / "t.csv", encoding="utf-8-sig") as f:
         assert [r["Booking Name"] for r in csv.DictReader(f)] == ["BK-2027-OK"]
+    report = [{"row": 2, "key": "BK-2027-OK", "status": "created"},
+              {"row": 3, "key": "BK-2027-BAD", "status": "invalid"}]  # fmt: skip
+    (tmp_path / "result.jsonl").write_text("".join(json.dumps(r) + "\n" for r in report))
+    result = invoke(sandbox, track_command, ["result.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "1 row of result.jsonl left out" in result.stderr
+    assert "BK-2027-OK" in result.stdout and "BK-2027-BAD" not in result.stdout
 
 
 def test_terminal_table_keeps_booking_names_whole_at_a_narrow_terminal() -> None:

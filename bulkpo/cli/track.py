@@ -142,8 +142,8 @@ def track_command(
     rows = result.rows
     if result.left_out:
         click.echo(
-            f"{result.left_out} rows of {file} left out: they did not go through "
-            "(Status invalid or failed), so there is nothing to track",
+            f"{result.left_out} {'row' if result.left_out == 1 else 'rows'} of {file} left "
+            "out: not imported (Status invalid or failed), so nothing to track",
             err=True,
         )
     echo_table(

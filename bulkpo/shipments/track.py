@@ -212,8 +212,9 @@ def _from_journal(path: Path) -> list[TrackTarget]:
     return [TrackTarget(r.key, _int_or_none(r.flexport_id)) for r in records]
 
 
-def _from_jsonl(path: Path) -> list[TrackTarget]:
+def _from_jsonl(path: Path) -> TrackTargets:
     targets = []
+    left_out = 0
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -224,6 +225,10 @@ def _from_jsonl(path: Path) -> list[TrackTarget]:
                 raise InputError(f"{path}, line {number}: not JSON") from None
             if not isinstance(record, dict):
                 raise InputError(f"{path}, line {number}: not a JSON object")
+            status = record.get("status")
+            if status in STATUSES and status not in GOOD_STATUSES:
+                left_out += 1  # an import report's row that never reached Flexport
+                continue
             has_booking = "key" in record or "booking_name" in record
             targets.append(
                 TrackTarget(
@@ -235,7 +240,7 @@ def _from_jsonl(path: Path) -> list[TrackTarget]:
                     _int_or_none(record.get("shipment_id")),
                 )
             )
-    return targets
+    return TrackTargets(targets, left_out)
 
 
 def _fold(header: str) -> str:
@@ -315,7 +320,7 @@ def read_targets(path: Path) -> TrackTargets:
     if _is_sqlite(path):
         read = TrackTargets(_from_journal(path))
     elif format_for(path) is JSONL:
-        read = TrackTargets(_from_jsonl(path))
+        read = _from_jsonl(path)
     else:
         read = _from_table(path)
     found = _unique(read.targets)
