@@ -84,6 +84,9 @@ def test_workbook_sheets_and_formatting(three_shipments: SandboxServer) -> None:
     assert (ocean[headers.index("POL")].value, ocean[headers.index("POD")].value) == (
         "CNYTN", "USLAX")  # fmt: skip
     assert ocean[headers.index("Latest Milestone")].value == "Departed"
+    air = by_name["BK-AIR"]  # its airport is not chosen yet: the role in words, no code
+    assert air[headers.index("POL")].value is None
+    assert "port of loading →" in air[headers.index("Current Leg")].value
     assert by_name["BK-TRUCK"][headers.index("ETD (actual, America/New_York)")].value is None
 
     leg_sheet = wb["Legs"]

@@ -139,7 +139,7 @@ def shipment_columns(zone: str) -> tuple[Column, ...]:
         Column(f"ETD (estimated, {zone})", _AT), Column(f"ETD (actual, {zone})", _AT),
         Column(f"ETA (estimated, {zone})", _AT), Column(f"ETA (actual, {zone})", _AT),
         Column(f"Delivered (estimated, {zone})", _AT),
-        Column(f"Delivered (actual, {zone})", _AT), Column("Current Leg", width=40),
+        Column(f"Delivered (actual, {zone})", _AT), Column("Current Leg", width=60),
         Column("Latest Milestone"), Column("Master Bill"), Column("House Bill"),
         Column("PO Numbers"), Column(f"Updated At ({zone})", _AT), Column("Status Code"),
     )  # fmt: skip

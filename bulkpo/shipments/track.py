@@ -362,7 +362,8 @@ def node_name(node: ShipmentNode | None) -> str | None:
         )
         if first or second:
             return first or second
-    return node.tags[0] if node.tags else None
+    # No place yet (Flexport picks the airport later): its role, in words.
+    return node.tags[0].replace("_", " ") if node.tags else None
 
 
 def ordered_legs(legs: Sequence[ShipmentLeg]) -> list[ShipmentLeg]:
@@ -425,16 +426,18 @@ def ports_of(legs: Sequence[ShipmentLeg]) -> tuple[str | None, str | None]:
     ordered = ordered_legs(legs)
     for leg in ordered:
         for node in (leg.origin, leg.destination):
-            if node is None:
-                continue
+            if node is None or node.place is None:
+                continue  # a stop without a place names only its role, not a port
             if pol is None and any(t in node.tags for t in _POL_TAGS):
                 pol = node_name(node)
             if pod is None and any(t in node.tags for t in _POD_TAGS):
                 pod = node_name(node)
     main = next((leg for leg in ordered if leg.transportation_mode not in (None, "truck")), None)
     if main is not None:
-        pol = pol or node_name(main.origin)
-        pod = pod or node_name(main.destination)
+        if main.origin is not None and main.origin.place is not None:
+            pol = pol or node_name(main.origin)
+        if main.destination is not None and main.destination.place is not None:
+            pod = pod or node_name(main.destination)
     return pol, pod
 
 
@@ -540,7 +543,7 @@ def track_columns(tz: dt.tzinfo | None = None) -> tuple[tuple[str, Column], ...]
             ("etd_actual", f"ETD (actual, {zone})", at),
             ("eta_estimated", f"ETA (estimated, {zone})", at),
             ("eta_actual", f"ETA (actual, {zone})", at),
-            ("current_leg", "Current Leg", Column("", width=40)),
+            ("current_leg", "Current Leg", Column("", width=60)),
             ("milestone", "Latest Milestone", Column("")),
             ("milestone_at", f"Milestone At ({zone})", at),
             ("state", "State", Column("")),
