@@ -48,7 +48,9 @@ from bulkpo.shipments.track import (
     TrackRow,
     TrackState,
     TrackTarget,
+    TrackTargets,
     TrackWait,
+    read_targets,
     targets_from_file,
     track_bookings,
 )
@@ -333,6 +335,8 @@ class TrackResult:
     """One row per booking or shipment tracked, in the order asked."""
 
     rows: list[TrackRow]
+    left_out: int = 0
+    """Rows of the source file not tracked: an import report's rows that did not go through."""
 
     @property
     def failed(self) -> list[TrackRow]:
@@ -342,11 +346,11 @@ class TrackResult:
 
 def _targets(
     source: Path | str | None, bookings: Sequence[str], shipments: Sequence[int]
-) -> list[TrackTarget]:
-    targets = targets_from_file(Path(source)) if source is not None else []
-    targets += [TrackTarget(booking_name=name) for name in bookings]
+) -> TrackTargets:
+    read = read_targets(Path(source)) if source is not None else TrackTargets([])
+    targets = read.targets + [TrackTarget(booking_name=name) for name in bookings]
     targets += [TrackTarget(shipment_id=sid) for sid in shipments]
-    return targets
+    return TrackTargets(targets, read.left_out)
 
 
 async def track(
@@ -365,11 +369,11 @@ async def track(
 
         result = await bulkpo.aio.track(bookings=["BK-2026-001"])
     """
-    targets = _targets(source, bookings, shipments)
-    if not targets:
+    read = _targets(source, bookings, shipments)
+    if not read.targets:
         raise UsageError("name what to track: a file, booking names or shipment ids")
-    rows = await track_bookings(_settings(settings), targets, wait=wait, on_poll=on_poll)
-    return TrackResult(rows)
+    rows = await track_bookings(_settings(settings), read.targets, wait=wait, on_poll=on_poll)
+    return TrackResult(rows, read.left_out)
 
 
 @dataclass

@@ -15,8 +15,17 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from bulkpo.errors import ConfigError
 from bulkpo.redact import register
@@ -100,6 +109,9 @@ class Settings(BaseModel):
     rate: float = Field(default=5.0, gt=0, description="requests per second")
     concurrency: int = Field(default=8, ge=1, le=64)
     max_retries: int = Field(default=6, ge=0)
+    timezone: str | None = None
+    """IANA zone (``Europe/Berlin``) that tracking and shipment outputs show times in;
+    None: this machine's zone."""
     bookings: BookingDefaults = Field(default_factory=BookingDefaults)
     limits: ReadLimits = Field(default_factory=ReadLimits)
     columns: dict[str, str] = Field(default_factory=dict)
@@ -108,6 +120,16 @@ class Settings(BaseModel):
     """``[constants]``: field -> value for every row with the cell blank (``currency = "USD"``)."""
     mappings: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """``[mappings.<name>]``: saved mappings, each picked for files with its fingerprint."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name:
+            try:
+                ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"{name!r} is not a known time zone (Europe/Berlin...)") from None
+        return name or None
 
     def key(self) -> str:
         """The API key, read from the settings or the key file; ConfigError if none.

@@ -200,3 +200,40 @@ def test_size_mismatch_fails_the_row_and_leaves_no_file(
     assert rows[0].message.startswith("size mismatch: got")
     assert "the partial file was removed" in rows[0].message
     assert list((tmp_path / "docs" / str(sid)).iterdir()) == []
+
+
+def _check_pdf(data: bytes) -> None:
+    """A PDF a viewer opens: header, every xref offset at its object, trailer, EOF."""
+    import re
+
+    assert data.startswith(b"%PDF-1.") and data.rstrip().endswith(b"%%EOF")
+    start = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    assert data[start:].startswith(b"xref")
+    header = re.match(rb"xref\s+0 (\d+)\s+", data[start:])
+    assert header is not None
+    count = int(header.group(1))
+    entries = re.findall(rb"(\d{10}) (\d{5}) ([nf]) ?\r?\n", data[start:])[:count]
+    assert len(entries) == count
+    for number, (offset, _gen, kind) in enumerate(entries):
+        if kind == b"n":
+            assert data[int(offset):].startswith(f"{number} 0 obj".encode()), number
+    assert re.search(rb"trailer\s*<<[^>]*/Root 1 0 R", data)
+
+
+def test_sandbox_documents_are_valid_pdfs_naming_the_document(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    import shutil
+    import subprocess
+
+    sid = _shipment(sandbox, "BK-PDF")
+    result = invoke(sandbox, documents_command, [str(sid), "-d", "docs"])
+    assert result.exit_code == 0, result.output
+    pdfs = sorted((tmp_path / "docs" / str(sid)).glob("*.pdf"))
+    assert [p.name.split("_")[0] for p in pdfs] == ["commercial", "flexport", "packing"]
+    for pdf in pdfs:
+        _check_pdf(pdf.read_bytes())
+        if shutil.which("pdftotext"):
+            text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                  check=True, text=True)  # fmt: skip
+            assert text.stderr == "" and "for booking BK-PDF" in text.stdout

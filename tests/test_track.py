@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 import httpx
@@ -41,6 +42,17 @@ def post_booking(server: SandboxServer, body: dict[str, Any]) -> dict[str, Any]:
     response = httpx.post(
         f"{server.base_url}/bookings",
         json=body,
+        headers={"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"},
+    )
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()["data"]
+    return data
+
+
+def sandbox_get(server: SandboxServer, path: str) -> dict[str, Any]:
+    """One object straight from the sandbox's API."""
+    response = httpx.get(
+        f"{server.base_url}{path}",
         headers={"Authorization": f"Bearer {server.api_key}", "Flexport-Version": "2"},
     )
     assert response.status_code == 200, response.text
@@ -124,14 +136,26 @@ def test_cli_all_fetched_exits_0_and_writes_outputs(sandbox: SandboxServer, tmp_
     sandbox.advance(30 + 3 * DAY)
     for name in ("t.xlsx", "t.csv", "t.jsonl"):
         result = invoke(sandbox, track_command, ["--booking", "BK-1", "--booking", "BK-2",
-                                                 "-o", name])  # fmt: skip
+                                                 "--tz", "Asia/Tokyo", "-o", name])  # fmt: skip
         assert result.exit_code == 0, result.output
-        assert "in_transit_to_arrival_port" in result.stdout
+        # Plain language on the terminal, the API's code kept in the files.
+        assert "In transit to arrival port" in result.stdout
+        assert "in_transit_to_arrival_port" not in result.stdout
+        assert "Times in Asia/Tokyo." in result.stderr
     ws = load_workbook(tmp_path / "t.xlsx")["Tracking"]
     assert ws.freeze_panes == "A2" and ws["A1"].font.bold and ws.tables
     headers = [c.value for c in ws[1]]
-    etd = ws.cell(2, headers.index("ETD (actual, UTC)") + 1)
-    assert isinstance(etd.value, dt.datetime) and etd.number_format == "yyyy-mm-dd hh:mm:ss"
+    row = {h: c.value for h, c in zip(headers, ws[2], strict=True)}
+    assert row["Shipment Status"] == "In transit to arrival port"
+    assert row["Shipment Status Code"] == "in_transit_to_arrival_port"
+    assert (row["POL"], row["POD"]) == ("CNYTN", "USLAX")
+    etd = ws.cell(2, headers.index("ETD (actual, Asia/Tokyo)") + 1)
+    assert isinstance(etd.value, dt.datetime) and etd.number_format == "yyyy-mm-dd hh:mm"
+    assert etd.value.second == 0
+    shipment = sandbox_get(sandbox, f"/shipments/{row['Shipment ID']}")
+    utc = dt.datetime.fromisoformat(shipment["actual_departure_date"].replace("Z", "+00:00"))
+    tokyo = utc.astimezone(ZoneInfo("Asia/Tokyo")).replace(tzinfo=None, second=0, microsecond=0)
+    assert etd.value == tokyo
     with open(tmp_path / "t.csv", encoding="utf-8-sig") as f:
         assert [r["Booking Name"] for r in csv.DictReader(f)] == ["BK-1", "BK-2"]
     first = json.loads((tmp_path / "t.jsonl").read_text().splitlines()[0])
@@ -189,7 +213,7 @@ def test_wait_returns_when_the_clock_advances(sandbox: SandboxServer) -> None:
     assert result.exit_code == 0
     assert time.monotonic() - started < 10
     assert "without a shipment yet" in result.stderr
-    assert "booked" in result.stdout and "seller_location" in result.stdout
+    assert "Booked" in result.stdout and "At seller's location" in result.stdout
 
 
 def test_wait_gives_up_at_the_timeout_without_failing(sandbox: SandboxServer) -> None:
@@ -220,3 +244,67 @@ def test_milestones_of_a_shipment_without_legs() -> None:
         {"cargo_ready_date": "2026-03-01", "estimated_departure_date": "2026-03-05T00:00:00Z"}
     )
     assert [m.name for m in milestones(shipment, [])] == ["Cargo ready", "Departed"]
+
+
+def test_track_of_an_import_report_reads_only_the_rows_that_went_through(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    from openpyxl import Workbook
+
+    post_booking(sandbox, ocean_fcl_booking("BK-2027-OK"))
+    sandbox.advance(30)
+    # What bulkpo's import report looks like: the input columns, then Status and Message.
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Booking Name", "Status", "Flexport ID", "Message"])
+    ws.append(["BK-2027-OK", "created", None, None])
+    ws.append(["BK-2027-BAD", "invalid", None, "Cargo Ready Date: not a date"])
+    ws.append(["BK-2027-LOST", "failed", None, "HTTP 500"])
+    wb.save(tmp_path / "result.xlsx")
+    result = invoke(sandbox, track_command, ["result.xlsx", "-o", "t.csv"])
+    assert result.exit_code == 0, result.output
+    assert "2 rows of result.xlsx left out: not imported" in result.stderr
+    with open(tmp_path / "t.csv", encoding="utf-8-sig") as f:
+        assert [r["Booking Name"] for r in csv.DictReader(f)] == ["BK-2027-OK"]
+    report = [{"row": 2, "key": "BK-2027-OK", "status": "created"},
+              {"row": 3, "key": "BK-2027-BAD", "status": "invalid"}]  # fmt: skip
+    (tmp_path / "result.jsonl").write_text("".join(json.dumps(r) + "\n" for r in report))
+    result = invoke(sandbox, track_command, ["result.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert "1 row of result.jsonl left out" in result.stderr
+    assert "BK-2027-OK" in result.stdout and "BK-2027-BAD" not in result.stdout
+
+
+def test_terminal_table_keeps_booking_names_whole_at_a_narrow_terminal() -> None:
+    from rich.console import Console
+
+    from bulkpo.cli.options import rich_table
+
+    headers = ["Booking", "Shipment Status", "Note"]
+    cells = [["BK-2027-000123", "In transit to arrival port", "a long note " * 10]]
+    console = Console(width=100, record=True)
+    console.print(rich_table(headers, cells, whole={"Booking", "Shipment Status"}))
+    text = console.export_text()
+    assert "BK-2027-000123" in text and "In transit to arrival port" in text
+    assert "…" in text  # only the free text is cut
+
+
+def test_delivered_shipment_departs_after_cargo_ready_and_cargo_ready_happened(
+    sandbox: SandboxServer, sandbox_settings: Settings
+) -> None:
+    # Cargo ready in ten days: the shipment must not leave before then.
+    ready = (dt.datetime.fromtimestamp(sandbox.store.now(), dt.UTC) + dt.timedelta(days=10)).date()
+    post_booking(sandbox, {**ocean_fcl_booking("BK-LATE"), "cargo_ready_date": ready.isoformat()})
+    sandbox.advance(30)
+    rows = _track(sandbox_settings, "BK-LATE")
+    shipment = sandbox_get(sandbox, f"/shipments/{rows[0].shipment_id}")
+    departs = dt.datetime.fromisoformat(shipment["estimated_departure_date"].replace("Z", "+00:00"))
+    assert departs.date() > ready
+    sandbox.advance(20 * DAY)
+    shipment = sandbox_get(sandbox, f"/shipments/{rows[0].shipment_id}")
+    assert shipment["status"] == "final_destination"
+    from bulkpo.flexport.models import Shipment
+
+    events = milestones(Shipment.model_validate(shipment), [])
+    assert events[0].name == "Cargo ready" and events[0].actual == ready

@@ -193,7 +193,8 @@ def export_purchase_orders_cmd(
 )
 @click.option(
     "--tz",
-    help="Time zone of bare dates in --updated-* (default: this machine's), e.g. UTC.",
+    help="Time zone of bare dates in --updated-* and of the times written (default: the "
+    "timezone setting, else this machine's), e.g. UTC.",
 )
 @sandbox_option
 @click.pass_context
@@ -223,25 +224,29 @@ def shipments_export_command(
     from bulkpo.sheets.formats import SHIPMENTS_EXPORT
     from bulkpo.sheets.outputs import Output, check_outputs
 
-    tzinfo = zone(tz)
+    with api_settings(ctx) as settings:
+        # --tz wins over the timezone setting, for reading --updated-* and writing times.
+        tz = tz or settings.timezone
+        tzinfo = zone(tz)
 
-    def moment(value: str | None, option: str) -> dt.datetime | None:
-        return None if value is None else parse_moment(value, tzinfo, option)
+        def moment(value: str | None, option: str) -> dt.datetime | None:
+            return None if value is None else parse_moment(value, tzinfo, option)
 
-    query = ShipmentQuery(
-        status=status,
-        transportation_mode=transportation_mode,
-        updated_after=moment(updated_after, "--updated-after"),
-        updated_before=moment(updated_before, "--updated-before"),
-        po_number=po_number,
-        sku=sku,
-        container_number=container_number,
-        metadata=parse_metadata(metadata),
-    )
-    path = output or Path(f"shipments-{now_in(tzinfo):%Y-%m-%d}.xlsx")
-    check_outputs([Output("-o", path, kind=SHIPMENTS_EXPORT)], {})
-    with api_settings(ctx) as settings, interrupted(f"Interrupted; nothing was written to {path}."):
-        result = asyncio.run(export_shipments(path, settings=settings, query=query))
+        query = ShipmentQuery(
+            status=status,
+            transportation_mode=transportation_mode,
+            updated_after=moment(updated_after, "--updated-after"),
+            updated_before=moment(updated_before, "--updated-before"),
+            po_number=po_number,
+            sku=sku,
+            container_number=container_number,
+            metadata=parse_metadata(metadata),
+        )
+        path = output or Path(f"shipments-{now_in(tzinfo):%Y-%m-%d}.xlsx")
+        check_outputs([Output("-o", path, kind=SHIPMENTS_EXPORT)], {})
+        with interrupted(f"Interrupted; nothing was written to {path}."):
+            settings = settings.model_copy(update={"timezone": tz})
+            result = asyncio.run(export_shipments(path, settings=settings, query=query))
     click.echo(
         f"Wrote {result.shipments} shipments ({result.legs} legs, "
         f"{result.milestones} milestones) to {result.path}"

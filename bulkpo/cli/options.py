@@ -7,7 +7,7 @@ import datetime as dt
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -212,26 +212,47 @@ def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+        # A naive time is already the reader's wall clock (see shipments.track.local_time).
+        moment = value.astimezone(dt.UTC) if value.tzinfo is not None else value
+        return moment.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 
 
+def rich_table(
+    headers: Sequence[str], cells: Sequence[Sequence[str]], whole: Collection[str] = ()
+) -> Any:
+    """A rich table of text cells; the columns headed in ``whole`` (names, ids, dates)
+    are never cut or wrapped, the others wrap or shrink to fit the terminal."""
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for i, header in enumerate(headers):
+        if header in whole:
+            widest = max([len(header), *(len(row[i]) for row in cells)])
+            table.add_column(header, no_wrap=True, min_width=widest)
+        else:
+            table.add_column(header, no_wrap=True, overflow="ellipsis", max_width=40)
+    for row in cells:
+        table.add_row(*row)
+    return table
+
+
 def echo_table(
-    headers: Sequence[str], rows: Sequence[Sequence[object]], *, rich_at_terminal: bool = True
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    *,
+    rich_at_terminal: bool = True,
+    whole: Collection[str] = (),
 ) -> None:
     """Rows as aligned columns on stdout; a rich table instead for a person at a terminal
-    when ``rich_at_terminal``."""
+    when ``rich_at_terminal`` (``whole``: headers of columns never cut, see :func:`rich_table`)."""
     cells = [[_cell(v) for v in row] for row in rows]
     if rich_at_terminal and sys.stdout.isatty():
         from rich.console import Console
-        from rich.table import Table
 
-        table = Table(*headers, show_lines=False)
-        for row in cells:
-            table.add_row(*row)
-        Console().print(table)
+        Console().print(rich_table(headers, cells, whole))
         return
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     for row in [list(headers), *cells]:

@@ -11,7 +11,14 @@ from bulkpo.aio import download_documents, track
 from bulkpo.cli.options import api_settings, echo_table, interrupted, sandbox_option
 from bulkpo.errors import ExitCode, UsageError
 from bulkpo.shipments.documents import DocumentStatus
-from bulkpo.shipments.track import TrackWait, write_tracking
+from bulkpo.shipments.track import (
+    TrackWait,
+    display_zone,
+    local_time,
+    status_label,
+    write_tracking,
+    zone_label,
+)
 
 __all__ = ["documents_command", "track_command"]
 
@@ -21,10 +28,24 @@ __all__ = ["documents_command", "track_command"]
 _SHOWN = (
     ("Booking", "booking_name"), ("Booking Status", "booking_status"),
     ("Shipment", "shipment_id"), ("Shipment Status", "shipment_status"),
+    ("POL", "pol"), ("POD", "pod"),
     ("ETD est.", "etd_estimated"), ("ETD actual", "etd_actual"),
     ("ETA est.", "eta_estimated"), ("ETA actual", "eta_actual"),
     ("Current Leg", "current_leg"), ("Latest Milestone", "milestone"), ("Note", "message"),
 )  # fmt: skip
+_STATUSES = {"booking_status", "shipment_status"}
+_TIMES = {"etd_estimated", "etd_actual", "eta_estimated", "eta_actual"}
+# Free text may be cut at a narrow terminal; names, ids, statuses and dates never are.
+_FREE_TEXT = frozenset({"Current Leg", "Note"})
+
+
+def _shown(row: object, key: str, tz: object) -> object:
+    value = getattr(row, key)
+    if key in _STATUSES:
+        return status_label(value)
+    if key in _TIMES:
+        return local_time(value, tz)  # type: ignore[arg-type]
+    return value
 
 
 @click.command("track")
@@ -38,6 +59,11 @@ _SHOWN = (
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the rows to a formatted .xlsx, a .csv or a .jsonl file.",
+)
+@click.option(
+    "--tz",
+    help="Time zone of the times shown and written (default: the timezone setting, "
+    "else this machine's), e.g. Europe/Berlin.",
 )
 @click.option("--wait", is_flag=True, help="Poll until every booking has a shipment.")
 @click.option(
@@ -62,6 +88,7 @@ def track_command(
     bookings: tuple[str, ...],
     shipments: tuple[int, ...],
     output: Path | None,
+    tz: str | None,
     wait: bool,
     timeout: float,
     poll_interval: float,
@@ -70,8 +97,9 @@ def track_command(
     and latest milestone, one row per booking.
 
     FILE is a bookings import's journal (.sqlite), its result report (.jsonl,
-    .csv, .xlsx), a bookings workbook (Booking Name column) or a track -o
-    output. A booking Flexport has not confirmed yet shows "submitted — not
+    .csv, .xlsx; only the rows that went through), a bookings workbook (Booking
+    Name column) or a track -o output. Times are in --tz, to the minute.
+    A booking Flexport has not confirmed yet shows "submitted — not
     confirmed yet, no shipment"; --wait polls until each has a shipment.
 
     Exit codes: 0 every row fetched, 1 some could not be fetched, 2 bad input,
@@ -100,7 +128,8 @@ def track_command(
 
     policy = TrackWait(timeout=timeout, interval=poll_interval) if wait else None
     with api_settings(ctx) as settings, interrupted("Interrupted."):
-        rows = asyncio.run(
+        tzinfo = display_zone(tz or settings.timezone)
+        result = asyncio.run(
             track(
                 file,
                 bookings=bookings,
@@ -109,13 +138,22 @@ def track_command(
                 wait=policy,
                 on_poll=on_poll,
             )
-        ).rows
+        )
+    rows = result.rows
+    if result.left_out:
+        click.echo(
+            f"{result.left_out} {'row' if result.left_out == 1 else 'rows'} of {file} left "
+            "out: not imported (Status invalid or failed), so nothing to track",
+            err=True,
+        )
     echo_table(
         [h for h, _ in _SHOWN],
-        [[getattr(row, key) for _, key in _SHOWN] for row in rows],
+        [[_shown(row, key, tzinfo) for _, key in _SHOWN] for row in rows],
+        whole={h for h, _ in _SHOWN} - _FREE_TEXT,
     )
+    click.echo(f"Times in {zone_label(tzinfo)}.", err=True)
     if output is not None:
-        write_tracking(output, rows)
+        write_tracking(output, rows, tzinfo)
         click.echo(f"Wrote {len(rows)} rows to {output}", err=True)
     failed = sum(not row.fetched for row in rows)
     if failed:

@@ -11,9 +11,11 @@ Schedule (sandbox-clock seconds; ``T0`` = submission + ``shipment_delay_s``):
     T0 + 5 d  in_transit_to_final_destination
     T0 + 6 d  final_destination              (delivered in full)
 
-Estimated dates are those times; an ``actual_*`` date is set once the clock passes
-it. Each shipment gets legs (pickup truck leg if pickup was wanted, the main leg,
-delivery truck leg if delivery was wanted; one truck leg for trucking bookings) and
+``T0`` moves later when the cargo is not ready by then (:func:`schedule_start`):
+pickup is never before the cargo-ready date. Estimated dates are those times; an
+``actual_*`` date is set once the clock passes it. Each shipment gets legs (pickup
+truck leg if pickup was wanted, the main leg, delivery truck leg if delivery was
+wanted; one truck leg for trucking bookings) and
 three documents: commercial_invoice, packing_list and a bill of lading. A booking
 whose metadata has ``sandbox_document_file_name: ["../../etc/passwd"]`` gets that
 exact (hostile) file name on its commercial invoice, for tests of safe downloads.
@@ -55,6 +57,17 @@ def iso(seconds: float) -> str:
 def status_step(booked_at: float, now: float) -> int:
     """Index into :data:`STATUSES` of a shipment booked at ``booked_at``."""
     return max(0, min(len(STATUSES) - 1, int((now - booked_at) // DAY_S)))
+
+
+def schedule_start(ready_s: float, cargo_ready_date: str | None) -> float:
+    """When a shipment's schedule starts (``T0``): when it is booked, but late enough
+    that the cargo is picked up no earlier than its cargo-ready date (UTC midnight),
+    so no shipment departs before its cargo is ready."""
+    try:
+        ready = dt.datetime.fromisoformat(str(cargo_ready_date)[:10]).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return ready_s
+    return max(ready_s, ready.timestamp() - PICKED_UP_STEP * DAY_S)
 
 
 def step_time(booked_at: float, step: int) -> float:
@@ -155,9 +168,29 @@ def plan_shipment(booking_id: int, booking: dict[str, Any], rng: random.Random) 
 
 
 def _pdf(title: str) -> bytes:
-    """A few bytes that look like a PDF to a human and to a magic-number check."""
-    return (
-        b"%PDF-1.4\n% bulkpo sandbox document\n"
-        + f"1 0 obj << /Title ({title}) >> endobj\n".encode()
-        + b"trailer << /Root 1 0 R >>\n%%EOF\n"
-    )
+    """A one-page PDF showing ``title``: valid (catalog, page, font, xref with exact
+    offsets), so a downloaded sandbox document opens in any PDF viewer."""
+    # PDF string literals escape backslash and parentheses; the text is ASCII.
+    text = title.encode("ascii", "replace").replace(b"\\", b"\\\\")
+    text = text.replace(b"(", b"\\(").replace(b")", b"\\)")
+    stream = b"BT /F1 14 Tf 72 720 Td (" + text + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
+        + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\n"
+            f"startxref\n{xref}\n%%EOF\n").encode()
+    return bytes(out)

@@ -555,7 +555,8 @@ class Store:
         rng = random.Random(f"{self._seed}:{booking['id']}") if self._seed is not None \
             else random.Random()
         plan = lifecycle.plan_shipment(booking["id"], body, rng)
-        booked = booking["submitted_s"] + self._delay
+        booked = lifecycle.schedule_start(booking["submitted_s"] + self._delay,
+                                          body.get("cargo_ready_date"))
         stamp = lifecycle.iso(booked)
         shipment_id = self._next_id("shipments")
         self._db.execute(

@@ -326,6 +326,8 @@ class SheetSink:
                 continue
             cell = self._as_cell(value)
             if fmt is not None and isinstance(value, int | float | Decimal | dt.date):
+                if "h" in fmt and type(value) is dt.date:
+                    fmt = DATE_FORMAT  # a date in a date-time column shows no 00:00
                 cell.number_format = fmt
             if fill is not None:
                 cell.fill = self._fill(fill)

@@ -34,25 +34,34 @@ from bulkpo.sheets.export_writer import SummaryTable, query_sheet, summary_sheet
 from bulkpo.sheets.formats import SHIPMENTS_EXPORT
 from bulkpo.sheets.writer import (
     DATE_FORMAT,
-    DATETIME_FORMAT,
     INTEGER_FORMAT,
     Column,
     SheetSink,
     xlsx_book,
 )
 from bulkpo.shipments.track import (
+    MINUTE_FORMAT,
     current_leg,
+    display_zone,
     latest_milestone,
+    local_time,
     milestones,
     node_name,
     ordered_legs,
+    ports_of,
+    status_label,
+    zone_label,
 )
 
 __all__ = [
     "ShipmentExportResult",
     "ShipmentQuery",
     "export_shipments",
+    "leg_columns",
     "leg_values",
+    "milestone_columns",
+    "milestone_values",
+    "shipment_columns",
     "shipment_values",
 ]
 
@@ -116,33 +125,59 @@ def parse_metadata(pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:
 
 # ---------------------------------------------------------------- sheets
 
-_AT = DATETIME_FORMAT
-SHIPMENT_COLUMNS = (
-    Column("Shipment ID", INTEGER_FORMAT), Column("Name"), Column("Booking ID", INTEGER_FORMAT),
-    Column("Status"), Column("Mode"), Column("Freight Type"), Column("Incoterm"),
-    Column("Cargo Ready", DATE_FORMAT), Column("ETD (estimated, UTC)", _AT),
-    Column("ETD (actual, UTC)", _AT), Column("ETA (estimated, UTC)", _AT),
-    Column("ETA (actual, UTC)", _AT), Column("Delivered (estimated, UTC)", _AT),
-    Column("Delivered (actual, UTC)", _AT), Column("Current Leg", width=40),
-    Column("Latest Milestone"), Column("Master Bill"), Column("House Bill"),
-    Column("PO Numbers"), Column("Updated At (UTC)", _AT),
-)  # fmt: skip
-LEG_COLUMNS = (
-    Column("Shipment ID", INTEGER_FORMAT), Column("Leg", INTEGER_FORMAT),
-    Column("Leg ID", INTEGER_FORMAT), Column("Mode"), Column("Carrier"), Column("From"),
-    Column("To"), Column("Departure (estimated, UTC)", _AT), Column("Departure (actual, UTC)", _AT),
-    Column("Arrival (estimated, UTC)", _AT), Column("Arrival (actual, UTC)", _AT),
-    Column("Vessel / Flight"), Column("Voyage"),
-)  # fmt: skip
-MILESTONE_COLUMNS = (
-    Column("Shipment ID", INTEGER_FORMAT), Column("Milestone"), Column("Leg", INTEGER_FORMAT),
-    Column("Place"), Column("Estimated (UTC)", _AT), Column("Actual (UTC)", _AT),
-    Column("Happened"),
-)  # fmt: skip
+_AT = MINUTE_FORMAT
+_ID = INTEGER_FORMAT
 
 
-def shipment_values(shipment: Shipment, legs: Sequence[ShipmentLeg]) -> list[object]:
-    """One Shipments row, in :data:`SHIPMENT_COLUMNS` order."""
+def shipment_columns(zone: str) -> tuple[Column, ...]:
+    """The Shipments sheet's columns, times headed with their ``zone``. The status is in
+    plain language; the API's code is the last column (``--status`` filters take it)."""
+    return (
+        Column("Shipment ID", _ID), Column("Name"), Column("Booking ID", _ID),
+        Column("Status", width=30), Column("Mode"), Column("POL"), Column("POD"),
+        Column("Freight Type"), Column("Incoterm"), Column("Cargo Ready", DATE_FORMAT),
+        Column(f"ETD (estimated, {zone})", _AT), Column(f"ETD (actual, {zone})", _AT),
+        Column(f"ETA (estimated, {zone})", _AT), Column(f"ETA (actual, {zone})", _AT),
+        Column(f"Delivered (estimated, {zone})", _AT),
+        Column(f"Delivered (actual, {zone})", _AT), Column("Current Leg", width=60),
+        Column("Latest Milestone"), Column("Master Bill"), Column("House Bill"),
+        Column("PO Numbers"), Column(f"Updated At ({zone})", _AT), Column("Status Code"),
+    )  # fmt: skip
+
+
+def leg_columns(zone: str) -> tuple[Column, ...]:
+    """The Legs sheet's columns: each leg names its shipment and booking."""
+    return (
+        Column("Shipment ID", _ID), Column("Shipment Name"), Column("Booking ID", _ID),
+        Column("Leg", _ID), Column("Leg ID", _ID), Column("Mode"), Column("Carrier"),
+        Column("From"), Column("To"), Column(f"Departure (estimated, {zone})", _AT),
+        Column(f"Departure (actual, {zone})", _AT), Column(f"Arrival (estimated, {zone})", _AT),
+        Column(f"Arrival (actual, {zone})", _AT), Column("Vessel / Flight"), Column("Voyage"),
+    )  # fmt: skip
+
+
+def milestone_columns(zone: str) -> tuple[Column, ...]:
+    """The Milestones sheet's columns: each milestone names its shipment and booking."""
+    return (
+        Column("Shipment ID", _ID), Column("Shipment Name"), Column("Booking ID", _ID),
+        Column("Milestone", width=24), Column("Leg", _ID), Column("Place"),
+        Column(f"Estimated ({zone})", _AT), Column(f"Actual ({zone})", _AT), Column("Happened"),
+    )  # fmt: skip
+
+
+SHIPMENT_COLUMNS = shipment_columns("UTC")
+LEG_COLUMNS = leg_columns("UTC")
+MILESTONE_COLUMNS = milestone_columns("UTC")
+
+
+def _names(shipment: Shipment) -> list[object]:
+    return [shipment.id, shipment.name, shipment.booking.id if shipment.booking else None]
+
+
+def shipment_values(
+    shipment: Shipment, legs: Sequence[ShipmentLeg], tz: dt.tzinfo | None = dt.UTC
+) -> list[object]:
+    """One Shipments row, in :func:`shipment_columns` order, times in ``tz``."""
     s = shipment
     latest = latest_milestone(milestones(s, legs))
     master = house = None
@@ -151,29 +186,48 @@ def shipment_values(shipment: Shipment, legs: Sequence[ShipmentLeg]) -> list[obj
     elif s.air_shipment is not None:
         master, house = s.air_shipment.master_airway_bill, s.air_shipment.house_airway_bill
     pos = sorted({i.purchase_order_number for i in s.items if i.purchase_order_number})
+    pol, pod = ports_of(legs)
+
+    def at(value: object) -> object:
+        return local_time(value, tz)
+
     return [
-        s.id, s.name, s.booking.id if s.booking else None, s.status, s.transportation_mode,
-        s.freight_type, s.incoterm, s.cargo_ready_date, s.estimated_departure_date,
-        s.actual_departure_date, s.estimated_arrival_date, s.actual_arrival_date,
-        s.estimated_delivered_in_full_date, s.actual_delivered_in_full_date,
+        *_names(s), status_label(s.status), s.transportation_mode, pol, pod,
+        s.freight_type, s.incoterm, s.cargo_ready_date, at(s.estimated_departure_date),
+        at(s.actual_departure_date), at(s.estimated_arrival_date), at(s.actual_arrival_date),
+        at(s.estimated_delivered_in_full_date), at(s.actual_delivered_in_full_date),
         current_leg(legs), latest.name if latest else None, master, house,
-        ", ".join(pos) or None, s.updated_at,
+        ", ".join(pos) or None, at(s.updated_at), s.status,
     ]  # fmt: skip
 
 
-def leg_values(shipment_id: int | None, legs: Sequence[ShipmentLeg]) -> list[list[object]]:
-    """The Legs rows of one shipment, in route order."""
+def leg_values(
+    shipment: Shipment, legs: Sequence[ShipmentLeg], tz: dt.tzinfo | None = dt.UTC
+) -> list[list[object]]:
+    """The Legs rows of one shipment, in route order, times in ``tz``."""
     rows: list[list[object]] = []
     for number, leg in enumerate(ordered_legs(legs), 1):
         detail = leg.ocean_leg or leg.air_leg or leg.trucking_leg or leg.rail_leg
         craft = (detail.vessel_name or detail.flight_number) if detail else None
         rows.append([
-            shipment_id, number, leg.id, leg.transportation_mode, leg.carrier_name,
-            node_name(leg.origin), node_name(leg.destination), leg.estimated_departure_date,
-            leg.actual_departure_date, leg.estimated_arrival_date, leg.actual_arrival_date,
+            *_names(shipment), number, leg.id, leg.transportation_mode, leg.carrier_name,
+            node_name(leg.origin), node_name(leg.destination),
+            local_time(leg.estimated_departure_date, tz), local_time(leg.actual_departure_date, tz),
+            local_time(leg.estimated_arrival_date, tz), local_time(leg.actual_arrival_date, tz),
             craft, detail.voyage_number if detail else None,
         ])  # fmt: skip
     return rows
+
+
+def milestone_values(
+    shipment: Shipment, legs: Sequence[ShipmentLeg], tz: dt.tzinfo | None = dt.UTC
+) -> list[list[object]]:
+    """The Milestones rows of one shipment, in route order, times in ``tz``."""
+    return [
+        [*_names(shipment), event.name, event.leg, event.place, local_time(event.estimated, tz),
+         local_time(event.actual, tz), "yes" if event.actual is not None else "no"]
+        for event in milestones(shipment, legs)
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------- fetching
@@ -203,7 +257,8 @@ async def _with_legs(
 
 
 def _query_rows(
-    query: ShipmentQuery, settings: Settings, started: dt.datetime, counts: Sequence[int]
+    query: ShipmentQuery, settings: Settings, started: dt.datetime, counts: Sequence[int],
+    zone: str,
 ) -> list[tuple[str, object]]:
     """What the Query sheet records: filters, time, API base URL, version (never the key)."""
     params = query.params()
@@ -215,7 +270,7 @@ def _query_rows(
     out += [
         ("Run at (UTC)", started.astimezone(dt.UTC)),
         ("Run at (local)", started.astimezone().isoformat(timespec="seconds")),
-        ("Times in the sheets", "UTC"),
+        ("Times in the sheets", zone),
         ("API base URL", safe_url(settings.base_url)),
         ("bulkpo version", __version__),
         ("Shipments", counts[0]),
@@ -243,11 +298,13 @@ async def export_shipments(
     on_page: Callable[[Page], None] = lambda _p: None,
 ) -> ShipmentExportResult:
     """Write the shipments matching ``query`` to the workbook ``path`` (.xlsx): Shipments,
-    Legs, Milestones, Summary (counts by status and mode) and Query sheets. The file
-    appears only when complete."""
+    Legs, Milestones, Summary (counts by status and mode) and Query sheets, times in
+    ``settings.timezone`` (None: this machine's zone). The file appears only when complete."""
     path = Path(path)
     SHIPMENTS_EXPORT.resolve(path, "-o")
     started = dt.datetime.now(dt.UTC)
+    tz = display_zone(settings.timezone)
+    zone = zone_label(tz)
     caller = caller_for(settings)
     gate = asyncio.Semaphore(settings.concurrency)
     params: dict[str, Any] = {**query.params(), **SHIPMENTS_OLDEST_FIRST}
@@ -256,9 +313,9 @@ async def export_shipments(
     counts = [0, 0, 0]
     with xlsx_book(path) as book:
         sheets: list[SheetSink] = [
-            book.add_sheet("Shipments", SHIPMENT_COLUMNS, table=True),
-            book.add_sheet("Legs", LEG_COLUMNS, table=True),
-            book.add_sheet("Milestones", MILESTONE_COLUMNS, table=True),
+            book.add_sheet("Shipments", shipment_columns(zone), table=True),
+            book.add_sheet("Legs", leg_columns(zone), table=True),
+            book.add_sheet("Milestones", milestone_columns(zone), table=True),
         ]
         shipments_sheet, legs_sheet, milestones_sheet = sheets
         async with FlexportClient(settings) as api:
@@ -269,17 +326,14 @@ async def export_shipments(
                 )
                 on_page(page)
                 for shipment, legs in await _with_legs(api, caller, page.items, gate):
-                    shipments_sheet.append(shipment_values(shipment, legs))
-                    by_status[shipment.status or "(none)"] += 1
+                    shipments_sheet.append(shipment_values(shipment, legs, tz))
+                    by_status[status_label(shipment.status) or "(none)"] += 1
                     by_mode[shipment.transportation_mode or "(none)"] += 1
-                    for values in leg_values(shipment.id, legs):
+                    for values in leg_values(shipment, legs, tz):
                         legs_sheet.append(values)
                         counts[1] += 1
-                    for event in milestones(shipment, legs):
-                        milestones_sheet.append([
-                            shipment.id, event.name, event.leg, event.place, event.estimated,
-                            event.actual, "yes" if event.actual is not None else "no",
-                        ])  # fmt: skip
+                    for values in milestone_values(shipment, legs, tz):
+                        milestones_sheet.append(values)
                         counts[2] += 1
                     counts[0] += 1
                 if page.next_url is None or not page.items:
@@ -288,5 +342,5 @@ async def export_shipments(
         for sheet in sheets:
             sheet.close()
         summary_sheet(book.workbook, _summary(by_status, by_mode))
-        query_sheet(book.workbook, _query_rows(query, settings, started, counts))
+        query_sheet(book.workbook, _query_rows(query, settings, started, counts, zone))
     return ShipmentExportResult(counts[0], counts[1], counts[2], path)

@@ -21,24 +21,26 @@ import contextlib
 import datetime as dt
 import enum
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import Settings
 from bulkpo.engine.journal import Journal
 from bulkpo.engine.pacing import Caller, caller_for, paced
-from bulkpo.errors import ApiError, InputError, NotFoundError
+from bulkpo.errors import ApiError, ConfigError, InputError, NotFoundError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.models import Booking, Shipment, ShipmentLeg, ShipmentNode
+from bulkpo.report import GOOD_STATUSES, STATUSES
 from bulkpo.sheets.formats import JSONL, TRACKING, format_for
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.writer import (
-    DATETIME_FORMAT,
     INTEGER_FORMAT,
     Column,
 )
@@ -50,15 +52,22 @@ __all__ = [
     "TrackRow",
     "TrackState",
     "TrackTarget",
+    "TrackTargets",
     "TrackWait",
     "current_leg",
+    "display_zone",
     "latest_milestone",
+    "local_time",
     "milestones",
     "node_name",
     "ordered_legs",
+    "ports_of",
+    "read_targets",
+    "status_label",
     "targets_from_file",
     "track",
     "track_bookings",
+    "track_columns",
     "write_tracking",
 ]
 
@@ -67,6 +76,77 @@ T = TypeVar("T")
 BOOKING_KIND = "booking"  # the journal kind of bookings imports
 NOT_CONFIRMED = "submitted — not confirmed yet, no shipment"
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+MINUTE_FORMAT = "yyyy-mm-dd hh:mm"  # date-times to the minute: seconds say nothing here
+DAY_FORMAT = "yyyy-mm-dd"
+
+# ---------------------------------------------------------------- words and times
+
+# Shipment and booking statuses as a person says them; the API's code stays beside it.
+STATUS_LABELS = {
+    "seller_location": "At seller's location",
+    "origin_stop_off": "At origin stop-off",
+    "in_transit_to_departure_port": "In transit to departure port",
+    "departure_port": "At departure port",
+    "in_transit_to_intermediary_port": "In transit to transshipment port",
+    "intermediary_port": "At transshipment port",
+    "in_transit_to_arrival_port": "In transit to arrival port",
+    "arrival_port": "At arrival port",
+    "deconsolidation": "Being deconsolidated",
+    "in_transit_to_final_destination": "In transit to final destination",
+    "destination_stop_off": "At destination stop-off",
+    "final_destination": "Delivered to final destination",
+    "gated_out": "Gated out",
+    "draft": "Draft",
+    "submitted": "Submitted",
+    "booked": "Booked",
+    "shipment": "Shipment created",
+    "archived": "Archived",
+}
+
+
+def status_label(code: str | None) -> str | None:
+    """A status code in plain language (``in_transit_to_departure_port`` ->
+    ``In transit to departure port``); an unknown code in words all the same."""
+    if not code:
+        return None
+    return STATUS_LABELS.get(code) or code.replace("_", " ").capitalize()
+
+
+def display_zone(name: str | None) -> ZoneInfo | None:
+    """The time zone outputs show times in: ``name`` (IANA), or None for this machine's."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"time zone {name!r} is not known (use a name like Europe/Berlin or UTC)"
+        ) from None
+
+
+def zone_label(tz: dt.tzinfo | None) -> str:
+    """The zone's name as headers show it: ``Europe/Berlin``, or the machine's zone."""
+    if isinstance(tz, ZoneInfo):
+        return tz.key
+    if tz is not None:
+        return str(tz)
+    if os.environ.get("TZ"):
+        return os.environ["TZ"].lstrip(":")
+    with contextlib.suppress(OSError):
+        target = os.path.realpath("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    return dt.datetime.now().astimezone().tzname() or "local time"
+
+
+def local_time(value: object, tz: dt.tzinfo | None) -> object:
+    """A moment as the reader's wall clock shows it (naive, to the minute) in ``tz``
+    (None: this machine's zone, with its DST on that day); a date stays a date."""
+    if not isinstance(value, dt.datetime):
+        return value
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(tz).replace(tzinfo=None, second=0, microsecond=0)
+
 
 # ---------------------------------------------------------------- what to track
 
@@ -132,8 +212,9 @@ def _from_journal(path: Path) -> list[TrackTarget]:
     return [TrackTarget(r.key, _int_or_none(r.flexport_id)) for r in records]
 
 
-def _from_jsonl(path: Path) -> list[TrackTarget]:
+def _from_jsonl(path: Path) -> TrackTargets:
     targets = []
+    left_out = 0
     with open(path, encoding="utf-8") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -144,6 +225,10 @@ def _from_jsonl(path: Path) -> list[TrackTarget]:
                 raise InputError(f"{path}, line {number}: not JSON") from None
             if not isinstance(record, dict):
                 raise InputError(f"{path}, line {number}: not a JSON object")
+            status = record.get("status")
+            if status in STATUSES and status not in GOOD_STATUSES:
+                left_out += 1  # an import report's row that never reached Flexport
+                continue
             has_booking = "key" in record or "booking_name" in record
             targets.append(
                 TrackTarget(
@@ -155,7 +240,7 @@ def _from_jsonl(path: Path) -> list[TrackTarget]:
                     _int_or_none(record.get("shipment_id")),
                 )
             )
-    return targets
+    return TrackTargets(targets, left_out)
 
 
 def _fold(header: str) -> str:
@@ -166,7 +251,20 @@ _BOOKING_ID_HEADERS = frozenset({"flexportid", "bookingid", "flexportbookingid"}
 _SHIPMENT_ID_HEADERS = frozenset({"shipmentid", "flexportshipmentid"})
 
 
-def _from_table(path: Path) -> list[TrackTarget]:
+def _report_status_column(table: Any) -> int | None:
+    """The Status column bulkpo's import report adds, if the table has one: headed
+    Status and holding only report statuses."""
+    known = set(STATUSES)
+    for i, header in enumerate(table.headers):
+        if _fold(header) != "status":
+            continue
+        values = {str(v).strip() for row in table.rows if (v := row.get(i)) not in (None, "")}
+        if values and values <= known:
+            return i
+    return None
+
+
+def _from_table(path: Path) -> TrackTargets:
     table = read_table(path)
     name_col = id_col = shipment_col = None
     for i, header in enumerate(table.headers):
@@ -187,33 +285,54 @@ def _from_table(path: Path) -> list[TrackTarget]:
     def cell(row: Any, col: int | None) -> object:
         return None if col is None else row.get(col)
 
-    return [
+    # An import report also lists the rows that never reached Flexport: not tracked.
+    status_col = _report_status_column(table)
+    rows = list(table.rows)
+    kept = [r for r in rows if status_col is None or str(cell(r, status_col)) in GOOD_STATUSES]
+    targets = [
         TrackTarget(
             _text_or_none(cell(row, name_col)),
             _int_or_none(cell(row, id_col)),
             _int_or_none(cell(row, shipment_col)),
         )
-        for row in table.rows
+        for row in kept
     ]
+    return TrackTargets(targets, len(rows) - len(kept))
 
 
-def targets_from_file(path: Path) -> list[TrackTarget]:
+@dataclass(frozen=True)
+class TrackTargets:
+    """What a file names, and how many of its rows were left out: rows of an import
+    report that did not go through (invalid or failed) have nothing to track."""
+
+    targets: list[TrackTarget]
+    left_out: int = 0
+
+
+def read_targets(path: Path) -> TrackTargets:
     """What a file names: a bookings import's journal (.sqlite), its result report
-    (.jsonl, .csv, .xlsx with key / Flexport ID columns), a bookings input workbook
-    (Booking Name column) or a ``track -o`` output (Shipment ID column)."""
+    (.jsonl, .csv, .xlsx with key / Flexport ID columns; only the rows whose Status
+    says they went through), a bookings input workbook (Booking Name column) or a
+    ``track -o`` output (Shipment ID column)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     if _is_sqlite(path):
-        targets = _from_journal(path)
+        read = TrackTargets(_from_journal(path))
     elif format_for(path) is JSONL:
-        targets = _from_jsonl(path)
+        read = _from_jsonl(path)
     else:
-        targets = _from_table(path)
-    found = _unique(targets)
+        read = _from_table(path)
+    found = _unique(read.targets)
     if not found:
-        raise InputError(f"{path}: names no booking or shipment")
-    return found
+        why = f" ({read.left_out} rows did not go through)" if read.left_out else ""
+        raise InputError(f"{path}: names no booking or shipment{why}")
+    return TrackTargets(found, read.left_out)
+
+
+def targets_from_file(path: Path) -> list[TrackTarget]:
+    """The targets of :func:`read_targets`."""
+    return read_targets(path).targets
 
 
 # ---------------------------------------------------------------- milestones
@@ -243,7 +362,8 @@ def node_name(node: ShipmentNode | None) -> str | None:
         )
         if first or second:
             return first or second
-    return node.tags[0] if node.tags else None
+    # No place yet (Flexport picks the airport later): its role, in words.
+    return node.tags[0].replace("_", " ") if node.tags else None
 
 
 def ordered_legs(legs: Sequence[ShipmentLeg]) -> list[ShipmentLeg]:
@@ -257,7 +377,11 @@ def milestones(shipment: Shipment, legs: Sequence[ShipmentLeg]) -> list[Mileston
     """The shipment's milestones from its dates and its legs' dates, in route order:
     cargo ready, picked up, each leg's departure and arrival, departed, arrived, delivered."""
     s = shipment
-    out = [Milestone("Cargo ready", s.cargo_ready_date, None)]
+    # The API has no actual cargo-ready date; cargo that left the seller was ready.
+    moved = s.actual_picked_up_in_full_date or s.actual_departure_date or any(
+        leg.actual_departure_date for leg in legs
+    )
+    out = [Milestone("Cargo ready", s.cargo_ready_date, s.cargo_ready_date if moved else None)]
     out.append(
         Milestone("Picked up", s.estimated_picked_up_in_full_date, s.actual_picked_up_in_full_date)
     )
@@ -289,6 +413,32 @@ def latest_milestone(events: Sequence[Milestone]) -> Milestone | None:
     on a tie), or None when nothing has happened yet."""
     happened = [(_moment(m.actual), i, m) for i, m in enumerate(events) if m.actual is not None]
     return max(happened, key=lambda t: t[:2])[2] if happened else None
+
+
+_POL_TAGS = ("port_of_loading",)
+_POD_TAGS = ("port_of_unloading",)
+
+
+def ports_of(legs: Sequence[ShipmentLeg]) -> tuple[str | None, str | None]:
+    """The shipment's port of loading and of discharge (POL, POD) from its legs' stops:
+    the stops tagged so, else the first non-truck leg's ends."""
+    pol = pod = None
+    ordered = ordered_legs(legs)
+    for leg in ordered:
+        for node in (leg.origin, leg.destination):
+            if node is None or node.place is None:
+                continue  # a stop without a place names only its role, not a port
+            if pol is None and any(t in node.tags for t in _POL_TAGS):
+                pol = node_name(node)
+            if pod is None and any(t in node.tags for t in _POD_TAGS):
+                pod = node_name(node)
+    main = next((leg for leg in ordered if leg.transportation_mode not in (None, "truck")), None)
+    if main is not None:
+        if main.origin is not None and main.origin.place is not None:
+            pol = pol or node_name(main.origin)
+        if main.destination is not None and main.destination.place is not None:
+            pod = pod or node_name(main.destination)
+    return pol, pod
 
 
 def current_leg(legs: Sequence[ShipmentLeg]) -> str | None:
@@ -340,6 +490,8 @@ class TrackRow:
     shipment_id: int | None = None
     shipment_status: str | None = None
     transportation_mode: str | None = None
+    pol: str | None = None
+    pod: str | None = None
     etd_estimated: dt.datetime | None = None
     etd_actual: dt.datetime | None = None
     eta_estimated: dt.datetime | None = None
@@ -353,39 +505,57 @@ class TrackRow:
     def fetched(self) -> bool:
         return self.state is not TrackState.FAILED
 
-    def values(self) -> list[object]:
-        """The row in :data:`TRACK_COLUMNS` order."""
+    def values(self, tz: dt.tzinfo | None = None) -> list[object]:
+        """The row in :func:`track_columns` order, times in ``tz`` (None: local)."""
+        def at(value: object) -> object:
+            return local_time(value, tz)
+
         return [
-            self.booking_name, self.booking_id, self.booking_status, self.shipment_id,
-            self.shipment_status, self.transportation_mode, self.etd_estimated,
-            self.etd_actual, self.eta_estimated, self.eta_actual, self.current_leg,
-            self.milestone, self.milestone_at, self.state.value, self.message,
+            self.booking_name, self.booking_id, status_label(self.booking_status),
+            self.shipment_id, status_label(self.shipment_status), self.transportation_mode,
+            self.pol, self.pod, at(self.etd_estimated), at(self.etd_actual),
+            at(self.eta_estimated), at(self.eta_actual), self.current_leg, self.milestone,
+            at(self.milestone_at), self.state.value, self.message, self.booking_status,
+            self.shipment_status,
         ]  # fmt: skip
 
 
-_ID = Column("", INTEGER_FORMAT)
-_AT = Column("", DATETIME_FORMAT)
-TRACK_COLUMNS: tuple[tuple[str, Column], ...] = tuple(
-    (key, replace(column, header=header))
-    for key, header, column in (
-        ("booking_name", "Booking Name", Column("")),
-        ("booking_id", "Booking ID", _ID),
-        ("booking_status", "Booking Status", Column("")),
-        ("shipment_id", "Shipment ID", _ID),
-        ("shipment_status", "Shipment Status", Column("")),
-        ("transportation_mode", "Mode", Column("")),
-        ("etd_estimated", "ETD (estimated, UTC)", _AT),
-        ("etd_actual", "ETD (actual, UTC)", _AT),
-        ("eta_estimated", "ETA (estimated, UTC)", _AT),
-        ("eta_actual", "ETA (actual, UTC)", _AT),
-        ("current_leg", "Current Leg", Column("", width=40)),
-        ("milestone", "Latest Milestone", Column("")),
-        ("milestone_at", "Milestone At (UTC)", _AT),
-        ("state", "State", Column("")),
-        ("message", "Message", Column("", width=50)),
+def track_columns(tz: dt.tzinfo | None = None) -> tuple[tuple[str, Column], ...]:
+    """(jsonl key, sheet column) of a tracking row, in order; time headers name ``tz``.
+
+    Statuses are in plain language; their API codes follow at the end, for filters
+    (``export shipments --status`` takes the code) and for programs."""
+    zone = zone_label(tz)
+    ident = Column("", INTEGER_FORMAT)
+    at = Column("", MINUTE_FORMAT)
+    return tuple(
+        (key, replace(column, header=header))
+        for key, header, column in (
+            ("booking_name", "Booking Name", Column("")),
+            ("booking_id", "Booking ID", ident),
+            ("booking_status", "Booking Status", Column("")),
+            ("shipment_id", "Shipment ID", ident),
+            ("shipment_status", "Shipment Status", Column("", width=30)),
+            ("transportation_mode", "Mode", Column("")),
+            ("pol", "POL", Column("")),
+            ("pod", "POD", Column("")),
+            ("etd_estimated", f"ETD (estimated, {zone})", at),
+            ("etd_actual", f"ETD (actual, {zone})", at),
+            ("eta_estimated", f"ETA (estimated, {zone})", at),
+            ("eta_actual", f"ETA (actual, {zone})", at),
+            ("current_leg", "Current Leg", Column("", width=60)),
+            ("milestone", "Latest Milestone", Column("")),
+            ("milestone_at", f"Milestone At ({zone})", at),
+            ("state", "State", Column("")),
+            ("message", "Message", Column("", width=50)),
+            ("booking_status_code", "Booking Status Code", Column("")),
+            ("shipment_status_code", "Shipment Status Code", Column("")),
+        )
     )
-)
-"""(jsonl key, sheet column) of a tracking row, in order."""
+
+
+TRACK_COLUMNS = track_columns(dt.UTC)
+"""(jsonl key, sheet column) of a tracking row in UTC; see :func:`track_columns`."""
 
 
 def _booking_part(row: TrackRow, booking: Booking) -> None:
@@ -405,6 +575,7 @@ def _shipment_part(row: TrackRow, shipment: Shipment, legs: Sequence[ShipmentLeg
     row.eta_estimated = shipment.estimated_arrival_date
     row.eta_actual = shipment.actual_arrival_date
     row.current_leg = current_leg(legs)
+    row.pol, row.pod = ports_of(legs)
     latest = latest_milestone(milestones(shipment, legs))
     row.milestone = latest.name if latest else None
     row.milestone_at = latest.actual if latest else None
@@ -545,12 +716,13 @@ async def track_bookings(
 TRACK_FORMATS = TRACKING.suffixes
 
 
-def write_tracking(path: Path, rows: Sequence[TrackRow]) -> None:
-    """The rows as a formatted workbook (.xlsx), .csv or .jsonl, written atomically;
-    ``documents --from`` and ``track`` read it back by its Shipment ID column."""
+def write_tracking(path: Path, rows: Sequence[TrackRow], tz: dt.tzinfo | None = None) -> None:
+    """The rows as a formatted workbook (.xlsx), .csv or .jsonl, written atomically,
+    times in ``tz`` (None: this machine's zone); ``documents --from`` and ``track``
+    read it back by its Shipment ID column."""
     path = Path(path)
     fmt = TRACKING.resolve(path, "-o")
-    columns = [replace(column, key=key) for key, column in TRACK_COLUMNS]
+    columns = [replace(column, key=key) for key, column in track_columns(tz)]
     with fmt.open(path, columns, sheet="Tracking", table=True) as sink:
         for row in rows:
-            sink.append(row.values())
+            sink.append(row.values(tz))
