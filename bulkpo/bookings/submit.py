@@ -32,6 +32,7 @@ from bulkpo.engine.journal import Journal, UnitRecord, UnitState
 from bulkpo.engine.pacing import Caller, paced
 from bulkpo.errors import ApiError, RunStopped
 from bulkpo.flexport.filters import by_booking
+from bulkpo.flexport.models import Address
 from bulkpo.flexport.payloads import body_digest, booking_body
 from bulkpo.issues import IssueCode
 from bulkpo.purchase_orders.submit import KIND_PO
@@ -550,27 +551,16 @@ async def network_refs(api: Any, caller: Caller) -> list[NetworkRef]:
     """
     entities = await paced(caller, api.company_entities)
     locations = await paced(caller, api.locations)
-    refs = []
-    for entity in entities:
-        address = entity.mailing_address
-        refs.append(
-            NetworkRef(
-                "company_entity",
-                entity.ref or "",
-                entity.name or "",
-                (address.city if address else None) or "",
-                (address.country_code if address else None) or "",
-            )
-        )
-    for location in locations:
-        address = location.address
-        refs.append(
-            NetworkRef(
-                "location",
-                location.ref or "",
-                location.name or "",
-                (address.city if address else None) or "",
-                (address.country_code if address else None) or "",
-            )
-        )
-    return refs
+    return [
+        *(_network_ref("company_entity", e.ref, e.name, e.mailing_address) for e in entities),
+        *(_network_ref("location", loc.ref, loc.name, loc.address) for loc in locations),
+    ]
+
+
+def _network_ref(
+    kind: str, ref: str | None, name: str | None, address: Address | None
+) -> NetworkRef:
+    """One row of ``bulkpo refs``: an entity or a location with where it is."""
+    city = address.city if address else None
+    country = address.country_code if address else None
+    return NetworkRef(kind, ref or "", name or "", city or "", country or "")
