@@ -71,6 +71,12 @@ class ValidationResult:
     def valid_row_count(self) -> int:
         return self.row_count - len(self.invalid_rows)
 
+    @property
+    def data_rows(self) -> int:
+        """Every data row of the sheet: the rows checked and those skipped as not PO data
+        (totals, deleted lines...), so that the statuses said of them add up to it."""
+        return self.row_count + len(self.header_map.skipped_rows)
+
 
 @dataclass
 class Field:

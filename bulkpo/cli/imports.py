@@ -263,7 +263,7 @@ def import_command(
             valid = (f"{counts[kind]} valid {nouns[kind]}" if kind is Kind.PURCHASE_ORDERS
                      else f"{counts[kind]} bookings to check against their POs in Flexport")
             click.echo(
-                f"{file.name} [{table.sheet}]: {len(table.rows)} rows, {valid}, "
+                f"{file.name} [{table.sheet}]: {validation.data_rows} rows, {valid}, "
                 f"{invalid_rows} invalid rows",
                 err=True,
             )

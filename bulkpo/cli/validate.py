@@ -153,7 +153,7 @@ def _sheet_summary(checked: SheetResult) -> dict[str, object]:
     return {
         "kind": checked.kind.value,
         "sheet": checked.table.sheet,
-        "rows": len(checked.table.rows),
+        "rows": validation.data_rows,
         "purchase_orders": len(validation.purchase_orders),
         "lines": sum(len(po.lines) for po in validation.purchase_orders),
         "bookings": len(validation.bookings),
