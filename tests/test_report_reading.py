@@ -6,6 +6,7 @@ written file back."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ from bulkpo.sheets.report_writer import (
     write_errors_file,
     write_result_report,
 )
+from bulkpo.table import Table
 
 SAMPLE = Path(__file__).resolve().parent.parent / "samples" / "purchase-orders.xlsx"
 SHEET = "Purchase Orders"
@@ -231,3 +233,28 @@ def test_a_csv_report_read_again_keeps_its_columns_out_of_the_data(tmp_path: Pat
     again = _checked(out)
     assert {r.status for r in again.results} == {"valid"}
     assert not [i for i in again.issues if i.code == "unknown_column"]
+
+
+def test_rows_set_aside_as_not_po_data_keep_their_status_in_the_report(tmp_path: Path) -> None:
+    """SAP's totals rows and Odoo's note line are skipped, not lost: each has its status."""
+    corpus = Path(__file__).resolve().parent / "erp_corpus" / "files"
+    for name in ("sap_me2n_en.xlsx", "odoo_purchase_order.xlsx"):
+        checked = _checked(corpus / name)
+        skipped = [r.row for r in checked.results if r.status == "skipped"]
+        assert skipped, name
+        for report in (tmp_path / f"copy-{name}", tmp_path / f"new-{name}.xlsx"):
+            # The second form is the streamed report of a workbook too large to copy.
+            source = checked.table if report.name.startswith("copy") else _as_text(checked)
+            write_result_report(report, source, checked.results, title=name)
+            ws = load_workbook(report).worksheets[0]
+            # bulkpo's Status is the last one (Odoo's own Status column comes first)
+            status = max(c.column for c in ws[checked.table.header_row] if c.value == "Status")
+            for number in (r.row for r in checked.results):
+                assert ws.cell(number, status).value, (name, report.name, number)
+            assert [ws.cell(n, status).value for n in skipped] == ["skipped"] * len(skipped)
+
+
+def _as_text(checked: SheetResult) -> Table:
+    """The same table as if it came from a CSV (so the report cannot copy a workbook)."""
+    csv_path = Path(checked.table.path).with_suffix(".csv")
+    return dataclasses.replace(checked.table, path=str(csv_path))

@@ -272,7 +272,10 @@ def _write_copy_report(
                                                  if h.strip() in FIX_COLUMNS})
     # A report run again: its Status / Flexport ID / Message block is replaced in place.
     first = ours[0] + 1 if ours else _last_used_column(ws, table) + 1
-    last_row = max((row.number for row in table.rows), default=table.header_row)
+    # Rows the reading set aside (totals, deleted lines) are not in table.rows but have
+    # their result too: every data row of the sheet gets its status.
+    numbers = sorted({row.number for row in table.rows} | by_row.keys())
+    last_row = max(numbers, default=table.header_row)
     _clear_own_marks(ws, table.header_row, last_row)
     _remove_own_sheets(workbook)
     style = _user_header(ws, table.header_row, first - 1)
@@ -283,19 +286,19 @@ def _write_copy_report(
             _header_style(cell, style)
         ws.column_dimensions[get_column_letter(first + j)].width = width
     row_fill = _fill(FAILED_ROW_FILL)
-    for row in table.rows:
-        result = by_row.get(row.number)
+    for number in numbers:
+        result = by_row.get(number)
         values: list[Any] = [None, None, None]
         if result is not None:
             values = [result.status, _flexport_id(result.flexport_id),
                       neutralise(_message(result)) or None]
         for j, value in enumerate(values):
-            cell = ws.cell(row.number, first + j)
+            cell = ws.cell(number, first + j)
             if not isinstance(cell, MergedCell):
                 cell.value = value
         if _is_bad(result):
             for col in range(1, first + len(RESULT_HEADERS)):
-                ws.cell(row.number, col).fill = row_fill
+                ws.cell(number, col).fill = row_fill
     for (sheet, row_number), marks in _cell_marks(table, results, comments=True).items():
         target = workbook[sheet] if sheet in workbook.sheetnames else None
         if not isinstance(target, Worksheet):
@@ -497,11 +500,12 @@ def _write_new_report(path: Path, table: Table, results: Sequence[RowResult], ti
         sink = book.add_sheet(
             table.sheet or "Data", columns, header_row=table.header_row, comments=small
         )
-        for row in rows:
-            sink.skip_to(row.number)
-            result = by_row.get(row.number)
-            values: list[object] = [*_typed_row(headers, row.values),
-                                    *([None] * (width - len(row.values)))]
+        for number, row, result in _rows_and_results(table, by_row):
+            sink.skip_to(number)
+            # A row the reading set aside (a totals row) keeps only its result here.
+            cells = row.values if row is not None else []
+            values: list[object] = [*_typed_row(headers, cells),
+                                    *([None] * (width - len(cells)))]
             if result is None:
                 sink.append(values)
                 continue
@@ -509,7 +513,7 @@ def _write_new_report(path: Path, table: Table, results: Sequence[RowResult], ti
             sink.append(
                 values,
                 row_fill=FAILED_ROW_FILL if _is_bad(result) else None,
-                marks=marks.get((table.sheet, row.number)),
+                marks=marks.get((table.sheet, number)),
             )
         # The data sheet keeps the input's name when Excel allows it, and links work then.
         sheets = {table.sheet} if book.workbook.sheetnames[0] == table.sheet else set()
