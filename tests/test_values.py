@@ -287,3 +287,23 @@ def test_the_report_marks_every_cell_a_once_per_value_warning_covers(tmp_path: P
         assert comment is not None and comment.text.startswith(
             '"EA" read as PCS in 3 cells: Purchase Orders!R2, R3, R4'), cell
     assert sheet["R5"].comment is None
+
+
+def test_a_decimal_point_number_is_refused_when_the_file_is_read_with_a_decimal_comma(
+    tmp_path: Path,
+) -> None:
+    """Forcing the decimal comma must not turn $4.25 into 425: such a cell is an error."""
+    from bulkpo.columns import PURCHASE_ORDER_COLUMNS
+    from bulkpo.purchase_orders import validate_purchase_orders
+    from bulkpo.sheets.reader import read_table
+
+    path = write_po_workbook(tmp_path / "o.xlsx", [
+        po_row(1, 1, unit_cost="4.25"), po_row(1, 2, unit_cost="1.150,00"),
+        po_row(2, 1, unit_cost="$1,150.00"),
+    ])
+    table = read_table(path, score_headers=PURCHASE_ORDER_COLUMNS.score)
+    result = validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS, decimal_comma=True)
+    bad = {str(i.ref): i.message for i in result.errors}
+    assert set(bad) == {"Purchase Orders!S2", "Purchase Orders!S4"}, bad
+    assert "written with a decimal point" in bad["Purchase Orders!S2"]
+    assert not result.purchase_orders  # both POs hold a refused cell

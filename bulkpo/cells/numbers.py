@@ -153,6 +153,15 @@ class NumberCell(CellType):
         def read(s: str) -> tuple[Decimal | None, Problem | None]:
             """The number a text means, and the warning (or error) that goes with it."""
             if decimal_comma is True:
+                if _DOT_ONLY.fullmatch(s):
+                    # 4.25 or 1,150.00 cannot be written with a decimal comma: reading its
+                    # dot as a thousands mark would send 425 for 4.25.
+                    return None, Problem(
+                        IssueCode.BAD_NUMBER,
+                        f'"{s}" is written with a decimal point, but the numbers of this '
+                        "file are read with a decimal comma",
+                        "check the cell, or read the file without decimal_comma "
+                        "(--decimal-comma)")
                 return _comma_decimal(s), None
             if decimal_comma is False:
                 return _decimal_from_text(s), None
