@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import click
 import pytest
@@ -212,3 +213,28 @@ def test_only_the_cli_pauses_the_garbage_collector(tmp_path: Path) -> None:
         assert gc.get_freeze_count() > frozen and gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+@pytest.mark.parametrize(("args", "po", "booking"), [
+    ([], "refuse", "accept"),
+    (["--duplicate-names", "accept", "--duplicate-booking-names", "refuse"], "accept", "refuse"),
+])  # fmt: skip
+def test_sandbox_serve_passes_the_duplicate_names_switch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], po: str, booking: str
+) -> None:
+    import bulkpo.sandbox
+
+    served: list[Any] = []
+    monkeypatch.setattr(bulkpo.sandbox, "serve", lambda options, **_kw: served.append(options))
+    assert main(["sandbox", "serve", "--db", str(tmp_path / "s.db"), *args]) == 0
+    assert (served[0].duplicate_po_names, served[0].duplicate_booking_names) == (po, booking)
+    help_text = CliRunner().invoke(cli, ["sandbox", "serve", "--help"]).output
+    assert "--duplicate-names [refuse|accept]" in help_text
+    assert "No Flexport document says PO names are unique" in " ".join(help_text.split())
+
+
+def test_sandbox_serve_refuses_an_unknown_duplicate_names_value(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["sandbox", "serve", "--duplicate-names", "maybe"]) == 2
+    assert "'maybe' is not one of 'refuse', 'accept'" in capsys.readouterr().err

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bulkpo.cli.options import SANDBOX_DB
 from bulkpo.errors import UsageError
+
+if TYPE_CHECKING:
+    from bulkpo.sandbox.options import DuplicateNames
 
 __all__ = ["parse_duration", "sandbox_group"]
 
@@ -41,6 +44,21 @@ def sandbox_group() -> None:
     "--drop-rate", type=float, default=0.0, help="Share of writes committed, then dropped."
 )
 @click.option("--seed", type=int, help="Seed for the sandbox's randomness.")
+@click.option(
+    "--duplicate-names",
+    type=click.Choice(["refuse", "accept"]),
+    default="refuse",
+    show_default=True,
+    help="A second PO with a name the sandbox holds: refuse answers 409 duplicate_name, "
+    "accept creates it. No Flexport document says PO names are unique; try both.",
+)
+@click.option(
+    "--duplicate-booking-names",
+    type=click.Choice(["refuse", "accept"]),
+    default="accept",
+    show_default=True,
+    help="The same switch for booking names (nothing documents a 409 for them either).",
+)
 def sandbox_serve(
     host: str,
     port: int,
@@ -50,6 +68,8 @@ def sandbox_serve(
     fault_rate: float,
     drop_rate: float,
     seed: int | None,
+    duplicate_names: DuplicateNames,
+    duplicate_booking_names: DuplicateNames,
 ) -> None:
     """Serve the sandbox until Ctrl-C.
 
@@ -86,6 +106,8 @@ def sandbox_serve(
             fault_rate=fault_rate,
             drop_rate=drop_rate,
             seed=seed,
+            duplicate_po_names=duplicate_names,
+            duplicate_booking_names=duplicate_booking_names,
         ),
         on_ready=ready,
     )
