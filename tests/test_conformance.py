@@ -3,11 +3,14 @@ against Flexport's official v2 OpenAPI schemas (corrections applied, nulls allow
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import pytest
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
@@ -53,6 +56,8 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
         write_po_workbook(tmp / "changed.xlsx", rows)
         assert main(["import", "changed.xlsx", "--on-existing", "update", *fast]) == 0
         assert main(["import", "bookings.xlsx", *fast]) == 0
+        _amend_first_booking(tmp / "bookings.xlsx", tmp / "amended.xlsx")
+        assert main(["import", "amended.xlsx", "--on-existing", "update", *fast]) == 0
         server.advance(30 + 4 * DAY)
         assert main(["track", "bookings.xlsx", "-o", "track.jsonl"]) == 0
         assert main(["documents", "--from", "track.jsonl", "-d", "docs"]) == 0
@@ -64,6 +69,17 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
         assert main(["refs"]) == 0
         _follow_links(server.base_url, server.api_key)
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def _amend_first_booking(source: Path, target: Path) -> None:
+    """The sample bookings with the first one's date, containers and weight changed."""
+    book = openpyxl.load_workbook(source)
+    sheet = book["Bookings"]
+    headers = [cell.value for cell in sheet[1]]
+    for header, value in (("Cargo Ready Date", dt.datetime(2027, 2, 26)),
+                          ("40' HC Containers", 3), ("Weight (kg)", 6000)):
+        sheet.cell(2, headers.index(header) + 1, value)
+    book.save(target)
 
 
 def _follow_links(base: str, key: str) -> None:
@@ -152,6 +168,7 @@ def test_every_answer_validates_against_the_official_schemas(
         "GET /purchase_orders", "GET /purchase_orders/{id}", "GET /purchase_order_line_items",
         "GET /purchase_order_line_items/{id}", "GET /bookings", "GET /bookings/{id}",
         "POST /bookings", "POST /booking_line_items", "GET /booking_line_items",
+        "POST /booking_amendments",
         "GET /shipments", "GET /shipments/{id}", "GET /shipment_legs",
         "GET /shipment_legs/{id}", "GET /documents", "GET /ocean/shipment_containers",
         "GET /customs_entries", "GET /commercial_invoices", "GET /network/locations",
@@ -178,7 +195,8 @@ def test_every_request_body_validates_against_the_official_schemas(
         problems += _problems(validator(spec, body_schema), item["request"], where)
         checked.add(f"{item['method']} {_template(item['path'])}")
     assert not problems, "\n".join(sorted(set(problems))[:60])
-    assert checked >= {"POST /bookings", "POST /booking_line_items"}, sorted(checked)
+    assert checked >= {"POST /bookings", "POST /booking_line_items",
+                       "POST /booking_amendments"}, sorted(checked)
 
 
 def test_a_field_of_the_wrong_type_fails_the_check() -> None:

@@ -26,14 +26,20 @@ from bulkpo.engine.exactly_once import (
     OnExisting,
     Outcome,
     UnitResult,
+    as_dict,
     failure_message,
 )
 from bulkpo.engine.journal import Journal, UnitRecord, UnitState
 from bulkpo.engine.pacing import Caller, paced
-from bulkpo.errors import ApiError, RunStopped
+from bulkpo.errors import ApiError, RateLimitError, RunStopped, ServerError, TransportError
 from bulkpo.flexport.filters import by_booking
 from bulkpo.flexport.models import Address
-from bulkpo.flexport.payloads import body_digest, booking_body
+from bulkpo.flexport.payloads import (
+    body_digest,
+    booking_amendment,
+    booking_body,
+    booking_from_read,
+)
 from bulkpo.issues import IssueCode
 from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.table import CellRef, Issue, Severity, Table
@@ -41,6 +47,7 @@ from bulkpo.validation import ValidationResult
 
 KIND_BOOKING = "booking"
 KIND_LINK = "booking_line_item"
+KIND_AMENDMENT = "booking_amendment"
 
 FROM_PO = "(from its purchase order)"
 """What validation sees in a blank ref cell that the booking's PO may fill."""
@@ -387,6 +394,24 @@ class PurchaseOrderLines:
             return self._lines[po_id]
 
 
+@dataclass
+class AmendmentReport:
+    """What the amendment of an existing booking did: sent, and what it could not do."""
+
+    sent: bool = False
+    text: str = ""
+    problem: str = ""
+    code: str = ""
+
+
+class _AnswerLost(Exception):
+    """An amendment request may have reached Flexport but its answer did not come back."""
+
+
+def _joined(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
+
+
 class PoLine(NamedTuple):
     """A PO line as linking needs it."""
 
@@ -433,23 +458,143 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
                 f"a booking named {unit.key} exists in Flexport already (--on-existing fail)",
                 "exists",
             )
-        return await self._link(unit, booking_id, Outcome.CREATED if adopted else Outcome.UNCHANGED)
+        amended = AmendmentReport()
+        if not adopted and self.on_existing is OnExisting.UPDATE:
+            amended = await self.amend(unit, booking_id, found)
+        return await self._link(
+            unit, booking_id, Outcome.CREATED if adopted else Outcome.UNCHANGED, amended
+        )
 
-    async def _link(self, unit: BookingUnit, booking_id: int, outcome: Outcome) -> UnitResult:
+    async def _link(
+        self,
+        unit: BookingUnit,
+        booking_id: int,
+        outcome: Outcome,
+        amended: AmendmentReport | None = None,
+    ) -> UnitResult:
+        amended = amended or AmendmentReport()
         report = await self.link(unit.booking, booking_id)
         if report.missing:
             verb = "created" if outcome is Outcome.CREATED else "exists"
             return self.refused(
                 unit,
                 booking_id,
-                f"booking {verb} (id {booking_id}) but not all its PO lines are linked: "
-                f"{report.text()}; run the import again to link the rest",
+                _joined(amended.text, amended.problem,
+                        f"booking {verb} (id {booking_id}) but not all its PO lines are linked: "
+                        f"{report.text()}; run the import again to link the rest"),
                 report.code or "link_failed",
             )
-        message = report.text()
-        if outcome is Outcome.UNCHANGED and report.added:
+        if amended.problem:
+            return self.refused(
+                unit, booking_id, _joined(amended.text, amended.problem, report.text()),
+                amended.code,
+            )
+        if outcome is Outcome.UNCHANGED and (report.added or amended.sent):
             outcome = Outcome.UPDATED
-        return self.done(unit, outcome, booking_id, message)
+        return self.done(unit, outcome, booking_id, _joined(amended.text, report.text()))
+
+    # -- amendments -----------------------------------------------------------
+
+    async def amend(self, unit: BookingUnit, booking_id: int, found: Any) -> AmendmentReport:
+        """Ask Flexport, in one amendment, for what the row changes of the booking it holds.
+
+        Sent at most once per change: the journal keeps each amendment under the
+        booking's name and the digest of its body. The v2 document has no route that
+        reads amendments back, so for one still pending the journal is the only guard.
+        """
+        body, fixed = booking_amendment(unit.body, booking_from_read(as_dict(found)), booking_id)
+        report = AmendmentReport()
+        if fixed:
+            report.problem = (
+                f"could not change {', '.join(fixed)}: a booking amendment has no field for "
+                "them (change them in Flexport, or book anew under another name)"
+            )
+            report.code = "not_amendable"
+        if body:
+            await self._send_amendment(unit, booking_id, body, report)
+        return report
+
+    async def _send_amendment(
+        self, unit: BookingUnit, booking_id: int, body: dict[str, Any], report: AmendmentReport
+    ) -> None:
+        digest = body_digest(body)
+        key = f"{unit.key}#{digest}"
+        fields = ", ".join(name.removeprefix("new_") for name in body if name != "booking_id")
+        record = self.journal.get(KIND_AMENDMENT, key)
+        if record is not None and record.state is UnitState.DONE:
+            report.text = (
+                f"amendment {record.flexport_id} asking {fields} was requested in an earlier "
+                "run and Flexport has not applied it yet; not sent again"
+            )
+            return
+        if record is not None and record.state in (UnitState.SENT, UnitState.UNKNOWN):
+            self._amendment_unknown(key, fields, report)
+            return
+        self.journal.register(self.run_id, KIND_AMENDMENT, [(key, digest, unit.rows)])
+        try:
+            answer = await self.caller.call(lambda: self._post_amendment(key, body))
+        except RunStopped:
+            raise
+        except _AnswerLost:
+            # Applied at once, the change shows on the booking; pending, nothing does.
+            try:
+                now = await self.caller.call(lambda: self.api.get_booking(booking_id))
+                left, _fixed = booking_amendment(
+                    unit.body, booking_from_read(as_dict(now)), booking_id
+                )
+            except ApiError:
+                left = body
+            if left.keys() & (body.keys() - {"booking_id"}):
+                self._amendment_unknown(key, fields, report)
+                return
+            self.journal.mark(KIND_AMENDMENT, key, UnitState.DONE, outcome=Outcome.UPDATED,
+                              run_id=self.run_id)
+            report.sent = True
+            report.text = f"amendment applied ({fields}; its answer was lost)"
+            return
+        except ApiError as exc:
+            message = failure_message(exc)
+            self.journal.mark(KIND_AMENDMENT, key, UnitState.FAILED, outcome=Outcome.FAILED,
+                              message=message, code=exc.code or "", run_id=self.run_id)
+            report.problem = _joined(report.problem, f"the amendment ({fields}) was refused: "
+                                     f"{message}")
+            report.code = exc.code or "amendment_refused"
+            return
+        state = "pending Flexport's review" if answer.is_pending else "applied"
+        report.sent = True
+        report.text = f"amendment {answer.id} requested ({fields}; {state})"
+        self.journal.mark(KIND_AMENDMENT, key, UnitState.DONE, outcome=Outcome.UPDATED,
+                          flexport_id=answer.id, message=report.text, run_id=self.run_id)
+
+    async def _post_amendment(self, key: str, body: dict[str, Any]) -> Any:
+        """One attempt; an answer lost after the request may have arrived is not retried."""
+        self.journal.mark(KIND_AMENDMENT, key, UnitState.SENT, attempt=True)
+        try:
+            return await self.api.create_booking_amendment(body)
+        except RateLimitError as exc:
+            self.journal.mark(KIND_AMENDMENT, key, UnitState.PENDING, message=str(exc))
+            raise
+        except TransportError as exc:
+            if not exc.reached_server:
+                self.journal.mark(KIND_AMENDMENT, key, UnitState.PENDING, message=str(exc))
+                raise
+            self.journal.mark(KIND_AMENDMENT, key, UnitState.UNKNOWN, message=str(exc))
+            raise _AnswerLost from exc
+        except ServerError as exc:
+            # Perhaps committed: resending could ask the same change twice.
+            self.journal.mark(KIND_AMENDMENT, key, UnitState.UNKNOWN, message=str(exc))
+            raise _AnswerLost from exc
+
+    def _amendment_unknown(self, key: str, fields: str, report: AmendmentReport) -> None:
+        self.journal.mark(KIND_AMENDMENT, key, UnitState.UNKNOWN, run_id=self.run_id)
+        report.problem = _joined(
+            report.problem,
+            f"an amendment asking {fields} was sent but its answer was lost, and Flexport "
+            "shows no change yet: it may be pending review. Flexport publishes no way to "
+            "read amendments, so bulkpo does not send it again; check the booking in "
+            "Flexport (to send it anyway, run with a new --journal)",
+        )
+        report.code = "amendment_unknown"
 
     async def link(self, booking: Booking, booking_id: int) -> LinkReport:
         """Attach every line of the booking's POs not attached yet; never one twice."""

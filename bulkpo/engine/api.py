@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from bulkpo.flexport.models import Booking, BookingLineItem, PurchaseOrder, PurchaseOrderLineItem
+from bulkpo.flexport.models import (
+    Booking,
+    BookingAmendment,
+    BookingLineItem,
+    PurchaseOrder,
+    PurchaseOrderLineItem,
+)
 
 if TYPE_CHECKING:
     from bulkpo.flexport.client import FlexportClient
@@ -33,6 +39,8 @@ class FlexportApi(Protocol):
     async def get_booking(self, id: int) -> Booking: ...
 
     async def find_booking_by_name(self, name: str) -> Booking | None: ...
+
+    async def create_booking_amendment(self, body: Mapping[str, Any]) -> BookingAmendment: ...
 
     async def create_booking_line_item(self, body: Mapping[str, Any]) -> BookingLineItem: ...
 

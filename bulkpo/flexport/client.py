@@ -39,6 +39,7 @@ from bulkpo.errors import (
 )
 from bulkpo.flexport.auth import TokenSource
 from bulkpo.flexport.filters import (
+    BOOKING_AMENDMENTS,
     BOOKING_LINE_ITEMS,
     BOOKINGS,
     COMPANY_ENTITIES,
@@ -57,6 +58,7 @@ from bulkpo.flexport.filters import (
 )
 from bulkpo.flexport.models import (
     Booking,
+    BookingAmendment,
     BookingLineItem,
     CompanyEntity,
     Document,
@@ -357,6 +359,10 @@ class FlexportClient:
     def list_bookings(self, filters: Mapping[str, str] | None = None) -> AsyncIterator[Booking]:
         """Every booking matching the ``f.*`` filters."""
         return self._each(Booking, BOOKINGS, filters)
+
+    async def create_booking_amendment(self, body: Mapping[str, Any]) -> BookingAmendment:
+        """Ask Flexport to change a booking: a ``CreateBookingAmendment`` body."""
+        return _read(BookingAmendment, await self.request("POST", BOOKING_AMENDMENTS, json=body))
 
     async def create_booking_line_item(self, body: Mapping[str, Any]) -> BookingLineItem:
         """Attach PO line units to a booking: {purchase_order_line_item_id, booking_id, units}."""

@@ -439,6 +439,18 @@ class Booking(FlexportObject):
     metadata: Metadata = Field(default_factory=dict)
 
 
+class BookingAmendment(FlexportObject):
+    """A requested change of a booking: ``/booking_amendment``.
+
+    ``is_pending`` is true while Flexport reviews it; the v2 document has no route
+    reading amendments back, so this answer is the only sight of one.
+    """
+
+    id: int | None = None
+    booking_id: int | None = None
+    is_pending: bool | None = None
+
+
 class BookingLineItem(FlexportObject):
     """Units of a PO line booked on a booking: ``/purchase_orders/booking_line_item``."""
 

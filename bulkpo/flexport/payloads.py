@@ -435,3 +435,157 @@ def booking_body(booking: Booking, defaults: BookingDefaults) -> dict[str, Any]:
     else:
         body[f"{booking.freight_type}_booking"] = _freight_detail(booking)
     return {key: value for key, value in body.items() if value is not None}
+
+
+# ---------------------------------------------------------------- booking amendments
+
+_FREIGHT_KEYS = ("ocean_booking", "air_booking", "trucking_booking")
+
+# What a CreateBookingAmendment (v2 document) can change: booking field -> new_* field.
+_AMENDABLE = {
+    "cargo_ready_date": "new_cargo_ready_date",
+    "origin_address_ref": "new_origin_address_ref",
+    "cargo": "new_cargo",
+    "metadata": "new_metadata",
+}
+# ... and inside ocean_booking / air_booking.
+_AMENDABLE_FREIGHT = {
+    "container_counts": "new_container_counts",
+    "wants_pickup_service": "new_wants_pickup_service",
+    "origin_port_loc_code": "new_origin_port_loc_code",
+    "destination_port_loc_code": "new_destination_port_loc_code",
+    "product_descriptions": "new_product_descriptions",
+}
+
+
+def _ref_of(value: Any) -> str | None:
+    return str(value["ref"]) if isinstance(value, Mapping) and value.get("ref") else None
+
+
+def _port_codes(side: str, place: Any) -> dict[str, str | None]:
+    """A read model's port as the create body names it (UN/LOCODE and IATA code)."""
+    details = place.get("details") if isinstance(place, Mapping) else None
+    iata = next((d.get("iata_code") for d in details or [] if isinstance(d, Mapping)
+                 and d.get("iata_code")), None)
+    return {f"{side}_port_loc_code": _place_code(place), f"{side}_port_iata_code": iata}
+
+
+def _quantity_from_read(value: Any) -> Any:
+    if not isinstance(value, Mapping) or value.get("value") is None:
+        return value
+    return {**value, "value": float(value["value"])}
+
+
+def _cargo_from_read(cargo: Any) -> Any:
+    if not isinstance(cargo, Mapping):
+        return cargo
+    units = [
+        {**unit, "weight": _quantity_from_read(unit.get("weight")),
+         "volume": _quantity_from_read(unit.get("volume"))}
+        for unit in cargo.get("shipping_units") or [] if isinstance(unit, Mapping)
+    ]
+    return {**cargo, "weight": _quantity_from_read(cargo.get("weight")),
+            "volume": _quantity_from_read(cargo.get("volume")), "shipping_units": units}
+
+
+def _freight_from_read(key: str, detail: Mapping[str, Any]) -> dict[str, Any]:
+    if key == "trucking_booking":
+        # Reads say is_ftl where the create body says is_ltl.
+        is_ltl = detail.get("is_ltl")
+        if is_ltl is None and detail.get("is_ftl") is not None:
+            is_ltl = not detail["is_ftl"]
+        return {"is_ltl": is_ltl, "payment_terms": detail.get("payment_terms"),
+                "description_of_products": detail.get("description_of_products")}
+    descriptions = []
+    for item in detail.get("product_descriptions") or []:
+        hs_code = item.get("hs_code")
+        descriptions.append({
+            "description": item.get("description"),
+            "hs_code": hs_code.get("code") if isinstance(hs_code, Mapping) else hs_code,
+            "description_for_export_customs": item.get("description_for_export_customs"),
+            "description_for_export_customs_locale":
+                item.get("description_for_export_customs_locale"),
+        })
+    counts = detail.get("container_counts")
+    return {
+        "is_lcl": detail.get("is_lcl"),
+        "container_counts": (
+            {size: counts.get(size) or 0 for size in
+             ("twenty_ft", "forty_ft", "forty_ft_hc", "forty_five_ft_hc")}
+            if isinstance(counts, Mapping) else None
+        ),
+        "incoterm": detail.get("incoterm"),
+        "wants_pickup_service": detail.get("wants_pickup_service"),
+        "wants_delivery_service": detail.get("wants_delivery_service"),
+        **_port_codes("origin", detail.get("origin_port")),
+        **_port_codes("destination", detail.get("destination_port")),
+        "product_descriptions": descriptions,
+    }
+
+
+def booking_from_read(booking: Mapping[str, Any]) -> dict[str, Any]:
+    """A booking read model in the shape :func:`booking_body` writes, for comparing."""
+    body: dict[str, Any] = {
+        "name": booking.get("name"),
+        "shipper_entity_ref": _ref_of(booking.get("shipper_entity")),
+        "consignee_entity_ref": _ref_of(booking.get("consignee_entity")),
+        "origin_address_ref": _address_ref(booking.get("origin_address")),
+        "destination_address_ref": _address_ref(booking.get("destination_address")),
+        "cargo_ready_date": _text(booking.get("cargo_ready_date")),
+        "delivery_date": _text(booking.get("delivery_date")),
+        "wants_export_customs_service": booking.get("wants_export_customs_service"),
+        "wants_import_customs_service": booking.get("wants_import_customs_service"),
+        "cargo": _cargo_from_read(booking.get("cargo")),
+        "special_instructions": booking.get("special_instructions"),
+        "metadata": booking.get("metadata") or None,
+    }
+    for key in _FREIGHT_KEYS:
+        detail = booking.get(key)
+        if isinstance(detail, Mapping):
+            body[key] = _freight_from_read(key, detail)
+    return body
+
+
+def _amendment_value(field: str, value: Any) -> Any:
+    if field == "new_product_descriptions":
+        # CreateBookingAmendmentHsCode has no locale: Chinese is the only one Flexport takes.
+        return [
+            {k: v for k, v in item.items() if k != "description_for_export_customs_locale"}
+            for item in value
+        ]
+    return value
+
+
+def booking_amendment(
+    desired: Mapping[str, Any], current: Mapping[str, Any], booking_id: int
+) -> tuple[dict[str, Any], list[str]]:
+    """What ``desired`` (a :func:`booking_body`) changes of ``current`` (a
+    :func:`booking_from_read`), as one ``CreateBookingAmendment`` body ({} = nothing an
+    amendment can change), and the fields that differ but no amendment can change.
+
+    Only the changed ``new_*`` fields go; the name is the booking's key, never changed.
+    """
+    amendment: dict[str, Any] = {}
+    fixed: list[str] = []
+    for key, want in desired.items():
+        if key == "name" or key in _FREIGHT_KEYS or _same(want, current.get(key)):
+            continue
+        if key in _AMENDABLE:
+            amendment[_AMENDABLE[key]] = _amendment_value(_AMENDABLE[key], want)
+        else:
+            fixed.append(key)
+    mode = next((key for key in _FREIGHT_KEYS if key in desired), None)
+    if mode is not None:
+        held = current.get(mode)
+        if not isinstance(held, Mapping):
+            fixed.append(f"the freight type ({mode})")
+        else:
+            for key, want in desired[mode].items():
+                if _same(want, held.get(key)):
+                    continue
+                if key in _AMENDABLE_FREIGHT and mode != "trucking_booking":
+                    field = _AMENDABLE_FREIGHT[key]
+                    amendment[field] = _amendment_value(field, want)
+                else:
+                    fixed.append(f"{mode}.{key}")
+    return ({"booking_id": booking_id, **amendment} if amendment else {}), fixed

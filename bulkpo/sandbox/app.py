@@ -28,7 +28,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bulkpo.sandbox import lifecycle, render
-from bulkpo.sandbox.bookings import parse_booking
+from bulkpo.sandbox.bookings import parse_amendment, parse_booking
 from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
 from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
@@ -425,6 +425,25 @@ async def create_booking(request: Request) -> Response:
     return _booking(request, store.create_booking(booking))
 
 
+async def create_booking_amendment(request: Request) -> Response:
+    store = _store(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise Refusal(400, "invalid_field", "the body must be a JSON object")
+    booking_id = body.get("booking_id")
+    if booking_id is None:
+        raise Refusal(400, "missing_field", "booking_id is required")
+    if isinstance(booking_id, bool) or not isinstance(booking_id, int):
+        raise Refusal(400, "invalid_field", f"booking_id must be an integer, got {booking_id!r}")
+    if not 0 <= booking_id <= MAX_INTEGER:
+        raise not_found("booking", booking_id)
+    refs = store.refs()
+    new_id, changes, pending = store.create_booking_amendment(
+        booking_id, lambda booking: parse_amendment(body, refs, booking))
+    return envelope(request, render.booking_amendment(store, new_id, booking_id, changes,
+                                                      pending=pending))
+
+
 async def create_booking_line_item(request: Request) -> Response:
     body = await _json_body(request)
     if not isinstance(body, dict):
@@ -624,7 +643,8 @@ def create_app(options: SandboxOptions) -> Starlette:
     """The sandbox as an ASGI app; its store is ``app.state.store`` (close it when done)."""
     store = Store(options.db_path, options.seed, options.shipment_delay_s,
                   refuse_duplicate_po_names=options.duplicate_po_names == "refuse",
-                  refuse_duplicate_booking_names=options.duplicate_booking_names == "refuse")
+                  refuse_duplicate_booking_names=options.duplicate_booking_names == "refuse",
+                  amendment_review_s=options.amendment_review_s)
     routes = [
         Route("/purchase_orders", list_purchase_orders, methods=["GET"]),
         Route("/purchase_orders", create_purchase_order, methods=["POST"]),
@@ -635,6 +655,7 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/bookings", list_bookings, methods=["GET"]),
         Route("/bookings", create_booking, methods=["POST"]),
         Route("/bookings/{id}", get_booking, methods=["GET"]),
+        Route("/booking_amendments", create_booking_amendment, methods=["POST"]),
         Route("/booking_line_items", list_booking_line_items, methods=["GET"]),
         Route("/booking_line_items", create_booking_line_item, methods=["POST"]),
         Route("/booking_line_items/{id}", get_booking_line_item, methods=["GET"]),

@@ -281,3 +281,101 @@ def _resolve_port(detail: dict[str, Any], key: str, side: str) -> dict[str, Any]
             "us_cbp_port_code": code if suffix == "us_cbp_port_code" else None,
         }
     return None
+
+
+# -- booking amendments (POST /booking_amendments, v2 CreateBookingAmendment) --------
+
+AMENDMENT_FIELDS = (
+    "new_name", "new_container_counts", "new_wants_pickup_service", "new_origin_address_ref",
+    "new_origin_port_us_cbp_port_code", "new_origin_port_loc_code",
+    "new_destination_port_us_cbp_port_code", "new_destination_port_loc_code",
+    "new_cargo_ready_date", "new_product_descriptions", "new_cargo", "new_metadata",
+)
+
+
+def parse_amendment(body: object, refs: NetworkRefs, booking: dict[str, Any]) -> dict[str, Any]:
+    """The changes a ``CreateBookingAmendment`` body asks of ``booking`` (its stored form).
+
+    Sandbox choices: a field the v2 document does not list, or a body asking no
+    change, is a 400 (a client sending more would otherwise be silently ignored);
+    a field that does not apply to the booking's mode (containers of an air booking)
+    is a 400 as well.
+    """
+    if not isinstance(body, dict):
+        raise f.invalid("body", "a JSON object", type(body).__name__)
+    unknown = sorted(set(body) - {"booking_id", *AMENDMENT_FIELDS})
+    if unknown:
+        raise Refusal(400, "invalid_field",
+                      f"{', '.join(unknown)}: not a field of a booking amendment")
+    changes: dict[str, Any] = {}
+    mode_key = booking["mode_key"]
+    if (name := f.text(body, "new_name", "new_name", required=False)) is not None:
+        changes["name"] = name
+    counts = f.obj(body, "new_container_counts", "new_container_counts", required=False)
+    if counts is not None:
+        if mode_key != "ocean_booking":
+            raise f.invalid("new_container_counts", "an ocean booking", mode_key)
+        changes["container_counts"] = {
+            size: f.count(counts, size, f"new_container_counts.{size}", required=False,
+                          minimum=0)
+            for size in CONTAINER_SIZES
+        }
+    pickup = f.flag(body, "new_wants_pickup_service", "new_wants_pickup_service",
+                    required=False)
+    if pickup is not None:
+        if mode_key == "trucking_booking":
+            raise f.invalid("new_wants_pickup_service", "an ocean or air booking", mode_key)
+        changes["wants_pickup_service"] = pickup
+    ref = f.text(body, "new_origin_address_ref", "new_origin_address_ref", required=False)
+    if ref is not None:
+        if refs.location_country(ref) is None:
+            raise Refusal(400, "unknown_location_ref",
+                          f"new_origin_address_ref {ref!r} is not a location ref")
+        changes["origin_address_ref"] = ref
+    for side in ("origin", "destination"):
+        given = {suffix: body.get(f"new_{side}_port_{suffix}")
+                 for suffix in ("loc_code", "us_cbp_port_code")
+                 if body.get(f"new_{side}_port_{suffix}") is not None}
+        if not given:
+            continue
+        if len(given) > 1:
+            raise f.invalid(f"new_{side}_port_loc_code/new_{side}_port_us_cbp_port_code",
+                            "at most one", ", ".join(given))
+        if mode_key == "trucking_booking":
+            raise f.invalid(f"new_{side}_port_*", "an ocean or air booking", mode_key)
+        detail = {f"{side}_port_{suffix}": value for suffix, value in given.items()}
+        changes[f"{side}_port"] = _resolve_port(detail, mode_key, side)
+    date = f.date(body, "new_cargo_ready_date", "new_cargo_ready_date", required=False)
+    if date is not None:
+        changes["cargo_ready_date"] = date
+    descriptions = body.get("new_product_descriptions")
+    if descriptions is not None:
+        if not isinstance(descriptions, list) or not descriptions:
+            raise f.invalid("new_product_descriptions", "a non-empty list", descriptions)
+        if mode_key == "trucking_booking":
+            raise f.invalid("new_product_descriptions", "an ocean or air booking", mode_key)
+        changes["product_descriptions"] = [
+            _product_description(item, f"new_product_descriptions[{i}]")
+            for i, item in enumerate(descriptions)
+        ]
+    cargo = f.obj(body, "new_cargo", "new_cargo", required=False)
+    if cargo is not None:
+        changes["cargo"] = _cargo(cargo)
+    if body.get("new_metadata") is not None:
+        changes["metadata"] = f.metadata(body, "new_metadata", "new_metadata")
+    if not changes:
+        raise Refusal(400, "missing_field",
+                      "a booking amendment asks at least one change (new_name, new_cargo...)")
+    return changes
+
+
+def apply_amendment(booking: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``booking`` (its stored form) with an amendment's changes applied."""
+    out = {**booking, "detail": dict(booking["detail"])}
+    for key, value in changes.items():
+        if key in ("container_counts", "wants_pickup_service", "origin_port",
+                   "destination_port", "product_descriptions"):
+            out["detail"][key] = value
+        else:
+            out[key] = value
+    return out

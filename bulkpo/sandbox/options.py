@@ -36,6 +36,10 @@ class SandboxOptions:
     # "refuse" answers a second create of a name 409 duplicate_name, "accept" creates it.
     duplicate_po_names: DuplicateNames = "refuse"
     duplicate_booking_names: DuplicateNames = "accept"
+    # Sandbox-clock seconds before a booking amendment is applied: 0 applies it at once
+    # (is_pending false); more answers is_pending true and applies it when the clock
+    # passes, like an amendment Flexport reviews. Flexport lists no pending amendments.
+    amendment_review_s: float = 0.0
     # Append every request and answer here as JSON lines (the conformance test's record).
     record_path: Path | None = None
 

@@ -240,6 +240,32 @@ def _cargo(cargo: Mapping[str, Any]) -> dict[str, Any]:
             "volume": _quantity(cargo["volume"], "volume"), "shipping_units": units}
 
 
+def booking_amendment(store: Store, amendment_id: int, booking_id: int,
+                      changes: Mapping[str, Any], *, pending: bool) -> dict[str, Any]:
+    """``/booking_amendment``: the changes asked, in the read model's names."""
+    out: dict[str, Any] = {"_object": "/booking_amendment", "id": amendment_id,
+                           "booking_id": booking_id, "is_pending": pending}
+    for key, value in changes.items():
+        if key == "container_counts":
+            out["new_container_counts"] = {"_object": "/container_counts", **value}
+        elif key == "origin_address_ref":
+            out["new_origin_address"] = location_address(store, value)
+        elif key in ("origin_port", "destination_port"):
+            side = "loading" if key == "origin_port" else "unloading"
+            out[f"new_port_of_{side}"] = _booking_port(value)
+        elif key == "product_descriptions":
+            out["new_product_descriptions"] = [
+                {"_object": "/booking_amendment_product_description",
+                 "description": item["description"],
+                 "description_for_export_customs": item["description_for_export_customs"]}
+                for item in value]
+        elif key == "cargo":
+            out["new_cargo"] = _cargo(value)
+        else:
+            out[f"new_{key}"] = value
+    return out
+
+
 def booking_line_item(base: str, row: Row) -> dict[str, Any]:
     return {"_object": "/purchase_orders/booking_line_item", "id": row["id"],
             "booking": object_ref(base, "/booking", "bookings", row["booking_id"]),

@@ -16,13 +16,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bulkpo.sandbox import lifecycle
+from bulkpo.sandbox.bookings import apply_amendment
 from bulkpo.sandbox.fields import MAX_INTEGER, TRANSPORTATION_MODES, Refusal
 from bulkpo.sandbox.network import (
     OWN_ENTITY_REF,
@@ -75,6 +76,11 @@ CREATE TABLE IF NOT EXISTS booking_line_items (
 CREATE INDEX IF NOT EXISTS bli_booking ON booking_line_items (booking_id);
 CREATE INDEX IF NOT EXISTS bli_po ON booking_line_items (purchase_order_id);
 CREATE INDEX IF NOT EXISTS bli_line ON booking_line_items (po_line_item_id);
+CREATE TABLE IF NOT EXISTS booking_amendments (
+    id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL, created_s REAL NOT NULL,
+    applied_s REAL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ba_booking ON booking_amendments (booking_id);
+CREATE INDEX IF NOT EXISTS ba_pending ON booking_amendments (applied_s, created_s);
 CREATE TABLE IF NOT EXISTS shipments (
     id INTEGER PRIMARY KEY, booking_id INTEGER NOT NULL UNIQUE, status TEXT NOT NULL,
     transportation_mode TEXT NOT NULL, booked_s REAL NOT NULL, created_at TEXT NOT NULL,
@@ -95,7 +101,8 @@ CREATE INDEX IF NOT EXISTS oauth_client ON oauth_token_requests (client_id, at_s
 
 # The first ids look like real ones rather than 1, 2, 3.
 _FIRST_IDS = {"purchase_orders": 900_000, "po_line_items": 4_200_000, "bookings": 540_000,
-              "booking_line_items": 77_000, "shipments": 1_200_000, "shipment_legs": 3_100_000}
+              "booking_line_items": 77_000, "booking_amendments": 2_980,
+              "shipments": 1_200_000, "shipment_legs": 3_100_000}
 _ISO_FILTER = re.compile(r"\d{4}-\d{2}-\d{2}([T ].*)?")
 # The docs' example filter value is "2022-01-01 18:26:37 PST": a local time and a zone
 # abbreviation. These are the North American zones and UTC; others are refused.
@@ -209,8 +216,10 @@ class Store:
 
     def __init__(self, path: Path, seed: int | None, shipment_delay_s: float, *,
                  refuse_duplicate_po_names: bool = True,
-                 refuse_duplicate_booking_names: bool = False) -> None:
+                 refuse_duplicate_booking_names: bool = False,
+                 amendment_review_s: float = 0.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._review_s = amendment_review_s
         self._refuse_po_names = refuse_duplicate_po_names
         self._refuse_booking_names = refuse_duplicate_booking_names
         self._lock = threading.RLock()
@@ -525,12 +534,62 @@ class Store:
         return self._page("SELECT * FROM booking_line_items", where,
                           "id " + direction(filters, "desc"), page)
 
+    def create_booking_amendment(
+        self, booking_id: int, changes: Callable[[dict[str, Any]], dict[str, Any]]
+    ) -> tuple[int, dict[str, Any], bool]:
+        """Record an amendment of a booking: (its id, the changes, pending?).
+
+        ``changes`` checks the request against the booking's stored form. With no
+        review time the changes apply at once; else when the clock passes it.
+        """
+        now = self.now()
+        with self._tx() as db:
+            row = db.execute("SELECT body FROM bookings WHERE id = ?", (booking_id,)).fetchone()
+            if row is None:
+                raise not_found("booking", booking_id)
+            asked = changes(json.loads(row["body"]))
+            new_id = self._next_id("booking_amendments")
+            db.execute("INSERT INTO booking_amendments VALUES (?, ?, ?, NULL, ?)",
+                       (new_id, booking_id, now, json.dumps(asked)))
+            pending = self._review_s > 0
+            if not pending:
+                self._apply_amendment(new_id, booking_id, asked, now)
+        return new_id, asked, pending
+
+    def _apply_amendment(self, amendment_id: int, booking_id: int, asked: dict[str, Any],
+                         now: float) -> None:
+        row = self._db.execute("SELECT body FROM bookings WHERE id = ?", (booking_id,)
+                               ).fetchone()
+        body = apply_amendment(json.loads(row["body"]), asked)
+        self._db.execute("UPDATE bookings SET name = ?, cargo_ready_date = ?, body = ? "
+                         "WHERE id = ?",
+                         (body["name"], body["cargo_ready_date"], json.dumps(body), booking_id))
+        self._db.execute("UPDATE booking_amendments SET applied_s = ? WHERE id = ?",
+                         (now, amendment_id))
+
+    def booking_amendments(self, booking_id: int) -> list[dict[str, Any]]:
+        """Every amendment asked of a booking, oldest first (tests read them; the v2
+        document has no route listing amendments)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM booking_amendments WHERE booking_id = ? ORDER BY id",
+                (booking_id,)).fetchall()
+        return [{"id": r["id"], "changes": json.loads(r["body"]),
+                 "applied": r["applied_s"] is not None} for r in rows]
+
     # -- shipments -------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Book every booking whose delay has passed; move shipments along the schedule."""
+        """Apply amendments whose review is over; book every booking whose delay has
+        passed; move shipments along the schedule."""
         now = self.now()
         with self._tx() as db:
+            reviewed = db.execute(
+                "SELECT * FROM booking_amendments WHERE applied_s IS NULL AND created_s <= ? "
+                "ORDER BY id", (now - self._review_s,)).fetchall()
+            for amendment in reviewed:
+                self._apply_amendment(amendment["id"], amendment["booking_id"],
+                                      json.loads(amendment["body"]), now)
             due = db.execute(
                 "SELECT * FROM bookings WHERE status = 'submitted' AND submitted_s <= ? "
                 "ORDER BY id", (now - self._delay,)).fetchall()
