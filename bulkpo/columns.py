@@ -182,6 +182,11 @@ _PO_NUMBER_ALIASES = (
     "Document No.", "Bestellnummer",
 )
 
+# The PO priority of the v2 read model; the order class of the v3 PO tutorial, whose one
+# published value is purchase_order.
+PO_PRIORITIES = ("standard", "high")
+PO_ORDER_CLASSES = ("purchase_order",)
+
 PURCHASE_ORDER_COLUMNS = ColumnSet(
     kind=Kind.PURCHASE_ORDERS,
     sheet_name="Purchase Orders",
@@ -325,6 +330,21 @@ PURCHASE_ORDER_COLUMNS = ColumnSet(
             "A free-text note kept with the PO.",
             "Spring collection", "memo", aliases=("Notes", "Comments", "Remarks"),
             po_level=True, width=24,
+        ),
+        Column(
+            "priority", "Priority", T.ENUM,
+            "How much attention Flexport should give the PO: standard or high; blank "
+            "leaves it to Flexport.",
+            "standard", "priority",
+            aliases=("PO Priority", "Order Priority", "Urgency", "Priority Level"),
+            enum_values=PO_PRIORITIES, po_level=True, width=11,
+        ),
+        Column(
+            "order_class", "Order Class", T.ENUM,
+            "What kind of order this is; Flexport publishes one class, purchase_order.",
+            "purchase_order", "order_class",
+            aliases=("PO Class", "Order Kind"),
+            enum_values=PO_ORDER_CLASSES, po_level=True, width=16,
         ),
         Column(
             "line_number", "Line Number", T.INTEGER,

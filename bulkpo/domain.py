@@ -58,6 +58,8 @@ class PurchaseOrder:
     destination_address_ref: str | None = None
     memo: str | None = None
     metadata: Metadata = field(default_factory=dict)
+    priority: str | None = None  # standard | high
+    order_class: str | None = None  # purchase_order
 
     @property
     def rows(self) -> list[int]:

@@ -154,6 +154,14 @@ VALUE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
              "fullybilled", "received", "invoiced", "delivered"), ("closed",)),
         **dict.fromkeys(("canceled", "cancelled", "cancel", "void", "voided"), ("cancelled",)),
     },
+    "priority": {
+        **dict.fromkeys(("normal", "regular", "low", "routine", "std"), ("standard",)),
+        **dict.fromkeys(("urgent", "rush", "expedite", "expedited", "express", "hi"),
+                        ("high",)),
+    },
+    "order_class": {
+        **dict.fromkeys(("po", "purchase", "purchaseorder", "standardpo"), ("purchase_order",)),
+    },
     "transportation_mode": {
         **dict.fromkeys(
             ("sea", "ocean", "oceanfreight", "seafreight", "vessel", "ship", "fcl", "lcl",

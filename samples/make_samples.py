@@ -131,6 +131,9 @@ def purchase_order_rows(rng: random.Random) -> list[dict[str, CellValue]]:
             ),
             "destination_port": rng.choice(DESTINATION_PORTS),
             "memo": rng.choice(MEMOS) or None,
+            # Not drawn from rng: the rest of the sample stays as it was.
+            "priority": "high" if number % 10 == 3 else "standard",
+            "order_class": "purchase_order",
             "metadata.department": supplier.department,
         }
         products = rng.sample(supplier.products, rng.choice((2, 3, 3, 4)))

@@ -26,7 +26,8 @@ PURCHASE_ORDER_KEYS = [
     "po_number", "status", "buyer_name", "buyer_ref", "buyer_country", "seller_name",
     "seller_ref", "seller_country", "incoterm", "transportation_mode", "cargo_ready_date",
     "must_arrive_date", "origin_port", "destination_port", "origin_address_ref",
-    "destination_address_ref", "memo", "line_number", "sku", "product_name", "quantity",
+    "destination_address_ref", "memo", "priority", "order_class", "line_number", "sku",
+    "product_name", "quantity",
     "unit_of_measure", "unit_cost", "currency", "hs_code"
 ]
 
@@ -49,6 +50,7 @@ PURCHASE_ORDER_FIELDS = {
     "must_arrive_date": "must_arrive_date", "origin_port": "origin_port",
     "destination_port": "destination_port", "origin_address_ref": "origin_address_ref",
     "destination_address_ref": "destination_address_ref", "memo": "memo",
+    "priority": "priority", "order_class": "order_class",
     "buyer.name": "buyer_name", "buyer.ref": "buyer_ref", "buyer.country": "buyer_country",
     "seller.name": "seller_name", "seller.ref": "seller_ref",
     "seller.country": "seller_country",

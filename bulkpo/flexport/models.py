@@ -280,6 +280,8 @@ class PurchaseOrder(FlexportObject):
     id: int | None = None
     name: str | None = None
     status: str | None = None  # PO_STATUS_VALUES
+    priority: str | None = None  # standard | high
+    order_class: str | None = None  # purchase_order (v3 tutorial; not in the v2 read model)
     buyer: CompanyRef | None = None
     seller: CompanyRef | None = None
     incoterm: str | None = None  # INCOTERM_VALUES

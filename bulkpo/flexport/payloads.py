@@ -2,8 +2,9 @@
 
 The PO write body follows bulkpo's contract for ``POST /purchase_orders`` at
 ``Flexport-Version: 3`` (Flexport publishes only part of it): name, status,
-buyer/seller ``{name, ref, country_code}``, incoterm, transportation mode,
-dates, ``*_port_loc_code``, ``*_address_ref``, memo, metadata and line items.
+priority and order_class (the tutorial's first fields), buyer/seller
+``{name, ref, country_code}``, incoterm, transportation mode, dates,
+``*_port_loc_code``, ``*_address_ref``, memo, metadata and line items.
 It is built here and only here, so it can follow the API as Flexport publishes it.
 
 The booking body is the official v2 ``CreateBooking`` (reference §7.4): one of
@@ -29,6 +30,8 @@ _DECIMAL = re.compile(r"-?\d+(\.\d+)?\Z")
 PO_FIELDS = (
     "name",
     "status",
+    "priority",
+    "order_class",
     "buyer",
     "seller",
     "incoterm",
@@ -98,6 +101,8 @@ def purchase_order_body(po: PurchaseOrder) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": po.name,
         "status": po.status,
+        "priority": po.priority,
+        "order_class": po.order_class,
         "buyer": _party(po.buyer),
         "seller": _party(po.seller),
         "incoterm": po.incoterm,
@@ -195,6 +200,8 @@ def purchase_order_from_read(
     body: dict[str, Any] = {
         "name": po.get("name"),
         "status": po.get("status"),
+        "priority": po.get("priority"),
+        "order_class": po.get("order_class"),
         "buyer": _party_from_read(po.get("buyer")),
         "seller": _party_from_read(po.get("seller")),
         "incoterm": po.get("incoterm"),

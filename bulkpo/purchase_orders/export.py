@@ -136,6 +136,8 @@ _VALUES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
     "origin_address_ref": _po("origin_address_ref"),
     "destination_address_ref": _po("destination_address_ref"),
     "memo": _po("memo"),
+    "priority": _po("priority"),
+    "order_class": _po("order_class"),
     "line_number": _line("line_item_number"),
     "sku": _nested("product", "sku"),
     "product_name": _nested("product", "name"),

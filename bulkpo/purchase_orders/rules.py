@@ -458,6 +458,8 @@ def _assemble_po(
         destination_address_ref=text("destination_address_ref"),
         memo=text("memo"),
         metadata=with_incoterm_place(draft.metadata, got.get("incoterm")),
+        priority=text("priority"),
+        order_class=text("order_class"),
     )
 
 

@@ -16,6 +16,8 @@ from bulkpo.sandbox.network import NetworkRefs
 from bulkpo.sandbox.ports import known_port
 
 PO_STATUSES = ("open", "closed", "cancelled")
+PO_PRIORITIES = ("standard", "high")  # the v2 read model's enum
+PO_ORDER_CLASSES = ("purchase_order",)  # the one value the v3 tutorial shows
 _PORT_KEYS = ("origin_port_loc_code", "destination_port_loc_code")
 _ADDRESS_KEYS = ("origin_address_ref", "destination_address_ref")
 
@@ -41,6 +43,11 @@ def parse_purchase_order(body: object, refs: NetworkRefs, *, partial: bool) -> P
         out["name"] = f.text(body, "name", "name", required=True)
     if present("status"):
         out["status"] = f.choice(body, "status", "status", PO_STATUSES, required=False) or "open"
+    if present("priority"):
+        out["priority"] = f.choice(body, "priority", "priority", PO_PRIORITIES, required=False)
+    if present("order_class"):
+        out["order_class"] = f.choice(body, "order_class", "order_class", PO_ORDER_CLASSES,
+                                      required=False)
     for role in ("buyer", "seller"):
         if present(role):
             out[role] = _party(body, role, refs)

@@ -106,6 +106,8 @@ def purchase_order(base: str, store: Store, row: Row) -> dict[str, Any]:
         "id": row["id"],
         "name": body["name"],
         "status": body["status"],
+        "priority": body.get("priority"),
+        "order_class": body.get("order_class"),
         "buyer": _company(store, body.get("buyer")),
         "seller": _company(store, body.get("seller")),
         "incoterm": body.get("incoterm"),
