@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from bulkpo.cli import main
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import OnExisting
 from bulkpo.engine.journal import Journal
@@ -121,6 +122,9 @@ def test_a_pending_amendment_is_sent_once_however_often_the_file_is_run(
         assert first.bookings.results[0].status == "updated"
         assert "pending Flexport's review" in first.bookings.results[0].message
 
+        resumed = run(changed, settings, on_existing=UPDATE, resume=True)
+        assert resumed.bookings is not None
+        assert resumed.bookings.results[0].status == "updated"
         # Flexport still shows the old date: only the journal knows it was asked.
         again = run(changed, settings, on_existing=UPDATE)
         assert again.bookings is not None
@@ -155,10 +159,12 @@ def test_an_amendment_whose_answer_was_lost_is_never_sent_again(
             # Pending: Flexport shows nothing, so the row says so and nothing is resent.
             assert row.status == "failed"
             assert "does not send it again" in row.message
-            again = run(changed, settings, transport=wire, on_existing=UPDATE)
-            assert again.bookings is not None
-            assert again.bookings.results[0].status == "failed"
-            assert "answer was lost" in again.bookings.results[0].message
+            for resume in (False, True):
+                again = run(changed, settings, transport=wire, on_existing=UPDATE,
+                            resume=resume)
+                assert again.bookings is not None
+                assert again.bookings.results[0].status == "failed"
+                assert "answer was lost" in again.bookings.results[0].message
         else:
             # Applied at once: the booking shows the change, so it was taken.
             assert row.status == "updated", row.message
@@ -277,3 +283,23 @@ def test_unchanged_bookings_of_every_kind_ask_no_amendment(
     assert [r.status for r in again.bookings.results] == ["unchanged"] * 4, [
         r.message for r in again.bookings.results]
     assert wire.sent == []
+
+
+def test_the_cli_report_says_updated_for_the_amended_booking(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
+    monkeypatch.chdir(tmp_path)
+    write_workbook(tmp_path / "a.xlsx", pos_with_lines(2), [booking_row(1), booking_row(2)])
+    assert main(["import", "a.xlsx", "--rate", "200", "--yes"]) == 0
+    write_workbook(tmp_path / "b.xlsx", None,
+                   [booking_row(1, containers_40hc=3), booking_row(2)])
+    report = tmp_path / "r.jsonl"
+    assert main(["import", "b.xlsx", "--rate", "200", "--yes", "--on-existing", "update",
+                 "--report", str(report)]) == 0
+    rows = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert [r["status"] for r in rows] == ["updated", "unchanged"]
+    assert "container_counts" in rows[0]["message"]
+    assert sandbox.api_key not in capsys.readouterr().out
