@@ -6,6 +6,9 @@ destination locations the booking's). A booking is sent exactly once by the engi
 (:class:`~bulkpo.engine.exactly_once.ExactlyOnce`, natural key: its name); then every line of
 its POs is attached with ``POST /booking_line_items``, each link exactly once too
 (natural key: booking name + PO line item id, checked against the booking's links).
+With ``--on-existing update`` a booking Flexport holds that differs from its row gets
+one ``POST /booking_amendments`` with the changed ``new_*`` fields, once per change
+(journal key: booking name + digest of the amendment).
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ unknown URL: 302 to ``/``), the ``/api/response`` envelope, ``page`` >= 1 and
 unknown ids (404 ``not_found``). Unique names are a switch, since no Flexport
 document says names are unique: ``duplicate_po_names`` (default ``"refuse"``: 409
 ``duplicate_name``) and ``duplicate_booking_names`` (default ``"accept"``).
+``POST /booking_amendments`` records each amendment and applies it at once, or,
+with ``amendment_review_s``, answers ``is_pending: true`` and applies it once the
+sandbox clock has passed that review time (Flexport lists no amendments back).
 
 How it misbehaves on request (:class:`SandboxOptions`): ``latency_ms`` on every
 request, ``rate_limit`` per key (429 ``rate_limited`` + ``Retry-After``, a sandbox
