@@ -188,7 +188,7 @@ def test_fields_no_amendment_can_change_fail_the_row_and_are_named(
     assert result.bookings is not None
     (row,) = result.bookings.results
     assert row.status == "failed"
-    assert "could not change special_instructions, ocean_booking.incoterm" in row.message
+    assert "could not change Special Instructions, Incoterm: a booking amendment" in row.message
     assert "requested (cargo_ready_date; applied)" in row.message
     assert [list(body) for body in wire.sent] == [["booking_id", "new_cargo_ready_date"]]
 
@@ -303,3 +303,19 @@ def test_the_cli_report_says_updated_for_the_amended_booking(
     assert [r["status"] for r in rows] == ["updated", "unchanged"]
     assert "container_counts" in rows[0]["message"]
     assert sandbox.api_key not in capsys.readouterr().out
+
+
+def test_a_booking_that_changes_freight_type_names_the_column(
+    tmp_path: Path, sandbox: SandboxServer, sandbox_settings: Settings
+) -> None:
+    _first(tmp_path / "first.xlsx", sandbox_settings)
+    air = write_workbook(tmp_path / "air.xlsx", None, [
+        booking_row(1, freight_type="air", origin_port="SZX", destination_port="LAX",
+                    load_type=None, containers_40hc=None)])
+    wire = Amendments()
+    result = run(air, sandbox_settings, transport=wire, on_existing=UPDATE)
+    assert result.bookings is not None
+    (row,) = result.bookings.results
+    assert row.status == "failed"
+    assert "could not change Freight Type:" in row.message
+    assert wire.sent == [] and amendments(sandbox) == []

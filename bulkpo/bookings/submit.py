@@ -411,6 +411,26 @@ class _AnswerLost(Exception):
     """An amendment request may have reached Flexport but its answer did not come back."""
 
 
+def _api_paths(api_field: str) -> list[str]:
+    """``{ocean,air}_booking.incoterm`` -> ``ocean_booking.incoterm``, ``air_booking.incoterm``."""
+    head, brace, rest = api_field.partition("{")
+    if not brace:
+        return [api_field]
+    options, _, tail = rest.partition("}")
+    return [f"{head}{option}{tail}" for option in options.split(",")]
+
+
+_HEADER_OF_FIELD = {
+    path: column.header for column in BOOKING_COLUMNS.columns
+    for path in _api_paths(column.api_field)
+}
+
+
+def _column_headers(fields: Sequence[str]) -> list[str]:
+    """Body fields as the sheet names them (Incoterm), else as the API does."""
+    return list(dict.fromkeys(_HEADER_OF_FIELD.get(name, name) for name in fields))
+
+
 def _joined(*parts: str) -> str:
     return "; ".join(part for part in parts if part)
 
@@ -509,8 +529,9 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
         report = AmendmentReport()
         if fixed:
             report.problem = (
-                f"could not change {', '.join(fixed)}: a booking amendment has no field for "
-                "them (change them in Flexport, or book anew under another name)"
+                f"could not change {', '.join(_column_headers(fixed))}: a booking amendment "
+                "has no field for them (change them in Flexport, or book anew under another "
+                "name)"
             )
             report.code = "not_amendable"
         if body:

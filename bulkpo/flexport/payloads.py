@@ -585,7 +585,7 @@ def booking_amendment(
     if mode is not None:
         held = current.get(mode)
         if not isinstance(held, Mapping):
-            fixed.append(f"the freight type ({mode})")
+            fixed.append(mode)  # the freight type
         else:
             for key, want in desired[mode].items():
                 if _same(want, held.get(key)):
