@@ -228,6 +228,7 @@ def test_sandbox_serve_passes_the_duplicate_names_switch(
     monkeypatch.setattr(bulkpo.sandbox, "serve", lambda options, **_kw: served.append(options))
     assert main(["sandbox", "serve", "--db", str(tmp_path / "s.db"), *args]) == 0
     assert (served[0].duplicate_po_names, served[0].duplicate_booking_names) == (po, booking)
+    assert served[0].amendment_review_s == 0.0
     help_text = CliRunner().invoke(cli, ["sandbox", "serve", "--help"]).output
     assert "--duplicate-names [refuse|accept]" in help_text
     assert "No Flexport document says PO names are unique" in " ".join(help_text.split())
@@ -238,3 +239,17 @@ def test_sandbox_serve_refuses_an_unknown_duplicate_names_value(
 ) -> None:
     assert main(["sandbox", "serve", "--duplicate-names", "maybe"]) == 2
     assert "'maybe' is not one of 'refuse', 'accept'" in capsys.readouterr().err
+
+
+def test_sandbox_serve_holds_amendments_for_the_review_time_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import bulkpo.sandbox
+
+    served: list[Any] = []
+    monkeypatch.setattr(bulkpo.sandbox, "serve", lambda options, **_kw: served.append(options))
+    assert main(["sandbox", "serve", "--db", str(tmp_path / "s.db"),
+                 "--amendment-review", "6h"]) == 0
+    assert served[0].amendment_review_s == 6 * 3600
+    assert main(["sandbox", "serve", "--amendment-review", "soon"]) == 2
+    assert "'soon' is no duration" in capsys.readouterr().err

@@ -59,6 +59,12 @@ def sandbox_group() -> None:
     show_default=True,
     help="The same switch for booking names (nothing documents a 409 for them either).",
 )
+@click.option(
+    "--amendment-review",
+    metavar="DURATION",
+    help="Hold each booking amendment pending (is_pending true) for this sandbox time "
+    "(90s, 15m, 6h, 3d) before applying it, like one Flexport reviews; default: at once.",
+)
 def sandbox_serve(
     host: str,
     port: int,
@@ -70,6 +76,7 @@ def sandbox_serve(
     seed: int | None,
     duplicate_names: DuplicateNames,
     duplicate_booking_names: DuplicateNames,
+    amendment_review: str | None,
 ) -> None:
     """Serve the sandbox until Ctrl-C.
 
@@ -88,6 +95,7 @@ def sandbox_serve(
     for name, share in (("--fault-rate", fault_rate), ("--drop-rate", drop_rate)):
         if not 0.0 <= share <= 1.0:
             raise UsageError(f"{name} {share}: expected a share between 0 and 1")
+    review_s = parse_duration(amendment_review) if amendment_review else 0.0
     db.parent.mkdir(parents=True, exist_ok=True)
     key = os.environ.get("FLEXPORT_API_KEY") or DEFAULT_SANDBOX_KEY
 
@@ -108,6 +116,7 @@ def sandbox_serve(
             seed=seed,
             duplicate_po_names=duplicate_names,
             duplicate_booking_names=duplicate_booking_names,
+            amendment_review_s=review_s,
         ),
         on_ready=ready,
     )
