@@ -792,7 +792,10 @@ async def _submit_purchase_orders(
 ) -> RunStopped | None:
     units = plan_purchase_orders(validation.purchase_orders)
     run.journal.register(run.run_id, KIND_PO, ((u.key, u.digest, u.po.rows) for u in units))
-    snapshot = await _po_snapshot(run, units, options) if options.read_pages else None
+    try:
+        snapshot = await _po_snapshot(run, units, options) if options.read_pages else None
+    except RunStopped as exc:  # a wrong key: every PO stays pending, as for a lookup
+        return exc
     submitter = PurchaseOrderSubmitter(
         run.api, run.caller, run.journal, run.run_id,
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
