@@ -1,7 +1,8 @@
-"""Re-runs read Flexport in list pages: no request per PO when nothing changed, exactly once kept."""
+"""Re-runs read Flexport in list pages: no request per PO for an unchanged account, exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from bulkpo.engine.exactly_once import OnExisting
+from bulkpo.engine.exactly_once import OnExisting, UnitResult
+from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
+from bulkpo.purchase_orders import snapshot
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from tests.conftest import DUPLICATE_NAMES, listing, names_mode, settings_for
 from tests.factories import po_rows, write_po_workbook
@@ -172,4 +175,30 @@ def test_a_po_created_elsewhere_between_two_runs_is_not_created_again(
     statuses = {r.key: r.status for r in again.results}
     assert statuses[f"PO-{POS:05d}"] == "skipped"  # it holds another seller and lines
     assert Counter(statuses.values()) == {"unchanged": POS - 1, "skipped": 1}
+    assert set(names.values()) == {1} and len(names) == POS
+
+
+@pytest.mark.parametrize("mode", DUPLICATE_NAMES)
+def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
+    tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A list read stands for lookups only so long: here, not at all after the first PO.
+    monkeypatch.setattr(snapshot, "REFRESH_AFTER", 0.0)
+    name = f"PO-{POS:05d}"
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite", **names_mode(mode))
+                         ) as server:
+        settings = settings_for(server, rate=500.0, concurrency=1)
+        path = write_po_workbook(tmp_path / "a.xlsx", po_rows(POS))
+
+        def meanwhile(result: UnitResult) -> None:
+            if result.key == "PO-00001":  # the list was read before the run sent anything
+                write_elsewhere(server, name)
+
+        table, validation = load_purchase_orders(path)
+        outcome = asyncio.run(import_purchase_orders(
+            table, validation, settings, ImportOptions(journal=tmp_path / "j.sqlite"),
+            on_result=meanwhile))
+        names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
+    statuses = {r.key: r.status for r in outcome.results}
+    assert statuses[name] == "skipped"
     assert set(names.values()) == {1} and len(names) == POS

@@ -158,7 +158,7 @@ class ExactlyOnce(Generic[U]):
         """
         return None
 
-    def sighting(self, unit: U) -> Sighting | None:
+    async def sighting(self, unit: U) -> Sighting | None:
         """What a list read before sending found under the unit's key (a lookup that
         was already made); None when that read did not cover the key."""
         return None
@@ -196,7 +196,7 @@ class ExactlyOnce(Generic[U]):
             if self.look_before_create:
                 # Whatever holds this name before our first POST is not ours: it is
                 # existing, never "created", even if that POST's answer is lost later.
-                seen = self.sighting(unit)
+                seen = await self.sighting(unit)
                 found = seen.found if seen is not None else await self._find(unit)
                 if found is not None:
                     return await self.existing(unit, found, adopted=False)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,9 @@ PER_PAGE = 100
 LOOKBACK = dt.timedelta(minutes=5)
 """How far before the watermark a re-run reads again: a change stamped just before
 the newest one seen may become visible after it (a write committed late)."""
+
+REFRESH_AFTER = 60.0
+"""Seconds a list read stands for lookups before the changes since are read again."""
 
 PAGES_AT_ONCE = 8
 """Pages asked for together; the run's pacer still spaces the requests."""
@@ -101,6 +105,28 @@ class Snapshot:
     lines: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     """Line items by PO id, for the POs whose lines were read with the list."""
     requests: int = 0
+    newest: str = ""
+    """The newest ``updated_at`` listed (or the watermark read from): the next list's bound."""
+    read_at: float = field(default_factory=time.monotonic)
+    reader: _Reader | None = None
+    _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    async def fresh(self) -> None:
+        """Read what changed since, when the last read is older than :data:`REFRESH_AFTER`.
+
+        A long run's list read ages: a PO someone creates while it lasts must be
+        seen before a create of the same name, as a lookup would see it.
+        """
+        if self.reader is None or time.monotonic() - self.read_at < REFRESH_AFTER:
+            return
+        async with self._catching_up:
+            if time.monotonic() - self.read_at < REFRESH_AFTER:
+                return
+            started = time.monotonic()
+            since = dt.datetime.fromisoformat(self.newest) - LOOKBACK if self.newest else None
+            await self.reader.read_all(self, purchase_order_filters(
+                updated_after=since, direction="asc"))
+            self.read_at = started
 
     @property
     def covers_absence(self) -> bool:
@@ -181,36 +207,55 @@ async def read_snapshot(
     best = min(candidates, key=lambda c: (c.cost, c.mode != "full"))
     if best.first.total_count is None or best.cost >= by_lookups:
         return None
-    snapshot = Snapshot(best.mode, requests=spent)
-    newest = watermark or ""
-    names = set(records)
-
-    def keep(items: Iterable[dict[str, Any]]) -> None:
-        nonlocal newest
-        seen: list[tuple[str, str, str]] = []
-        for item in items:
-            name, updated = item.get("name"), stamp(item.get("updated_at"))
-            if not isinstance(name, str) or not isinstance(item.get("id"), int):
-                continue
-            seen.append((name, str(item["id"]), updated))
-            newest = max(newest, updated)
-            if name in names:
-                snapshot.named.setdefault(name, []).append(item)
-        # What the journal saw of a PO this list shows changed no longer holds.
-        journal.forget_changed(kind, seen)
-
-    keep(best.first.items)
-    for page in await _rest(caller, snapshot, lambda n: api.purchase_order_page(
-            best.filters, n, per=PER_PAGE), best.pages):
-        keep(page.items)
-    for listed in snapshot.named.values():
-        listed.sort(key=lambda po: int(po["id"]))
+    reader = _Reader(api, caller, journal, kind, set(records))
+    snapshot = Snapshot(best.mode, requests=spent, newest=watermark or "", reader=reader)
+    await reader.read_all(snapshot, best.filters, best.first)
     await _read_lines(api, caller, journal, kind, snapshot, digests)
-    if newest:
-        journal.set_watermark(kind, newest)
     if stats is not None:
         stats["snapshot_pages"] = stats.get("snapshot_pages", 0) + snapshot.requests - spent
     return snapshot
+
+
+@dataclass
+class _Reader:
+    """Reads PO list pages into a snapshot, and what they show into the journal."""
+
+    api: ListingApi
+    caller: Caller
+    journal: Journal
+    kind: str
+    names: set[str]
+
+    async def read_all(
+        self, snapshot: Snapshot, filters: dict[str, str], first: Page | None = None
+    ) -> None:
+        """Every page of a list; the watermark moves once all were read."""
+        if first is None:
+            first = await self.caller.call(
+                lambda: self.api.purchase_order_page(filters, 1, per=PER_PAGE))
+            snapshot.requests += 1
+        self.keep(snapshot, first.items)
+        pages = math.ceil((first.total_count or 0) / PER_PAGE)
+        for page in await _rest(self.caller, snapshot, lambda n: self.api.purchase_order_page(
+                filters, n, per=PER_PAGE), pages):
+            self.keep(snapshot, page.items)
+        if snapshot.newest:
+            self.journal.set_watermark(self.kind, snapshot.newest)
+
+    def keep(self, snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> None:
+        seen: list[tuple[str, str, str]] = []
+        for item in items:
+            name, updated = item.get("name"), stamp(item.get("updated_at"))
+            po_id = item.get("id")
+            if not isinstance(name, str) or not isinstance(po_id, int):
+                continue
+            seen.append((name, str(po_id), updated))
+            snapshot.newest = max(snapshot.newest, updated)
+            if name in self.names:
+                listed = [po for po in snapshot.listed(name) if po.get("id") != po_id]
+                snapshot.named[name] = sorted([*listed, item], key=lambda po: int(po["id"]))
+        # What the journal saw of a PO this list shows changed no longer holds.
+        self.journal.forget_changed(self.kind, seen)
 
 
 async def _rest(

@@ -85,6 +85,7 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
             or record.state is UnitState.PENDING
         ):
             return None
+        await snapshot.fresh()
         ours = [po for po in snapshot.listed(unit.key) if str(po.get("id")) == record.flexport_id]
         if in_sync(record, unit.digest) and (
             # Listed as the journal last saw it, or not listed by a read of every
@@ -98,9 +99,10 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
             return await self.existing(unit, ours[0], adopted=False)
         return None
 
-    def sighting(self, unit: PurchaseOrderUnit) -> Sighting | None:
+    async def sighting(self, unit: PurchaseOrderUnit) -> Sighting | None:
         if self.snapshot is None:
             return None
+        await self.snapshot.fresh()
         listed = self.snapshot.listed(unit.key)
         if listed:
             return Sighting(listed[0])  # the oldest, as a lookup by name finds it
