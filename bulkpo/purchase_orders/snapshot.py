@@ -230,19 +230,31 @@ class _Reader:
         self, snapshot: Snapshot, filters: dict[str, str], first: Page | None = None
     ) -> None:
         """Every page of a list; the watermark moves once all were read."""
+        started = time.monotonic()
         if first is None:
             first = await self.caller.call(
                 lambda: self.api.purchase_order_page(filters, 1, per=PER_PAGE))
             snapshot.requests += 1
-        self.keep(snapshot, first.items)
+        newest = snapshot.newest
+        newest = max(newest, self.keep(snapshot, first.items))
         pages = math.ceil((first.total_count or 0) / PER_PAGE)
-        for page in await _rest(self.caller, snapshot, lambda n: self.api.purchase_order_page(
-                filters, n, per=PER_PAGE), pages):
-            self.keep(snapshot, page.items)
-        if snapshot.newest:
+
+        def keep(items: list[dict[str, Any]]) -> None:
+            nonlocal newest
+            newest = max(newest, self.keep(snapshot, items))
+
+        await _rest(self.caller, snapshot, lambda n: self.api.purchase_order_page(
+            filters, n, per=PER_PAGE), pages, keep)
+        if newest and newest != snapshot.newest:
+            # A PO changed while the pages were read may be stamped earlier than the
+            # newest one seen, by up to the time the read took: the next list starts there.
+            took = dt.timedelta(seconds=time.monotonic() - started)
+            snapshot.newest = stamp(dt.datetime.fromisoformat(newest) - took)
             self.journal.set_watermark(self.kind, snapshot.newest)
 
-    def keep(self, snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> None:
+    def keep(self, snapshot: Snapshot, items: Iterable[dict[str, Any]]) -> str:
+        """Keep the file's POs; returns the newest ``updated_at`` among ``items``."""
+        newest = ""
         seen: list[tuple[str, str, str]] = []
         for item in items:
             name, updated = item.get("name"), stamp(item.get("updated_at"))
@@ -250,19 +262,23 @@ class _Reader:
             if not isinstance(name, str) or not isinstance(po_id, int):
                 continue
             seen.append((name, str(po_id), updated))
-            snapshot.newest = max(snapshot.newest, updated)
+            newest = max(newest, updated)
             if name in self.names:
                 listed = [po for po in snapshot.listed(name) if po.get("id") != po_id]
                 snapshot.named[name] = sorted([*listed, item], key=lambda po: int(po["id"]))
         # What the journal saw of a PO this list shows changed no longer holds.
         self.journal.forget_changed(self.kind, seen)
+        return newest
 
 
 async def _rest(
-    caller: Caller, snapshot: Snapshot, read: Callable[[int], Awaitable[Page]], pages: int
-) -> list[Page]:
-    """Pages 2..``pages`` of a list, a few at a time, in order."""
-    out: list[Page] = []
+    caller: Caller,
+    snapshot: Snapshot,
+    read: Callable[[int], Awaitable[Page]],
+    pages: int,
+    keep: Callable[[list[dict[str, Any]]], None],
+) -> None:
+    """Pages 2..``pages`` of a list, a few at a time, each kept (in order) as it comes."""
     numbers = list(range(2, pages + 1))
 
     def one(number: int) -> Awaitable[Page]:
@@ -270,9 +286,9 @@ async def _rest(
 
     for start in range(0, len(numbers), PAGES_AT_ONCE):
         batch = numbers[start:start + PAGES_AT_ONCE]
-        out += await asyncio.gather(*(one(n) for n in batch))
+        for page in await asyncio.gather(*(one(n) for n in batch)):
+            keep(page.items)
         snapshot.requests += len(batch)
-    return out
 
 
 async def _read_lines(
@@ -311,8 +327,7 @@ async def _read_lines(
                 snapshot.lines.setdefault(po_id, []).append(item)
 
     keep(first.items)
-    for page in await _rest(caller, snapshot, lambda n: api.purchase_order_line_item_page(
-            _OLDEST_FIRST, n, per=PER_PAGE), pages):
-        keep(page.items)
+    await _rest(caller, snapshot, lambda n: api.purchase_order_line_item_page(
+        _OLDEST_FIRST, n, per=PER_PAGE), pages, keep)
     for po_id in needed:
         snapshot.lines.setdefault(po_id, [])
