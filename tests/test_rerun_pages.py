@@ -12,7 +12,13 @@ import httpx
 import pytest
 
 from bulkpo.engine.exactly_once import OnExisting, UnitResult
-from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
+from bulkpo.imports import (
+    ImportOptions,
+    Workbook,
+    import_purchase_orders,
+    import_workbook,
+    load_purchase_orders,
+)
 from bulkpo.purchase_orders import snapshot
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from tests.conftest import DUPLICATE_NAMES, listing, names_mode, settings_for
@@ -202,3 +208,49 @@ def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
     statuses = {r.key: r.status for r in outcome.results}
     assert statuses[name] == "skipped"
     assert set(names.values()) == {1} and len(names) == POS
+
+
+class RefusingLists(httpx.AsyncBaseTransport):
+    """The sandbox, except that a PO list without a name filter is refused (400)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        if request.method == "GET" and url.path == "/purchase_orders" and (
+            "f.name" not in url.params
+        ):
+            error = {"_object": "/api/error", "status": 400, "code": "invalid_param",
+                     "message": "f.updated_at.gt: unsupported format"}
+            return httpx.Response(400, json={"_object": "/api/response", "data": None,
+                                             "error": error})
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_refused_list_read_falls_back_to_one_lookup_per_po(
+    tmp_path: Path, recorded: Any
+) -> None:
+    server, log = recorded
+    settings = settings_for(server, rate=500.0, concurrency=4)
+    path = write_po_workbook(tmp_path / "a.xlsx", po_rows(5))
+    journal = tmp_path / "j.sqlite"
+    results = []
+    for _ in range(2):
+        table, validation = load_purchase_orders(path)
+        workbook = Workbook(path, purchase_orders=(table, validation))
+        results.append(asyncio.run(import_workbook(
+            workbook, settings, ImportOptions(journal=journal), transport=RefusingLists())))
+    first, again = results
+    assert Counter(r.status for r in first.results) == {"created": 10}
+    assert Counter(r.status for r in again.results) == {"unchanged": 10}
+    assert first.stats.events["snapshot_failed"] == 1
+    # Refused lists never reach the sandbox: the first run looked each PO up by name,
+    # the second read each by the id the journal holds.
+    sent = po_requests(log)
+    assert (sent["lookup"], sent["read"], sent["page"], sent["write"]) == (5, 5, 0, 5), sent
+    names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
+    assert len(names) == 5 and set(names.values()) == {1}

@@ -8,6 +8,11 @@ is re-sent, and nothing is created twice. The key is never stored here.
 
 States:  pending -> sent -> done | failed
                          -> unknown   (the answer was lost; reconcile first)
+
+A unit also keeps what Flexport held when last read or written (its
+``updated_at``, and whether that was the unit's body), and the account keeps a
+watermark per kind (the newest ``updated_at`` a complete list read showed), so a
+re-run lists only what changed since (:mod:`bulkpo.purchase_orders.snapshot`).
 """
 
 from __future__ import annotations

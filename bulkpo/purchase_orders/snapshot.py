@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from bulkpo.engine.exactly_once import Outcome
 from bulkpo.engine.journal import Journal, UnitRecord, UnitState
 from bulkpo.engine.pacing import Caller
+from bulkpo.errors import ApiError
 from bulkpo.flexport.client import Page
 from bulkpo.flexport.filters import purchase_order_filters
 
@@ -109,6 +110,8 @@ class Snapshot:
     """The newest ``updated_at`` listed (or the watermark read from): the next list's bound."""
     read_at: float = field(default_factory=time.monotonic)
     reader: _Reader | None = None
+    usable: bool = True
+    """False once bringing it up to date failed: the run then looks POs up one by one."""
     _catching_up: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def fresh(self) -> None:
@@ -124,8 +127,12 @@ class Snapshot:
                 return
             started = time.monotonic()
             since = dt.datetime.fromisoformat(self.newest) - LOOKBACK if self.newest else None
-            await self.reader.read_all(self, purchase_order_filters(
-                updated_after=since, direction="asc"))
+            try:
+                await self.reader.read_all(self, purchase_order_filters(
+                    updated_after=since, direction="asc"))
+            except ApiError:
+                self.usable, self.reader = False, None
+                return
             self.read_at = started
 
     @property

@@ -86,6 +86,8 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
         ):
             return None
         await snapshot.fresh()
+        if not snapshot.usable:
+            return None
         ours = [po for po in snapshot.listed(unit.key) if str(po.get("id")) == record.flexport_id]
         if in_sync(record, unit.digest) and (
             # Listed as the journal last saw it, or not listed by a read of every
@@ -103,6 +105,8 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
         if self.snapshot is None:
             return None
         await self.snapshot.fresh()
+        if not self.snapshot.usable:
+            return None
         listed = self.snapshot.listed(unit.key)
         if listed:
             return Sighting(listed[0])  # the oldest, as a lookup by name finds it
