@@ -254,3 +254,19 @@ def test_a_refused_list_read_falls_back_to_one_lookup_per_po(
     assert (sent["lookup"], sent["read"], sent["page"], sent["write"]) == (5, 5, 0, 5), sent
     names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
     assert len(names) == 5 and set(names.values()) == {1}
+
+
+def test_a_few_pos_against_a_larger_account_are_looked_up_one_by_one(
+    tmp_path: Path, recorded: Any
+) -> None:
+    server, log = recorded
+    settings = settings_for(server, rate=1000.0, concurrency=8)
+    run_import(write_po_workbook(tmp_path / "big.xlsx", po_rows(120, lines=1)), settings)
+    requests_in(log)
+    # 2 pages of the account's 120 POs cost no less than looking up 2 names.
+    small = write_po_workbook(tmp_path / "small.xlsx", po_rows(2, lines=1, start=1000))
+    outcome = run_import(small, settings)
+    assert Counter(r.status for r in outcome.results) == {"created": 2}
+    sent = po_requests(log)
+    assert (sent["page"], sent["lookup"], sent["write"]) == (1, 2, 2), sent
+    assert sum(sent.values()) == 5
