@@ -39,6 +39,10 @@ the newest one seen may become visible after it (a write committed late)."""
 REFRESH_AFTER = 60.0
 """Seconds a list read stands for lookups before the changes since are read again."""
 
+REFRESH_LOOKBACK = dt.timedelta(seconds=30)
+"""The lookback of those reads: they only narrow the window a lookup also leaves
+open, and a shorter one spares re-reading the run's own recent writes each minute."""
+
 PAGES_AT_ONCE = 8
 """Pages asked for together; the run's pacer still spaces the requests."""
 
@@ -126,7 +130,9 @@ class Snapshot:
             if time.monotonic() - self.read_at < REFRESH_AFTER:
                 return
             started = time.monotonic()
-            since = dt.datetime.fromisoformat(self.newest) - LOOKBACK if self.newest else None
+            since = (
+                dt.datetime.fromisoformat(self.newest) - REFRESH_LOOKBACK if self.newest else None
+            )
             try:
                 await self.reader.read_all(self, purchase_order_filters(
                     updated_after=since, direction="asc"))
