@@ -45,7 +45,7 @@ from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
 from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.engine.pacing import Caller, Pacer, caller_for
-from bulkpo.errors import RunStopped, UsageError
+from bulkpo.errors import ApiError, RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
@@ -53,7 +53,13 @@ from bulkpo.issues import IssueCode
 from bulkpo.layouts import apply_layout, divide_by_price_unit, join_headers
 from bulkpo.mapping import HeaderMap, map_headers
 from bulkpo.purchase_orders import validate_purchase_orders
-from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
+from bulkpo.purchase_orders.snapshot import Snapshot, read_snapshot
+from bulkpo.purchase_orders.submit import (
+    KIND_PO,
+    PurchaseOrderSubmitter,
+    PurchaseOrderUnit,
+    plan_purchase_orders,
+)
 from bulkpo.report import ImportResult, ImportStats, RowResult, SheetResult
 from bulkpo.saved_mapping import (
     SavedMapping,
@@ -82,6 +88,9 @@ class ImportOptions:
     on a new port each time, is named by its state file instead)."""
     recorded: dict[str, Any] = field(default_factory=dict)
     """More options the journal records with the run (the CLI's sheet, --sandbox...)."""
+    read_pages: bool = True
+    """Read what Flexport holds in list pages when that costs fewer requests than
+    one lookup per PO (False: always one lookup per PO, the old way)."""
 
 
 # Options a resumed run takes from the journal; given again, they must not differ.
@@ -783,14 +792,40 @@ async def _submit_purchase_orders(
 ) -> RunStopped | None:
     units = plan_purchase_orders(validation.purchase_orders)
     run.journal.register(run.run_id, KIND_PO, ((u.key, u.digest, u.po.rows) for u in units))
+    try:
+        snapshot = await _po_snapshot(run, units, options) if options.read_pages else None
+    except RunStopped as exc:  # a wrong key: every PO stays pending, as for a lookup
+        return exc
     submitter = PurchaseOrderSubmitter(
         run.api, run.caller, run.journal, run.run_id,
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
+        snapshot=snapshot,
     )
     return await run_units(
         units, submitter.submit, concurrency=concurrency,
         on_result=_collector(results, on_result),
     )
+
+
+async def _po_snapshot(
+    run: _Run, units: Sequence[PurchaseOrderUnit], options: ImportOptions
+) -> Snapshot | None:
+    """What Flexport holds of the POs left to send, if list pages cost less than lookups."""
+    if options.resume:
+        # A resumed run's settled POs are not asked about again.
+        units = [
+            u for u in units
+            if not ((r := run.journal.get(KIND_PO, u.key)) and r.run_id == run.run_id
+                    and r.finished)
+        ]
+    try:
+        return await read_snapshot(
+            run.api, run.caller, run.journal, KIND_PO, units, stats=run.stats.events
+        )
+    except ApiError:
+        # Every PO is then looked up one by one, as without a snapshot.
+        run.stats.events["snapshot_failed"] = 1
+        return None
 
 
 async def _recheck_bookings(

@@ -255,8 +255,49 @@ def test_an_old_schema_journal_is_migrated_on_open(tmp_path: Path) -> None:
         assert again.get("purchase_order", "PO-1") == record
     assert info is not None and info.finished
     assert (info.base_url, info.account, info.options) == ("", "", {})
-    assert "account" in columns
+    assert {"account", "seen_updated_at", "synced_digest"} <= columns
     assert record is not None and record.state is UnitState.DONE and record.flexport_id == "11"
+    # Nothing seen yet: a re-run of an old journal reads the PO before calling it unchanged.
+    assert (record.seen_updated_at, record.synced_digest) == ("", "")
+
+
+def test_a_journal_without_watermarks_gets_them_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "before-watermarks.sqlite"
+    with Journal(path) as journal:
+        journal.start_run("orders.xlsx", "digest", account="acct-a")
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE watermarks; ALTER TABLE units DROP COLUMN synced_digest;")
+    db.close()
+    with Journal(path) as journal:
+        journal.account = "acct-a"
+        assert journal.watermark("purchase_order") is None
+        journal.set_watermark("purchase_order", "2026-11-01T00:00:00.000000+00:00")
+        journal.account = "acct-b"
+        other = journal.watermark("purchase_order")
+        journal.account = "acct-a"
+        assert journal.watermark("purchase_order") == "2026-11-01T00:00:00.000000+00:00"
+    assert other is None  # another account's list read tells nothing of this one
+
+
+def test_what_was_seen_is_kept_until_a_list_shows_the_po_changed(tmp_path: Path) -> None:
+    journal, run = _journal(tmp_path, account="acct-a")
+    with journal:
+        journal.register(run, "purchase_order", [("PO-1", "d1", [2]), ("PO-2", "d2", [3])])
+        for key, po_id in (("PO-1", 11), ("PO-2", 12)):
+            journal.mark("purchase_order", key, UnitState.DONE, outcome="created",
+                         flexport_id=po_id)
+            journal.mark_seen("purchase_order", key, "2026-11-01T00:00:00.000000+00:00", "d")
+        journal.forget_changed("purchase_order", [
+            ("PO-1", "11", "2026-11-01T00:00:00.000000+00:00"),  # as seen
+            ("PO-2", "12", "2026-11-02T00:00:00.000000+00:00"),  # changed since
+            ("PO-3", "13", "2026-11-02T00:00:00.000000+00:00"),  # no unit
+        ])  # fmt: skip
+        # A new run of the same file keeps what was seen.
+        journal.register(run + 1, "purchase_order", [("PO-1", "d1", [2])])
+        one, two = journal.get("purchase_order", "PO-1"), journal.get("purchase_order", "PO-2")
+    assert one is not None and (one.seen_updated_at, one.synced_digest) == (
+        "2026-11-01T00:00:00.000000+00:00", "d")
+    assert two is not None and (two.seen_updated_at, two.synced_digest) == ("", "")
 
 
 # ---------------------------------------------------------------- the lock

@@ -150,6 +150,19 @@ class ExactlyOnce(Generic[U]):
         """Whether a resumed run may take this record's result as final."""
         return record.finished
 
+    async def recall(self, unit: U, record: UnitRecord | None) -> UnitResult | None:
+        """A result settled by what the run read before sending; None: ask Flexport.
+
+        Never called for a unit whose last write's answer was lost: that one is
+        always looked up afresh.
+        """
+        return None
+
+    async def sighting(self, unit: U) -> Sighting | None:
+        """What a list read before sending found under the unit's key (a lookup that
+        was already made); None when that read did not cover the key."""
+        return None
+
     # -- the flow -----------------------------------------------------------
 
     async def submit(self, unit: U) -> UnitResult:
@@ -165,6 +178,9 @@ class ExactlyOnce(Generic[U]):
                 if found is not None:
                     return await self.existing(unit, found, adopted=True)
                 return await self._create(unit)
+            recalled = await self.recall(unit, record)
+            if recalled is not None:
+                return recalled
             if record and record.flexport_id and record.state is not UnitState.PENDING:
                 flexport_id = record.flexport_id
                 try:
@@ -180,7 +196,8 @@ class ExactlyOnce(Generic[U]):
             if self.look_before_create:
                 # Whatever holds this name before our first POST is not ours: it is
                 # existing, never "created", even if that POST's answer is lost later.
-                found = await self._find(unit)
+                seen = await self.sighting(unit)
+                found = seen.found if seen is not None else await self._find(unit)
                 if found is not None:
                     return await self.existing(unit, found, adopted=False)
             return await self._create(unit)
@@ -294,6 +311,13 @@ class ExactlyOnce(Generic[U]):
 
     def count(self, name: str) -> None:
         self.stats[name] = self.stats.get(name, 0) + 1
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """What a list read saw under a key: the object, or None when the key is absent."""
+
+    found: Any | None
 
 
 @dataclass

@@ -8,6 +8,11 @@ is re-sent, and nothing is created twice. The key is never stored here.
 
 States:  pending -> sent -> done | failed
                          -> unknown   (the answer was lost; reconcile first)
+
+A unit also keeps what Flexport held when last read or written (its
+``updated_at``, and whether that was the unit's body), and the account keeps a
+watermark per kind (the newest ``updated_at`` a complete list read showed), so a
+re-run lists only what changed since (:mod:`bulkpo.purchase_orders.snapshot`).
 """
 
 from __future__ import annotations
@@ -54,9 +59,17 @@ CREATE TABLE IF NOT EXISTS units (
     attempts INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL,
     account TEXT NOT NULL DEFAULT '',
+    seen_updated_at TEXT NOT NULL DEFAULT '',
+    synced_digest TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (kind, key)
 );
 CREATE INDEX IF NOT EXISTS units_run_state ON units (run_id, state);
+CREATE TABLE IF NOT EXISTS watermarks (
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (account, kind)
+);
 """
 
 # Columns added after the first release: journals written before get them on open.
@@ -66,7 +79,11 @@ _ADDED_COLUMNS = {
         ("account", "TEXT NOT NULL DEFAULT ''"),
         ("options", "TEXT NOT NULL DEFAULT '{}'"),
     ),
-    "units": (("account", "TEXT NOT NULL DEFAULT ''"),),
+    "units": (
+        ("account", "TEXT NOT NULL DEFAULT ''"),
+        ("seen_updated_at", "TEXT NOT NULL DEFAULT ''"),
+        ("synced_digest", "TEXT NOT NULL DEFAULT ''"),
+    ),
 }
 
 _ACCOUNT_DOMAIN = b"bulkpo journal account v1\0"
@@ -103,6 +120,10 @@ class UnitRecord:
     message: str
     code: str
     attempts: int
+    seen_updated_at: str = ""
+    """Flexport's ``updated_at`` of the object when this unit last saw or wrote it."""
+    synced_digest: str = ""
+    """The payload digest Flexport was then known to hold ('' when it held something else)."""
 
     @property
     def finished(self) -> bool:
@@ -234,8 +255,8 @@ class Journal:
         """The unit's record, if it was made against this journal's account."""
         row = self._db.execute(
             "SELECT kind, key, run_id, state, outcome, flexport_id, payload_digest, rows,"
-            " message, code, attempts FROM units WHERE kind = ? AND key = ?"
-            " AND account = coalesce(?, account)",
+            " message, code, attempts, seen_updated_at, synced_digest FROM units"
+            " WHERE kind = ? AND key = ? AND account = coalesce(?, account)",
             (kind, key, self.account),
         ).fetchone()
         return _record(row) if row else None
@@ -243,7 +264,7 @@ class Journal:
     def units(self, kind: str | None = None) -> Iterator[UnitRecord]:
         sql = (
             "SELECT kind, key, run_id, state, outcome, flexport_id, payload_digest, rows,"
-            " message, code, attempts FROM units"
+            " message, code, attempts, seen_updated_at, synced_digest FROM units"
         )
         args: tuple[Any, ...] = ()
         if kind is not None:
@@ -263,6 +284,7 @@ class Journal:
         fresh = {
             "state": "'pending'", "outcome": "NULL", "flexport_id": "NULL", "message": "''",
             "code": "''", "attempts": "0", "run_id": "excluded.run_id",
+            "seen_updated_at": "''", "synced_digest": "''",
         }
         resets = ", ".join(
             f"{column} = CASE WHEN {same} THEN units.{column} ELSE {value} END"
@@ -313,6 +335,44 @@ class Journal:
             f"UPDATE units SET {', '.join(sets)} WHERE kind = ? AND key = ?"
             " AND account = coalesce(?, account)",
             args,
+        )
+
+    def mark_seen(self, kind: str, key: str, updated_at: str, synced_digest: str) -> None:
+        """What Flexport held of a unit when last read or written (see :class:`UnitRecord`)."""
+        self._db.execute(
+            "UPDATE units SET seen_updated_at = ?, synced_digest = ? WHERE kind = ? AND key = ?"
+            " AND account = coalesce(?, account)",
+            (updated_at, synced_digest, kind, key, self.account),
+        )
+
+    def forget_changed(self, kind: str, seen: Iterable[tuple[str, str, str]]) -> None:
+        """Drop what units knew of objects a list read shows changed: (key, id, updated_at).
+
+        Called with every object of a snapshot, also those of no unit in this file,
+        so that a later run's watermark never hides a change a file skipped.
+        """
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE units SET synced_digest = '', seen_updated_at = '' WHERE kind = ?"
+                " AND key = ? AND flexport_id = ? AND seen_updated_at != ?"
+                " AND account = coalesce(?, account)",
+                [(kind, key, flexport_id, updated_at, self.account)
+                 for key, flexport_id, updated_at in seen],
+            )
+
+    def watermark(self, kind: str) -> str | None:
+        """The newest ``updated_at`` a complete snapshot of this account's ``kind`` saw."""
+        row = self._db.execute(
+            "SELECT value FROM watermarks WHERE account = ? AND kind = ?",
+            (self.account or "", kind),
+        ).fetchone()
+        return str(row[0]) if row else None
+
+    def set_watermark(self, kind: str, value: str) -> None:
+        self._db.execute(
+            "INSERT INTO watermarks (account, kind, value) VALUES (?, ?, ?)"
+            " ON CONFLICT (account, kind) DO UPDATE SET value = excluded.value",
+            (self.account or "", kind, value),
         )
 
     def counts(self, kind: str | None = None) -> dict[str, int]:
@@ -444,4 +504,6 @@ def _record(row: tuple[Any, ...]) -> UnitRecord:
         message=row[8],
         code=row[9],
         attempts=int(row[10]),
+        seen_updated_at=str(row[11]),
+        synced_digest=str(row[12]),
     )
