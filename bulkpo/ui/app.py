@@ -283,15 +283,18 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
 # ---------------------------------------------------------------- editing the copy
 
 
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
 def _typed(old: object, text: str) -> str | int | float | None:
-    """The edited cell's value: a number where the cell held one and the text is one."""
-    if isinstance(old, int | float) and not isinstance(old, bool):
-        try:
-            number = float(text)
-        except ValueError:
-            return text
-        return int(number) if number.is_integer() and "." not in text else number
-    return text if text != "" else None
+    """The edited cell's value: a number when the text is a plain one (no leading zero)
+    and the cell did not hold digits as text, as ids and SKUs are kept."""
+    if text == "":
+        return None
+    digits_as_text = isinstance(old, str) and old.strip().isdigit()
+    if _PLAIN_NUMBER.fullmatch(text) and not digits_as_text:
+        return float(text) if "." in text else int(text)
+    return text
 
 
 def edit_cell(path: Path, sheet: str, row: int, col: int, text: str) -> None:
@@ -446,7 +449,12 @@ class Pages:
         try:
             result, _views = await run_in_threadpool(self.check, upload)
         except BulkpoError as exc:
-            return self.error(request, 400, redact(str(exc)))
+            said = redact(str(exc)).replace(str(path), name)
+            cap = self.limits.max_cells
+            if f"{cap:,} cells" in said:
+                said += (f". The page shows sheets of up to {cap:,} cells: import a larger "
+                         "file with the command, bulkpo import FILE")
+            return self.error(request, 400, said)
         part = result.purchase_orders
         if part is not None:
             known = find_mapping(part.table.headers, self.saved())

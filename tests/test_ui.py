@@ -1,0 +1,175 @@
+"""``bulkpo ui`` over real HTTP without a browser: the token guard, limits, escaping, edits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import openpyxl
+
+from bulkpo.config import Settings
+from bulkpo.imports import validation_result
+from bulkpo.saved_mapping import read_mapping
+from bulkpo.ui import UiServer
+from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@contextmanager
+def _client(server: UiServer) -> Iterator[httpx.Client]:
+    """A client as the page's own script is: the cookie from the link, the token header."""
+    with httpx.Client(base_url=server.base_url, timeout=30,
+                      headers={"X-Bulkpo-Token": server.token, "HX-Request": "true"}) as client:
+        assert client.get(f"/?token={server.token}", follow_redirects=True).status_code == 200
+        yield client
+
+
+def _mapping_form() -> dict[str, str]:
+    """The page's mapping form as sent: every column's field, Stück as the quantity."""
+    fields = ["po_number", "buyer_name", "seller_name", "incoterm", "transportation_mode",
+              "cargo_ready_date", "origin_port", "destination_port", "line_number", "sku",
+              "product_name", "quantity", "unit_cost", "currency"]
+    assert fields[QUANTITY_COL] == "quantity" and fields[COST_COL] == "unit_cost"
+    return {"sheet": "Orders", "header_row": "1"} | {
+        f"col-{i}": key for i, key in enumerate(fields)}
+
+
+def _upload(client: httpx.Client, path: Path) -> str:
+    answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+    assert answer.status_code == 204, answer.text
+    return answer.headers["HX-Redirect"]
+
+
+def test_a_request_without_the_token_is_refused(sandbox_settings: Settings, tmp_path: Path) -> None:
+    with page(sandbox_settings, tmp_path) as server, httpx.Client(base_url=server.base_url) as bare:
+        assert bare.get("/").status_code == 403
+        assert bare.get("/?token=wrong").status_code == 403
+        assert bare.get("/static/htmx.min.js").status_code == 403
+        refused = bare.post("/upload", files={"file": ("a.csv", b"x", "text/csv")})
+        assert refused.status_code == 403
+        # The link's token becomes a cookie and leaves the address.
+        first = bare.get(f"/?token={server.token}")
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        assert "httponly" in first.headers["set-cookie"].lower()
+        assert "samesite=strict" in first.headers["set-cookie"].lower()
+        assert bare.get("/").status_code == 200
+        # With the cookie alone (what another site's form would send) a change is refused.
+        alone = bare.post("/upload", files={"file": ("a.csv", b"x", "text/csv")},
+                          headers={"Origin": "http://evil.example"})
+        assert alone.status_code == 403
+        assert not any(h.lower().startswith("access-control") for h in alone.headers)
+        # A name rebound to 127.0.0.1 does not reach the page either.
+        assert bare.get("/", headers={"Host": "evil.example"}).status_code == 403
+
+
+def test_upload_limits_are_said_clearly(sandbox_settings: Settings, tmp_path: Path) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    small = page(sandbox_settings, tmp_path, max_upload_bytes=1000)
+    with small as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+        assert answer.status_code == 413
+        assert "larger than the page takes" in answer.text
+        assert answer.headers["HX-Retarget"] == "#message"
+    with page(sandbox_settings, tmp_path, max_cells=50) as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+        assert answer.status_code == 400
+        assert "50 cells" in answer.text and "bulkpo import FILE" in answer.text
+        assert str(tmp_path) not in answer.text
+        bad = client.post("/upload", files={"file": ("notes.pdf", b"%PDF", "application/pdf")})
+        assert bad.status_code == 400 and "not a spreadsheet" in bad.text
+
+
+def test_every_value_is_shown_escaped_and_the_key_never(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    poison = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    path = messy_workbook(tmp_path / "orders.xlsx", poison=poison)
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        shown = client.get(_upload(client, path)).text
+        assert "&lt;script&gt;alert(" in shown
+        assert "<script>alert" not in shown and "<img src=x" not in shown
+        key = sandbox_settings.api_key
+        assert key is not None and key.get_secret_value() not in shown
+
+
+def test_a_mapping_chosen_on_the_page_is_a_mapping_file_the_cli_reads(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        assert "8 rows: 8 invalid" in client.get(where).text
+        form = {**_mapping_form(), "name": "stück export"}
+        answer = client.post(f"{where}/mapping", data=form)
+        assert answer.status_code == 200
+        assert "8 rows: 6 valid, 2 invalid" in answer.text
+    saved = tmp_path / "mappings" / "stück-export.toml"
+    mapping = read_mapping(saved)
+    assert mapping.columns["Stück"] == "quantity" and mapping.header_row == 1
+    # The same file, read by the library as `bulkpo validate --map` reads it.
+    again = validation_result(path, mapping=saved).purchase_orders
+    assert again is not None and again.summary.line() == "8 rows: 6 valid, 2 invalid"
+
+
+def test_a_cell_edited_on_the_page_changes_the_copy_and_is_checked_again(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        shown = client.post(f"{where}/mapping", data=_mapping_form()).text
+        assert 'class="error" title="&#34;abc&#34; is not a number' in shown
+        answer = client.post(f"{where}/cell", data={
+            "sheet": "Orders", "row": str(BAD_ROW), "col": str(COST_COL), "value": "4.5"})
+        assert answer.status_code == 200
+        assert "is not a number" not in answer.text
+        assert "Orders!M5 changed" in answer.text
+    copies = list((tmp_path / "ui").glob("*/orders.xlsx"))
+    assert len(copies) == 1
+    cell = openpyxl.load_workbook(copies[0])["Orders"].cell(BAD_ROW, COST_COL + 1).value
+    assert cell == 4.5
+    # The user's own file is never changed.
+    original = openpyxl.load_workbook(path)["Orders"].cell(BAD_ROW, COST_COL + 1).value
+    assert original == "abc"
+
+
+def test_a_csv_cell_is_edited_in_place(sandbox_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        "PO Number;Seller;SKU;Product Name;Quantity;Unit Cost;Currency\r\n"
+        "PO-C-1;Müller GmbH;A-1;Lampe;10;x;EUR\r\n".encode("cp1252")
+    )
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), "text/csv")})
+        where = answer.headers["HX-Redirect"]
+        assert "Müller GmbH" in client.get(where).text
+        fixed = client.post(f"{where}/cell", data={
+            "sheet": "orders", "row": "2", "col": "5", "value": "2.5"})
+        assert fixed.status_code == 200, fixed.text
+    copy = next((tmp_path / "ui").glob("*/orders.csv"))
+    assert copy.read_text(encoding="utf-8").splitlines()[1] == (
+        "PO-C-1;Müller GmbH;A-1;Lampe;10;2.5;EUR")
+
+
+def test_the_run_goes_on_without_the_page_and_its_files_download(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        started = client.post(f"{where}/import")
+        assert started.status_code == 200 and 'id="run-panel"' in started.text
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        # Without a mapping the quantity column is missing: every row invalid, none sent.
+        assert "8 rows: 8 invalid" in panel
+        fix = client.get(f"{where}/files/orders-fix.xlsx")
+        assert fix.status_code == 200
+        assert "attachment" in fix.headers["content-disposition"]
+        assert client.get(f"{where}/files/..%2Forders.xlsx").status_code == 404
