@@ -206,6 +206,10 @@ class SheetView:
     problems: list[str]
     editable: bool
 
+    @property
+    def is_po(self) -> bool:
+        return self.kind is Kind.PURCHASE_ORDERS
+
 
 def _text(value: object) -> str:
     if value is None:
