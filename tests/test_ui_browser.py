@@ -21,13 +21,13 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select
 
+from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import read_mapping
 from tests.conftest import REPO, settings_for
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
-
-from bulkpo.sandbox import SandboxServer
 
 T = TypeVar("T")
 CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
@@ -78,8 +78,13 @@ def _wait(what: str, probe: Callable[[], T | None], seconds: float = 20) -> T:
         time.sleep(0.05)
 
 
-def _shot(browser: WebDriver, name: str) -> None:
+def _shot(browser: WebDriver, name: str, center: WebElement | None = None) -> None:
     if os.environ.get("BULKPO_UI_SCREENSHOTS") == "1":
+        if center is None:
+            browser.execute_script("window.scrollTo(0, 0)")
+        else:
+            browser.execute_script(
+                "arguments[0].scrollIntoView({block: 'center', inline: 'center'})", center)
         (REPO / "docs").mkdir(exist_ok=True)
         browser.save_screenshot(str(REPO / "docs" / f"ui-{name}.png"))
 
@@ -128,7 +133,7 @@ def test_drop_remap_fix_import_reload_and_download(
         shown = [r for r in browser.find_elements(By.CSS_SELECTOR, "#grid-purchase-orders tbody tr")
                  if r.is_displayed()]
         assert [r.get_attribute("data-row") for r in shown] == ["4", str(BAD_ROW)]
-        _shot(browser, "fix")
+        _shot(browser, "fix", center=bad)
 
         # Fix the cell in place: checked again at once.
         cell = bad.find_element(By.TAG_NAME, "input")

@@ -405,7 +405,10 @@ class Pages:
                            units=units, result=result, **self._common(upload))
 
     def _common(self, upload: Upload) -> dict[str, Any]:
+        # A message is said once: a reload later must not repeat "M5 changed".
+        message, upload.message = upload.message, ""
         return {
+            "message": message,
             "choices": {kind: _field_choices(kind) for kind in Kind},
             "saved": [m.name for m in self.saved()],
             "mapping_name": upload.mapping.name if upload.mapping else "",

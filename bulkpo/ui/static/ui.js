@@ -38,5 +38,12 @@
     }
   });
   document.addEventListener("DOMContentLoaded", function () { dropZone(); filter(); });
-  document.addEventListener("htmx:afterSwap", function () { dropZone(); filter(); });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    dropZone();
+    filter();
+    // The import just started: bring its progress into view (it sits above the grid).
+    if (ev.detail && ev.detail.target && ev.detail.target.id === "run") {
+      ev.detail.target.scrollIntoView({ behavior: "smooth", block: "start" });
+    }
+  });
 })();
