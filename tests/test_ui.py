@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from bulkpo.config import Settings
 from bulkpo.imports import validation_result
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
+from tests.conftest import SAMPLES, shared_path
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -173,3 +176,63 @@ def test_the_run_goes_on_without_the_page_and_its_files_download(
         assert fix.status_code == 200
         assert "attachment" in fix.headers["content-disposition"]
         assert client.get(f"{where}/files/..%2Forders.xlsx").status_code == 404
+
+
+HOSTILE = ("OOM_alloc.xls", "OOM_alloc3.xls", "issue_174.xlsx", "issue252.xlsx", "issue_385.xls",
+           "issue_594_dos.ods", "issue127.xlsx", "any_sheets.xlsb")
+
+
+def test_hostile_workbooks_get_one_clear_message(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    corpus = shared_path("data", "excel-corpus")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        for name in HOSTILE:
+            answer = client.post("/upload", files={"file": (name, (corpus / name).read_bytes())})
+            assert answer.status_code in (204, 400), (name, answer.text)
+            if answer.status_code == 400:
+                text = answer.text
+                assert text.startswith('<p class="error" role="alert">') and "Traceback" not in text
+                assert text.count("<p") == 1, (name, text)
+            else:
+                assert client.get(answer.headers["HX-Redirect"]).status_code == 200
+
+
+def test_purchase_orders_then_their_bookings_through_the_page(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    lines = []
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        for sample, noun in (("purchase-orders.xlsx", "POs"), ("bookings.xlsx", "bookings")):
+            where = _upload(client, SAMPLES / sample)
+            assert f"Import {'50' if noun == 'POs' else '12'} {noun}</button>" in (
+                client.get(where).text)
+            client.post(f"{where}/import")
+            deadline = time.monotonic() + 60
+            while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+                assert time.monotonic() < deadline, "the run did not end"
+                time.sleep(0.1)
+            lines.append(panel)
+            assert f"{sample.removesuffix('.xlsx')}-report.xlsx" in panel
+    assert '<p class="line">152 rows: 152 created</p>' in lines[0]
+    assert '<p class="line">12 rows: 12 created</p>' in lines[1]
+
+
+def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulkpo", "ui", "--sandbox", "--no-browser"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("bulkpo ui: open http://127.0.0.1:"), first
+        url = first.split("open ", 1)[1].strip()
+        with httpx.Client(timeout=30) as client:
+            assert client.get(url.split("?")[0]).status_code == 403
+            shown = client.get(url, follow_redirects=True)
+            assert shown.status_code == 200 and "Drop your workbook or CSV here" in shown.text
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert process.returncode is not None

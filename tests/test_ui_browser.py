@@ -102,7 +102,6 @@ def test_drop_remap_fix_import_reload_and_download(
     with page(settings, tmp_path) as server:
         browser.get(server.url)
         assert "token" not in browser.current_url  # the link's key became a cookie
-        _shot(browser, "drop")
         browser.find_element(By.ID, "file").send_keys(str(path))
         _wait("the file's page", lambda: "/u/" in browser.current_url and
               browser.find_elements(By.ID, "grid-purchase-orders"))

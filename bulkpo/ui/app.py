@@ -58,7 +58,8 @@ HERE = Path(__file__).parent
 TOKEN_HEADER = "X-Bulkpo-Token"
 # A page of rows: enough to fix a file by hand, few enough for a browser to draw at once.
 GRID_ROWS = 500
-SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv", ".tsv", ".txt")
+SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt")
+EDITABLE = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
 
 
@@ -390,7 +391,7 @@ class Pages:
         for part in result.sheets:
             raw = read_table(upload.path, sheet=part.table.sheet,
                              header_row=part.table.header_row, limits=self.limits)
-            editable = not running and upload.path.suffix.lower() != ".xls"
+            editable = not running and upload.path.suffix.lower() in EDITABLE
             views.append(sheet_view(part, raw, editable))
         return result, views
 
@@ -437,7 +438,7 @@ class Pages:
             name = _safe_name(file.filename)
             if Path(name).suffix.lower() not in SUFFIXES:
                 return self.error(request, 400, (
-                    f"{name}: not a spreadsheet bulkpo reads (.xlsx, .xlsm, .xls, .csv, .tsv)"))
+                    f"{name}: not a spreadsheet bulkpo reads ({', '.join(SUFFIXES)})"))
             upload_id = dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3)
             folder = self.config.workdir / upload_id
             folder.mkdir(parents=True)
