@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import openpyxl
 
 from bulkpo.config import Settings
 from bulkpo.imports import validation_result
+from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
 from tests.conftest import SAMPLES, shared_path
@@ -198,24 +200,57 @@ def test_hostile_workbooks_get_one_clear_message(
                 assert client.get(answer.headers["HX-Redirect"]).status_code == 200
 
 
-def test_purchase_orders_then_their_bookings_through_the_page(
-    sandbox_settings: Settings, tmp_path: Path
+def _imported(client: httpx.Client, sample: str) -> tuple[str, str]:
+    """Import a sample file through the page; its page's address and its final run panel."""
+    where = _upload(client, SAMPLES / sample)
+    client.post(f"{where}/import")
+    deadline = time.monotonic() + 60
+    while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.1)
+    return where, panel
+
+
+def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
 ) -> None:
-    lines = []
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
-        for sample, noun in (("purchase-orders.xlsx", "POs"), ("bookings.xlsx", "bookings")):
-            where = _upload(client, SAMPLES / sample)
-            assert f"Import {'50' if noun == 'POs' else '12'} {noun}</button>" in (
-                client.get(where).text)
-            client.post(f"{where}/import")
-            deadline = time.monotonic() + 60
-            while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
-                assert time.monotonic() < deadline, "the run did not end"
-                time.sleep(0.1)
-            lines.append(panel)
-            assert f"{sample.removesuffix('.xlsx')}-report.xlsx" in panel
-    assert '<p class="line">152 rows: 152 created</p>' in lines[0]
-    assert '<p class="line">12 rows: 12 created</p>' in lines[1]
+        where = _upload(client, SAMPLES / "bookings.xlsx")
+        assert "Import 12 bookings</button>" in client.get(where).text
+        _where, panel = _imported(client, "purchase-orders.xlsx")
+        assert '<p class="line">152 rows: 152 created</p>' in panel
+        bookings, panel = _imported(client, "bookings.xlsx")
+        assert '<p class="line">12 rows: 12 created</p>' in panel
+        assert "bookings-report.xlsx" in panel
+
+        # Export: the CLI's filters, a preview with the count, the workbook to download.
+        assert client.get("/export").status_code == 200
+        preview = client.get("/export/preview", params={"status": "open", "limit": ""}).text
+        assert "50 purchase orders (152 rows) match." in preview
+        assert "<th>PO Number</th>" in preview and "<td>PO-2026-1001</td>" in preview
+        download = client.get("/export/download", params={"status": "open", "format": "xlsx"})
+        assert download.status_code == 200
+        (tmp_path / "export.xlsx").write_bytes(download.content)
+        sheet = openpyxl.load_workbook(tmp_path / "export.xlsx")["Purchase Orders"]
+        assert sheet.cell(1, 1).value == "PO Number" and sheet.max_row == 153
+        closed = client.get("/export/preview", params={"status": "closed"}).text
+        assert "0 purchase orders (0 rows) match." in closed
+        wrong = client.get("/export/preview", params={"month": "2026-13"})
+        assert wrong.status_code == 400 and "2026-13" in wrong.text
+
+        # Track: the import's bookings, their shipments, and a shipment's documents.
+        sandbox.advance(5 * 86400)
+        tracked = client.get("/track/rows", params={"import": bookings.rsplit("/", 1)[1]}).text
+        assert tracked.count("<td>Booked</td>") == 12 and "ETD (estimated," in tracked
+        shipment = re.search(r'hx-post="/track/documents/(\d+)"', tracked)
+        assert shipment is not None
+        listed = client.post(f"/track/documents/{shipment.group(1)}").text
+        link = re.search(r'href="(/track/documents/\d+/[^"]+\.pdf)"', listed)
+        assert link is not None and "downloaded" in listed
+        document = client.get(link.group(1))
+        assert document.status_code == 200 and document.content.startswith(b"%PDF")
+        escape = client.get(f"/track/documents/{shipment.group(1)}/..%2F..%2Fjournal.sqlite")
+        assert escape.status_code == 404
 
 
 def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> None:

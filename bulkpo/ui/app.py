@@ -53,6 +53,7 @@ from bulkpo.sheets.encodings import decode, sniff_delimiter
 from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.report_writer import write_errors_file, write_result_report
 from bulkpo.table import Table, column_letter
+from bulkpo.ui.views import ExtraViews
 
 HERE = Path(__file__).parent
 TOKEN_HEADER = "X-Bulkpo-Token"
@@ -638,6 +639,7 @@ def _guarded(pages: Pages, handler: Handler) -> Handler:
 def create_app(config: UiConfig) -> ASGIApp:
     """The page as an ASGI app, behind the token guard."""
     pages = Pages(config)
+    extra = ExtraViews(pages)
     routes = [
         Route("/", _guarded(pages, pages.index)),
         Route("/upload", _guarded(pages, pages.upload), methods=["POST"]),
@@ -647,6 +649,13 @@ def create_app(config: UiConfig) -> ASGIApp:
         Route("/u/{id}/import", _guarded(pages, pages.start), methods=["POST"]),
         Route("/u/{id}/run", _guarded(pages, pages.progress)),
         Route("/u/{id}/files/{name}", _guarded(pages, pages.download)),
+        Route("/export", _guarded(pages, extra.export_page)),
+        Route("/export/preview", _guarded(pages, extra.export_preview)),
+        Route("/export/download", _guarded(pages, extra.export_download)),
+        Route("/track", _guarded(pages, extra.track_page)),
+        Route("/track/rows", _guarded(pages, extra.track_rows)),
+        Route("/track/documents/{shipment}", _guarded(pages, extra.documents), methods=["POST"]),
+        Route("/track/documents/{shipment}/{name}", _guarded(pages, extra.document)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     app = Starlette(routes=routes)
