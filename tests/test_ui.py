@@ -18,7 +18,7 @@ from bulkpo.imports import validation_result
 from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
-from tests.conftest import SAMPLES, shared_path
+from tests.conftest import SAMPLES, listing, settings_for, shared_path
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -271,3 +271,36 @@ def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> No
         process.terminate()
         process.communicate(timeout=20)
     assert process.returncode is not None
+
+
+def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    slow = settings_for(sandbox, rate=2.0, concurrency=1)
+    with page(slow, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while "<td>PO-UI-001</td>" not in client.get(f"{where}/run").text:
+            assert time.monotonic() < deadline, "no row went through"
+            time.sleep(0.05)
+    # The server stopped in the middle of the run; the next start shows where it was.
+    with page(slow, tmp_path) as server, _client(server) as client:
+        assert "orders.xlsx</a>" in client.get("/").text
+        shown = client.get(where).text
+        assert "the page&#39;s server stopped during this import" in shown
+        assert 'data-finished="yes"' in shown and "<td>PO-UI-001</td>" in shown
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the resumed run did not end"
+            time.sleep(0.1)
+        assert "8 rows: 6 created, 2 invalid" in panel and "stopped" not in panel
+    # Nothing was created twice, and a third start still shows the result and its files.
+    assert sorted(po["name"] for po in listing(sandbox, "/purchase_orders")) == [
+        "PO-UI-001", "PO-UI-003", "PO-UI-004"]
+    with page(slow, tmp_path) as server, _client(server) as client:
+        assert "8 rows: 6 created, 2 invalid" in client.get(where).text
+        assert client.get(f"{where}/files/orders-report.xlsx").status_code == 200

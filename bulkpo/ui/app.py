@@ -15,11 +15,12 @@ import csv
 import datetime as dt
 import hmac
 import io
+import json
 import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,52 @@ class Upload:
     mapping: SavedMapping | None = None
     run: Run | None = None
     message: str = ""
+    resume: bool = False
+    """The last run stopped with the server: the next one resumes it from the journal."""
+
+
+STATE_FILE = "page.json"
+STOPPED = ("the page's server stopped during this import: press Import again to go on "
+           "(the journal knows what was sent; nothing is sent twice)")
+
+
+def save_state(upload: Upload) -> None:
+    """What the page knows of an upload, kept beside its copy for the next start of the page."""
+    run = upload.run
+    data = {
+        "file": upload.path.name,
+        "mapping": asdict(upload.mapping) if upload.mapping is not None else None,
+        "run": None if run is None else {
+            "total": run.total, "done": run.done, "finished": run.finished,
+            "error": run.error, "lines": run.lines, "downloads": run.downloads,
+            "elapsed": run.seconds, "rows": {str(k): list(v) for k, v in run.rows.items()},
+        },
+    }
+    temp = upload.folder / (STATE_FILE + ".tmp")
+    temp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    temp.replace(upload.folder / STATE_FILE)
+
+
+def load_state(folder: Path) -> Upload | None:
+    """An upload as an earlier start of the page left it; a run it was doing has stopped."""
+    try:
+        data = json.loads((folder / STATE_FILE).read_text(encoding="utf-8"))
+        upload = Upload(folder.name, folder, folder / Path(data["file"]).name)
+        if data["mapping"] is not None:
+            upload.mapping = SavedMapping(**data["mapping"])
+        saved = data["run"]
+        if saved is not None:
+            run = Run(saved["total"], done=saved["done"], finished=True, error=saved["error"],
+                      lines=list(saved["lines"]), elapsed=saved["elapsed"],
+                      downloads=[(str(a), str(b)) for a, b in saved["downloads"]],
+                      rows={int(k): (str(v[0]), str(v[1]), str(v[2]))
+                            for k, v in saved["rows"].items()})
+            if not saved["finished"]:
+                run.error, upload.resume = STOPPED, True
+            upload.run = run
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return None  # a folder not of ours, or damaged: the page starts without it
+    return upload if upload.path.is_file() else None
 
 
 # ---------------------------------------------------------------- the guard
@@ -341,9 +388,11 @@ class Pages:
 
     def __init__(self, config: UiConfig) -> None:
         self.config = config
-        self.uploads: dict[str, Upload] = {}
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
         config.workdir.mkdir(parents=True, exist_ok=True)
+        # The files and runs of earlier starts of the page: a restart loses nothing.
+        found = (load_state(f) for f in sorted(config.workdir.iterdir()) if f.is_dir())
+        self.uploads: dict[str, Upload] = {u.id: u for u in found if u is not None}
 
     @property
     def limits(self) -> Any:
@@ -471,6 +520,7 @@ class Pages:
                 upload.mapping = known
                 upload.message = f"The saved mapping {known.name!r} fits this file: it is used."
         self.uploads[upload_id] = upload
+        save_state(upload)
         return _go(request, f"/u/{upload_id}")
 
     async def show(self, request: Request) -> Response:
@@ -494,6 +544,7 @@ class Pages:
             if chosen is None:
                 raise UsageError(f"no saved mapping {values['use']!r}")
             upload.mapping = chosen
+            save_state(upload)
             upload.message = f"Mapping {chosen.name!r} used."
             return await self.work(upload)
         table = read_table(upload.path, sheet=values.get("sheet") or None,
@@ -509,6 +560,7 @@ class Pages:
                                fingerprint=fingerprint(table.headers), name=name or "(this page)")
         upload.mapping = mapping
         upload.message = "Mapping applied."
+        save_state(upload)
         if name:
             self.config.mappings_dir.mkdir(parents=True, exist_ok=True)
             target = self.config.mappings_dir / f"{name}.toml"
@@ -539,6 +591,7 @@ class Pages:
         )
         run = Run(total)
         upload.run = run
+        save_state(upload)
         run.task = asyncio.create_task(self._import(upload, run))
         return self.render("run.html", upload=upload, run=run, nouns=NOUNS)
 
@@ -559,18 +612,24 @@ class Pages:
 
     async def _import(self, upload: Upload, run: Run) -> None:
         try:
+            resume, upload.resume = upload.resume, False
             result = await aio.import_file(
                 upload.path, settings=self.config.settings, mapping=upload.mapping,
-                journal=upload.folder / "journal.sqlite", on_result=run.record,
+                journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
             )
             await run_in_threadpool(self._outputs, upload, run, result)
+        except asyncio.CancelledError:
+            # The server stops mid-run: kept unfinished, so that its next start resumes it.
+            run.elapsed = time.monotonic() - run.started
+            save_state(upload)
+            raise
         except BulkpoError as exc:
             run.error = redact(str(exc))
         except Exception as exc:  # a bug of ours: said on the page, the server goes on
             run.error = redact(f"internal error: {type(exc).__name__}: {exc}")
-        finally:
-            run.elapsed = time.monotonic() - run.started
-            run.finished = True
+        run.elapsed = time.monotonic() - run.started
+        run.finished = True
+        save_state(upload)
 
     def _outputs(self, upload: Upload, run: Run, result: ImportResult) -> None:
         stem = upload.path.stem
