@@ -120,6 +120,12 @@ class Upload:
     resume: bool = False
     """The last run stopped with the server: the next one resumes it from the journal."""
 
+    @property
+    def dropped(self) -> str:
+        """When the file was dropped, read from its id (``20261128-123541-9d70f8``)."""
+        i = self.id
+        return f"{i[:4]}-{i[4:6]}-{i[6:8]} {i[9:11]}:{i[11:13]}" if len(i) >= 13 else ""
+
 
 STATE_FILE = "page.json"
 STOPPED = ("the page's server stopped during this import: press Import again to go on "

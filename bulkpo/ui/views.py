@@ -28,6 +28,7 @@ FILTERS = ("status", "month", "since", "created_after", "created_before", "updat
            "updated_before", "seller_ref", "buyer_ref", "name", "limit")
 """The export form's fields: ``bulkpo export purchase-orders`` options of the same names."""
 FORMATS = ("xlsx", "csv")
+TRACK_HIDDEN = {"state", "booking_status_code", "shipment_status_code"}
 
 
 def export_query(form: Mapping[str, str], tz_name: str | None) -> ExportQuery:
@@ -101,8 +102,13 @@ class ExtraViews:
             raise UsageError("choose an import, or name the bookings to track")
         result = await aio.track(journal, bookings=names, settings=self.pages.config.settings)
         tz = zone(self.tz)
-        headers = [column.header for _key, column in track_columns(tz)]
-        rows = [([_cell(v) for v in row.values(tz)], row.shipment_id) for row in result.rows]
+        # People read the plain-language statuses; the API's codes are for the files.
+        shown = [i for i, (key, _c) in enumerate(track_columns(tz)) if key not in TRACK_HIDDEN]
+        headers = [track_columns(tz)[i][1].header for i in shown]
+        rows = []
+        for row in result.rows:
+            values = row.values(tz)
+            rows.append(([_cell(values[i]) for i in shown], row.shipment_id))
         return self.pages.render("track_rows.html", headers=headers, rows=rows,
                                  left_out=result.left_out)
 
