@@ -107,7 +107,11 @@ def test_a_mapping_chosen_on_the_page_is_a_mapping_file_the_cli_reads(
     path = messy_workbook(tmp_path / "orders.xlsx")
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
         where = _upload(client, path)
-        assert "8 rows: 8 invalid" in client.get(where).text
+        first = client.get(where).text
+        assert "8 rows: 8 invalid" in first
+        # The missing column, which no data cell can show, is said above the grid.
+        assert "<li>Orders!A1: required column &#39;Quantity&#39; not found" in first
+        assert 'class="fixed" title="left out: &#34;Stück&#34; is not a' in first
         form = {**_mapping_form(), "name": "stück export"}
         answer = client.post(f"{where}/mapping", data=form)
         assert answer.status_code == 200

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
@@ -40,7 +41,7 @@ from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
 from bulkpo.errors import BulkpoError, ConfigError, UsageError
 from bulkpo.imports import validation_result
-from bulkpo.issues import Issue, Severity
+from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.redact import redact
 from bulkpo.report import ImportResult, SheetResult
 from bulkpo.saved_mapping import (
@@ -198,7 +199,8 @@ class TokenGuard:
         given = request.query_params.get("token")
         if self._is_token(given) and request.method == "GET":
             # Jupyter's way: the link's token becomes a cookie, the address loses it.
-            query = "&".join(f"{k}={v}" for k, v in request.query_params.items() if k != "token")
+            kept = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
+            query = urlencode(kept)
             answer = RedirectResponse(request.url.path + (f"?{query}" if query else ""), 303)
             answer.set_cookie(cookie, self.token, httponly=True, samesite="strict")
             await answer(scope, receive, send)
@@ -245,6 +247,8 @@ class ColumnView:
     letter: str
     header: str
     chosen: str
+    css: str = ""
+    title: str = ""
 
 
 @dataclass
@@ -281,6 +285,27 @@ def _field_choices(kind: Kind) -> list[tuple[str, str]]:
     return [("", "not imported")] + [(c.key, c.header) for c in columns.columns]
 
 
+def _marks(issues: list[Issue]) -> tuple[str, str]:
+    """A cell's class (error: red; warning: yellow, bulkpo fixed or noted it) and hover text."""
+    css = ""
+    if any(i.severity is Severity.ERROR for i in issues):
+        css = "error"
+    elif issues:
+        css = "fixed"
+    title = "\n".join(_said(i) + (f" ({i.suggestion})" if i.suggestion else "") for i in issues)
+    return css, title
+
+
+# Warnings about columns bulkpo leaves out: noted, not fixed.
+LEFT_OUT = {IssueCode.UNKNOWN_COLUMN, IssueCode.DUPLICATE_COLUMN}
+
+
+def _said(issue: Issue) -> str:
+    if issue.severity is Severity.ERROR:
+        return issue.message
+    return ("left out: " if issue.code in LEFT_OUT else "fixed by bulkpo: ") + issue.message
+
+
 def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
     """The grid of a checked sheet: its cells as typed, each marked with its issues."""
     at: dict[tuple[int, int], list[Issue]] = {}
@@ -298,17 +323,7 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
         result = results.get(row.number)
         cells = []
         for col in range(len(raw.headers)):
-            issues = at.get((row.number, col), [])
-            css = ""
-            if any(i.severity is Severity.ERROR for i in issues):
-                css = "error"
-            elif issues:
-                css = "fixed"
-            title = "\n".join(
-                ("" if i.severity is Severity.ERROR else "fixed by bulkpo: ") + i.message
-                + (f" ({i.suggestion})" if i.suggestion else "")
-                for i in issues
-            )
+            css, title = _marks(at.get((row.number, col), []))
             cells.append(CellView(_text(row.get(col)), css, title))
         status = result.status if result is not None else "skipped"
         problem = status == "invalid" or any(c.css == "error" for c in cells)
@@ -318,7 +333,8 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
     chosen = part.mapping.get("columns", {})
     assert isinstance(chosen, dict)
     columns = [
-        ColumnView(i, column_letter(i), header, str(chosen.get(header, "")))
+        ColumnView(i, column_letter(i), header, str(chosen.get(header, "")),
+                   *_marks(at.get((raw.header_row, i), [])))
         for i, header in enumerate(raw.headers)
     ]
     validation = part.validation
@@ -327,11 +343,14 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
     for issue in part.issues:
         if issue.severity is Severity.WARNING and len(fixed) < 30:
             place = f"{issue.ref}: " if issue.ref is not None else ""
-            fixed.append(place + issue.message)
+            fixed.append(place + _said(issue))
+    # An error the grid cannot show on a data cell (a missing column) is listed above it.
+    in_grid = {row.number for row in raw.rows}
     problems = [
         (f"{i.ref}: " if i.ref is not None else "") + i.message
         for i in part.issues
-        if i.severity is Severity.ERROR and (i.ref is None or (i.ref.row, i.ref.col) not in at)
+        if i.severity is Severity.ERROR and (
+            i.ref is None or i.ref.row not in in_grid or i.ref.col >= len(raw.headers))
     ][:30]
     return SheetView(
         part.kind, raw.sheet, raw.header_row, columns, rows, len(raw.rows),
