@@ -24,6 +24,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select
 
+from bulkpo.config import Settings
 from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import read_mapping
 from tests.conftest import REPO, settings_for
@@ -172,3 +173,28 @@ def test_drop_remap_fix_import_reload_and_download(
         status = headers.index("Status") + 1
         assert [sheet.cell(r, status).value for r in range(2, 10)] == ["created"] * 8
         assert sheet.cell(BAD_ROW, headers.index("Unit Cost") + 1).value == 4.5
+
+
+def test_a_file_dropped_on_the_drop_zone_is_read(
+    browser: WebDriver, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    with page(sandbox_settings, tmp_path) as server:
+        browser.get(server.url)
+        # What the browser hands the page when a file is dragged onto it from the desktop.
+        browser.execute_script("""
+            const file = new File(
+                ["PO Number,Seller,SKU,Product Name,Quantity,Unit Cost,Currency\\r\\n" +
+                 "PO-D-1,Acme Supplier,A-1,Lamp,10,2.5,USD\\r\\n"], "dropped.csv",
+                {type: "text/csv"});
+            const data = new DataTransfer();
+            data.items.add(file);
+            const zone = document.getElementById("dropzone");
+            for (const name of ["dragenter", "dragover", "drop"]) {
+                zone.dispatchEvent(new DragEvent(name, {dataTransfer: data, bubbles: true}));
+            }
+        """)
+        _wait("the dropped file's page", lambda: browser.find_elements(By.CSS_SELECTOR,
+              "section.sheet .summary"))
+        assert browser.find_element(By.TAG_NAME, "h1").text == "dropped.csv"
+        assert _summary(browser) == "1 rows: 1 valid"
+        assert browser.find_element(By.ID, "import").text == "Import 1 PO"

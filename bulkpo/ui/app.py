@@ -66,6 +66,11 @@ EDITABLE = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
 NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
 
 
+def counted(n: int, kind: Kind) -> str:
+    """``1 PO``, ``3 POs``, ``1 booking``: the import button's words."""
+    return f"{n} {NOUNS[kind] if n != 1 else NOUNS[kind][:-1]}"
+
+
 @dataclass
 class UiConfig:
     """What the page needs: where to send (``settings``, never shown), where to keep files."""
@@ -414,6 +419,7 @@ class Pages:
     def __init__(self, config: UiConfig) -> None:
         self.config = config
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+        self.env.globals["counted"] = counted
         config.workdir.mkdir(parents=True, exist_ok=True)
         # The files and runs of earlier starts of the page: a restart loses nothing.
         found = (load_state(f) for f in sorted(config.workdir.iterdir()) if f.is_dir())
@@ -490,7 +496,6 @@ class Pages:
             "mapping_name": upload.mapping.name if upload.mapping else "",
             "run": upload.run,
             "grid_rows": GRID_ROWS,
-            "nouns": NOUNS,
         }
 
     # ------------------------------------------------ handlers
@@ -608,7 +613,7 @@ class Pages:
     async def start(self, request: Request) -> Response:
         upload = self.upload_of(request)
         if upload.run is not None and not upload.run.finished:
-            return self.render("run.html", upload=upload, run=upload.run, nouns=NOUNS)
+            return self.render("run.html", upload=upload, run=upload.run)
         result, _views = await run_in_threadpool(self.check, upload)
         total = sum(
             len(p.validation.purchase_orders) + len(p.validation.bookings)
@@ -618,13 +623,13 @@ class Pages:
         upload.run = run
         save_state(upload)
         run.task = asyncio.create_task(self._import(upload, run))
-        return self.render("run.html", upload=upload, run=run, nouns=NOUNS)
+        return self.render("run.html", upload=upload, run=run)
 
     async def progress(self, request: Request) -> Response:
         upload = self.upload_of(request)
         if upload.run is None:
             return HTMLResponse("")
-        return self.render("run.html", upload=upload, run=upload.run, nouns=NOUNS)
+        return self.render("run.html", upload=upload, run=upload.run)
 
     async def download(self, request: Request) -> Response:
         upload = self.upload_of(request)
