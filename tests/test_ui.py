@@ -14,6 +14,7 @@ import httpx
 import openpyxl
 
 from bulkpo.config import Settings
+from bulkpo.engine.journal import Journal
 from bulkpo.imports import validation_result
 from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import read_mapping
@@ -282,7 +283,9 @@ def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
 ) -> None:
     path = messy_workbook(tmp_path / "orders.xlsx")
     slow = settings_for(sandbox, rate=2.0, concurrency=1)
-    with page(slow, tmp_path) as server, _client(server) as client:
+    # As `bulkpo --sandbox ui` names the sandbox: by its state file, not its port of the day.
+    target = "sandbox:/state/of/the/sandbox.sqlite"
+    with page(slow, tmp_path, target=target) as server, _client(server) as client:
         where = _upload(client, path)
         client.post(f"{where}/mapping", data=_mapping_form())
         client.post(f"{where}/import")
@@ -291,7 +294,7 @@ def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
             assert time.monotonic() < deadline, "no row went through"
             time.sleep(0.05)
     # The server stopped in the middle of the run; the next start shows where it was.
-    with page(slow, tmp_path) as server, _client(server) as client:
+    with page(slow, tmp_path, target=target) as server, _client(server) as client:
         assert "orders.xlsx</a>" in client.get("/").text
         shown = client.get(where).text
         assert "the page&#39;s server stopped during this import" in shown
@@ -305,6 +308,10 @@ def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
     # Nothing was created twice, and a third start still shows the result and its files.
     assert sorted(po["name"] for po in listing(sandbox, "/purchase_orders")) == [
         "PO-UI-001", "PO-UI-003", "PO-UI-004"]
+    journal = next((tmp_path / "ui").glob("*/journal.sqlite"))
+    with Journal(journal) as opened:
+        last = opened.last_run_info()
+    assert last is not None and last.base_url == target
     with page(slow, tmp_path) as server, _client(server) as client:
         assert "8 rows: 6 created, 2 invalid" in client.get(where).text
         assert client.get(f"{where}/files/orders-report.xlsx").status_code == 200

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 
@@ -43,8 +44,9 @@ def messy_workbook(path: Path, pos: int = 4, poison: str = "") -> Path:
 
 
 @contextmanager
-def page(settings: Settings, tmp_path: Path, **limits: int) -> Iterator[UiServer]:
+def page(settings: Settings, tmp_path: Path, **options: Any) -> Iterator[UiServer]:
+    """The page on a free port, its files under ``tmp_path``; ``options`` are UiConfig's."""
     config = UiConfig(settings=settings, workdir=tmp_path / "ui",
-                      mappings_dir=tmp_path / "mappings", **limits)
+                      mappings_dir=tmp_path / "mappings", **options)
     with running_ui(config) as server:
         yield server

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bulkpo.cli.options import api_settings, sandbox_option
+from bulkpo.cli.options import CliState, api_settings, sandbox_option, sandbox_target
 
 __all__ = ["ui_command"]
 
@@ -39,7 +39,9 @@ def ui_command(ctx: click.Context, port: int, no_browser: bool, mappings_dir: Pa
         click.echo(f"bulkpo ui: open {url}")
         click.echo("Stop it with Ctrl-C.")
 
+    sandbox = ctx.ensure_object(CliState).sandbox
     with api_settings(ctx) as settings:
         config = UiConfig(settings=settings, workdir=Path(".bulkpo") / "ui",
-                          mappings_dir=mappings_dir)
+                          mappings_dir=mappings_dir,
+                          target=sandbox_target() if sandbox else None)
         serve(config, port=port, open_browser=not no_browser, on_ready=lambda s: ready(s.url))

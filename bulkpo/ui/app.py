@@ -82,6 +82,8 @@ class UiConfig:
     max_upload_bytes: int = 20 << 20
     max_cells: int = 200_000
     """Cells of one sheet the page takes (a grid in a browser); the CLI takes far more."""
+    target: str | None = None
+    """What the journals name the API (``bulkpo --sandbox ui``: the sandbox's state file)."""
 
 
 @dataclass
@@ -646,6 +648,7 @@ class Pages:
             result = await aio.import_file(
                 upload.path, settings=self.config.settings, mapping=upload.mapping,
                 journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
+                target=self.config.target,
             )
             await run_in_threadpool(self._outputs, upload, run, result)
         except asyncio.CancelledError:
