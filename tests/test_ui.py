@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import re
 import subprocess
 import sys
@@ -315,3 +316,18 @@ def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
     with page(slow, tmp_path) as server, _client(server) as client:
         assert "8 rows: 6 created, 2 invalid" in client.get(where).text
         assert client.get(f"{where}/files/orders-report.xlsx").status_code == 200
+
+
+def test_a_double_click_on_import_starts_one_run(sandbox: SandboxServer, tmp_path: Path) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(settings_for(sandbox, rate=50.0), tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            clicks = list(pool.map(lambda _i: client.post(f"{where}/import"), range(2)))
+        assert [c.status_code for c in clicks] == [200, 200]
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        assert "8 rows: 6 created, 2 invalid" in panel and "error" not in panel

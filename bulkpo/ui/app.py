@@ -127,6 +127,8 @@ class Upload:
     message: str = ""
     resume: bool = False
     """The last run stopped with the server: the next one resumes it from the journal."""
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+    """Held while the copy is changed or a run starts: a double click starts one run."""
 
     @property
     def dropped(self) -> str:
@@ -603,29 +605,29 @@ class Pages:
 
     async def cell(self, request: Request) -> Response:
         upload = self.upload_of(request)
-        if upload.run is not None and not upload.run.finished:
-            raise UsageError("the file is being imported: wait for the import to end")
         async with request.form() as form:
             sheet, text = str(form.get("sheet", "")), str(form.get("value", ""))
             row, col = int(str(form.get("row", "0"))), int(str(form.get("col", "0")))
-        await run_in_threadpool(edit_cell, upload.path, sheet, row, col, text)
+        async with upload.lock:
+            if upload.run is not None and not upload.run.finished:
+                raise UsageError("the file is being imported: wait for the import to end")
+            await run_in_threadpool(edit_cell, upload.path, sheet, row, col, text)
         upload.message = f"{sheet}!{column_letter(col)}{row} changed; the file is checked again."
         return await self.work(upload)
 
     async def start(self, request: Request) -> Response:
         upload = self.upload_of(request)
-        if upload.run is not None and not upload.run.finished:
-            return self.render("run.html", upload=upload, run=upload.run)
-        result, _views = await run_in_threadpool(self.check, upload)
-        total = sum(
-            len(p.validation.purchase_orders) + len(p.validation.bookings)
-            for p in result.sheets if p.validation is not None
-        )
-        run = Run(total)
-        upload.run = run
-        save_state(upload)
-        run.task = asyncio.create_task(self._import(upload, run))
-        return self.render("run.html", upload=upload, run=run)
+        async with upload.lock:
+            if upload.run is None or upload.run.finished:
+                result, _views = await run_in_threadpool(self.check, upload)
+                total = sum(
+                    len(p.validation.purchase_orders) + len(p.validation.bookings)
+                    for p in result.sheets if p.validation is not None
+                )
+                upload.run = Run(total)
+                save_state(upload)
+                upload.run.task = asyncio.create_task(self._import(upload, upload.run))
+        return self.render("run.html", upload=upload, run=upload.run)
 
     async def progress(self, request: Request) -> Response:
         upload = self.upload_of(request)
