@@ -95,12 +95,13 @@ def _summary(browser: WebDriver) -> str:
 
 
 def test_drop_remap_fix_import_reload_and_download(
-    browser: WebDriver, sandbox: SandboxServer, tmp_path: Path
+    browser: WebDriver, sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Slow enough that a reload lands in the middle of the run.
     settings = settings_for(sandbox, rate=4.0, concurrency=1)
     path = messy_workbook(tmp_path / "orders.xlsx")
-    with page(settings, tmp_path) as server:
+    monkeypatch.chdir(tmp_path)  # mappings/ beside the files, as `bulkpo ui` keeps them
+    with page(settings, tmp_path, mappings_dir=Path("mappings")) as server:
         browser.get(server.url)
         assert "token" not in browser.current_url  # the link's key became a cookie
         browser.find_element(By.ID, "file").send_keys(str(path))
@@ -118,6 +119,7 @@ def test_drop_remap_fix_import_reload_and_download(
         _wait("the remapped check", lambda: _summary(browser) == "8 rows: 6 valid, 2 invalid")
         assert read_mapping(tmp_path / "mappings" / "lamps-export.toml").columns["Stück"] == (
             "quantity")
+        assert "--map mappings/lamps-export.toml" in browser.find_element(By.ID, "work").text
 
         # The bad cell is red with its message; bulkpo's own fix is yellow.
         bad = browser.find_element(

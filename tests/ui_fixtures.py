@@ -46,7 +46,7 @@ def messy_workbook(path: Path, pos: int = 4, poison: str = "") -> Path:
 @contextmanager
 def page(settings: Settings, tmp_path: Path, **options: Any) -> Iterator[UiServer]:
     """The page on a free port, its files under ``tmp_path``; ``options`` are UiConfig's."""
-    config = UiConfig(settings=settings, workdir=tmp_path / "ui",
-                      mappings_dir=tmp_path / "mappings", **options)
+    options.setdefault("mappings_dir", tmp_path / "mappings")
+    config = UiConfig(settings=settings, workdir=tmp_path / "ui", **options)
     with running_ui(config) as server:
         yield server
