@@ -206,9 +206,21 @@ def test_hostile_workbooks_get_one_clear_message(
                 assert client.get(answer.headers["HX-Redirect"]).status_code == 200
 
 
-def _imported(client: httpx.Client, sample: str) -> tuple[str, str]:
-    """Import a sample file through the page; its page's address and its final run panel."""
-    where = _upload(client, SAMPLES / sample)
+def _combined(path: Path) -> Path:
+    """The sample POs and the sample bookings in one workbook, as a planner keeps them."""
+    workbook = openpyxl.load_workbook(SAMPLES / "purchase-orders.xlsx")
+    bookings = workbook.create_sheet("Bookings")
+    for row in openpyxl.load_workbook(SAMPLES / "bookings.xlsx")["Bookings"].iter_rows(
+        values_only=True
+    ):
+        bookings.append(row)
+    workbook.save(path)
+    return path
+
+
+def _imported(client: httpx.Client, path: Path) -> tuple[str, str]:
+    """Import a file through the page; its page's address and its final run panel."""
+    where = _upload(client, path)
     client.post(f"{where}/import")
     deadline = time.monotonic() + 60
     while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
@@ -223,11 +235,14 @@ def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
         where = _upload(client, SAMPLES / "bookings.xlsx")
         assert "Import 12 bookings</button>" in client.get(where).text
-        _where, panel = _imported(client, "purchase-orders.xlsx")
-        assert '<p class="line">152 rows: 152 created</p>' in panel
-        bookings, panel = _imported(client, "bookings.xlsx")
-        assert '<p class="line">12 rows: 12 created</p>' in panel
-        assert "bookings-report.xlsx" in panel
+        bookings, panel = _imported(client, _combined(tmp_path / "plan.xlsx"))
+        assert '<p class="line">POs: 152 rows: 152 created</p>' in panel
+        assert '<p class="line">bookings: 12 rows: 12 created</p>' in panel
+        assert "plan-report.xlsx" in panel and "plan-report-bookings.xlsx" in panel
+        # Both sheets have a row 2: each keeps its own status.
+        assert '<tr data-sheet="POs" data-row="2"><td>POs</td><td>2</td><td>PO-2026-1001' in panel
+        assert '<tr data-sheet="bookings" data-row="2"><td>bookings</td><td>2</td><td>BK-' in panel
+        assert panel.count('class="status created"') == 152 + 12
 
         # Export: the CLI's filters, a preview with the count, the workbook to download.
         assert client.get("/export").status_code == 200

@@ -36,6 +36,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulkpo import aio
+from bulkpo.bookings import KIND_BOOKING
 from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
@@ -93,7 +94,9 @@ class Run:
     total: int
     started: float = field(default_factory=time.monotonic)
     done: int = 0
-    rows: dict[int, tuple[str, str, str]] = field(default_factory=dict)
+    rows: dict[tuple[str, int], tuple[str, str, str]] = field(default_factory=dict)
+    """(sheet's noun, row) -> (status, PO or booking, message): a combined workbook's two
+    sheets both have a row 2."""
     finished: bool = False
     error: str = ""
     lines: list[str] = field(default_factory=list)
@@ -103,8 +106,9 @@ class Run:
 
     def record(self, result: UnitResult) -> None:
         self.done += 1
+        noun = NOUNS[Kind.BOOKINGS if result.kind == KIND_BOOKING else Kind.PURCHASE_ORDERS]
         for row in result.rows:
-            self.rows[row] = (result.outcome.value, result.key, redact(result.message or ""))
+            self.rows[noun, row] = (result.outcome.value, result.key, redact(result.message))
 
     @property
     def seconds(self) -> float:
@@ -151,7 +155,7 @@ def save_state(upload: Upload) -> None:
         "run": None if run is None else {
             "total": run.total, "done": run.done, "finished": run.finished,
             "error": run.error, "lines": run.lines, "downloads": run.downloads,
-            "elapsed": run.seconds, "rows": {str(k): list(v) for k, v in run.rows.items()},
+            "elapsed": run.seconds, "rows": [[*k, *v] for k, v in run.rows.items()],
         },
     }
     temp = upload.folder / (STATE_FILE + ".tmp")
@@ -171,8 +175,8 @@ def load_state(folder: Path) -> Upload | None:
             run = Run(saved["total"], done=saved["done"], finished=True, error=saved["error"],
                       lines=list(saved["lines"]), elapsed=saved["elapsed"],
                       downloads=[(str(a), str(b)) for a, b in saved["downloads"]],
-                      rows={int(k): (str(v[0]), str(v[1]), str(v[2]))
-                            for k, v in saved["rows"].items()})
+                      rows={(str(noun), int(row)): (str(status), str(key), str(message))
+                            for noun, row, status, key, message in saved["rows"]})
             if not saved["finished"]:
                 run.error, upload.resume = STOPPED, True
             upload.run = run
@@ -671,7 +675,7 @@ class Pages:
         combined = len(result.sheets) > 1
         for part in result.sheets:
             for row in part.results:
-                run.rows[row.row] = (row.status, row.key, redact(row.message))
+                run.rows[NOUNS[part.kind], row.row] = (row.status, row.key, redact(row.message))
             label = NOUNS[part.kind]
             run.lines.append(f"{label}: {part.summary.line()}" if combined else part.summary.line())
             suffix = "-bookings" if combined and part.kind is Kind.BOOKINGS else ""
