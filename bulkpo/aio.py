@@ -205,12 +205,15 @@ async def import_file(
     mapping: SavedMapping | Path | str | None = None,
     headers: Path | str | None = None,
     decimal_comma: bool | None = None,
+    target: str | None = None,
 ) -> ImportResult:
     """Create the purchase orders and bookings of a workbook or CSV, exactly once.
 
     Invalid rows are never sent; every data row ends with one status (created,
     updated, unchanged, skipped, invalid, failed). With ``dry_run`` nothing is
-    sent and ``result.requests`` holds the exact request bodies::
+    sent and ``result.requests`` holds the exact request bodies. ``target`` names the API
+    in the journal (default: its base URL; a sandbox on a new port each start is named
+    by its state file, so that a resume finds its run)::
 
         with bulkpo.Sandbox() as sandbox:
             result = bulkpo.import_file("samples/purchase-orders.xlsx", settings=sandbox.settings)
@@ -237,6 +240,7 @@ async def import_file(
         concurrency=concurrency,
         journal=None if journal is None else Path(journal),
         resume=resume,
+        target=target,
         # How the file was read, kept with the run so that it can be told later.
         recorded={
             "sheet": sheet, "decimal_comma": decimal_comma, "header_row": header_row,

@@ -25,7 +25,7 @@ from bulkpo.table import Table
 
 __all__ = [
     "SavedMapping", "find_mapping", "fingerprint", "mapping_from_dict", "mapping_toml",
-    "read_mapping",
+    "read_mapping", "saved_mapping_toml",
 ]
 
 
@@ -163,4 +163,18 @@ def mapping_toml(table: Table, hm: HeaderMap, columns: ColumnSet) -> str:
             if text and text not in seen:
                 seen.append(text)
         lines += [f"# {_q(code)} = \"<Flexport entity ref>\"" for code in seen[:50]]
+    return "\n".join(lines) + "\n"
+
+
+def saved_mapping_toml(mapping: SavedMapping) -> str:
+    """A mapping as the TOML file :func:`read_mapping` reads back (the page's "save as")."""
+    lines = [f"# bulkpo mapping {mapping.name}".rstrip()]
+    if mapping.header_row is not None:
+        lines.append(f"header_row = {mapping.header_row}")
+    if mapping.fingerprint:
+        lines.append("fingerprint = [" + ", ".join(_q(h) for h in mapping.fingerprint) + "]")
+    for table, entries in (("columns", mapping.columns), ("constants", mapping.constants)):
+        lines += ["", f"[{table}]"] + [f"{_q(k)} = {_q(v)}" for k, v in entries.items()]
+    for key, words in mapping.values.items():
+        lines += ["", f"[values.{key}]"] + [f"{_q(k)} = {_q(v)}" for k, v in words.items()]
     return "\n".join(lines) + "\n"

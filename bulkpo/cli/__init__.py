@@ -4,7 +4,7 @@ Every command is a thin shell over a library function, the way sqlite-utils keep
 its CLI over its library: it parses, calls, prints. One module per command family:
 :mod:`~bulkpo.cli.sandbox`, :mod:`~bulkpo.cli.templates`, :mod:`~bulkpo.cli.validate`,
 :mod:`~bulkpo.cli.imports`, :mod:`~bulkpo.cli.export`, :mod:`~bulkpo.cli.track`,
-:mod:`~bulkpo.cli.refs`; what they share is in :mod:`~bulkpo.cli.options`.
+:mod:`~bulkpo.cli.refs`, :mod:`~bulkpo.cli.ui`; what they share is in :mod:`~bulkpo.cli.options`.
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ from bulkpo.cli.refs import refs_command  # noqa: E402
 from bulkpo.cli.sandbox import sandbox_group  # noqa: E402
 from bulkpo.cli.templates import template_command  # noqa: E402
 from bulkpo.cli.track import documents_command, track_command  # noqa: E402
+from bulkpo.cli.ui import ui_command  # noqa: E402
 from bulkpo.cli.validate import validate_command  # noqa: E402
 
 for _command in (
@@ -97,6 +98,7 @@ for _command in (
     export_group,
     track_command,
     documents_command,
+    ui_command,
 ):
     cli.add_command(_command)
 

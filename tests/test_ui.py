@@ -1,0 +1,348 @@
+"""``bulkpo ui`` over real HTTP without a browser: the token guard, limits, escaping, edits."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import openpyxl
+
+from bulkpo.config import Settings
+from bulkpo.engine.journal import Journal
+from bulkpo.imports import validation_result
+from bulkpo.sandbox import SandboxServer
+from bulkpo.saved_mapping import read_mapping
+from bulkpo.ui import UiServer
+from tests.conftest import SAMPLES, listing, settings_for, shared_path
+from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@contextmanager
+def _client(server: UiServer) -> Iterator[httpx.Client]:
+    """A client as the page's own script is: the cookie from the link, the token header."""
+    with httpx.Client(base_url=server.base_url, timeout=30,
+                      headers={"X-Bulkpo-Token": server.token, "HX-Request": "true"}) as client:
+        assert client.get(f"/?token={server.token}", follow_redirects=True).status_code == 200
+        yield client
+
+
+def _mapping_form() -> dict[str, str]:
+    """The page's mapping form as sent: every column's field, Stück as the quantity."""
+    fields = ["po_number", "buyer_name", "seller_name", "incoterm", "transportation_mode",
+              "cargo_ready_date", "origin_port", "destination_port", "line_number", "sku",
+              "product_name", "quantity", "unit_cost", "currency"]
+    assert fields[QUANTITY_COL] == "quantity" and fields[COST_COL] == "unit_cost"
+    return {"sheet": "Orders", "header_row": "1"} | {
+        f"col-{i}": key for i, key in enumerate(fields)}
+
+
+def _upload(client: httpx.Client, path: Path) -> str:
+    answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+    assert answer.status_code == 204, answer.text
+    return answer.headers["HX-Redirect"]
+
+
+def test_a_request_without_the_token_is_refused(sandbox_settings: Settings, tmp_path: Path) -> None:
+    with page(sandbox_settings, tmp_path) as server, httpx.Client(base_url=server.base_url) as bare:
+        assert bare.get("/").status_code == 403
+        assert bare.get("/?token=wrong").status_code == 403
+        assert bare.get("/static/htmx.min.js").status_code == 403
+        refused = bare.post("/upload", files={"file": ("a.csv", b"x", "text/csv")})
+        assert refused.status_code == 403
+        # The link's token becomes a cookie and leaves the address.
+        first = bare.get(f"/?token={server.token}")
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        assert "httponly" in first.headers["set-cookie"].lower()
+        assert "samesite=strict" in first.headers["set-cookie"].lower()
+        assert bare.get("/").status_code == 200
+        # With the cookie alone (what another site's form would send) a change is refused.
+        alone = bare.post("/upload", files={"file": ("a.csv", b"x", "text/csv")},
+                          headers={"Origin": "http://evil.example"})
+        assert alone.status_code == 403
+        assert not any(h.lower().startswith("access-control") for h in alone.headers)
+        # A name rebound to 127.0.0.1 does not reach the page either.
+        assert bare.get("/", headers={"Host": "evil.example"}).status_code == 403
+
+
+def test_upload_limits_are_said_clearly(sandbox_settings: Settings, tmp_path: Path) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    small = page(sandbox_settings, tmp_path, max_upload_bytes=1000)
+    with small as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+        assert answer.status_code == 413
+        assert "larger than the page takes" in answer.text
+        assert answer.headers["HX-Retarget"] == "#message"
+    with page(sandbox_settings, tmp_path, max_cells=50) as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), XLSX)})
+        assert answer.status_code == 400
+        assert "50 cells" in answer.text and "bulkpo import FILE" in answer.text
+        assert str(tmp_path) not in answer.text
+        bad = client.post("/upload", files={"file": ("notes.pdf", b"%PDF", "application/pdf")})
+        assert bad.status_code == 400 and "not a spreadsheet" in bad.text
+
+
+def test_every_value_is_shown_escaped_and_the_key_never(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    poison = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    path = messy_workbook(tmp_path / "orders.xlsx", poison=poison)
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        shown = client.get(_upload(client, path)).text
+        assert "&lt;script&gt;alert(" in shown
+        assert "<script>alert" not in shown and "<img src=x" not in shown
+        key = sandbox_settings.api_key
+        assert key is not None and key.get_secret_value() not in shown
+
+
+def test_a_mapping_chosen_on_the_page_is_a_mapping_file_the_cli_reads(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        first = client.get(where).text
+        assert "8 rows: 8 invalid" in first
+        # The missing column, which no data cell can show, is said above the grid.
+        assert "<li>Orders!A1: required column &#39;Quantity&#39; not found" in first
+        assert 'class="fixed" title="left out: &#34;Stück&#34; is not a' in first
+        form = {**_mapping_form(), "name": "stück export"}
+        answer = client.post(f"{where}/mapping", data=form)
+        assert answer.status_code == 200
+        assert "8 rows: 6 valid, 2 invalid" in answer.text
+    saved = tmp_path / "mappings" / "stück-export.toml"
+    mapping = read_mapping(saved)
+    assert mapping.columns["Stück"] == "quantity" and mapping.header_row == 1
+    # The same file, read by the library as `bulkpo validate --map` reads it.
+    again = validation_result(path, mapping=saved).purchase_orders
+    assert again is not None and again.summary.line() == "8 rows: 6 valid, 2 invalid"
+
+
+def test_a_cell_edited_on_the_page_changes_the_copy_and_is_checked_again(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        shown = client.post(f"{where}/mapping", data=_mapping_form()).text
+        assert 'class="error" title="&#34;abc&#34; is not a number' in shown
+        answer = client.post(f"{where}/cell", data={
+            "sheet": "Orders", "row": str(BAD_ROW), "col": str(COST_COL), "value": "4.5"})
+        assert answer.status_code == 200
+        assert "is not a number" not in answer.text
+        assert "Orders!M5 changed" in answer.text
+    copies = list((tmp_path / "ui").glob("*/orders.xlsx"))
+    assert len(copies) == 1
+    cell = openpyxl.load_workbook(copies[0])["Orders"].cell(BAD_ROW, COST_COL + 1).value
+    assert cell == 4.5
+    # The user's own file is never changed.
+    original = openpyxl.load_workbook(path)["Orders"].cell(BAD_ROW, COST_COL + 1).value
+    assert original == "abc"
+
+
+def test_a_csv_cell_is_edited_in_place(sandbox_settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_bytes(
+        "PO Number;Seller;SKU;Product Name;Quantity;Unit Cost;Currency\r\n"
+        "PO-C-1;Müller GmbH;A-1;Lampe;10;x;EUR\r\n".encode("cp1252")
+    )
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        answer = client.post("/upload", files={"file": (path.name, path.read_bytes(), "text/csv")})
+        where = answer.headers["HX-Redirect"]
+        assert "Müller GmbH" in client.get(where).text
+        fixed = client.post(f"{where}/cell", data={
+            "sheet": "orders", "row": "2", "col": "5", "value": "2.5"})
+        assert fixed.status_code == 200, fixed.text
+    copy = next((tmp_path / "ui").glob("*/orders.csv"))
+    assert copy.read_text(encoding="utf-8").splitlines()[1] == (
+        "PO-C-1;Müller GmbH;A-1;Lampe;10;2.5;EUR")
+
+
+def test_the_run_goes_on_without_the_page_and_its_files_download(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        started = client.post(f"{where}/import")
+        assert started.status_code == 200 and 'id="run-panel"' in started.text
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        # Without a mapping the quantity column is missing: every row invalid, none sent.
+        assert "8 rows: 8 invalid" in panel
+        fix = client.get(f"{where}/files/orders-fix.xlsx")
+        assert fix.status_code == 200
+        assert "attachment" in fix.headers["content-disposition"]
+        assert client.get(f"{where}/files/..%2Forders.xlsx").status_code == 404
+
+
+HOSTILE = ("OOM_alloc.xls", "OOM_alloc3.xls", "issue_174.xlsx", "issue252.xlsx", "issue_385.xls",
+           "issue_594_dos.ods", "issue127.xlsx", "any_sheets.xlsb")
+
+
+def test_hostile_workbooks_get_one_clear_message(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    corpus = shared_path("data", "excel-corpus")
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        for name in HOSTILE:
+            answer = client.post("/upload", files={"file": (name, (corpus / name).read_bytes())})
+            assert answer.status_code in (204, 400), (name, answer.text)
+            if answer.status_code == 400:
+                text = answer.text
+                assert text.startswith('<p class="error" role="alert">') and "Traceback" not in text
+                assert text.count("<p") == 1, (name, text)
+            else:
+                assert client.get(answer.headers["HX-Redirect"]).status_code == 200
+
+
+def _combined(path: Path) -> Path:
+    """The sample POs and the sample bookings in one workbook, as a planner keeps them."""
+    workbook = openpyxl.load_workbook(SAMPLES / "purchase-orders.xlsx")
+    bookings = workbook.create_sheet("Bookings")
+    for row in openpyxl.load_workbook(SAMPLES / "bookings.xlsx")["Bookings"].iter_rows(
+        values_only=True
+    ):
+        bookings.append(row)
+    workbook.save(path)
+    return path
+
+
+def _imported(client: httpx.Client, path: Path) -> tuple[str, str]:
+    """Import a file through the page; its page's address and its final run panel."""
+    where = _upload(client, path)
+    client.post(f"{where}/import")
+    deadline = time.monotonic() + 60
+    while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+        assert time.monotonic() < deadline, "the run did not end"
+        time.sleep(0.1)
+    return where, panel
+
+
+def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, SAMPLES / "bookings.xlsx")
+        assert "Import 12 bookings</button>" in client.get(where).text
+        bookings, panel = _imported(client, _combined(tmp_path / "plan.xlsx"))
+        assert '<p class="line">POs: 152 rows: 152 created</p>' in panel
+        assert '<p class="line">bookings: 12 rows: 12 created</p>' in panel
+        assert "plan-report.xlsx" in panel and "plan-report-bookings.xlsx" in panel
+        # Both sheets have a row 2: each keeps its own status.
+        assert '<tr data-sheet="POs" data-row="2"><td>POs</td><td>2</td><td>PO-2026-1001' in panel
+        assert '<tr data-sheet="bookings" data-row="2"><td>bookings</td><td>2</td><td>BK-' in panel
+        assert panel.count('class="status created"') == 152 + 12
+
+        # Export: the CLI's filters, a preview with the count, the workbook to download.
+        assert client.get("/export").status_code == 200
+        preview = client.get("/export/preview", params={"status": "open", "limit": ""}).text
+        assert "50 purchase orders (152 rows) match." in preview
+        assert "<th>PO Number</th>" in preview and "<td>PO-2026-1001</td>" in preview
+        download = client.get("/export/download", params={"status": "open", "format": "xlsx"})
+        assert download.status_code == 200
+        (tmp_path / "export.xlsx").write_bytes(download.content)
+        sheet = openpyxl.load_workbook(tmp_path / "export.xlsx")["Purchase Orders"]
+        assert sheet.cell(1, 1).value == "PO Number" and sheet.max_row == 153
+        closed = client.get("/export/preview", params={"status": "closed"}).text
+        assert "0 purchase orders (0 rows) match." in closed
+        wrong = client.get("/export/preview", params={"month": "2026-13"})
+        assert wrong.status_code == 400 and "2026-13" in wrong.text
+
+        # Track: the import's bookings, their shipments, and a shipment's documents.
+        sandbox.advance(5 * 86400)
+        tracked = client.get("/track/rows", params={"import": bookings.rsplit("/", 1)[1]}).text
+        assert tracked.count("<td>Booked</td>") == 12 and "ETD (estimated," in tracked
+        shipment = re.search(r'hx-post="/track/documents/(\d+)"', tracked)
+        assert shipment is not None
+        listed = client.post(f"/track/documents/{shipment.group(1)}").text
+        link = re.search(r'href="(/track/documents/\d+/[^"]+\.pdf)"', listed)
+        assert link is not None and "downloaded" in listed
+        document = client.get(link.group(1))
+        assert document.status_code == 200 and document.content.startswith(b"%PDF")
+        escape = client.get(f"/track/documents/{shipment.group(1)}/..%2F..%2Fjournal.sqlite")
+        assert escape.status_code == 404
+
+
+def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bulkpo", "ui", "--sandbox", "--no-browser"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("bulkpo ui: open http://127.0.0.1:"), first
+        url = first.split("open ", 1)[1].strip()
+        with httpx.Client(timeout=30) as client:
+            assert client.get(url.split("?")[0]).status_code == 403
+            shown = client.get(url, follow_redirects=True)
+            assert shown.status_code == 200 and "Drop your workbook or CSV here" in shown.text
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    assert process.returncode is not None
+
+
+def test_a_run_stopped_with_the_server_is_shown_and_resumed_at_the_next_start(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    slow = settings_for(sandbox, rate=2.0, concurrency=1)
+    # As `bulkpo --sandbox ui` names the sandbox: by its state file, not its port of the day.
+    target = "sandbox:/state/of/the/sandbox.sqlite"
+    with page(slow, tmp_path, target=target) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while "<td>PO-UI-001</td>" not in client.get(f"{where}/run").text:
+            assert time.monotonic() < deadline, "no row went through"
+            time.sleep(0.05)
+    # The server stopped in the middle of the run; the next start shows where it was.
+    with page(slow, tmp_path, target=target) as server, _client(server) as client:
+        assert "orders.xlsx</a>" in client.get("/").text
+        shown = client.get(where).text
+        assert "the page&#39;s server stopped during this import" in shown
+        assert 'data-finished="yes"' in shown and "<td>PO-UI-001</td>" in shown
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the resumed run did not end"
+            time.sleep(0.1)
+        assert "8 rows: 6 created, 2 invalid" in panel and "stopped" not in panel
+    # Nothing was created twice, and a third start still shows the result and its files.
+    assert sorted(po["name"] for po in listing(sandbox, "/purchase_orders")) == [
+        "PO-UI-001", "PO-UI-003", "PO-UI-004"]
+    journal = next((tmp_path / "ui").glob("*/journal.sqlite"))
+    with Journal(journal) as opened:
+        last = opened.last_run_info()
+    assert last is not None and last.base_url == target
+    with page(slow, tmp_path) as server, _client(server) as client:
+        assert "8 rows: 6 created, 2 invalid" in client.get(where).text
+        assert client.get(f"{where}/files/orders-report.xlsx").status_code == 200
+
+
+def test_a_double_click_on_import_starts_one_run(sandbox: SandboxServer, tmp_path: Path) -> None:
+    path = messy_workbook(tmp_path / "orders.xlsx")
+    with page(settings_for(sandbox, rate=50.0), tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            clicks = list(pool.map(lambda _i: client.post(f"{where}/import"), range(2)))
+        assert [c.status_code for c in clicks] == [200, 200]
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        assert "8 rows: 6 created, 2 invalid" in panel and "error" not in panel
