@@ -1,10 +1,16 @@
 """Benchmark: export N purchase orders (5 lines each) from a sandbox to xlsx.
 
-Prints rows/s and memory of the export next to pandas ``DataFrame.to_excel`` writing
-the same rows in the same run, and their ratio. Not a test.
+Prints, in the same run: the export's rows/s end to end (fetch + write), the write
+stage alone (rows_for_po, the Summary and the xlsx writer, no API) and pandas
+``DataFrame.to_excel`` writing the same rows; the export and the write stage are
+repeated (best and spread). Not a test.
 
-    python benchmarks/bench_export.py            # 20,000 POs, 100,000 rows
-    python benchmarks/bench_export.py --pos 2000
+The sandbox runs in its own process and is read once through every list page
+before the runs are timed: a real server answers list pages from its cache, and
+this measures bulkpo, not the sandbox's first rendering of each object.
+
+    python benchmarks/bench_export.py            # 20,000 POs, 100,000 rows, 3 runs
+    python benchmarks/bench_export.py --pos 2000 --repeat 1
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from bulkpo.columns import PURCHASE_ORDER_COLUMNS
 from bulkpo.config import load_settings
@@ -97,6 +105,25 @@ def write_stage(path: Path, count: int) -> tuple[int, float]:
     return rows_written, time.perf_counter() - started
 
 
+def warm(base_url: str) -> float:
+    """Every PO and line-item list page once, untimed: the sandbox's cache is then warm."""
+    started = time.perf_counter()
+    headers = {"Authorization": f"Bearer {KEY}", "Flexport-Version": "2"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        for path in ("/purchase_orders", "/purchase_order_line_items"):
+            url: str | None = path + "?per=100"
+            while url:
+                answer = client.get(url)
+                answer.raise_for_status()
+                url = answer.json()["data"]["next"]
+    return time.perf_counter() - started
+
+
+def spread(rates: list[float]) -> str:
+    return (f"best {max(rates):,.0f} rows/s, spread {min(rates):,.0f}-{max(rates):,.0f} "
+            f"over {len(rates)} runs")  # fmt: skip
+
+
 def max_rss_mb() -> float:
     # Linux reports kilobytes.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -106,6 +133,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pos", type=int, default=20_000, help="purchase orders to export")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of the export and stage")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -116,27 +144,39 @@ def main() -> None:
             print(f"loaded {args.pos} POs ({args.pos * LINES} rows) in "
                   f"{time.perf_counter() - started:.1f}s")  # fmt: skip
         # Exported from a sandbox in its own process: only bulkpo is measured.
+        out = tmp / "export.xlsx"
+        rates: list[float] = []
+        stage_rates: list[float] = []
         with sandbox_process(db) as base_url:
+            print(f"sandbox cache warmed: every list page read once in {warm(base_url):.1f}s")
             settings = load_settings(
                 env={}, base_url=base_url, api_key=KEY,
                 rate=1_000_000.0, concurrency=args.concurrency,
             )  # fmt: skip
-            out = tmp / "export.xlsx"
-            rss_before = max_rss_mb()
-            started = time.perf_counter()
-            result = asyncio.run(export_purchase_orders(settings, ExportQuery(), out))
-            elapsed = time.perf_counter() - started
-            export_rss = max_rss_mb() - rss_before
-        rate = result.rows / elapsed
-        print(f"bulkpo export : {result.rows} rows in {elapsed:.1f}s = {rate:,.0f} rows/s "
-              f"(fetch + write), peak RSS growth {export_rss:.0f} MB, "
-              f"{out.stat().st_size / 1e6:.1f} MB file")  # fmt: skip
-
-        rss_before = max_rss_mb()
-        written, stage = write_stage(tmp / "stage.xlsx", args.pos)
-        stage_rss = max_rss_mb() - rss_before
-        print(f"write stage   : {written} rows in {stage:.1f}s = {written / stage:,.0f} rows/s "
-              f"(rows_for_po + Summary + xlsx, no API), RSS growth {stage_rss:.0f} MB")  # fmt: skip
+            for run in range(1, args.repeat + 1):
+                rss_before = max_rss_mb()
+                started, cpu = time.perf_counter(), time.process_time()
+                result = asyncio.run(export_purchase_orders(settings, ExportQuery(), out))
+                elapsed = time.perf_counter() - started
+                cpu = time.process_time() - cpu
+                export_rss = max_rss_mb() - rss_before
+                rates.append(result.rows / elapsed)
+                print(f"run {run} bulkpo export : {result.rows} rows in {elapsed:.1f}s = "
+                      f"{rates[-1]:,.0f} rows/s (fetch + write), peak RSS growth "
+                      f"{export_rss:.0f} MB, {out.stat().st_size / 1e6:.1f} MB file; "
+                      f"bulkpo's own CPU {cpu:.1f}s = "
+                      f"{result.rows / cpu:,.0f} rows per CPU-second")  # fmt: skip
+                rss_before = max_rss_mb()
+                cpu = time.process_time()
+                written, stage = write_stage(tmp / "stage.xlsx", args.pos)
+                cpu = time.process_time() - cpu
+                stage_rss = max_rss_mb() - rss_before
+                stage_rates.append(written / stage)
+                print(f"run {run} write stage   : {written} rows in {stage:.1f}s = "
+                      f"{stage_rates[-1]:,.0f} rows/s (rows_for_po + Summary + xlsx, no API), "
+                      f"RSS growth {stage_rss:.0f} MB; "
+                      f"{written / cpu:,.0f} rows per CPU-second")  # fmt: skip
+        rate = max(rates)
 
         import pandas as pd
         from python_calamine import CalamineWorkbook
@@ -153,8 +193,11 @@ def main() -> None:
         base_rate = len(frame) / base_elapsed
         print(f"pandas to_excel: {len(frame)} rows in {base_elapsed:.1f}s = "
               f"{base_rate:,.0f} rows/s (write only), RSS growth {base_rss:.0f} MB")  # fmt: skip
-        print(f"ratio          : export {rate / base_rate:.2f}x, write stage "
-              f"{written / stage / base_rate:.2f}x pandas' rows/s")  # fmt: skip
+        print(f"bulkpo export  : {spread(rates)}")
+        print(f"write stage    : {spread(stage_rates)}")
+        print(f"ratio          : export {rate / base_rate:.2f}x pandas' rows/s, "
+              f"{rate / max(stage_rates):.2f} of the write stage's; write stage "
+              f"{max(stage_rates) / base_rate:.2f}x pandas'")  # fmt: skip
     sys.stdout.flush()
 
 

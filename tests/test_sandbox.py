@@ -656,3 +656,40 @@ def test_default_directions_follow_the_docs(api: httpx.Client) -> None:
     assert names("/purchase_orders") == ["PO-1", "PO-2"]
     ids = names("/purchase_order_line_items", "id")
     assert ids == sorted(ids, reverse=True) and len(ids) == 4
+
+
+def test_cached_list_pages_follow_every_write(sandbox: SandboxServer, api: httpx.Client
+                                              ) -> None:
+    """List pages come from a cache of rendered objects and of the list's order: a
+    revision, an archive and a new PO show in the very next page read, deep pages too."""
+    ids = [data(api.post("/purchase_orders", json=po_body(f"PO-C{i}")))["id"] for i in range(5)]
+
+    def page(path: str, number: int) -> dict[str, Any]:
+        result: dict[str, Any] = data(api.get(path, params={"page": number, "per": 2}))
+        return result
+
+    # Read twice: the second time every object comes from the cache.
+    for _ in range(2):
+        assert [po["name"] for po in page("/purchase_orders", 2)["data"]] == ["PO-C2", "PO-C3"]
+    lines = page("/purchase_order_line_items", 2)["data"]
+    data(api.post(f"/purchase_orders/{ids[2]}", json=po_body(
+        "PO-C2", memo="revised", incoterm="EXW")))
+    second = page("/purchase_orders", 2)["data"]
+    assert second[0]["memo"] == "revised" and second[0]["incoterm"] == "EXW"
+    # A line renders its PO's incoterm: the PO's revision reaches the cached lines too.
+    by_id = {line["id"]: line for line in lines}
+    for line in page("/purchase_order_line_items", 2)["data"]:
+        if line["id"] in by_id and line["purchase_order"]["id"] != ids[2]:
+            assert line == by_id[line["id"]]
+    revised_lines = data(api.get("/purchase_order_line_items",
+                                 params={"f.purchase_order.id": ids[2]}))["data"]
+    assert {line["incoterm"] for line in revised_lines} == {"EXW"}
+    sandbox.store.archive_purchase_order(ids[3], archived=True)
+    assert page("/purchase_orders", 2)["data"][1]["archived_at"] is not None
+    # A deep page keeps the order it was read in until the next write, then starts afresh.
+    data(api.post("/purchase_orders", json=po_body("PO-C5")))
+    third = page("/purchase_orders", 3)
+    assert third["total_count"] == 6
+    assert [po["name"] for po in third["data"]] == ["PO-C4", "PO-C5"]
+    assert third["next"] is None
+    assert page("/purchase_orders", 4)["data"] == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import json
+import marshal
 import sqlite3
 import tempfile
 from collections import deque
@@ -140,7 +140,7 @@ class LineStore:
         self._db.execute("PRAGMA journal_mode=OFF")
         self._db.execute("PRAGMA synchronous=OFF")
         self._db.execute(
-            "CREATE TABLE lines (id INTEGER PRIMARY KEY, po_id INTEGER, body TEXT NOT NULL)"
+            "CREATE TABLE lines (id INTEGER PRIMARY KEY, po_id INTEGER, body BLOB NOT NULL)"
         )
         self.count = 0
 
@@ -152,7 +152,9 @@ class LineStore:
             if item.get("id") is not None and po_id is not None:
                 # Only what the rows are made of: a tenth of the JSON to store and parse.
                 kept = {key: item[key] for key in LINE_READ_FIELDS if key in item}
-                rows.append((int(item["id"]), int(po_id), json.dumps(kept)))
+                # marshal, not JSON: the file lives and dies with this process, and
+                # decoding 100,000 lines takes a fifth of the time.
+                rows.append((int(item["id"]), int(po_id), marshal.dumps(kept)))
         # Pages fetched side by side may overlap if lines move meanwhile: ids are unique.
         self._db.executemany("INSERT OR IGNORE INTO lines VALUES (?, ?, ?)", rows)
         self.count += len(rows)
@@ -164,7 +166,7 @@ class LineStore:
         found = self._db.execute(
             "SELECT body FROM lines WHERE po_id = ? ORDER BY id", (po_id,)
         ).fetchall()
-        return [json.loads(body) for (body,) in found]
+        return [marshal.loads(body) for (body,) in found]
 
     def close(self) -> None:
         self._db.close()

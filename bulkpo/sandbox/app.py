@@ -9,6 +9,7 @@ the request, call the :class:`~bulkpo.sandbox.store.Store` and answer in the
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import math
@@ -263,11 +264,8 @@ def _page(request: Request) -> Page:
     return Page(values["page"], values["per"])
 
 
-async def listing(request: Request, page: Page, total: int, items: list[Any]) -> JSONResponse:
-    """A paginated collection whose prev/next keep every filter and set page and per."""
-    delay = request.app.state.options.page_delay_ms
-    if delay:
-        await asyncio.sleep(delay / 1000)
+def _links(request: Request, page: Page, total: int) -> dict[str, Any]:
+    """The paginated collection around a page: prev/next keep every filter, set page and per."""
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "per")]
     base = _base(request) + request.url.path
 
@@ -275,13 +273,73 @@ async def listing(request: Request, page: Page, total: int, items: list[Any]) ->
         return base + "?" + urlencode([*kept, ("page", str(number)), ("per", str(page.per))])
 
     last = max(1, math.ceil(total / page.per))
-    return envelope(request, {
+    return {
         "_object": "/api/collections/paginated",
         "prev": link(page.number - 1) if page.number > 1 else None,
         "next": link(page.number + 1) if page.number < last else None,
         "total_count": total,
-        "data": items,
-    })
+    }
+
+
+async def _page_delay(request: Request) -> None:
+    delay = request.app.state.options.page_delay_ms
+    if delay:
+        await asyncio.sleep(delay / 1000)
+
+
+async def listing(request: Request, page: Page, total: int, items: list[Any]) -> JSONResponse:
+    """A paginated collection whose prev/next keep every filter and set page and per."""
+    await _page_delay(request)
+    return envelope(request, {**_links(request, page, total), "data": items})
+
+
+def _dumps(value: Any) -> str:
+    # As JSONResponse writes its bodies, so cached and fresh answers read the same.
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+async def cached_listing(request: Request, page: Page, total: int, items: list[str]
+                         ) -> Response:
+    """:func:`listing` for items already rendered as JSON text (:class:`Rendered`)."""
+    await _page_delay(request)
+    head = _dumps({"_object": "/api/response", "self": str(request.url),
+                   "version": _version(request)})
+    links = _dumps(_links(request, page, total))
+    body = (f'{head[:-1]},"data":{links[:-1]},"data":[{",".join(items)}]}},"error":null}}')
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+class Rendered:
+    """Objects' JSON as last rendered, keyed by id and by what they were rendered from.
+
+    A real server answers list pages from a cache; so does the sandbox: a page of
+    objects unchanged since they were last listed costs no JSON decoding, rendering
+    or encoding. ``stamp`` is what the rendering depends on (the PO's ``updated_at``,
+    which every write changes, and the base URL of the links), so a changed object
+    is never served stale. Bounded: a full cache is emptied and refilled.
+    """
+
+    LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, int], tuple[tuple[str, ...], str]] = {}
+
+    def get(self, kind: str, object_id: int, stamp: tuple[str, ...],
+            render: Callable[[], dict[str, Any]]) -> str:
+        key = (kind, object_id)
+        found = self._items.get(key)
+        if found is not None and found[0] == stamp:
+            return found[1]
+        text = _dumps(render())
+        if len(self._items) >= self.LIMIT:
+            self._items.clear()
+        self._items[key] = (stamp, text)
+        return text
+
+
+def _rendered(request: Request) -> Rendered:
+    cache: Rendered = request.app.state.rendered
+    return cache
 
 
 async def _json_body(request: Request) -> Any:
@@ -321,14 +379,17 @@ async def on_refusal(request: Request, exc: Exception) -> Response:
 # -- purchase orders -------------------------------------------------------------
 
 
-def _render_pos(request: Request, rows: list[Any]) -> list[dict[str, Any]]:
-    return [render.purchase_order(_base(request), _store(request), row) for row in rows]
+def _render_pos(request: Request, rows: list[Any]) -> list[str]:
+    base, store, cache = _base(request), _store(request), _rendered(request)
+    return [cache.get("purchase_order", row["id"], (row["updated_at"], base),
+                      functools.partial(render.purchase_order, base, store, row))
+            for row in rows]
 
 
 async def list_purchase_orders(request: Request) -> Response:
     page = _page(request)
     total, rows = _store(request).list_purchase_orders(_filters(request), page)
-    return await listing(request, page, total, _render_pos(request, rows))
+    return await cached_listing(request, page, total, _render_pos(request, rows))
 
 
 def _purchase_order(request: Request, po_id: int) -> Response:
@@ -374,19 +435,30 @@ async def unarchive_purchase_order(request: Request) -> Response:
     return _purchase_order(request, po_id)
 
 
-def _render_lines(request: Request, rows: list[Any]) -> list[dict[str, Any]]:
-    store = _store(request)
+def _render_lines(request: Request, rows: list[Any]) -> list[str]:
+    """Lines as JSON text; a line reads its PO's incoterm, mode and dates: its PO's
+    ``updated_at`` is part of its stamp."""
+    store, base, cache = _store(request), _base(request), _rendered(request)
     orders = store.purchase_orders_by_id({row["purchase_order_id"] for row in rows}) \
         if rows else {}
-    return [render.line_item(_base(request), row,
-                             json.loads(orders[row["purchase_order_id"]]["body"]))
+    bodies: dict[int, dict[str, Any]] = {}
+
+    def render_line(row: Any) -> dict[str, Any]:
+        po_id = row["purchase_order_id"]
+        if po_id not in bodies:  # decoded once per page, not once per line
+            bodies[po_id] = json.loads(orders[po_id]["body"])
+        return render.line_item(base, row, bodies[po_id])
+
+    return [cache.get("line_item", row["id"],
+                      (orders[row["purchase_order_id"]]["updated_at"], base),
+                      functools.partial(render_line, row))
             for row in rows]
 
 
 async def list_line_items(request: Request) -> Response:
     page = _page(request)
     total, rows = _store(request).list_line_items(_filters(request), page)
-    return await listing(request, page, total, _render_lines(request, rows))
+    return await cached_listing(request, page, total, _render_lines(request, rows))
 
 
 async def get_line_item(request: Request) -> Response:
@@ -394,7 +466,9 @@ async def get_line_item(request: Request) -> Response:
     row = _store(request).line_item(line_id)
     if row is None:
         raise not_found("purchase_order_line_item", line_id)
-    return envelope(request, _render_lines(request, [row])[0])
+    po = _store(request).purchase_orders_by_id({row["purchase_order_id"]})
+    body = json.loads(po[row["purchase_order_id"]]["body"])
+    return envelope(request, render.line_item(_base(request), row, body))
 
 
 # -- bookings ----------------------------------------------------------------------
@@ -691,5 +765,6 @@ def create_app(options: SandboxOptions) -> Starlette:
         app.add_middleware(Recorder, path=options.record_path)
     app.state.store = store
     app.state.options = options
+    app.state.rendered = Rendered()
     quiet_dropped_connections()
     return app

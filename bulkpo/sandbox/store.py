@@ -8,6 +8,7 @@ on; :mod:`bulkpo.sandbox.render` turns rows into API read models.
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import json
 import random
@@ -111,6 +112,7 @@ _ZONE_HOURS = {"UTC": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT
                "MST": -7, "MDT": -6, "PST": -8, "PDT": -7, "AKST": -9, "AKDT": -8,
                "HST": -10}
 PO_STATUSES = ("open", "closed", "cancelled")
+_KEPT_ORDERS = 8  # lists being read page by page at once (see Store._deep_page)
 BOOKING_STATUSES = ("booked", "submitted")
 
 
@@ -230,6 +232,7 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._orders: dict[tuple[Any, ...], tuple[tuple[int, int], array.array[int]]] = {}
         with self._tx():
             self._seed_network()
             offset = self._db.execute("SELECT value FROM meta WHERE key='clock_offset_s'"
@@ -738,18 +741,42 @@ class Store:
               ) -> tuple[int, list[Row]]:
         with self._lock:
             sql = select + where.sql()
+            table = select.removeprefix("SELECT * FROM ")
+            if table != select and " " not in table and page.number > 1:
+                return self._deep_page(table, where, order, page)
             total = self._db.execute(f"SELECT count(*) FROM ({sql})", where.params
                                      ).fetchone()[0]
-            table = select.removeprefix("SELECT * FROM ")
-            if table != select and " " not in table:
-                # A deep page of one table: skip rows through a narrow index of ids,
-                # not through their JSON bodies (7 ms -> 0.7 ms at offset 50,000).
-                sql = (f"SELECT * FROM {table} WHERE id IN (SELECT id FROM {table}"
-                       f"{where.sql()} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}")
-            else:
-                sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+            sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
             rows = self._db.execute(sql, [*where.params, page.per, page.offset]).fetchall()
             return int(total), rows
+
+    def _deep_page(self, table: str, where: Where, order: str, page: Page
+                   ) -> tuple[int, list[Row]]:
+        """Page 2 and on of one table: the list's ids in order are kept from the page
+        before, as a real server keeps a cursor, so a page costs a lookup of its own
+        rows instead of a count and a skip through every row before it (a 100,000-row
+        list read page by page: 5 ms a page at the end -> 0.5 ms)."""
+        key = (table, where.sql(), tuple(where.params), order)
+        # Any write anywhere, by this connection or another process, starts afresh.
+        version = (self._db.total_changes,
+                   self._db.execute("PRAGMA data_version").fetchone()[0])
+        found = self._orders.get(key)
+        if found is None or found[0] != version:
+            ids = array.array("q", (row[0] for row in self._db.execute(
+                f"SELECT id FROM {table}{where.sql()} ORDER BY {order}", where.params)))
+            found = (version, ids)
+            self._orders.pop(key, None)
+            self._orders[key] = found
+            while len(self._orders) > _KEPT_ORDERS:
+                del self._orders[next(iter(self._orders))]
+        ids = found[1]
+        wanted = list(ids[page.offset: page.offset + page.per])
+        if not wanted:
+            return len(ids), []
+        rows = self._db.execute(
+            f"SELECT * FROM {table} WHERE id IN ({','.join('?' * len(wanted))}) "
+            f"ORDER BY {order}", wanted).fetchall()
+        return len(ids), rows
 
 
 _LEG_SELECT = ("SELECT l.*, s.booked_s, s.booking_id FROM shipment_legs l "
