@@ -214,14 +214,13 @@ def parse_location(body: Any, entity_ref_of_id: Callable[[str], str | None]) -> 
     contact_ids = body.get("contact_ids") or []
     if not isinstance(contact_ids, list) or not all(isinstance(c, str) for c in contact_ids):
         raise f.invalid("contact_ids", "a list of strings", contact_ids)
-    location = {
+    ref = f.text(body, "ref", "ref", required=False)
+    return {
         "_object": "/network/location",
         "name": f.text(body, "name", "name", required=True),
-        "ref": f.text(body, "ref", "ref", required=False),
-        "address": parse_address(body, "address"),
+        "ref": ref,
+        "address": {**parse_address(body, "address"), "ref": ref},
         "company_entity_ref": owner,
         "contacts": [],
         "metadata": f.metadata(body, "metadata", "metadata"),
     }
-    location["address"]["ref"] = location["ref"]
-    return location
