@@ -8,7 +8,7 @@ from typing import cast
 
 import click
 
-from bulkpo.cli.imports import kind_path
+from bulkpo.cli.imports import kind_path, kind_suffix
 from bulkpo.cli.options import (
     CliState,
     echo_issues,
@@ -84,7 +84,8 @@ def validate_command(
         )
     combined = len(result.sheets) > 1
     if report is not None and combined:  # the bookings' own file is known only now
-        check_outputs([Output("--report", kind_path(report, "-bookings") or report, kind=REPORT)],
+        check_outputs([Output("--report", kind_path(report, kind_suffix(c.kind, True)) or report,
+                              kind=REPORT) for c in result.sheets[1:]],
                       {"the input file": file})
     later = po_numbers_left_to_import(result)
     errors: list[Issue] = []
@@ -96,7 +97,7 @@ def validate_command(
         if report is not None:
             from bulkpo.sheets.report_writer import write_result_report
 
-            suffix = "-bookings" if combined and checked.kind is Kind.BOOKINGS else ""
+            suffix = kind_suffix(checked.kind, combined)
             path = kind_path(report, suffix) or report
             write_result_report(path, checked.table, checked.results,
                                 title=f"bulkpo validate {file.name}")
@@ -125,6 +126,8 @@ def validate_command(
         for checked, part in zip(result.sheets, parts, strict=True):
             if checked.kind is Kind.BOOKINGS:
                 what = f"{part['bookings']} valid bookings"
+            elif checked.kind is Kind.NETWORK:
+                what = f"{part['network']} valid entities and locations"
             else:
                 what = f"{part['purchase_orders']} valid POs with {part['lines']} lines"
             click.echo(
@@ -157,6 +160,7 @@ def _sheet_summary(checked: SheetResult) -> dict[str, object]:
         "purchase_orders": len(validation.purchase_orders),
         "lines": sum(len(po.lines) for po in validation.purchase_orders),
         "bookings": len(validation.bookings),
+        "network": len(getattr(validation, "objects", ())),
         "errors": sum(1 for i in issues if i.severity is Severity.ERROR),
         "warnings": sum(1 for i in issues if i.severity is Severity.WARNING),
         # The header row used, each column's field and why: for front ends.

@@ -1,0 +1,154 @@
+"""The network sheet over real HTTP: entities and locations created once by ref, then the POs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import Workbook
+
+import bulkpo
+from bulkpo.cli import main
+from bulkpo.columns import NETWORK_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.config import Settings
+from bulkpo.sandbox import SandboxServer
+from tests.conftest import listing
+from tests.factories import PO_KEYS, po_row
+
+NETWORK_KEYS = ("network_type", "ref", "name", "owner_ref", "street", "city", "country",
+                "unlocode", "vat_number")
+NEW_ENTITY = ("entity", "sup-foshan-ceramics", "Foshan Ceramics Co Ltd", None, "8 Humen Rd",
+              "Dongguan", "CN", "CNDGG", "CN 91441900")
+NEW_LOCATION = ("location", "loc-dongguan-factory", "Dongguan Toys factory",
+                "sup-foshan-ceramics", "12 Chang'an Park", "Dongguan", "CN", None, None)
+# A location of an entity the account has already (the sandbox's seeded buyer).
+OWN_LOCATION = ("location", "loc-savannah-dc", "Acme Savannah DC", "acme-us",
+                "1 Port Way", "Savannah", "US", "USSAV", None)
+
+
+def _workbook(path: Path, network: list[tuple[Any, ...]], pos: list[dict[str, Any]],
+              sheet: str = "Suppliers") -> Path:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append([NETWORK_COLUMNS.by_key(key).header for key in NETWORK_KEYS])
+    for row in network:
+        ws.append(list(row))
+    keys = (*PO_KEYS, "seller_ref", "origin_address_ref", "destination_address_ref")
+    po_sheet = wb.create_sheet(PURCHASE_ORDER_COLUMNS.sheet_name)
+    po_sheet.append([PURCHASE_ORDER_COLUMNS.by_key(key).header for key in keys])
+    for po in pos:
+        po_sheet.append([po.get(key) for key in keys])
+    wb.save(path)
+    return path
+
+
+def _pos() -> list[dict[str, Any]]:
+    extra = {"seller_ref": "sup-foshan-ceramics", "origin_address_ref": "loc-dongguan-factory",
+             "destination_address_ref": "loc-savannah-dc"}
+    return [po_row(po, line, **extra) for po in (1, 2) for line in (1, 2)]
+
+
+def _refs(server: SandboxServer, path: str) -> list[str]:
+    return sorted(item["ref"] for item in listing(server, path))
+
+
+def _statuses(result: bulkpo.ImportResult, kind: Kind) -> list[str]:
+    sheet = result.sheet(kind)
+    assert sheet is not None
+    return [r.status for r in sheet.results]
+
+
+def test_network_sheet_is_created_once_then_the_pos_that_name_it(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = _workbook(tmp_path / "migration.xlsx",
+                     [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], _pos())
+    journal = tmp_path / "journal.sqlite"
+    first = bulkpo.import_file(path, settings=sandbox_settings, journal=journal)
+    assert _statuses(first, Kind.NETWORK) == ["created"] * 3
+    assert _statuses(first, Kind.PURCHASE_ORDERS) == ["created"] * 4
+    entities = listing(sandbox, "/network/company_entities?f.ref=sup-foshan-ceramics")
+    assert [e["mailing_address"]["unlocode"] for e in entities] == ["CNDGG"]
+    assert entities[0]["vat_numbers"][0]["number"] == "CN 91441900"
+    locations = {loc["ref"]: loc for loc in listing(sandbox, "/network/locations")}
+    assert locations["loc-dongguan-factory"]["company"]["id"] == str(entities[0]["id"])
+    pos = listing(sandbox, "/purchase_orders")
+    assert {po["seller"]["ref"] for po in pos} == {"sup-foshan-ceramics"}
+    before = (_refs(sandbox, "/network/company_entities"), _refs(sandbox, "/network/locations"))
+
+    # Again with the journal, then with a new journal: nothing is created twice.
+    again = bulkpo.import_file(path, settings=sandbox_settings, journal=journal)
+    fresh = bulkpo.import_file(path, settings=sandbox_settings, journal=tmp_path / "new.sqlite")
+    for result in (again, fresh):
+        assert _statuses(result, Kind.NETWORK) == ["unchanged"] * 3
+        assert _statuses(result, Kind.PURCHASE_ORDERS) == ["unchanged"] * 4
+    after = (_refs(sandbox, "/network/company_entities"), _refs(sandbox, "/network/locations"))
+    assert after == before
+    assert before[0].count("sup-foshan-ceramics") == 1
+
+
+def test_a_run_killed_after_the_entity_post_adopts_it_on_resume(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    """The journal says the entity was sent with no answer: the resumed run finds it by ref."""
+    path = _workbook(tmp_path / "m.xlsx", [NEW_ENTITY], [])
+    journal = tmp_path / "journal.sqlite"
+    first = bulkpo.import_file(path, settings=sandbox_settings, journal=journal)
+    assert _statuses(first, Kind.NETWORK) == ["created"]
+    from bulkpo.engine.journal import Journal, UnitState
+
+    with Journal(journal) as opened:
+        opened.mark("company_entity", "sup-foshan-ceramics", UnitState.SENT)
+    resumed = bulkpo.import_file(path, settings=sandbox_settings, journal=journal, resume=True)
+    assert _statuses(resumed, Kind.NETWORK) == ["created"]  # adopted: ours from the lost answer
+    assert _refs(sandbox, "/network/company_entities").count("sup-foshan-ceramics") == 1
+
+
+def test_bad_network_cells_are_named_and_nothing_of_them_is_sent(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    rows = [
+        NEW_ENTITY,
+        ("entity", "sup-x", "X Co", None, "1 Road", "Shenzhen", "Narnia", None, None),
+        ("location", "loc-y", "Y", None, "2 Road", "Ningbo", "CN", None, None),
+        ("location", "loc-z", "Z", "sup-foshan-ceramic", "3 Road", "Ningbo", "CN", None, None),
+        ("entity", "sup-foshan-ceramics", "Again", None, "4 Road", "Dongguan", "CN", None, None),
+    ]
+    path = _workbook(tmp_path / "bad.xlsx", rows, [])
+    checked = bulkpo.validate_file(path)
+    cells = {str(i.ref): i.code.value for i in checked.issues if i.severity.value == "error"}
+    assert cells["Suppliers!G3"] == "bad_country"
+    assert cells["Suppliers!D4"] == "required"  # a location needs its owner
+    assert cells["Suppliers!B2"] == cells["Suppliers!B6"] == "duplicate_ref"
+    result = bulkpo.import_file(path, settings=sandbox_settings, journal=tmp_path / "j.sqlite")
+    statuses = _statuses(result, Kind.NETWORK)
+    assert statuses[:4] == ["invalid", "invalid", "invalid", "invalid"]
+    # The owner typo is found once the account is known: invalid, not sent.
+    assert statuses[4] == "invalid"
+    sheet = result.sheet(Kind.NETWORK)
+    assert sheet is not None
+    assert "did you mean sup-foshan-ceramics" in " ".join(
+        i.suggestion for r in sheet.results for i in r.issues)
+    assert "loc-z" not in _refs(sandbox, "/network/locations")
+    assert "sup-x" not in _refs(sandbox, "/network/company_entities")
+
+
+def test_cli_template_and_import_report_the_network_sheet(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["template", "network", "-o", "network.xlsx"]) == 0
+    template = bulkpo.validate_file(tmp_path / "network.xlsx")
+    assert template.sheet(Kind.NETWORK) is not None
+    monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
+    _workbook(tmp_path / "m.xlsx", [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], _pos())
+    code = main(["import", "m.xlsx", "--rate", "500", "--report", "r.xlsx"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "Network: 3 rows: 3 created" in out.out
+    assert (tmp_path / "r-network.xlsx").is_file() and (tmp_path / "r.xlsx").is_file()
