@@ -3,52 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from openpyxl import Workbook
 
 import bulkpo
 from bulkpo.cli import main
-from bulkpo.columns import NETWORK_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.columns import Kind
 from bulkpo.config import Settings
 from bulkpo.sandbox import SandboxServer
 from tests.conftest import listing
-from tests.factories import PO_KEYS, po_row
-
-NETWORK_KEYS = ("network_type", "ref", "name", "owner_ref", "street", "city", "country",
-                "unlocode", "vat_number")
-NEW_ENTITY = ("entity", "sup-foshan-ceramics", "Foshan Ceramics Co Ltd", None, "8 Humen Rd",
-              "Dongguan", "CN", "CNDGG", "CN 91441900")
-NEW_LOCATION = ("location", "loc-dongguan-factory", "Dongguan Toys factory",
-                "sup-foshan-ceramics", "12 Chang'an Park", "Dongguan", "CN", None, None)
-# A location of an entity the account has already (the sandbox's seeded buyer).
-OWN_LOCATION = ("location", "loc-savannah-dc", "Acme Savannah DC", "acme-us",
-                "1 Port Way", "Savannah", "US", "USSAV", None)
-
-
-def _workbook(path: Path, network: list[tuple[Any, ...]], pos: list[dict[str, Any]],
-              sheet: str = "Suppliers") -> Path:
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = sheet
-    ws.append([NETWORK_COLUMNS.by_key(key).header for key in NETWORK_KEYS])
-    for row in network:
-        ws.append(list(row))
-    keys = (*PO_KEYS, "seller_ref", "origin_address_ref", "destination_address_ref")
-    po_sheet = wb.create_sheet(PURCHASE_ORDER_COLUMNS.sheet_name)
-    po_sheet.append([PURCHASE_ORDER_COLUMNS.by_key(key).header for key in keys])
-    for po in pos:
-        po_sheet.append([po.get(key) for key in keys])
-    wb.save(path)
-    return path
-
-
-def _pos() -> list[dict[str, Any]]:
-    extra = {"seller_ref": "sup-foshan-ceramics", "origin_address_ref": "loc-dongguan-factory",
-             "destination_address_ref": "loc-savannah-dc"}
-    return [po_row(po, line, **extra) for po in (1, 2) for line in (1, 2)]
+from tests.factories import (
+    NEW_ENTITY,
+    NEW_LOCATION,
+    OWN_LOCATION,
+    network_pos,
+    workbook_with_network,
+)
 
 
 def _refs(server: SandboxServer, path: str) -> list[str]:
@@ -64,8 +34,8 @@ def _statuses(result: bulkpo.ImportResult, kind: Kind) -> list[str]:
 def test_network_sheet_is_created_once_then_the_pos_that_name_it(
     sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
 ) -> None:
-    path = _workbook(tmp_path / "migration.xlsx",
-                     [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], _pos())
+    path = workbook_with_network(tmp_path / "migration.xlsx",
+                                 [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], network_pos())
     journal = tmp_path / "journal.sqlite"
     first = bulkpo.import_file(path, settings=sandbox_settings, journal=journal)
     assert _statuses(first, Kind.NETWORK) == ["created"] * 3
@@ -94,7 +64,7 @@ def test_a_run_killed_after_the_entity_post_adopts_it_on_resume(
     sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
 ) -> None:
     """The journal says the entity was sent with no answer: the resumed run finds it by ref."""
-    path = _workbook(tmp_path / "m.xlsx", [NEW_ENTITY], [])
+    path = workbook_with_network(tmp_path / "m.xlsx", [NEW_ENTITY], [])
     journal = tmp_path / "journal.sqlite"
     first = bulkpo.import_file(path, settings=sandbox_settings, journal=journal)
     assert _statuses(first, Kind.NETWORK) == ["created"]
@@ -117,7 +87,7 @@ def test_bad_network_cells_are_named_and_nothing_of_them_is_sent(
         ("location", "loc-z", "Z", "sup-foshan-ceramic", "3 Road", "Ningbo", "CN", None, None),
         ("entity", "sup-foshan-ceramics", "Again", None, "4 Road", "Dongguan", "CN", None, None),
     ]
-    path = _workbook(tmp_path / "bad.xlsx", rows, [])
+    path = workbook_with_network(tmp_path / "bad.xlsx", rows, [])
     checked = bulkpo.validate_file(path)
     cells = {str(i.ref): i.code.value for i in checked.issues if i.severity.value == "error"}
     assert cells["Suppliers!G3"] == "bad_country"
@@ -146,7 +116,8 @@ def test_cli_template_and_import_report_the_network_sheet(
     assert template.sheet(Kind.NETWORK) is not None
     monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
     monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
-    _workbook(tmp_path / "m.xlsx", [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], _pos())
+    workbook_with_network(tmp_path / "m.xlsx", [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION],
+                          network_pos())
     code = main(["import", "m.xlsx", "--rate", "500", "--report", "r.xlsx"])
     out = capsys.readouterr()
     assert code == 0, out.err
