@@ -56,11 +56,12 @@ from bulkpo.engine.pacing import Caller, Pacer, caller_for
 from bulkpo.errors import RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
+from bulkpo.flexport.filters import COMPANY_ENTITIES, LOCATIONS
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
 from bulkpo.issues import IssueCode
 from bulkpo.layouts import apply_layout, divide_by_price_unit, join_headers
 from bulkpo.mapping import HeaderMap, map_headers
-from bulkpo.network import NetworkValidation, validate_network_sheet
+from bulkpo.network import KIND_ENTITY, NetworkValidation, validate_network_sheet
 from bulkpo.network.submit import import_network
 from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.purchase_orders.submit import KIND_PO, PurchaseOrderSubmitter, plan_purchase_orders
@@ -314,8 +315,13 @@ def dry_run_bodies(
     """The exact request bodies an import would send, one per valid PO and booking, with rows.
 
     Booking links (``POST /booking_line_items``) need the ids Flexport gives, so
-    they are not listed.
+    they are not listed; a network location's ``company_id`` (its owner's id) reads
+    ``(id of <owner ref>)``. A network ref the account holds already is not sent at all.
     """
+    if isinstance(validation, NetworkValidation):
+        for obj in validation.objects:
+            route = COMPANY_ENTITIES if obj.kind == KIND_ENTITY else LOCATIONS
+            yield {"method": "POST", "path": route, "rows": [obj.row], "body": obj.body()}
     for unit in plan_purchase_orders(validation.purchase_orders):
         yield {
             "method": "POST",

@@ -123,3 +123,12 @@ def test_cli_template_and_import_report_the_network_sheet(
     assert code == 0, out.err
     assert "Network: 3 rows: 3 created" in out.out
     assert (tmp_path / "r-network.xlsx").is_file() and (tmp_path / "r.xlsx").is_file()
+
+
+def test_dry_run_lists_the_network_bodies_first(tmp_path: Path) -> None:
+    path = workbook_with_network(tmp_path / "m.xlsx", [NEW_LOCATION, NEW_ENTITY], network_pos())
+    result = bulkpo.import_file(path, dry_run=True)
+    paths = [r["path"] for r in result.requests]
+    assert paths[:2] == ["/network/company_entities", "/network/locations"]
+    assert set(paths[2:]) == {"/purchase_orders"}
+    assert result.requests[1]["body"]["company_id"] == "(id of sup-foshan-ceramics)"

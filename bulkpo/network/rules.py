@@ -199,26 +199,28 @@ def _build(state: RowState, metadata: tuple[tuple[str, str], ...]) -> NetworkObj
 
 
 def unknown_ref_issues(
-    sheet_refs: Iterable[tuple[CellRef, str, str]],
+    sheet_refs: Iterable[tuple[CellRef, str, str, str]],
     known: Mapping[str, Collection[str]],
 ) -> list[Issue]:
     """One error per distinct unknown ref, naming every cell it is in and its near matches.
 
-    ``sheet_refs`` is (cell, header, ref) of each ref cell, ``known`` the refs each
-    header's kind may name (the account's plus the file's network sheet).
+    ``sheet_refs`` is (cell, header, kind, ref) of each ref cell, ``known`` the refs of
+    each kind (KIND_ENTITY, KIND_LOCATION) there are: the account's and the file's.
     """
-    cells: dict[tuple[str, str], list[CellRef]] = {}
-    for ref, header, value in sheet_refs:
-        if value not in known[header]:
-            cells.setdefault((header, value), []).append(ref)
+    cells: dict[tuple[str, str], list[tuple[CellRef, str]]] = {}
+    for ref, header, kind, value in sheet_refs:
+        if value not in known[kind]:
+            cells.setdefault((kind, value), []).append((ref, header))
     issues = []
-    for (header, value), refs in cells.items():
-        refs.sort(key=lambda r: (r.sheet, r.row, r.col))
-        near = difflib.get_close_matches(value, sorted(known[header]), n=3, cutoff=0.6)
+    for (kind, value), places in cells.items():
+        places.sort(key=lambda p: (p[0].sheet, p[0].row, p[0].col))
+        refs = [cell for cell, _header in places]
+        what = "company entity" if kind == KIND_ENTITY else "location"
+        near = difflib.get_close_matches(value, sorted(known[kind]), n=3, cutoff=0.6)
         issues.append(Issue(
-            refs[0], header, value, IssueCode.UNKNOWN_REF, Severity.ERROR,
-            f'"{value}" is not a {header} of your network nor of the file\'s network sheet'
-            + cells_text(refs),
+            refs[0], places[0][1], value, IssueCode.UNKNOWN_REF, Severity.ERROR,
+            f'"{value}" is not a {what} ref of your network nor of the file\'s network '
+            "sheet" + cells_text(refs),
             f"did you mean {', '.join(near)}?" if near
             else "add it to a network sheet, or run `bulkpo refs` for the refs you have",
             also=tuple(refs[1:]),
