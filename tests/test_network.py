@@ -161,3 +161,18 @@ def test_lost_answers_and_faults_never_create_a_ref_twice(tmp_path: Path) -> Non
     # Each row created says so; one that failed in the storm may not have been made.
     assert statuses.count("created") == len(made) or "failed" in statuses
     assert {f"sup-{n}" for n in range(8)} <= made or "failed" in statuses
+
+
+def test_cli_import_says_the_owner_the_account_lacks_with_its_cell(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
+    typo = ("location", "loc-x", "X", "acme-uss", "1 Road", "Chicago", "US", None, None)
+    workbook_with_network(tmp_path / "m.xlsx", [NEW_ENTITY, typo], [])
+    assert main(["import", "m.xlsx", "--rate", "500"]) == 1
+    err = capsys.readouterr().err
+    assert "after reading your network, 1 valid entities and locations, 1 invalid rows" in err
+    assert "Suppliers!D3" in err and "acme-us" in err

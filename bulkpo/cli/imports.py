@@ -302,15 +302,20 @@ def import_command(
     before = dict(zip(workbook.kinds, sheets, strict=True))
     for kind, part in outcome.parts:
         checked = part.validation
-        if kind is not Kind.BOOKINGS or checked is None or checked is before[kind][1]:
+        if kind is Kind.PURCHASE_ORDERS or checked is None or checked is before[kind][1]:
             continue
         # The online recheck: the problems it found that the file alone could not show.
         known = set(before[kind][1].issues)
         found = [i for i in _errors(checked.issues) if i not in known]
-        n_valid = len(checked.bookings)
+        if not found and kind is Kind.NETWORK:
+            continue
+        n_valid = len(checked.bookings) + len(getattr(checked, "objects", ()))
+        what = ("after reading your network, {} valid entities and locations"
+                if kind is Kind.NETWORK else "after checking their POs in Flexport, "
+                "{} valid bookings")
         click.echo(
-            f"{file.name} [{part.table.sheet}]: after checking their POs in Flexport, "
-            f"{n_valid} valid bookings, {len(part.table.rows) - n_valid} invalid rows",
+            f"{file.name} [{part.table.sheet}]: {what.format(n_valid)}, "
+            f"{len(part.table.rows) - n_valid} invalid rows",
             err=True,
         )
         echo_issues(found, err=True)
