@@ -195,6 +195,9 @@ async def validate_file(
         decimal_comma=decimal_comma,
     )
     if online:
+        # A missing or malformed key is said before any request, as by every command.
+        read_with.check_transport()
+        read_with.check_auth()
         check_refs(result, await read_network(read_with))
     return result
 

@@ -11,7 +11,7 @@ import pytest
 import bulkpo
 from bulkpo.cli import main
 from bulkpo.columns import Kind
-from bulkpo.config import Settings
+from bulkpo.config import Settings, load_settings
 from bulkpo.issues import IssueCode
 from tests.factories import NEW_ENTITY, NEW_LOCATION, po_row, workbook_with_network
 
@@ -65,3 +65,9 @@ def test_cli_validate_online_with_the_sandbox(
     unknown = [i for i in report["issues"] if i["code"] == "unknown_ref"]
     assert [i["value"] for i in unknown] == ["sup-shenzen-lights", "loc-shenzhen-factry"]
     assert "4 cells" in unknown[0]["message"]
+
+
+def test_online_without_a_key_is_a_config_error_before_any_request(tmp_path: Path) -> None:
+    path = workbook_with_network(tmp_path / "m.xlsx", [NEW_ENTITY], _pos())
+    with pytest.raises(bulkpo.ConfigError, match="no Flexport API key"):
+        bulkpo.validate_file(path, online=True, settings=load_settings(env={}))
