@@ -445,10 +445,13 @@ class FlexportClient:
         return await self._first_with_ref(Location, LOCATIONS, ref)
 
     async def _first_with_ref(self, model: type[ModelT], path: str, ref: str) -> ModelT | None:
+        # The read model knows where the ref is (a documented location has it only in
+        # its address); only the exact ref counts.
         async with aclosing(self.iter_items(path, {"f.ref": ref})) as items:
             async for item in items:
-                if item.get("ref") == ref:
-                    return _read(model, item)
+                found = _read(model, item)
+                if getattr(found, "ref", None) == ref:
+                    return found
         return None
 
     # -- helpers ----------------------------------------------------------
