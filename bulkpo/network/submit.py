@@ -164,7 +164,7 @@ class LocationWriter(_Writer):
                 unit, None, f"not sent: its owner entity {owner_ref} is not in your network "
                 "(its row failed or is invalid)", "unknown_owner",
             )
-        unit.body = unit.obj.body(str(owner_id))
+        unit.body = unit.obj.body(None if owner_id is None else str(owner_id))
         return await super().submit(unit)
 
 
