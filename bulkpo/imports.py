@@ -355,14 +355,21 @@ _SHEET_KINDS = (Kind.PURCHASE_ORDERS, Kind.BOOKINGS, Kind.NETWORK)
 _NETWORK_NAMES = {fold_header(name) for name in NETWORK_SHEET_NAMES}
 
 
+def _kind_of(table: Table) -> tuple[Kind, float] | None:
+    """The kind a sheet's header row looks most like, with its score; None below the bar."""
+    scores = [(COLUMN_SETS[k].score(table.headers), k) for k in _SHEET_KINDS]
+    score, kind = max(scores, key=lambda pair: pair[0])  # the first kind on a tie
+    return (kind, score) if score >= SHEET_SCORE_MIN else None
+
+
 def _classify(tables: dict[str, Table]) -> dict[Kind, Table]:
     """The best sheet of each kind: the one named like the kind, else the best header row."""
     best: dict[Kind, tuple[float, Table]] = {}
     for table in tables.values():
-        scores = [(COLUMN_SETS[k].score(table.headers), k) for k in _SHEET_KINDS]
-        score, kind = max(scores, key=lambda pair: pair[0])  # the first kind on a tie
-        if score < SHEET_SCORE_MIN:
+        looks = _kind_of(table)
+        if looks is None:
             continue
+        kind, score = looks
         named = table.sheet.casefold() == COLUMN_SETS[kind].sheet_name.casefold() or (
             kind is Kind.NETWORK and fold_header(table.sheet) in _NETWORK_NAMES)
         rank = score + (1.0 if named else 0.0)
@@ -436,13 +443,23 @@ def load_workbook(
     looks like PO data is said, never ignored in silence.
     """
     found: dict[Kind, Table] = {}
+    others: list[Table] = []
     workbook = _load_sheets(
-        path, found, sheet=sheet, date_order=date_order, defaults=defaults, limits=limits,
+        path, found, others, sheet=sheet, date_order=date_order, defaults=defaults, limits=limits,
         header_row=header_row, mapping=mapping, headers=headers, settings=settings,
         decimal_comma=decimal_comma,
     )
     network = found.get(Kind.NETWORK)
     if network is not None:
+        for other in others:
+            # On the table, so that the import's second check says it again.
+            network.issues.append(Issue(
+                CellRef(other.sheet, other.header_row, 0), "", "", IssueCode.UNKNOWN_COLUMN,
+                Severity.WARNING,
+                f"sheet '{other.sheet}' also looks like network data and is not imported "
+                f"(sheet '{network.sheet}' is)",
+                "put its rows on one network sheet, with Type entity or location",
+            ))
         workbook.network = (network, validate_network_sheet(network, date_order=date_order))
     return workbook
 
@@ -450,6 +467,7 @@ def load_workbook(
 def _load_sheets(
     path: Path,
     found: dict[Kind, Table],
+    network_like: list[Table],
     *,
     sheet: str | None = None,
     date_order: DateOrder | None = None,
@@ -462,7 +480,7 @@ def _load_sheets(
     decimal_comma: bool | None = None,
 ) -> Workbook:
     """The PO and bookings sheets of :func:`load_workbook`; ``found`` receives each kind's
-    sheet."""
+    sheet, ``network_like`` the other sheets that look like network data."""
     defaults = defaults or BookingDefaults()
     if header_row is not None or mapping is not None or headers is not None:
         part = load_purchase_orders(
@@ -477,6 +495,10 @@ def _load_sheets(
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
     found.update(_classify(tables))
+    network_like.extend(
+        t for t in tables.values()
+        if t is not found.get(Kind.NETWORK) and (_kind_of(t) or (None,))[0] is Kind.NETWORK
+    )
     mappings = saved_mappings(settings)
 
     def validate_pos(pos: Table) -> ValidationResult:

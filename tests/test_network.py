@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 import bulkpo
 from bulkpo.cli import main
@@ -176,3 +177,16 @@ def test_cli_import_says_the_owner_the_account_lacks_with_its_cell(
     err = capsys.readouterr().err
     assert "after reading your network, 1 valid entities and locations, 1 invalid rows" in err
     assert "Suppliers!D3" in err and "acme-us" in err
+
+
+def test_a_second_network_sheet_is_said_not_ignored_in_silence(tmp_path: Path) -> None:
+    path = workbook_with_network(tmp_path / "m.xlsx", [NEW_ENTITY], network_pos())
+    wb = load_workbook(path)
+    second = wb.create_sheet("Locations")
+    for row in wb["Suppliers"].iter_rows(values_only=True):
+        second.append(row)
+    wb.save(path)
+    checked = bulkpo.validate_file(path)
+    said = [i.message for i in checked.issues if "also looks like network data" in i.message]
+    assert said == ["sheet 'Locations' also looks like network data and is not imported "
+                    "(sheet 'Suppliers' is)"]
