@@ -136,7 +136,7 @@ def test_dry_run_lists_the_network_bodies_first(tmp_path: Path) -> None:
 
 
 def test_lost_answers_and_faults_never_create_a_ref_twice(tmp_path: Path) -> None:
-    """Every other write commits and then drops its connection, some requests fail 5xx."""
+    """Half the writes commit and then drop their connection; a fifth of requests fail 5xx."""
     options = SandboxOptions(db_path=tmp_path / "s.sqlite", seed=5, drop_rate=0.5,
                              fault_rate=0.2)
     suppliers = [
@@ -148,20 +148,19 @@ def test_lost_answers_and_faults_never_create_a_ref_twice(tmp_path: Path) -> Non
     ]
     path = workbook_with_network(tmp_path / "m.xlsx", suppliers, [])
     with running_sandbox(options) as server:
-        settings = settings_for(server, rate=500.0, concurrency=4)
+        settings = settings_for(server, rate=500.0, concurrency=4, max_retries=10)
         result = bulkpo.import_file(path, settings=settings, journal=tmp_path / "j.sqlite")
-        statuses = _statuses(result, Kind.NETWORK)
-        assert set(statuses) <= {"created", "failed"} and statuses.count("created") >= 8
-        assert result.stats is not None and result.stats.events.get("adopted", 0) > 0
-        entities = _refs(server, "/network/company_entities")
-        locations = _refs(server, "/network/locations")
+    # Retried until each went through: every row created, each ref once.
+    assert _statuses(result, Kind.NETWORK) == ["created"] * 16
+    assert result.stats is not None and result.stats.events.get("adopted", 0) > 0
+    # Read back from the same state without faults.
+    with running_sandbox(SandboxOptions(db_path=options.db_path)) as calm:
+        entities = _refs(calm, "/network/company_entities")
+        locations = _refs(calm, "/network/locations")
     for refs in (entities, locations):
         assert len(refs) == len(set(refs))  # never twice, whatever was lost
     wanted = {f"sup-{n}" for n in range(8)} | {f"loc-{n}" for n in range(8)}
-    made = set(entities + locations) & wanted
-    # Each row created says so; one that failed in the storm may not have been made.
-    assert statuses.count("created") == len(made) or "failed" in statuses
-    assert {f"sup-{n}" for n in range(8)} <= made or "failed" in statuses
+    assert set(entities + locations) >= wanted
 
 
 def test_cli_import_says_the_owner_the_account_lacks_with_its_cell(
