@@ -34,6 +34,7 @@ from bulkpo.imports import (
     load_workbook,
     validation_result,
 )
+from bulkpo.network.online import check_refs, read_network
 from bulkpo.purchase_orders.export import ExportProgress, ExportResult, purchase_order_rows
 from bulkpo.purchase_orders.export import export_purchase_orders as _export_purchase_orders
 from bulkpo.purchase_orders.query import ExportQuery
@@ -159,9 +160,16 @@ async def validate_file(
     mapping: SavedMapping | Path | str | None = None,
     headers: Path | str | None = None,
     decimal_comma: bool | None = None,
+    online: bool = False,
+    settings: Settings | None = None,
 ) -> ImportResult:
     """Read and check a file of purchase orders, bookings or both, as an import reads it;
     nothing is sent, no settings needed.
+
+    With ``online`` every buyer, seller, shipper, consignee and location ref is also
+    checked against the account's network (read once, with ``settings``, else
+    :func:`load_settings`'s); refs the file's network sheet creates count as known. An
+    unknown ref is one ``unknown_ref`` error per value naming its cells, with near matches.
 
     ``decimal_comma`` says how numbers like 1,250 read (True: 1.25, False: 1250); left
     None, the file's unambiguous numbers (4,25 or 4.25) tell, or such a cell is an error.
@@ -180,12 +188,18 @@ async def validate_file(
         result = await bulkpo.aio.validate_file("orders.xlsx")
         print(result.summary.line(), [str(i) for i in result.issues[:3]])
     """
-    settings = load_settings()
-    return validation_result(
-        Path(path), sheet=sheet, date_order=date_order, limits=settings.limits,
-        header_row=header_row, mapping=mapping, headers=headers, settings=settings,
+    read_with = settings if settings is not None else load_settings()
+    result = validation_result(
+        Path(path), sheet=sheet, date_order=date_order, limits=read_with.limits,
+        header_row=header_row, mapping=mapping, headers=headers, settings=read_with,
         decimal_comma=decimal_comma,
     )
+    if online:
+        # A missing or malformed key is said before any request, as by every command.
+        read_with.check_transport()
+        read_with.check_auth()
+        check_refs(result, await read_network(read_with))
+    return result
 
 
 async def import_file(

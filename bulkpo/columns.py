@@ -30,6 +30,7 @@ class ColumnType(enum.StrEnum):
 class Kind(enum.StrEnum):
     PURCHASE_ORDERS = "purchase-orders"
     BOOKINGS = "bookings"
+    NETWORK = "network"
 
 
 @dataclass(frozen=True)
@@ -705,9 +706,104 @@ BOOKING_COLUMNS = ColumnSet(
     ),
 )
 
+NETWORK_TYPES = ("entity", "location")
+"""A network row creates a company entity (a supplier's legal entity) or a location."""
+
+NETWORK_SHEET_NAMES = ("Network", "Suppliers", "Company Entities", "Entities", "Locations",
+                       "Vendors")
+"""Sheet names that say a sheet is the network sheet, whatever its headers score."""
+
+NETWORK_COLUMNS = ColumnSet(
+    kind=Kind.NETWORK,
+    sheet_name="Network",
+    columns=(
+        Column(
+            "network_type", "Type", T.ENUM,
+            "entity for a company entity (the legal entity POs name as buyer or seller), "
+            "location for a network location (origin or destination); blank: entity, or "
+            "location on a sheet named Locations.",
+            "entity", "POST /network/company_entities or POST /network/locations",
+            aliases=("Record Type", "Object", "Network Type"),
+            enum_values=NETWORK_TYPES, width=10,
+        ),
+        Column(
+            "ref", "Ref", T.TEXT,
+            "The ref POs and bookings will name (buyer/seller ref, origin/destination ref); "
+            "unique per type. A ref the account has already is left as it is.",
+            "sup-dongguan-toys", "ref", required=True,
+            aliases=("Entity Ref", "Location Ref", "Supplier Ref", "Supplier Code",
+                     "Vendor Code", "Reference"),
+            width=22, identifier=True,
+        ),
+        Column(
+            "name", "Name", T.TEXT,
+            "The legal name of the entity, or the name of the location.",
+            "Dongguan Toys Co Ltd", "name", required=True,
+            aliases=("Legal Name", "Supplier Name", "Vendor Name", "Location Name",
+                     "Company Name"),
+            width=28,
+        ),
+        Column(
+            "company_ref", "Company Ref", T.TEXT,
+            "Entities: the ref of the entity's parent company in your network (blank: the "
+            "entity's own ref).",
+            "dongguan-toys", "company_ref", aliases=("Parent Company", "Parent Company Ref"),
+            width=18,
+        ),
+        Column(
+            "owner_ref", "Owner Entity Ref", T.TEXT,
+            "Locations: the ref of the company entity the location belongs to, in this "
+            "sheet or already in your network; required for a location.",
+            "sup-dongguan-toys", "company_id (the owner's id)",
+            aliases=("Owner", "Owner Ref", "Owner Entity", "Belongs To"), width=20,
+        ),
+        Column(
+            "street", "Street", T.TEXT,
+            "The street address (the mailing address of an entity).",
+            "8 Humen Rd", "mailing_address.street_address / address.street_address",
+            required=True, aliases=("Street Address", "Address", "Address Line 1", "Address 1"),
+            width=24,
+        ),
+        Column(
+            "street2", "Street 2", T.TEXT,
+            "A second address line, if any.",
+            "Building 3", "street_address2",
+            aliases=("Address Line 2", "Address 2", "Street Address 2", "Suite"), width=14,
+        ),
+        Column(
+            "city", "City", T.TEXT, "The city or town of the address.", "Dongguan", "city",
+            aliases=("Town",), width=14,
+        ),
+        Column(
+            "state", "State", T.TEXT, "The state or province, if the country has them.",
+            "GD", "state", aliases=("Province", "Region", "State/Province"), width=8,
+        ),
+        Column(
+            "zip", "Postal Code", T.TEXT, "The postal or ZIP code of the address.", "523900", "zip",
+            aliases=("Zip", "ZIP Code", "Postcode", "Post Code"), width=11, identifier=True,
+        ),
+        Column(
+            "country", "Country", T.COUNTRY, "The country, as an ISO two-letter code.",
+            "CN", "country_code", required=True, aliases=("Country Code",), width=9,
+        ),
+        Column(
+            "unlocode", "UN/LOCODE", T.PORT,
+            "The UN/LOCODE of the place, if you know it.",
+            "CNDGG", "unlocode", aliases=("Locode", "UN Locode"), width=11,
+        ),
+        Column(
+            "vat_number", "VAT Number", T.TEXT,
+            "Entities: the VAT number, registered in the row's country.",
+            "CN 91441900", "vat_numbers[].number", aliases=("VAT", "VAT No", "Tax Number"),
+            width=16,
+        ),
+    ),
+)
+
 COLUMN_SETS: dict[Kind, ColumnSet] = {
     Kind.PURCHASE_ORDERS: PURCHASE_ORDER_COLUMNS,
     Kind.BOOKINGS: BOOKING_COLUMNS,
+    Kind.NETWORK: NETWORK_COLUMNS,
 }
 
 

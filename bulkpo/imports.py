@@ -40,7 +40,15 @@ from bulkpo.bookings import (
     refs_of_file_po,
     validate_booking_sheet,
 )
-from bulkpo.columns import BOOKING_COLUMNS, COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.columns import (
+    BOOKING_COLUMNS,
+    COLUMN_SETS,
+    NETWORK_COLUMNS,
+    NETWORK_SHEET_NAMES,
+    PURCHASE_ORDER_COLUMNS,
+    Kind,
+    fold_header,
+)
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
 from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
@@ -48,10 +56,13 @@ from bulkpo.engine.pacing import Caller, Pacer, caller_for
 from bulkpo.errors import ApiError, RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
+from bulkpo.flexport.filters import COMPANY_ENTITIES, LOCATIONS
 from bulkpo.flexport.filters import PURCHASE_ORDERS as PURCHASE_ORDERS_ROUTE
 from bulkpo.issues import IssueCode
 from bulkpo.layouts import apply_layout, divide_by_price_unit, join_headers
 from bulkpo.mapping import HeaderMap, map_headers
+from bulkpo.network import KIND_ENTITY, NetworkValidation, validate_network_sheet
+from bulkpo.network.submit import import_network
 from bulkpo.purchase_orders import validate_purchase_orders
 from bulkpo.purchase_orders.snapshot import Snapshot, read_snapshot
 from bulkpo.purchase_orders.submit import (
@@ -313,8 +324,13 @@ def dry_run_bodies(
     """The exact request bodies an import would send, one per valid PO and booking, with rows.
 
     Booking links (``POST /booking_line_items``) need the ids Flexport gives, so
-    they are not listed.
+    they are not listed; a network location's ``company_id`` (its owner's id) reads
+    ``(id of <owner ref>)``. A network ref the account holds already is not sent at all.
     """
+    if isinstance(validation, NetworkValidation):
+        for obj in validation.objects:
+            route = COMPANY_ENTITIES if obj.kind == KIND_ENTITY else LOCATIONS
+            yield {"method": "POST", "path": route, "rows": [obj.row], "body": obj.body()}
     for unit in plan_purchase_orders(validation.purchase_orders):
         yield {
             "method": "POST",
@@ -340,18 +356,31 @@ SHEET_SCORE_MIN = 0.3
 
 def _any_kind_score(headers: Any) -> float:
     cells = list(headers)
-    return max(PURCHASE_ORDER_COLUMNS.score(cells), BOOKING_COLUMNS.score(cells))
+    return max(PURCHASE_ORDER_COLUMNS.score(cells), BOOKING_COLUMNS.score(cells),
+               NETWORK_COLUMNS.score(cells))
+
+
+_SHEET_KINDS = (Kind.PURCHASE_ORDERS, Kind.BOOKINGS, Kind.NETWORK)
+_NETWORK_NAMES = {fold_header(name) for name in NETWORK_SHEET_NAMES}
+
+
+def _kind_of(table: Table) -> tuple[Kind, float] | None:
+    """The kind a sheet's header row looks most like, with its score; None below the bar."""
+    scores = [(COLUMN_SETS[k].score(table.headers), k) for k in _SHEET_KINDS]
+    score, kind = max(scores, key=lambda pair: pair[0])  # the first kind on a tie
+    return (kind, score) if score >= SHEET_SCORE_MIN else None
 
 
 def _classify(tables: dict[str, Table]) -> dict[Kind, Table]:
     """The best sheet of each kind: the one named like the kind, else the best header row."""
     best: dict[Kind, tuple[float, Table]] = {}
     for table in tables.values():
-        po, bk = PURCHASE_ORDER_COLUMNS.score(table.headers), BOOKING_COLUMNS.score(table.headers)
-        kind, score = (Kind.PURCHASE_ORDERS, po) if po >= bk else (Kind.BOOKINGS, bk)
-        if score < SHEET_SCORE_MIN:
+        looks = _kind_of(table)
+        if looks is None:
             continue
-        named = table.sheet.casefold() == COLUMN_SETS[kind].sheet_name.casefold()
+        kind, score = looks
+        named = table.sheet.casefold() == COLUMN_SETS[kind].sheet_name.casefold() or (
+            kind is Kind.NETWORK and fold_header(table.sheet) in _NETWORK_NAMES)
         rank = score + (1.0 if named else 0.0)
         if kind not in best or rank > best[kind][0]:
             best[kind] = (rank, table)
@@ -372,12 +401,15 @@ class Workbook:
     bookings: tuple[Table, ValidationResult] | None = None
     date_order: DateOrder | None = None
     decimal_comma: bool | None = None
+    network: tuple[Table, NetworkValidation] | None = None
+    """The entities and locations to create before the POs (sent first)."""
 
     @property
     def kinds(self) -> list[Kind]:
         return [
             kind
             for kind, part in (
+                (Kind.NETWORK, self.network),
                 (Kind.PURCHASE_ORDERS, self.purchase_orders),
                 (Kind.BOOKINGS, self.bookings),
             )
@@ -387,7 +419,10 @@ class Workbook:
     @property
     def parts(self) -> list[tuple[Table, ValidationResult]]:
         """The (table, validation) of each sheet read, in :attr:`kinds` order."""
-        return [part for part in (self.purchase_orders, self.bookings) if part is not None]
+        return [
+            part for part in (self.network, self.purchase_orders, self.bookings)
+            if part is not None
+        ]
 
     def file_purchase_orders(self) -> dict[str, PurchaseOrderRefs]:
         if self.purchase_orders is None:
@@ -408,13 +443,53 @@ def load_workbook(
     settings: Settings | None = None,
     decimal_comma: bool | None = None,
 ) -> Workbook:
-    """Find the PO sheet and the bookings sheet of a file and validate them; no network.
+    """Find the PO sheet, the bookings sheet and the network sheet of a file and validate
+    them; no network.
 
-    A file with no bookings sheet is read exactly as a PO file always was;
+    A file with no bookings or network sheet is read exactly as a PO file always was;
     ``header_row``, ``mapping`` and ``headers`` are as for :func:`load_purchase_orders`.
     A second sheet of PO headers alone is joined to the lines; another sheet that
     looks like PO data is said, never ignored in silence.
     """
+    found: dict[Kind, Table] = {}
+    others: list[Table] = []
+    workbook = _load_sheets(
+        path, found, others, sheet=sheet, date_order=date_order, defaults=defaults, limits=limits,
+        header_row=header_row, mapping=mapping, headers=headers, settings=settings,
+        decimal_comma=decimal_comma,
+    )
+    network = found.get(Kind.NETWORK)
+    if network is not None:
+        for other in others:
+            # On the table, so that the import's second check says it again.
+            network.issues.append(Issue(
+                CellRef(other.sheet, other.header_row, 0), "", "", IssueCode.UNKNOWN_COLUMN,
+                Severity.WARNING,
+                f"sheet '{other.sheet}' also looks like network data and is not imported "
+                f"(sheet '{network.sheet}' is)",
+                "put its rows on one network sheet, with Type entity or location",
+            ))
+        workbook.network = (network, validate_network_sheet(network, date_order=date_order))
+    return workbook
+
+
+def _load_sheets(
+    path: Path,
+    found: dict[Kind, Table],
+    network_like: list[Table],
+    *,
+    sheet: str | None = None,
+    date_order: DateOrder | None = None,
+    defaults: BookingDefaults | None = None,
+    limits: ReadLimits | None = None,
+    header_row: int | None = None,
+    mapping: MappingArg = None,
+    headers: Path | str | None = None,
+    settings: Settings | None = None,
+    decimal_comma: bool | None = None,
+) -> Workbook:
+    """The PO and bookings sheets of :func:`load_workbook`; ``found`` receives each kind's
+    sheet, ``network_like`` the other sheets that look like network data."""
     defaults = defaults or BookingDefaults()
     if header_row is not None or mapping is not None or headers is not None:
         part = load_purchase_orders(
@@ -428,13 +503,18 @@ def load_workbook(
         tables = {
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
-    found = _classify(tables)
+    found.update(_classify(tables))
+    network_like.extend(
+        t for t in tables.values()
+        if t is not found.get(Kind.NETWORK) and (_kind_of(t) or (None,))[0] is Kind.NETWORK
+    )
     mappings = saved_mappings(settings)
 
     def validate_pos(pos: Table) -> ValidationResult:
         others = [
             t for t in tables.values()
             if t is not pos and t is not found.get(Kind.BOOKINGS)
+            and t is not found.get(Kind.NETWORK)
             and PURCHASE_ORDER_COLUMNS.score(t.headers) >= SHEET_SCORE_MIN
         ]
         head = next((t for t in others if _headers_only(t)), None)
@@ -457,6 +537,8 @@ def load_workbook(
     bookings = found.get(Kind.BOOKINGS)
     if bookings is None:
         pos = found.get(Kind.PURCHASE_ORDERS)
+        if pos is None and Kind.NETWORK in found:
+            return Workbook(path, date_order=date_order, decimal_comma=decimal_comma)
         part = (
             (pos, validate_pos(pos))
             if pos is not None
@@ -720,7 +802,8 @@ async def import_workbook(
     on_result: Callable[[UnitResult], None] = lambda _r: None,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> ImportResult:
-    """Submit the POs, then the bookings, exactly once; a result for every data row.
+    """Submit the network sheet's entities and locations, then the POs, then the bookings,
+    exactly once; a result for every data row.
 
     ``transport`` replaces the HTTP transport (tests use it to force a fault sequence).
     """
@@ -743,12 +826,28 @@ async def import_workbook(
         ) -> SheetResult:
             return SheetResult(kind, table, row_results(table, validation, results), validation)
 
+        if workbook.network is not None:
+            table, network = workbook.network
+            network_results: dict[str, UnitResult] = {}
+
+            def collect(result: UnitResult) -> None:
+                # An entity and a location may share a ref: both are kept.
+                network_results[f"{result.kind}:{result.key}"] = result
+                on_result(result)
+
+            network, stopped = await import_network(
+                table, network, api=run.api, caller=run.caller, journal=run.journal,
+                run_id=run.run_id, resume=options.resume, concurrency=concurrency,
+                stats=run.stats.events, on_result=collect,
+            )
+            sheets.append(outcome_of(Kind.NETWORK, table, network, network_results))
         if workbook.purchase_orders is not None:
             table, validation = workbook.purchase_orders
             results: dict[str, UnitResult] = {}
-            stopped = await _submit_purchase_orders(
-                run, validation, options, concurrency, results, on_result
-            )
+            if stopped is None:
+                stopped = await _submit_purchase_orders(
+                    run, validation, options, concurrency, results, on_result
+                )
             sheets.append(outcome_of(Kind.PURCHASE_ORDERS, table, validation, results))
         if workbook.bookings is not None:
             table, validation = workbook.bookings

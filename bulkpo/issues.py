@@ -64,6 +64,9 @@ class IssueCode(enum.StrEnum):
     DUPLICATE_BOOKING = "duplicate_booking"
     BAD_PO_LINE = "bad_po_line"
     UNKNOWN_PO = "unknown_po"
+    # network refs
+    DUPLICATE_REF = "duplicate_ref"
+    UNKNOWN_REF = "unknown_ref"
 
 
 C = IssueCode
@@ -115,6 +118,9 @@ MEANINGS: dict[IssueCode, str] = {
     C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",
     C.BAD_PO_LINE: "A PO Numbers item is neither a PO number nor PO:SKU=units.",
     C.UNKNOWN_PO: "A booking names a PO that is neither in the file nor in Flexport.",
+    C.DUPLICATE_REF: "Two network rows of one type share a ref; neither is sent.",
+    C.UNKNOWN_REF: "An entity or location ref that is neither in the file's network sheet "
+                   "nor in the account's network; said once per value, with its cells.",
 }
 """One line per code: what it means to the person fixing the sheet."""
 

@@ -100,6 +100,7 @@ _EXAMPLE_BLANKS: dict[Kind, frozenset[str]] = {
         "containers_20", "containers_40", "containers_45hc", "li_ion_packing", "is_ltl",
         "payment_terms",
     }),
+    Kind.NETWORK: frozenset({"owner_ref"}),
 }
 
 _CHECKED = (
@@ -129,6 +130,19 @@ _HOW_TO: dict[Kind, tuple[str, ...]] = {
         "Goods leaving mainland China need the Chinese export description.",
         "List the POs in the booking in PO Numbers, separated by commas.",
         "To store your own fields with a booking, add a column named metadata.<name>.",
+        _CHECKED,
+    ),
+    Kind.NETWORK: (
+        "Fill in one row per company entity (a supplier's or your own legal entity) and one "
+        "row per location (factory, warehouse) on the 'Network' sheet, starting in row 2. "
+        "Put this sheet in the same workbook as your POs: it is sent first.",
+        "Type says which: entity or location. A location names the entity it belongs to "
+        "in Owner Entity Ref, from this sheet or already in your network.",
+        "Ref is what your POs and bookings name as buyer, seller, origin or destination. "
+        "A ref your Flexport network has already is left as it is, never created twice.",
+        "Country is an ISO two-letter code such as CN or US; UN/LOCODE is optional.",
+        "To store your own fields with a location, add a column named metadata.<name> "
+        "(entities take none in Flexport).",
         _CHECKED,
     ),
 }

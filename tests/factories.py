@@ -9,7 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from bulkpo.columns import PURCHASE_ORDER_COLUMNS
+from bulkpo.columns import NETWORK_COLUMNS, PURCHASE_ORDER_COLUMNS
 
 PO_KEYS = (
     "po_number", "status", "buyer_name", "buyer_ref", "buyer_country", "seller_name",
@@ -65,3 +65,44 @@ def write_po_workbook(
         ws.append([row.get(key) for key in keys])
     wb.save(path)
     return path
+
+
+# ---------------------------------------------------------------- network sheets
+
+NETWORK_KEYS = ("network_type", "ref", "name", "owner_ref", "street", "city", "country",
+                "unlocode", "vat_number")
+NEW_ENTITY = ("entity", "sup-foshan-ceramics", "Foshan Ceramics Co Ltd", None, "8 Humen Rd",
+              "Dongguan", "CN", "CNDGG", "CN 91441900")
+NEW_LOCATION = ("location", "loc-dongguan-factory", "Dongguan Toys factory",
+                "sup-foshan-ceramics", "12 Chang'an Park", "Dongguan", "CN", None, None)
+# A location of an entity the account has already (the sandbox's seeded buyer).
+OWN_LOCATION = ("location", "loc-savannah-dc", "Acme Savannah DC", "acme-us",
+                "1 Port Way", "Savannah", "US", "USSAV", None)
+
+
+def workbook_with_network(
+    path: Path, network: list[tuple[Any, ...]], pos: list[dict[str, Any]],
+    sheet: str = "Suppliers",
+) -> Path:
+    """A network sheet (rows in NETWORK_KEYS order), then a PO sheet with party refs."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = sheet
+    ws.append([NETWORK_COLUMNS.by_key(key).header for key in NETWORK_KEYS])
+    for row in network:
+        ws.append(list(row))
+    keys = (*PO_KEYS, "seller_ref", "origin_address_ref", "destination_address_ref")
+    po_sheet = wb.create_sheet(PURCHASE_ORDER_COLUMNS.sheet_name)
+    po_sheet.append([PURCHASE_ORDER_COLUMNS.by_key(key).header for key in keys])
+    for po in pos:
+        po_sheet.append([po.get(key) for key in keys])
+    wb.save(path)
+    return path
+
+
+def network_pos() -> list[dict[str, Any]]:
+    """Two POs of two lines naming the network rows above as seller, origin, destination."""
+    extra = {"seller_ref": "sup-foshan-ceramics", "origin_address_ref": "loc-dongguan-factory",
+             "destination_address_ref": "loc-savannah-dc"}
+    return [po_row(po, line, **extra) for po in (1, 2) for line in (1, 2)]

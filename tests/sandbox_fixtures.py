@@ -158,3 +158,25 @@ def spoiled(body: dict[str, Any], path: str, value: Any = None, *, delete: bool 
     else:
         node[last] = value
     return out
+
+
+def company_entity_body(ref: str = "sup-dongguan-toys", **changes: Any) -> dict[str, Any]:
+    """A ``CreateCompanyEntity`` body as Flexport's document shows it."""
+    body: dict[str, Any] = {
+        "name": "Dongguan Toys Co Ltd", "ref": ref, "company_ref": ref,
+        "mailing_address": {"street_address": "8 Humen Rd", "city": "Dongguan",
+                            "state": "GD", "zip": "523900", "country_code": "CN"},
+        "vat_numbers": [{"country_code": "CN", "number": "CN 91441900"}],
+    }
+    return {**body, **changes}
+
+
+def location_body(company_id: str, ref: str = "loc-dongguan-factory",
+                  **changes: Any) -> dict[str, Any]:
+    """A ``CreateLocation`` body for the entity with ``company_id``."""
+    body: dict[str, Any] = {
+        "name": "Dongguan Toys factory", "ref": ref, "company_id": company_id,
+        "address": {"street_address": "12 Chang'an Industrial Park", "city": "Dongguan",
+                    "country_code": "CN", "unlocode": "CNDGG"},
+    }
+    return {**body, **changes}

@@ -10,6 +10,7 @@ from bulkpo import domain
 from bulkpo.columns import (
     BOOKING_COLUMNS,
     COLUMN_SETS,
+    NETWORK_COLUMNS,
     PURCHASE_ORDER_COLUMNS,
     Column,
     ColumnSet,
@@ -110,7 +111,7 @@ def test_exact_keys_in_spec_order() -> None:
     assert list(PURCHASE_ORDER_COLUMNS.keys) == PURCHASE_ORDER_KEYS
     assert list(BOOKING_COLUMNS.keys) == BOOKING_KEYS
     assert COLUMN_SETS == {Kind.PURCHASE_ORDERS: PURCHASE_ORDER_COLUMNS,
-                           Kind.BOOKINGS: BOOKING_COLUMNS}
+                           Kind.BOOKINGS: BOOKING_COLUMNS, Kind.NETWORK: NETWORK_COLUMNS}
     assert PURCHASE_ORDER_COLUMNS.sheet_name == "Purchase Orders"
     assert BOOKING_COLUMNS.sheet_name == "Bookings"
 

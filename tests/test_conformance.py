@@ -17,7 +17,15 @@ from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from bulkpo.cli import main
 from bulkpo.sandbox import SandboxOptions, running_sandbox
 from tests.conftest import SAMPLES
-from tests.factories import po_rows, write_po_workbook
+from tests.factories import (
+    NEW_ENTITY,
+    NEW_LOCATION,
+    OWN_LOCATION,
+    network_pos,
+    po_rows,
+    workbook_with_network,
+    write_po_workbook,
+)
 from tests.openapi_spec import openapi, operation, response_spec, validator
 
 DAY = 86_400
@@ -58,6 +66,9 @@ def record(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
         assert main(["import", "bookings.xlsx", *fast]) == 0
         _amend_first_booking(tmp / "bookings.xlsx", tmp / "amended.xlsx")
         assert main(["import", "amended.xlsx", "--on-existing", "update", *fast]) == 0
+        workbook_with_network(tmp / "network.xlsx", [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION],
+                         network_pos())
+        assert main(["import", "network.xlsx", *fast]) == 0
         server.advance(30 + 4 * DAY)
         assert main(["track", "bookings.xlsx", "-o", "track.jsonl"]) == 0
         assert main(["documents", "--from", "track.jsonl", "-d", "docs"]) == 0
@@ -174,6 +185,7 @@ def test_every_answer_validates_against_the_official_schemas(
         "GET /customs_entries", "GET /commercial_invoices", "GET /network/locations",
         "GET /network/company_entities", "GET /network/locations/{id}",
         "GET /network/company_entities/{id}", "GET /ports",
+        "POST /network/company_entities", "POST /network/locations",
     }, sorted(checked)
 
 
@@ -196,7 +208,8 @@ def test_every_request_body_validates_against_the_official_schemas(
         checked.add(f"{item['method']} {_template(item['path'])}")
     assert not problems, "\n".join(sorted(set(problems))[:60])
     assert checked >= {"POST /bookings", "POST /booking_line_items",
-                       "POST /booking_amendments"}, sorted(checked)
+                       "POST /booking_amendments",
+                       "POST /network/company_entities", "POST /network/locations"}, sorted(checked)
 
 
 def test_a_field_of_the_wrong_type_fails_the_check() -> None:

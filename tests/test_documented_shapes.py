@@ -121,3 +121,25 @@ async def test_date_versions_are_accepted_and_sent(sandbox: SandboxServer) -> No
     assert settings.api_version == 3
     with pytest.raises(ConfigError, match="a version is a number"):
         load_settings(env={"FLEXPORT_VERSION": "2023-7-1"})
+
+
+async def test_network_creates_read_the_documents_example_answers(
+    document: dict[str, Any]
+) -> None:
+    entity = example(document, "/network/company_entities", "post")
+    location = example(document, "/network/locations", "post")
+    listed = example(document, "/network/locations", "get")
+    transport = serving({("POST", "/network/company_entities"): entity,
+                         ("POST", "/network/locations"): location,
+                         ("GET", "/network/locations"): listed})
+    async with client(transport) as api:
+        made = await api.create_company_entity({"name": "Zoomit", "company_ref": "Zoomit",
+                                                "mailing_address": {"street_address": "x"}})
+        placed = await api.create_location({"name": "Zoomit", "company_id": "9281",
+                                            "address": {"street_address": "x"}})
+        found = await api.find_location_by_ref("wayne_enterprises_ref")
+        missing = await api.find_location_by_ref("wayne")  # a loose filter match is not it
+    assert (made.id, made.ref) == (9281, "my-zoomit-ref")
+    assert (placed.id, placed.ref) == ("f8Rq_ua5RRZQ_Rp41dPC9w", "zoomit-management-co")
+    assert found is not None and found.id == "f8Rq_ua5RRZQ_Rp41dPC9w"
+    assert missing is None

@@ -202,6 +202,9 @@ def test_csv_template_is_header_and_example_row(kind: Kind, tmp_path: Path) -> N
     assert rows[0] == [col.header for col in column_set.columns]
     assert len(rows) == 2
     example = dict(zip(column_set.keys, rows[1], strict=True))
+    if kind is Kind.NETWORK:
+        assert (example["network_type"], example["country"]) == ("entity", "CN")
+        return
     assert example["cargo_ready_date"] == "2026-12-15"
     assert example["hs_code"] == "9405.20"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,19 +30,30 @@ from bulkpo.issues import Issue, Severity
 if TYPE_CHECKING:  # imported when used: the CLI starts without the sheets package
     from bulkpo.sheets.outputs import Output
 
-__all__ = ["import_command", "kind_path", "resume_command"]
+__all__ = ["import_command", "kind_path", "kind_suffix", "resume_command"]
+
+
+# By the kinds' values: the CLI starts without importing the column specs.
+KIND_SUFFIXES = {"purchase-orders": "", "bookings": "-bookings", "network": "-network"}
+"""With several sheets, each kind's report and errors files are named with its suffix."""
+
+
+def kind_suffix(kind: str, combined: bool) -> str:
+    """The file-name suffix of a kind's report (none for a file of one sheet)."""
+    return KIND_SUFFIXES[kind] if combined else ""
 
 
 def import_outputs(
-    report: Path | None, errors: Path | None, dry_run_output: Path | None, kinds: int = 1
+    report: Path | None, errors: Path | None, dry_run_output: Path | None, kinds: int = 1,
+    *, suffixes: Sequence[str] | None = None,
 ) -> list[Output]:
     """The files an import writes, as :func:`check_outputs` checks them; with two sheet
-    kinds, the bookings' own report and errors file too."""
+    kinds, the bookings' own report and errors file too (``suffixes``: each sheet's)."""
     from bulkpo.sheets.formats import DRY_RUN, ERRORS, REPORT
     from bulkpo.sheets.outputs import Output
 
     outputs: list[Output] = []
-    for suffix in ("", "-bookings")[:kinds]:
+    for suffix in suffixes if suffixes is not None else ("", "-bookings")[:kinds]:
         for option, path, kind in (("--report", report, REPORT), ("--errors", errors, ERRORS)):
             named = kind_path(path, suffix)
             if named is not None:
@@ -211,9 +223,10 @@ def import_command(
             settings=settings,
             decimal_comma=decimal_comma,
         )
-    sheets = [part for part in (workbook.purchase_orders, workbook.bookings) if part is not None]
-    if len(sheets) > 1:  # the bookings' own files are known only now
-        check_outputs(import_outputs(report, errors, dry_run_output, kinds=2), inputs)
+    sheets = workbook.parts
+    if len(sheets) > 1:  # the other sheets' own files are known only now
+        suffixes = [kind_suffix(kind, True) for kind in workbook.kinds]
+        check_outputs(import_outputs(report, errors, dry_run_output, suffixes=suffixes), inputs)
     if dry_run:
         bodies = (record for _t, v in sheets for record in dry_run_bodies(v, defaults))
         if dry_run_output is not None:
@@ -244,23 +257,24 @@ def import_command(
         target=sandbox_target() if state.sandbox else None,
         recorded=run_options,
     )
-    nouns = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
+    nouns = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings",
+             Kind.NETWORK: "entities and locations"}
     counts = {
-        kind: len(v.purchase_orders) + len(v.bookings)
+        kind: len(v.purchase_orders) + len(v.bookings) + len(getattr(v, "objects", ()))
         for kind, (_t, v) in zip(workbook.kinds, sheets, strict=True)
     }
     with api_settings(ctx) as settings:
         total = sum(counts.values())
         if not yes and sys.stdin.isatty() and not state.sandbox:
             what = " and ".join(
-                f"{n} {'purchase orders' if k is Kind.PURCHASE_ORDERS else 'bookings'}"
+                f"{n} {'purchase orders' if k is Kind.PURCHASE_ORDERS else nouns[k]}"
                 for k, n in counts.items()
             )
             click.confirm(f"Send {what} to {settings.base_url}?", abort=True, err=True)
         for kind, (table, validation) in zip(workbook.kinds, sheets, strict=True):
             invalid_rows = len(validation.invalid_rows)
             # Bookings are valid only once their PO numbers are found in Flexport: said after.
-            valid = (f"{counts[kind]} valid {nouns[kind]}" if kind is Kind.PURCHASE_ORDERS
+            valid = (f"{counts[kind]} valid {nouns[kind]}" if kind is not Kind.BOOKINGS
                      else f"{counts[kind]} bookings to check against their POs in Flexport")
             click.echo(
                 f"{file.name} [{table.sheet}]: {validation.data_rows} rows, {valid}, "
@@ -283,19 +297,25 @@ def import_command(
                 )
             )
     combined = len(outcome.parts) > 1
-    titles = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings"}
+    titles = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings",
+              Kind.NETWORK: "Network"}
     before = dict(zip(workbook.kinds, sheets, strict=True))
     for kind, part in outcome.parts:
         checked = part.validation
-        if kind is not Kind.BOOKINGS or checked is None or checked is before[kind][1]:
+        if kind is Kind.PURCHASE_ORDERS or checked is None or checked is before[kind][1]:
             continue
         # The online recheck: the problems it found that the file alone could not show.
         known = set(before[kind][1].issues)
         found = [i for i in _errors(checked.issues) if i not in known]
-        n_valid = len(checked.bookings)
+        if not found and kind is Kind.NETWORK:
+            continue
+        n_valid = len(checked.bookings) + len(getattr(checked, "objects", ()))
+        what = ("after reading your network, {} valid entities and locations"
+                if kind is Kind.NETWORK else "after checking their POs in Flexport, "
+                "{} valid bookings")
         click.echo(
-            f"{file.name} [{part.table.sheet}]: after checking their POs in Flexport, "
-            f"{n_valid} valid bookings, {len(part.table.rows) - n_valid} invalid rows",
+            f"{file.name} [{part.table.sheet}]: {what.format(n_valid)}, "
+            f"{len(part.table.rows) - n_valid} invalid rows",
             err=True,
         )
         echo_issues(found, err=True)
@@ -313,7 +333,7 @@ def import_command(
     )
     written = True
     for kind, part in outcome.parts:
-        suffix = "-bookings" if combined and kind is Kind.BOOKINGS else ""
+        suffix = kind_suffix(kind, combined)
         written &= write_outputs(
             part,
             kind_path(report, suffix),

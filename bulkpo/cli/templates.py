@@ -11,7 +11,7 @@ from bulkpo.sheets.template_writer import write_template_file
 
 __all__ = ["template_command"]
 
-KIND_CHOICE = click.Choice(["purchase-orders", "bookings"])
+KIND_CHOICE = click.Choice(["purchase-orders", "bookings", "network"])
 
 
 @click.command("template")
@@ -37,6 +37,9 @@ def template_command(kind: str, output: Path | None, fmt: str | None, force: boo
     Example:
 
         bulkpo template purchase-orders -o my-pos.xlsx
+
+    The network template (company entities and locations to create by ref) is a sheet
+    to put in the same workbook as the POs that name them.
     """
     if fmt is None and output is not None and output.suffix.lower() not in (".xlsx", ".csv"):
         raise UsageError(f"-o {output}: the template format is xlsx or csv (use --format)")

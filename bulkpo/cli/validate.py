@@ -8,13 +8,15 @@ from typing import cast
 
 import click
 
-from bulkpo.cli.imports import kind_path
+from bulkpo.cli.imports import kind_path, kind_suffix
 from bulkpo.cli.options import (
     CliState,
+    api_settings,
     echo_issues,
     gc_paused,
     input_options,
     mapping_options,
+    sandbox_option,
 )
 from bulkpo.columns import Kind
 from bulkpo.config import load_settings
@@ -44,6 +46,13 @@ __all__ = ["validate_command"]
     show_default=True,
     help="Summary on stdout as text or JSON.",
 )
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also check every entity and location ref against your Flexport network "
+    "(read once; refs the file's network sheet creates count as known).",
+)
+@sandbox_option
 def validate_command(
     file: Path,
     sheet: str | None,
@@ -54,17 +63,22 @@ def validate_command(
     headers_file: Path | None,
     report: Path | None,
     fmt: str,
+    online: bool,
 ) -> None:
     """Check a file of purchase orders, bookings or both without sending anything.
 
     Every problem names its cell (Purchase Orders!D7), the value, what was
     expected and a fix where one is known. A booking's PO numbers are checked
     against the file's POs; the others are looked up in Flexport by the import.
-    Exit 0 when clean (warnings alone do not fail), 1 with errors.
+    With --online (it reads your network, sends nothing) an unknown buyer, seller,
+    shipper, consignee or location ref is an error naming its cells, with the
+    nearest refs you have. Exit 0 when clean (warnings alone do not fail), 1 with
+    errors.
 
     Example:
 
         bulkpo validate orders.xlsx --report checked.xlsx
+        bulkpo --sandbox validate migration.xlsx --online
     """
     from bulkpo.sheets.formats import REPORT
     from bulkpo.sheets.outputs import Output, check_outputs
@@ -82,9 +96,17 @@ def validate_command(
             mapping=map_file, headers=headers_file, settings=settings,
             decimal_comma=decimal_comma,
         )
+    if online:
+        import asyncio
+
+        from bulkpo.network.online import check_refs, read_network
+
+        with api_settings(click.get_current_context()) as api:
+            check_refs(result, asyncio.run(read_network(api)))
     combined = len(result.sheets) > 1
     if report is not None and combined:  # the bookings' own file is known only now
-        check_outputs([Output("--report", kind_path(report, "-bookings") or report, kind=REPORT)],
+        check_outputs([Output("--report", kind_path(report, kind_suffix(c.kind, True)) or report,
+                              kind=REPORT) for c in result.sheets[1:]],
                       {"the input file": file})
     later = po_numbers_left_to_import(result)
     errors: list[Issue] = []
@@ -96,7 +118,7 @@ def validate_command(
         if report is not None:
             from bulkpo.sheets.report_writer import write_result_report
 
-            suffix = "-bookings" if combined and checked.kind is Kind.BOOKINGS else ""
+            suffix = kind_suffix(checked.kind, combined)
             path = kind_path(report, suffix) or report
             write_result_report(path, checked.table, checked.results,
                                 title=f"bulkpo validate {file.name}")
@@ -125,6 +147,8 @@ def validate_command(
         for checked, part in zip(result.sheets, parts, strict=True):
             if checked.kind is Kind.BOOKINGS:
                 what = f"{part['bookings']} valid bookings"
+            elif checked.kind is Kind.NETWORK:
+                what = f"{part['network']} valid entities and locations"
             else:
                 what = f"{part['purchase_orders']} valid POs with {part['lines']} lines"
             click.echo(
@@ -157,6 +181,7 @@ def _sheet_summary(checked: SheetResult) -> dict[str, object]:
         "purchase_orders": len(validation.purchase_orders),
         "lines": sum(len(po.lines) for po in validation.purchase_orders),
         "bookings": len(validation.bookings),
+        "network": len(getattr(validation, "objects", ())),
         "errors": sum(1 for i in issues if i.severity is Severity.ERROR),
         "warnings": sum(1 for i in issues if i.severity is Severity.WARNING),
         # The header row used, each column's field and why: for front ends.

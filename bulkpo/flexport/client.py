@@ -434,6 +434,32 @@ class FlexportClient:
         """Your network locations (the origin and destination address refs)."""
         return await self._all(Location, LOCATIONS)
 
+    async def create_company_entity(self, body: Mapping[str, Any]) -> CompanyEntity:
+        """Create one company entity from a ``CreateCompanyEntity`` body."""
+        return _read(CompanyEntity, await self.request("POST", COMPANY_ENTITIES, json=body))
+
+    async def create_location(self, body: Mapping[str, Any]) -> Location:
+        """Create one network location from a ``CreateLocation`` body."""
+        return _read(Location, await self.request("POST", LOCATIONS, json=body))
+
+    async def find_company_entity_by_ref(self, ref: str) -> CompanyEntity | None:
+        """The company entity with exactly this ref (``f.ref``), or None."""
+        return await self._first_with_ref(CompanyEntity, COMPANY_ENTITIES, ref)
+
+    async def find_location_by_ref(self, ref: str) -> Location | None:
+        """The network location with exactly this ref (``f.ref``), or None."""
+        return await self._first_with_ref(Location, LOCATIONS, ref)
+
+    async def _first_with_ref(self, model: type[ModelT], path: str, ref: str) -> ModelT | None:
+        # The read model knows where the ref is (a documented location has it only in
+        # its address); only the exact ref counts.
+        async with aclosing(self.iter_items(path, {"f.ref": ref})) as items:
+            async for item in items:
+                found = _read(model, item)
+                if getattr(found, "ref", None) == ref:
+                    return found
+        return None
+
     # -- helpers ----------------------------------------------------------
 
     def _on_base(self, path: str) -> str:

@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_amendment, parse_booking
 from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
+from bulkpo.sandbox.network import parse_company_entity, parse_location
 from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
@@ -684,6 +685,24 @@ def _network_get(table: str) -> Callable[[Request], Awaitable[Response]]:
     return endpoint
 
 
+async def create_company_entity(request: Request) -> Response:
+    store = _store(request)
+    body = parse_company_entity(await _json_body(request))
+    object_id = store.create_network("company_entities", body)
+    row = store.network_by_id("company_entities", object_id)
+    assert row is not None
+    return envelope(request, render.network_row(_base(request), store, "company_entities", row))
+
+
+async def create_location(request: Request) -> Response:
+    store = _store(request)
+    body = parse_location(await _json_body(request), store.entity_ref_of_id)
+    object_id = store.create_network("locations", body)
+    row = store.network_by_id("locations", object_id)
+    assert row is not None
+    return envelope(request, render.network_row(_base(request), store, "locations", row))
+
+
 async def list_ports(request: Request) -> Response:
     """Ports by ``f.unlocode`` (required here: the sandbox does not list the world)."""
     page = _page(request)
@@ -746,7 +765,9 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/network/company_entities", _network_list("company_entities"), methods=["GET"]),
         Route("/network/company_entities/{id}", _network_get("company_entities"),
               methods=["GET"]),
+        Route("/network/company_entities", create_company_entity, methods=["POST"]),
         Route("/network/locations", _network_list("locations"), methods=["GET"]),
+        Route("/network/locations", create_location, methods=["POST"]),
         Route("/network/contacts", list_unfiled, methods=["GET"]),
         Route("/network/locations/{id}", _network_get("locations"), methods=["GET"]),
         Route("/ports", list_ports, methods=["GET"]),

@@ -8,9 +8,11 @@ tests.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from bulkpo.sandbox import fields as f
 
 OWN_ENTITY_REF = "acme-us"
 SELF_REF = "self"  # the API's alias for the account's own entity
@@ -141,4 +143,84 @@ def location_body(location: SeedLocation) -> dict[str, Any]:
         "company_entity_ref": location.entity_ref,
         "contacts": [],
         "metadata": {},
+    }
+
+
+# -- writes: POST /network/company_entities and POST /network/locations ---------------
+
+_ADDRESS_TEXTS = ("street_address2", "city", "state", "zip", "unlocode")
+
+
+def parse_address(body: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """An ``AddressForRequestBody`` (street_address required) as a stored ``/address``."""
+    raw = f.obj(body, key, key, required=True)
+    assert raw is not None
+    out = address(
+        street=f.text(raw, "street_address", f"{key}.street_address", required=True),
+        city=None, state=None, zip=None,
+        country_code=f.country(raw, "country_code", f"{key}.country_code"), unlocode=None,
+        ref=None,
+    )
+    for name in _ADDRESS_TEXTS:
+        out[name] = f.text(raw, name, f"{key}.{name}", required=False)
+    return out
+
+
+def parse_company_entity(body: Any) -> dict[str, Any]:
+    """A ``CreateCompanyEntity`` body as the stored entity, or a 400 :class:`Refusal`."""
+    if not isinstance(body, dict):
+        raise f.Refusal(400, "invalid_field", "the body must be a JSON object")
+    company_id = f.text(body, "company_id", "company_id", required=False)
+    company_ref = f.text(body, "company_ref", "company_ref", required=False)
+    if not company_id and not company_ref:
+        raise f.Refusal(400, "missing_field", "company_id or company_ref is required")
+    vats = body.get("vat_numbers") or []
+    if not isinstance(vats, list):
+        raise f.invalid("vat_numbers", "a list", vats)
+    vat_numbers = []
+    for i, vat in enumerate(vats):
+        if not isinstance(vat, dict):
+            raise f.invalid(f"vat_numbers[{i}]", "an object", vat)
+        code = f.country(vat, "country_code", f"vat_numbers[{i}].country_code")
+        if code is None:
+            raise f.missing(f"vat_numbers[{i}].country_code")
+        vat_numbers.append({"_object": "/company_entity/vat_number", "country_code": code,
+                            "number": f.text(vat, "number", f"vat_numbers[{i}].number",
+                                             required=True)})
+    return {
+        "_object": "/company_entity",
+        "name": f.text(body, "name", "name", required=True),
+        "ref": f.text(body, "ref", "ref", required=False),
+        "mailing_address": parse_address(body, "mailing_address"),
+        "vat_numbers": vat_numbers,
+        "company": {"id": company_id, "ref": company_ref},
+    }
+
+
+def parse_location(body: Any, entity_ref_of_id: Callable[[str], str | None]) -> dict[str, Any]:
+    """A ``CreateLocation`` body as the stored location, or a 400 :class:`Refusal`.
+
+    ``company_id`` is "the id of the company entity to create this location for" in
+    Flexport's document; an id naming no entity is refused.
+    """
+    if not isinstance(body, dict):
+        raise f.Refusal(400, "invalid_field", "the body must be a JSON object")
+    company_id = f.text(body, "company_id", "company_id", required=True)
+    assert company_id is not None
+    owner = entity_ref_of_id(company_id)
+    if owner is None:
+        raise f.Refusal(400, "unknown_company_id",
+                        f"company_id {company_id!r} is not a company entity id")
+    contact_ids = body.get("contact_ids") or []
+    if not isinstance(contact_ids, list) or not all(isinstance(c, str) for c in contact_ids):
+        raise f.invalid("contact_ids", "a list of strings", contact_ids)
+    ref = f.text(body, "ref", "ref", required=False)
+    return {
+        "_object": "/network/location",
+        "name": f.text(body, "name", "name", required=True),
+        "ref": ref,
+        "address": {**parse_address(body, "address"), "ref": ref},
+        "company_entity_ref": owner,
+        "contacts": [],
+        "metadata": f.metadata(body, "metadata", "metadata"),
     }

@@ -340,6 +340,32 @@ class Store:
             where.add("ref = ?", ref)
         return self._page(f"SELECT * FROM {table}", where, "id ASC", page)
 
+    def create_network(self, table: str, body: dict[str, Any]) -> int:
+        """Add a company entity or a location; a ref taken already is refused (409)."""
+        cache = self.entities if table == "company_entities" else self.locations
+        with self._tx() as db:
+            object_id = self._next_network_id(table)
+            # Flexport makes a ref for an object created without one ("id-566428").
+            ref = body.get("ref") or f"id-{object_id}"
+            if db.execute(f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone():
+                raise Refusal(409, "duplicate_ref", f"the ref {ref!r} is taken already")
+            body = {**body, "ref": ref}
+            if table == "locations":
+                body["address"] = {**body["address"], "ref": ref}
+            db.execute(f"INSERT INTO {table} VALUES (?, ?, ?)",
+                       (object_id, ref, json.dumps(body)))
+        cache[ref] = {**body, "id": object_id}
+        return object_id
+
+    def _next_network_id(self, table: str) -> int:
+        row = self._db.execute(f"SELECT max(id) AS m FROM {table}").fetchone()
+        return int(row["m"]) + 1
+
+    def entity_ref_of_id(self, object_id: str) -> str | None:
+        """The ref of the company entity with this id (ids travel as strings)."""
+        return next((ref for ref, e in self.entities.items() if str(e["id"]) == object_id),
+                    None)
+
     def network_by_id(self, table: str, object_id: int) -> Row | None:
         with self._lock:
             row: Row | None = self._db.execute(
