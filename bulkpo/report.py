@@ -109,6 +109,14 @@ class ImportStats:
     def achieved_rate(self) -> float:
         return self.requests / self.elapsed if self.elapsed > 0 else 0.0
 
+    def line(self) -> str:
+        """The run's cost in one line, as the CLI and the page print it."""
+        requests = "request" if self.requests == 1 else "requests"
+        retries = "retry" if self.retries == 1 else "retries"
+        return (f"{self.requests:,} {requests} in {self.elapsed:.1f}s "
+                f"({self.achieved_rate:.1f}/s), {self.retries:,} {retries}, "
+                f"{self.throttled:,} throttled")
+
 
 @dataclass
 class ImportResult:

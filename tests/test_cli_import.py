@@ -150,3 +150,12 @@ def test_resume_of_a_changed_file_checks_every_row_again(
     report = (tmp_path / "r.jsonl").read_text().splitlines()
     statuses = [json.loads(line)["status"] for line in report]
     assert statuses == ["unchanged", "skipped"]
+
+
+def test_the_cost_line_counts_one_request_in_the_singular() -> None:
+    from bulkpo.report import ImportStats
+
+    one = ImportStats(requests=1, retries=1, throttled=0, elapsed=0.5)
+    many = ImportStats(requests=1200, retries=0, throttled=3, elapsed=2.0)
+    assert one.line() == "1 request in 0.5s (2.0/s), 1 retry, 0 throttled"
+    assert many.line() == "1,200 requests in 2.0s (600.0/s), 0 retries, 3 throttled"

@@ -326,11 +326,7 @@ def import_command(
     assert stats is not None, "a run always counts its requests"
     for notice in stats.notices:
         click.echo(f"Note: {notice}", err=True)
-    click.echo(
-        f"{stats.requests} requests in {stats.elapsed:.1f}s ({stats.achieved_rate:.1f}/s), "
-        f"{stats.retries} retries, {stats.throttled} throttled",
-        err=True,
-    )
+    click.echo(stats.line(), err=True)
     written = True
     for kind, part in outcome.parts:
         suffix = kind_suffix(kind, combined)

@@ -689,11 +689,7 @@ class Pages:
                 run.downloads.append((f"Rows to fix and upload again: {count}", fix))
         stats = result.stats
         if stats is not None:
-            run.lines.append(
-                f"{stats.requests} requests in {stats.elapsed:.1f}s "
-                f"({stats.achieved_rate:.1f}/s), {stats.retries} retries, "
-                f"{stats.throttled} throttled"
-            )
+            run.lines.append(stats.line())
             run.lines += [f"Note: {notice}" for notice in stats.notices]
         if result.stopped is not None:
             run.error = redact(f"stopped: {result.stopped}")
