@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from bulkpo.cells import cell_text, is_blank
 from bulkpo.columns import ColumnSet, ColumnType
@@ -185,16 +186,26 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
         return _text(row, po) in has_lines
 
     kept: list[Row] = []
-    plain = deleted is None and status is None and doc_type is None
-    first_mapped = 0 in mapped
+    # The common row (a PO number, an item, a first cell of a mapped column, no flag
+    # columns) is a line: settled by three cell tests inlined here, because this loop
+    # runs for every row of the file; only the other rows pay for the careful tests.
+    fast = deleted is None and status is None and doc_type is None and 0 in mapped and (
+        sku is not None and po is not None)
+    at_sku, at_po = sku or 0, po or 0
+    need = max(at_sku, at_po) + 1
     for row in table.rows:
+        if fast:
+            values = row.values
+            if len(values) >= need:
+                a, b, c = values[at_sku], values[at_po], values[0]
+                if a is not None and b is not None and c is not None and (
+                    a.__class__ is not str or a.strip()) and (
+                    b.__class__ is not str or b.strip()) and (
+                    c.__class__ is not str or c.strip()
+                ):
+                    kept.append(row)
+                    continue
         no_item = _blank(row, sku) and _blank(row, name)
-        # The common row (a PO number, an item, no flag columns) is a line: settled here.
-        if plain and not _blank(row, sku) and not _blank(row, po) and (
-            first_mapped and not _blank(row, 0)
-        ):
-            kept.append(row)
-            continue
         why = ""
         if doc_type is not None and _text(row, doc_type).casefold() not in _ORDER_TYPES:
             why = (f"not a purchase-order line ({table.headers[doc_type]} = "
@@ -269,6 +280,9 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     po = hm.column_of.get("po_number")
     if po is None:
         return
+    if not any(v is None or (v.__class__ is str and not v.strip())
+               for v in set(_column(table.rows, po))):
+        return  # every row has its PO number (the usual file): nothing to fill
     last: CellValue = None
     filled: list[int] = []
     for row in table.rows:
@@ -325,25 +339,39 @@ def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -
                 _set(row, index, last.get(index))
 
 
+def _null_date(v: CellValue) -> bool:
+    kind = v.__class__
+    if kind is str:
+        return v.strip() in _NULL_DATES  # type: ignore[union-attr]
+    if kind is dt.datetime:
+        return v.date() == _NULL_DAY  # type: ignore[union-attr]
+    return kind is dt.date and v == _NULL_DAY
+
+
+def _column(rows: list[Row], index: int) -> list[CellValue]:
+    """Column ``index`` of every row (None past the end of a short row), in C loops when
+    every row reaches it."""
+    cells = [row.values for row in rows]
+    if cells and min(map(len, cells)) > index:
+        return list(map(itemgetter(index), cells))
+    return [values[index] if index < len(values) else None for values in cells]
+
+
 def _null_dates(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     """``00000000`` and ``1900-01-01`` are how ERPs write "no date"."""
     for key, index in hm.column_of.items():
         if columns.by_key(key).type is not ColumnType.DATE:
+            continue
+        # Each distinct cell is tested once first: a column with no null date (the
+        # usual one) is not walked row by row.
+        if not any(_null_date(v) for v in set(_column(table.rows, index))):
             continue
         count = 0
         for row in table.rows:
             values = row.values
             if index >= len(values):
                 continue
-            v = values[index]
-            kind = v.__class__
-            if kind is str:
-                hit = v.strip() in _NULL_DATES  # type: ignore[union-attr]
-            elif kind is dt.datetime:
-                hit = v.date() == _NULL_DAY  # type: ignore[union-attr]
-            else:
-                hit = kind is dt.date and v == _NULL_DAY
-            if hit:
+            if _null_date(values[index]):
                 values[index] = None
                 count += 1
         if count:

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
+from operator import attrgetter
 
 from bulkpo import ports, validation
 from bulkpo.cells import DateOrder, Priced, cell_text, is_blank
@@ -59,7 +60,7 @@ class _PoDraft:
     """
 
     __slots__ = ("conflicts", "errors", "first", "line_numbers", "lines", "metadata", "name",
-                 "own_errors", "po_values", "rows", "set_at", "skus", "votes")
+                 "own_errors", "po_values", "rows", "set_at", "votes")
 
     def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
         self.name = name
@@ -69,7 +70,6 @@ class _PoDraft:
         self.rows: list[int] = []
         self.lines: list[LineItem] = []
         self.line_numbers: dict[int, int] = {}  # -> sheet row
-        self.skus: dict[str, int] = {}
         self.metadata: dict[str, list[str]] = {}
         self.errors: list[Issue] = []
         self.own_errors: dict[int, list[Issue]] = {}
@@ -173,10 +173,11 @@ def validate_purchase_orders(
             _add_metadata(draft, row, meta_cols)
 
     invalid = result.invalid_rows
+    shared = _Shared()
     for draft in drafts.values():
         if draft.conflicts:
             _settle_conflicts(checker, draft, po_level)
-        assembled = _assemble_po(checker, draft, po_keys, po_defaults)
+        assembled = _assemble_po(checker, draft, po_keys, po_defaults, shared)
         if draft.errors or assembled is None:
             _invalidate(draft, invalid, table.sheet)
         else:
@@ -379,8 +380,42 @@ def _line_item(
     )
 
 
+class _Shared:
+    """What the POs of one sheet share: each port check made once per (code, wanted kind),
+    and one :class:`Party` object per distinct party (frozen, so sharing is safe; a
+    sheet names a few hundred sellers across many thousand POs)."""
+
+    __slots__ = ("parties", "ports")
+
+    def __init__(self) -> None:
+        self.ports: dict[tuple[str, str, ports.Want | None], tuple[ports.PortProblem | None,
+                                                                    str]] = {}
+        self.parties: dict[tuple[str | None, str | None, str | None], Party] = {}
+
+    def port(
+        self, checker: Checker, key: str, value: str, want: ports.Want | None
+    ) -> tuple[ports.PortProblem | None, str]:
+        """The problem of a port cell (None if fine) and its folded code."""
+        found = self.ports.get((key, value, want))
+        if found is None:
+            accept_iata = checker.by_key[key].col.accepts_iata
+            problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
+            found = self.ports[(key, value, want)] = (problem, ports.fold_code(value))
+        return found
+
+    def party(self, name: str | None, ref: str | None, country: str | None) -> Party:
+        found = self.parties.get((name, ref, country))
+        if found is None:
+            found = self.parties[(name, ref, country)] = Party(name, ref, country)
+        return found
+
+
+_ARRIVE = attrgetter("must_arrive_date")
+
+
 def _assemble_po(
-    checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object]
+    checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object],
+    shared: _Shared,
 ) -> PurchaseOrder | None:
     got = dict(zip(po_keys, draft.po_values, strict=True))
     for key, default in po_defaults.items():
@@ -402,25 +437,25 @@ def _assemble_po(
         value = got.get(key)
         if not isinstance(value, str):
             continue
-        accept_iata = checker.by_key[key].col.accepts_iata
-        problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
+        problem, folded = shared.port(checker, key, value, want)
         if problem is not None and not problem.error:
             checker.warn_once(set_ref(key) or checker.ref_at(first_row, key), key, value,
                               problem.code, problem.message, problem.suggestion)
-            got[key] = ports.fold_code(value)
+            got[key] = folded
         elif problem is not None:
             draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
                                           problem.code, problem.message, problem.suggestion,
                                           value))
             got[key] = BAD
         else:
-            got[key] = ports.fold_code(value)
+            got[key] = folded
     ready, arrive = got.get("cargo_ready_date"), got.get("must_arrive_date")
     if not isinstance(ready, dt.date):
         ready = None
     if not isinstance(arrive, dt.date):
         arrive = None
-    line_dates = {li.must_arrive_date for li in draft.lines if li.must_arrive_date is not None}
+    line_dates = set(map(_ARRIVE, draft.lines))
+    line_dates.discard(None)
     if len(line_dates) > 1:
         # Split deliveries: the PO has no one must-arrive date, its lines have theirs.
         arrive = None
@@ -446,8 +481,8 @@ def _assemble_po(
         name=draft.name,
         lines=draft.lines,
         status=text("status") or "open",
-        buyer=Party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
-        seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
+        buyer=shared.party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
+        seller=shared.party(text("seller_name"), text("seller_ref"), text("seller_country")),
         incoterm=str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
         transportation_mode=text("transportation_mode"),
         cargo_ready_date=ready,
