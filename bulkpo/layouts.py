@@ -122,9 +122,10 @@ def apply_layout(
 ) -> None:
     """Make an ERP's rows plain PO lines, in place; say once what was read how."""
     _record_types(table, hm, columns)
-    _drop_rows(table, hm, columns)
-    _unquote_ids(table, hm)
-    _fill_down(table, hm, columns)
+    every_po_number = _drop_rows(table, hm, columns)
+    # Unquoting can leave a PO number blank ('"  "'): then the column is looked at again.
+    if _unquote_ids(table, hm) or not every_po_number:
+        _fill_down(table, hm, columns)
     _null_dates(table, hm, columns)
     _glued_vendor_codes(table, hm)
     if hm.sku_in_brackets:
@@ -165,8 +166,12 @@ def _record_types(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                             f"{len(heads)} header row(s) give their lines the PO-level fields")
 
 
-def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
-    """Totals rows, deleted or cancelled lines and a PO's summary row are not lines."""
+def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> bool:
+    """Totals rows, deleted or cancelled lines and a PO's summary row are not lines.
+
+    True when every row kept has its PO number (it took the plain row's shortcut), so
+    that no row is left for :func:`_fill_down`.
+    """
     po = hm.column_of.get("po_number")
     sku = hm.column_of.get("sku")
     name = hm.column_of.get("product_name")
@@ -191,6 +196,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     # runs for every row of the file; only the other rows pay for the careful tests.
     fast = deleted is None and status is None and doc_type is None and 0 in mapped and (
         sku is not None and po is not None)
+    every_po_number = fast
     at_sku, at_po = sku or 0, po or 0
     need = max(at_sku, at_po) + 1
     for row in table.rows:
@@ -206,6 +212,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                     kept.append(row)
                     continue
         no_item = _blank(row, sku) and _blank(row, name)
+        every_po_number = False
         why = ""
         if doc_type is not None and _text(row, doc_type).casefold() not in _ORDER_TYPES:
             why = (f"not a purchase-order line ({table.headers[doc_type]} = "
@@ -232,6 +239,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
         else:
             kept.append(row)
     table.rows = kept
+    return every_po_number
 
 
 def _label_row(row: Row, mapped: set[int]) -> bool:
@@ -280,9 +288,6 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     po = hm.column_of.get("po_number")
     if po is None:
         return
-    if not any(v is None or (v.__class__ is str and not v.strip())
-               for v in set(_column(table.rows, po))):
-        return  # every row has its PO number (the usual file): nothing to fill
     last: CellValue = None
     filled: list[int] = []
     for row in table.rows:
@@ -304,23 +309,25 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                                "repeat the PO number on every line to silence this"))
 
 
-def _unquote_ids(table: Table, hm: HeaderMap) -> None:
-    """ERPNext's legacy export wraps names in literal quotes: ``"PUR-ORD-2026-00041"``."""
+def _unquote_ids(table: Table, hm: HeaderMap) -> bool:
+    """ERPNext's legacy export wraps names in literal quotes: ``"PUR-ORD-2026-00041"``.
+    True when it did."""
     index = hm.column_of.get("po_number")
     if index is None:
-        return
+        return False
     texts = (v for row in table.rows if isinstance(v := row.get(index), str) and v.strip())
     first = next(texts, None)
     if first is None or not all(
         len(t) > 2 and t[0] == t[-1] == '"' for t in itertools.chain((first,), texts)
     ):
-        return
+        return False
     for row in table.rows:
         v = row.get(index)
         if isinstance(v, str) and v.strip():
             _set(row, index, v[1:-1])
     hm.decisions.append(f'"{table.headers[index]}" wraps every PO number in quotes: read '
                         "without them")
+    return True
 
 
 def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -> None:

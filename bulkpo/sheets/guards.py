@@ -3,8 +3,11 @@ cells reach so far that reading them would exhaust memory (limits are settings).
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -164,6 +167,54 @@ def _more_digits(shaped: bytes, n: int, letters: int) -> bool:
     return any(b'r="' + b"A" * k + run in shaped for k in range(min(letters, 4) + 1))
 
 
+_CHUNK = 1 << 22
+_DONE = b""
+
+
+def _inflated(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
+    """The chunks of a zip member, inflated by a helper thread a chunk or two ahead.
+
+    zlib lets go of the interpreter while it inflates, so on a second core the next
+    chunk is inflated while this one is scanned: the scan costs little more than the
+    inflating alone. Whatever reading raises is raised here, in the caller's thread.
+    """
+    ahead: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def inflate() -> None:
+        try:
+            with zf.open(part) as fh:
+                while not stop.is_set():
+                    chunk = fh.read(_CHUNK)
+                    offer(chunk)
+                    if not chunk:
+                        return
+        except BaseException as exc:  # handed to the caller, which decides
+            offer(exc)
+
+    def offer(item: bytes | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    worker = threading.Thread(target=inflate, name="bulkpo-inflate", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = ahead.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item == _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
 def sheet_extent(
     zf: zipfile.ZipFile, part: str, max_cells: int
 ) -> tuple[_Corner, _Corner | None] | None:
@@ -178,23 +229,22 @@ def sheet_extent(
     """
     letters, digits = 1, 1
     declared: _Corner | None = None
-    with zf.open(part) as fh:
-        tail = b""
-        first = True
-        while chunk := fh.read(1 << 22):
-            buf = tail + chunk
-            if first:
-                first = False
-                if m := _DIMENSION.search(buf, 0, 4096):
-                    declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
-            shaped = buf.translate(_SHAPES)
-            while letters <= _MAX_LETTERS and _more_letters(shaped, letters + 1):
-                letters += 1
-            # letters now bounds every reference of buf (past _MAX_LETTERS it stops
-            # counting, and the widest bound below is past any limit anyway)
-            while digits <= _MAX_DIGITS and _more_digits(shaped, digits + 1, letters):
-                digits += 1
-            tail = buf[-32:]
+    tail = b""
+    first = True
+    for chunk in _inflated(zf, part):
+        buf = tail + chunk
+        if first:
+            first = False
+            if m := _DIMENSION.search(buf, 0, 4096):
+                declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
+        shaped = buf.translate(_SHAPES)
+        while letters <= _MAX_LETTERS and _more_letters(shaped, letters + 1):
+            letters += 1
+        # letters now bounds every reference of buf (past _MAX_LETTERS it stops
+        # counting, and the widest bound below is past any limit anyway)
+        while digits <= _MAX_DIGITS and _more_digits(shaped, digits + 1, letters):
+            digits += 1
+        tail = buf[-32:]
     widest = sum(26**n for n in range(1, letters + 1))
     if widest * (10**digits - 1) <= max_cells:
         return None
