@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
@@ -718,10 +718,16 @@ class _TextSource(_Source):
         head = self.head(name, max_header_scan)
         header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         rows: list[Row] = []
+        append = rows.append
         for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
-            values: list[CellValue] = [v or None for v in record]
-            if not _is_empty(values):
-                rows.append(Row(number, values))
+            # A record with no empty cell (most of them) is kept as csv.reader made it,
+            # not copied: a large file's cells are held once.
+            values = cast(
+                "list[CellValue]", [v or None for v in record] if "" in record else record)
+            v0 = record[0] if record else ""
+            if not v0.strip() and _is_empty(values):
+                continue
+            append(Row(number, values))
         table = Table(
             path=str(self.path),
             sheet=name,
