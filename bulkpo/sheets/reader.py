@@ -690,14 +690,26 @@ class _TextSource(_Source):
         except OSError as exc:
             raise self.fail(f"cannot read the file ({exc.strerror})") from None
         text, self._cp1252_lines = decode(data)
+        del data
         if "\x00" in text:
             raise self.fail("not a spreadsheet (unrecognised binary file)")
         delimiter = sniff_delimiter(text[:SNIFF_BYTES], self.path.suffix.lower())
+        # Read back through a TextIOWrapper, which splits lines as StringIO(newline="")
+        # does but decodes a chunk at a time: StringIO would hold the whole text again
+        # at four bytes a character.
+        lines = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), "utf-8", newline="")
+        del text
+        # A sheet repeats its texts (a PO's number on each line, statuses, codes, dates):
+        # each distinct text is kept once, which makes a large file's cells a fraction
+        # of what one string object per cell would take.
+        seen: dict[str, str] = {}
+        share = seen.setdefault
         old_limit = csv.field_size_limit()
         try:
             # One cell may hold a long memo; the default 128 KiB cap would refuse it.
             csv.field_size_limit(64 * 1024 * 1024)
-            return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+            return [list(map(share, record, record))
+                    for record in csv.reader(lines, delimiter=delimiter)]
         except csv.Error as exc:
             raise self.fail(f"damaged text file: {one_line(exc)}") from None
         finally:
