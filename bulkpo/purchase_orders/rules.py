@@ -160,7 +160,8 @@ def validate_purchase_orders(
         number = row.number
         if cost is not None and currency is None:
             validation.no_currency(checker, number)
-        draft.votes.append((pos, po))
+        # Equal to po, and shared by the PO's rows: one tuple a PO, not one a row.
+        draft.votes.append((pos, draft.po_values))
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
