@@ -1,4 +1,4 @@
-"""How fast and in how much memory `bulkpo.validate_file` checks a large CSV, against a raw csv.reader pass.
+"""How fast and in how much memory `bulkpo.validate_file` checks a large CSV, vs a raw csv.reader.
 
 Run: python benchmarks/bench_validate_csv.py [--lines N] [--repeat K]
      (default 1,000,000 lines = 250,000 POs of 4 lines, 15 columns; best of 1)
