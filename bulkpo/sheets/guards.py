@@ -3,11 +3,8 @@ cells reach so far that reading them would exhaust memory (limits are settings).
 
 from __future__ import annotations
 
-import queue
 import re
-import threading
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
@@ -146,73 +143,14 @@ _DIMENSION = re.compile(
 _MAX_LETTERS, _MAX_DIGITS = 4, 10
 
 
-# Cell references (and row numbers) are measured on a copy of the XML in which every
-# capital is A and every digit 0: 'r="' followed by n capitals is then one fixed string,
-# found by bytes.find in one fast pass, where a regex would stop at each of the sheet's
-# million references. They also match inside other attributes (paper="9"): that can
-# only raise the bound, which the exact pass below then settles.
-_SHAPES = bytes.maketrans(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
+# Cell references (and row numbers) longer than the longest seen so far; the literal
+# 'r="' start lets the regex engine skip ahead fast, so each test costs one quick pass.
+# They also match inside other attributes (paper="9"): that can only raise the bound,
+# which the exact pass below then settles.
+_MORE_LETTERS = [re.compile(rb'r="[A-Z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
 
 
-def _more_letters(shaped: bytes, n: int) -> bool:
-    """A reference with at least ``n`` letters (``r="[A-Z]{n}``)."""
-    return b'r="' + b"A" * n in shaped
-
-
-def _more_digits(shaped: bytes, n: int, letters: int) -> bool:
-    """A reference (or row number) with at least ``n`` digits (``r="[A-Z]{0,4}[0-9]{n}``);
-    no reference in ``shaped`` has more than ``letters`` letters."""
-    run = b"0" * n
-    return any(b'r="' + b"A" * k + run in shaped for k in range(min(letters, 4) + 1))
-
-
-_CHUNK = 1 << 22
-_DONE = b""
-
-
-def _inflated(zf: zipfile.ZipFile, part: str) -> Iterator[bytes]:
-    """The chunks of a zip member, inflated by a helper thread a chunk or two ahead.
-
-    zlib lets go of the interpreter while it inflates, so on a second core the next
-    chunk is inflated while this one is scanned: the scan costs little more than the
-    inflating alone. Whatever reading raises is raised here, in the caller's thread.
-    """
-    ahead: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def inflate() -> None:
-        try:
-            with zf.open(part) as fh:
-                while not stop.is_set():
-                    chunk = fh.read(_CHUNK)
-                    offer(chunk)
-                    if not chunk:
-                        return
-        except BaseException as exc:  # handed to the caller, which decides
-            offer(exc)
-
-    def offer(item: bytes | BaseException) -> None:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
-
-    worker = threading.Thread(target=inflate, name="bulkpo-inflate", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = ahead.get()
-            if isinstance(item, BaseException):
-                raise item
-            if item == _DONE:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
+_MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
 
 
 def sheet_extent(
@@ -224,27 +162,24 @@ def sheet_extent(
     The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
     cells themselves. So the sheet XML is streamed once counting only how many letters
     and digits the longest references have, a bound that a 100,000-row sheet passes at
-    the cost of one translation and a few substring searches per chunk; only past that
-    bound is the exact last cell sought.
+    the cost of two regex passes; only past that bound is the exact last cell sought.
     """
     letters, digits = 1, 1
     declared: _Corner | None = None
-    tail = b""
-    first = True
-    for chunk in _inflated(zf, part):
-        buf = tail + chunk
-        if first:
-            first = False
-            if m := _DIMENSION.search(buf, 0, 4096):
-                declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
-        shaped = buf.translate(_SHAPES)
-        while letters <= _MAX_LETTERS and _more_letters(shaped, letters + 1):
-            letters += 1
-        # letters now bounds every reference of buf (past _MAX_LETTERS it stops
-        # counting, and the widest bound below is past any limit anyway)
-        while digits <= _MAX_DIGITS and _more_digits(shaped, digits + 1, letters):
-            digits += 1
-        tail = buf[-32:]
+    with zf.open(part) as fh:
+        tail = b""
+        first = True
+        while chunk := fh.read(1 << 22):
+            buf = tail + chunk
+            if first:
+                first = False
+                if m := _DIMENSION.search(buf, 0, 4096):
+                    declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
+            while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
+                letters += 1
+            while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
+                digits += 1
+            tail = buf[-32:]
     widest = sum(26**n for n in range(1, letters + 1))
     if widest * (10**digits - 1) <= max_cells:
         return None
