@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar
 
 from pydantic import SecretStr
 
@@ -87,14 +87,33 @@ def blocking(coroutine_function: Callable[P, Coroutine[Any, Any, T]]) -> Callabl
 
     @functools.wraps(coroutine_function)
     def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        held = _held(coroutine_function(*args, **kwargs))
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return asyncio.run(coroutine_function(*args, **kwargs))
+            return asyncio.run(held).value
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, coroutine_function(*args, **kwargs)).result()
+            return pool.submit(asyncio.run, held).result().value
 
     return call
+
+
+class _Held(Generic[T]):
+    """A result handed out of ``asyncio.run`` in a box with a short repr.
+
+    Python 3.11's ``asyncio.run`` formats its finished task's repr, result included,
+    while it restores the Ctrl-C handler (an enum lookup that fails builds its message
+    from it): for the result of a million-line file that full repr took many seconds.
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+
+async def _held(coroutine: Coroutine[Any, Any, T]) -> _Held[T]:
+    return _Held(await coroutine)
 
 
 class Sandbox(AbstractAsyncContextManager["Sandbox"]):

@@ -23,7 +23,7 @@ class Party:
     country: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # one per input line: a million of them in a large migration
 class LineItem:
     """One PO line; ``row`` is the 1-based sheet row it came from."""
 

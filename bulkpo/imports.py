@@ -24,6 +24,7 @@ from collections.abc import (
 )
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -602,23 +603,29 @@ def issues_by_row(
 def validation_row_results(table: Table, validation: ValidationResult) -> list[RowResult]:
     """What ``bulkpo validate`` says of each data row: valid or invalid, with its issues."""
     issues = issues_by_row(validation.issues)
+    skipped = validation.header_map.skipped_rows
     results = [
         RowResult(number, "skipped", message=f"not a PO line: {why}")
-        for number, why in validation.header_map.skipped_rows.items()
+        for number, why in skipped.items()
     ]
+    invalid = validation.invalid_rows
     for row in table.rows:
-        bad = validation.invalid_rows.get(row.number, [])
+        number = row.number
+        bad = invalid.get(number)
+        if not bad:  # the common row: no message to join, its own list of its warnings
+            results.append(RowResult(number, "valid", issues=issues.get(number) or []))
+            continue
         results.append(
             RowResult(
-                row.number,
-                "invalid" if bad else "valid",
+                number,
+                "invalid",
                 message="; ".join(str(issue) for issue in bad),
                 # a row held back by its PO's error carries that pointer as its issue
-                issues=issues.get(row.number, []) + [
+                issues=issues.get(number, []) + [
                     i for i in bad if i.code is IssueCode.PO_INVALID],
             )
         )
-    return sorted(results, key=lambda r: r.row)
+    return sorted(results, key=attrgetter("row"))
 
 
 def validation_result(

@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from operator import itemgetter
 
 from bulkpo.cells import cell_text, is_blank
 from bulkpo.columns import ColumnSet, ColumnType
@@ -121,9 +122,10 @@ def apply_layout(
 ) -> None:
     """Make an ERP's rows plain PO lines, in place; say once what was read how."""
     _record_types(table, hm, columns)
-    _drop_rows(table, hm, columns)
-    _unquote_ids(table, hm)
-    _fill_down(table, hm, columns)
+    every_po_number = _drop_rows(table, hm, columns)
+    # Unquoting can leave a PO number blank ('"  "'): then the column is looked at again.
+    if _unquote_ids(table, hm) or not every_po_number:
+        _fill_down(table, hm, columns)
     _null_dates(table, hm, columns)
     _glued_vendor_codes(table, hm)
     if hm.sku_in_brackets:
@@ -164,8 +166,12 @@ def _record_types(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                             f"{len(heads)} header row(s) give their lines the PO-level fields")
 
 
-def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
-    """Totals rows, deleted or cancelled lines and a PO's summary row are not lines."""
+def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> bool:
+    """Totals rows, deleted or cancelled lines and a PO's summary row are not lines.
+
+    True when every row kept has its PO number (it took the plain row's shortcut), so
+    that no row is left for :func:`_fill_down`.
+    """
     po = hm.column_of.get("po_number")
     sku = hm.column_of.get("sku")
     name = hm.column_of.get("product_name")
@@ -185,16 +191,28 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
         return _text(row, po) in has_lines
 
     kept: list[Row] = []
-    plain = deleted is None and status is None and doc_type is None
-    first_mapped = 0 in mapped
+    # The common row (a PO number, an item, a first cell of a mapped column, no flag
+    # columns) is a line: settled by three cell tests inlined here, because this loop
+    # runs for every row of the file; only the other rows pay for the careful tests.
+    fast = deleted is None and status is None and doc_type is None and 0 in mapped and (
+        sku is not None and po is not None)
+    every_po_number = fast
+    at_sku, at_po = sku or 0, po or 0
+    need = max(at_sku, at_po) + 1
     for row in table.rows:
+        if fast:
+            values = row.values
+            if len(values) >= need:
+                a, b, c = values[at_sku], values[at_po], values[0]
+                if a is not None and b is not None and c is not None and (
+                    a.__class__ is not str or a.strip()) and (
+                    b.__class__ is not str or b.strip()) and (
+                    c.__class__ is not str or c.strip()
+                ):
+                    kept.append(row)
+                    continue
         no_item = _blank(row, sku) and _blank(row, name)
-        # The common row (a PO number, an item, no flag columns) is a line: settled here.
-        if plain and not _blank(row, sku) and not _blank(row, po) and (
-            first_mapped and not _blank(row, 0)
-        ):
-            kept.append(row)
-            continue
+        every_po_number = False
         why = ""
         if doc_type is not None and _text(row, doc_type).casefold() not in _ORDER_TYPES:
             why = (f"not a purchase-order line ({table.headers[doc_type]} = "
@@ -221,6 +239,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
         else:
             kept.append(row)
     table.rows = kept
+    return every_po_number
 
 
 def _label_row(row: Row, mapped: set[int]) -> bool:
@@ -290,23 +309,25 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
                                "repeat the PO number on every line to silence this"))
 
 
-def _unquote_ids(table: Table, hm: HeaderMap) -> None:
-    """ERPNext's legacy export wraps names in literal quotes: ``"PUR-ORD-2026-00041"``."""
+def _unquote_ids(table: Table, hm: HeaderMap) -> bool:
+    """ERPNext's legacy export wraps names in literal quotes: ``"PUR-ORD-2026-00041"``.
+    True when it did."""
     index = hm.column_of.get("po_number")
     if index is None:
-        return
+        return False
     texts = (v for row in table.rows if isinstance(v := row.get(index), str) and v.strip())
     first = next(texts, None)
     if first is None or not all(
         len(t) > 2 and t[0] == t[-1] == '"' for t in itertools.chain((first,), texts)
     ):
-        return
+        return False
     for row in table.rows:
         v = row.get(index)
         if isinstance(v, str) and v.strip():
             _set(row, index, v[1:-1])
     hm.decisions.append(f'"{table.headers[index]}" wraps every PO number in quotes: read '
                         "without them")
+    return True
 
 
 def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -> None:
@@ -325,25 +346,39 @@ def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -
                 _set(row, index, last.get(index))
 
 
+def _null_date(v: CellValue) -> bool:
+    kind = v.__class__
+    if kind is str:
+        return v.strip() in _NULL_DATES  # type: ignore[union-attr]
+    if kind is dt.datetime:
+        return v.date() == _NULL_DAY  # type: ignore[union-attr]
+    return kind is dt.date and v == _NULL_DAY
+
+
+def _column(rows: list[Row], index: int) -> list[CellValue]:
+    """Column ``index`` of every row (None past the end of a short row), in C loops when
+    every row reaches it."""
+    cells = [row.values for row in rows]
+    if cells and min(map(len, cells)) > index:
+        return list(map(itemgetter(index), cells))
+    return [values[index] if index < len(values) else None for values in cells]
+
+
 def _null_dates(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
     """``00000000`` and ``1900-01-01`` are how ERPs write "no date"."""
     for key, index in hm.column_of.items():
         if columns.by_key(key).type is not ColumnType.DATE:
+            continue
+        # Each distinct cell is tested once first: a column with no null date (the
+        # usual one) is not walked row by row.
+        if not any(_null_date(v) for v in set(_column(table.rows, index))):
             continue
         count = 0
         for row in table.rows:
             values = row.values
             if index >= len(values):
                 continue
-            v = values[index]
-            kind = v.__class__
-            if kind is str:
-                hit = v.strip() in _NULL_DATES  # type: ignore[union-attr]
-            elif kind is dt.datetime:
-                hit = v.date() == _NULL_DAY  # type: ignore[union-attr]
-            else:
-                hit = kind is dt.date and v == _NULL_DAY
-            if hit:
+            if _null_date(values[index]):
                 values[index] = None
                 count += 1
         if count:

@@ -89,7 +89,7 @@ class CellRef:
         return f"{quote_sheet(self.sheet)}!{self.a1}" if self.sheet else self.a1
 
 
-@dataclass
+@dataclass(slots=True)  # one per input row: slots keep a large file's table small
 class Row:
     """One data row: its 1-based sheet row number and its cells, by column index."""
 

@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import TypeAlias
 
 from bulkpo import ports
@@ -265,14 +266,23 @@ class Checker:
         self.issues = issues
         rows = table.rows
         n = len(rows)
-        # One tuple per sheet column; short rows read as blank past their end.
-        cells = list(itertools.zip_longest(*(r.values for r in rows))) if rows else []
         self.converted: dict[str, list[object]] = {}
         self.flagged: set[int] = set()
         # Row-rule warnings said once per distinct value: (key, value, code) -> issue, cells
         self.once: dict[tuple[str, str, str], tuple[Issue, list[CellRef]]] = {}
+        cells = [r.values for r in rows]
+        # Short rows read as blank past their end; when every row reaches a column
+        # (a workbook's always do) it is taken in one C loop.
+        shortest = min(map(len, cells), default=0)
         for f in fields:
-            column = cells[f.index] if 0 <= f.index < len(cells) else (None,) * n
+            i = f.index
+            column: Sequence[CellValue]
+            if i < 0:
+                column = (None,) * n
+            elif i < shortest:
+                column = list(map(itemgetter(i), cells))
+            else:
+                column = [values[i] if i < len(values) else None for values in cells]
             values, problems, fixes = _column_converter(f)(column)
             self.converted[f.key] = values
             if problems:

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal
+from operator import attrgetter
+from types import MappingProxyType
 
 from bulkpo import ports, validation
 from bulkpo.cells import DateOrder, Priced, cell_text, is_blank
@@ -59,27 +62,59 @@ class _PoDraft:
     """
 
     __slots__ = ("conflicts", "errors", "first", "line_numbers", "lines", "metadata", "name",
-                 "own_errors", "po_values", "rows", "set_at", "skus", "votes")
+                 "own_errors", "po_values", "rows", "set_at", "votes")
 
     def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
         self.name = name
         self.first = first
         self.po_values = po_values
-        self.set_at: dict[int, int] = {}
         self.rows: list[int] = []
         self.lines: list[LineItem] = []
         self.line_numbers: dict[int, int] = {}  # -> sheet row
-        self.skus: dict[str, int] = {}
         self.metadata: dict[str, list[str]] = {}
-        self.errors: list[Issue] = []
-        self.own_errors: dict[int, list[Issue]] = {}
         # Each row's PO-level values (position, values), counted only when rows disagree.
         self.votes: list[tuple[int, tuple[object, ...]]] = []
-        self.conflicts: set[int] = set()  # the po_keys positions rows disagree on
+        # Most POs never need these: they start as shared empties that cannot be written
+        # (a write goes through the methods below, which give the PO its own first), so a
+        # large file does not carry four empty containers per PO.
+        self.set_at: Mapping[int, int] = _NO_POSITIONS
+        self.errors: Sequence[Issue] = ()
+        self.own_errors: Mapping[int, list[Issue]] = _NO_ISSUES
+        self.conflicts: AbstractSet[int] = frozenset()  # the po_keys positions rows disagree on
 
     def position_of(self, k: int) -> int:
         """Position (in table.rows) of the row that set PO-level value ``k``."""
         return self.set_at.get(k, self.first)
+
+    def set_position(self, k: int, pos: int) -> None:
+        """PO-level value ``k`` was set by the row at position ``pos``."""
+        self.set_at = {**self.set_at, k: pos}
+
+    def add_conflict(self, k: int) -> None:
+        self.conflicts = self.conflicts | {k}
+
+    def add_errors(self, issues: Iterable[Issue]) -> None:
+        if isinstance(self.errors, list):
+            self.errors.extend(issues)
+        else:
+            self.errors = list(issues)  # the first: errors was the shared ()
+
+    def add_own_error(self, row: int, issue: Issue) -> None:
+        """An error of the row ``row`` (sheet number) itself."""
+        own = dict(self.own_errors) if self.own_errors is _NO_ISSUES else self.own_errors
+        assert isinstance(own, dict)
+        own.setdefault(row, []).append(issue)
+        self.own_errors = own
+
+    def set_own_errors(self, row: int, issues: list[Issue]) -> None:
+        own = dict(self.own_errors) if self.own_errors is _NO_ISSUES else self.own_errors
+        assert isinstance(own, dict)
+        own[row] = issues
+        self.own_errors = own
+
+
+_NO_POSITIONS: Mapping[int, int] = MappingProxyType({})
+_NO_ISSUES: Mapping[int, list[Issue]] = MappingProxyType({})
 
 
 _LINE_KEYS = ("line_number", "sku", "quantity", "product_name", "unit_of_measure", "unit_cost",
@@ -160,7 +195,8 @@ def validate_purchase_orders(
         number = row.number
         if cost is not None and currency is None:
             validation.no_currency(checker, number)
-        draft.votes.append((pos, po))
+        # Equal to po, and shared by the PO's rows: one tuple a PO, not one a row.
+        draft.votes.append((pos, draft.po_values))
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
@@ -173,10 +209,11 @@ def validate_purchase_orders(
             _add_metadata(draft, row, meta_cols)
 
     invalid = result.invalid_rows
+    shared = _Shared()
     for draft in drafts.values():
         if draft.conflicts:
             _settle_conflicts(checker, draft, po_level)
-        assembled = _assemble_po(checker, draft, po_keys, po_defaults)
+        assembled = _assemble_po(checker, draft, po_keys, po_defaults, shared)
         if draft.errors or assembled is None:
             _invalidate(draft, invalid, table.sheet)
         else:
@@ -216,11 +253,11 @@ def _add_row(
         seen = merged[k]
         if seen is None:
             merged[k] = value
-            draft.set_at[k] = pos
+            draft.set_position(k, pos)
         elif f.key == "must_arrive_date" and isinstance(value, dt.date):
             pass  # lines of one PO may arrive on different dates: each line keeps its own
         elif seen != value and value is not BAD and seen is not BAD:
-            draft.conflicts.add(k)  # settled by the majority once every row is in
+            draft.add_conflict(k)  # settled by the majority once every row is in
     draft.po_values = tuple(merged)
     line = _line_item(checker, state, draft, columns)
     if line is not None:
@@ -228,8 +265,8 @@ def _add_row(
     if meta_cols:
         _add_metadata(draft, row, meta_cols)
     if state.errors:
-        draft.errors.extend(state.errors)
-        draft.own_errors[row.number] = state.errors
+        draft.add_errors(state.errors)
+        draft.set_own_errors(row.number, state.errors)
 
 
 def _settle_conflicts(checker: Checker, draft: _PoDraft, po_level: list[Field]) -> None:
@@ -273,7 +310,7 @@ def _settle_conflicts(checker: Checker, draft: _PoDraft, po_level: list[Field]) 
         tally.sort(key=lambda t: -len(t[1]))  # stable: equal counts keep sheet order
         winner, won = tally[0]
         merged[k] = winner
-        draft.set_at[k] = won[0]
+        draft.set_position(k, won[0])
         if len(tally) == 1:
             continue
 
@@ -314,9 +351,9 @@ def _cells_issue(
     issue = Issue(refs[0], f.header, value, code, ERROR, message, suggestion,
                   also=tuple(refs[1:]))
     checker.issues.append(issue)
-    draft.errors.append(issue)
+    draft.add_errors((issue,))
     for ref in refs:
-        draft.own_errors.setdefault(ref.row, []).append(issue)
+        draft.add_own_error(ref.row, issue)
 
 
 def _add_metadata(draft: _PoDraft, row: Row, meta_cols: list[tuple[str, int]]) -> None:
@@ -379,8 +416,42 @@ def _line_item(
     )
 
 
+class _Shared:
+    """What the POs of one sheet share: each port check made once per (code, wanted kind),
+    and one :class:`Party` object per distinct party (frozen, so sharing is safe; a
+    sheet names a few hundred sellers across many thousand POs)."""
+
+    __slots__ = ("parties", "ports")
+
+    def __init__(self) -> None:
+        self.ports: dict[tuple[str, str, ports.Want | None], tuple[ports.PortProblem | None,
+                                                                    str]] = {}
+        self.parties: dict[tuple[str | None, str | None, str | None], Party] = {}
+
+    def port(
+        self, checker: Checker, key: str, value: str, want: ports.Want | None
+    ) -> tuple[ports.PortProblem | None, str]:
+        """The problem of a port cell (None if fine) and its folded code."""
+        found = self.ports.get((key, value, want))
+        if found is None:
+            accept_iata = checker.by_key[key].col.accepts_iata
+            problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
+            found = self.ports[(key, value, want)] = (problem, ports.fold_code(value))
+        return found
+
+    def party(self, name: str | None, ref: str | None, country: str | None) -> Party:
+        found = self.parties.get((name, ref, country))
+        if found is None:
+            found = self.parties[(name, ref, country)] = Party(name, ref, country)
+        return found
+
+
+_ARRIVE = attrgetter("must_arrive_date")
+
+
 def _assemble_po(
-    checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object]
+    checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object],
+    shared: _Shared,
 ) -> PurchaseOrder | None:
     got = dict(zip(po_keys, draft.po_values, strict=True))
     for key, default in po_defaults.items():
@@ -402,25 +473,25 @@ def _assemble_po(
         value = got.get(key)
         if not isinstance(value, str):
             continue
-        accept_iata = checker.by_key[key].col.accepts_iata
-        problem = ports.check_port(value, want=want, accept_iata=accept_iata)[1]
+        problem, folded = shared.port(checker, key, value, want)
         if problem is not None and not problem.error:
             checker.warn_once(set_ref(key) or checker.ref_at(first_row, key), key, value,
                               problem.code, problem.message, problem.suggestion)
-            got[key] = ports.fold_code(value)
+            got[key] = folded
         elif problem is not None:
-            draft.errors.append(_po_issue(checker, draft, key, set_ref(key), first_row,
+            draft.add_errors((_po_issue(checker, draft, key, set_ref(key), first_row,
                                           problem.code, problem.message, problem.suggestion,
-                                          value))
+                                          value),))
             got[key] = BAD
         else:
-            got[key] = ports.fold_code(value)
+            got[key] = folded
     ready, arrive = got.get("cargo_ready_date"), got.get("must_arrive_date")
     if not isinstance(ready, dt.date):
         ready = None
     if not isinstance(arrive, dt.date):
         arrive = None
-    line_dates = {li.must_arrive_date for li in draft.lines if li.must_arrive_date is not None}
+    line_dates = set(map(_ARRIVE, draft.lines))
+    line_dates.discard(None)
     if len(line_dates) > 1:
         # Split deliveries: the PO has no one must-arrive date, its lines have theirs.
         arrive = None
@@ -432,12 +503,12 @@ def _assemble_po(
     if ready is not None and arrive is not None and arrive < ready:
         ref = set_ref("must_arrive_date")
         ready_ref = set_ref("cargo_ready_date")
-        draft.errors.append(_po_issue(
+        draft.add_errors((_po_issue(
             checker, draft, "must_arrive_date", ref, first_row, IssueCode.DATES_ORDER,
             f"the must-arrive date {arrive.isoformat()} is before the cargo-ready date "
             f"{ready.isoformat()}" + (f" ({ready_ref})" if ready_ref else ""),
             "check the two dates", arrive.isoformat(),
-        ))
+        ),))
     if draft.errors:
         return None
     # Only text reaches the PO's text fields; BAD and anything else becomes None.
@@ -446,8 +517,8 @@ def _assemble_po(
         name=draft.name,
         lines=draft.lines,
         status=text("status") or "open",
-        buyer=Party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
-        seller=Party(text("seller_name"), text("seller_ref"), text("seller_country")),
+        buyer=shared.party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
+        seller=shared.party(text("seller_name"), text("seller_ref"), text("seller_country")),
         incoterm=str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
         transportation_mode=text("transportation_mode"),
         cargo_ready_date=ready,
@@ -473,7 +544,7 @@ def _po_issue(
     issue = Issue(ref, f.header if f is not None else "", value, code, ERROR, message,
                   suggestion)
     checker.issues.append(issue)
-    draft.own_errors.setdefault(ref.row, []).append(issue)
+    draft.add_own_error(ref.row, issue)
     return issue
 
 

@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
@@ -690,14 +690,26 @@ class _TextSource(_Source):
         except OSError as exc:
             raise self.fail(f"cannot read the file ({exc.strerror})") from None
         text, self._cp1252_lines = decode(data)
+        del data
         if "\x00" in text:
             raise self.fail("not a spreadsheet (unrecognised binary file)")
         delimiter = sniff_delimiter(text[:SNIFF_BYTES], self.path.suffix.lower())
+        # Read back through a TextIOWrapper, which splits lines as StringIO(newline="")
+        # does but decodes a chunk at a time: StringIO would hold the whole text again
+        # at four bytes a character.
+        lines = io.TextIOWrapper(io.BytesIO(text.encode("utf-8")), "utf-8", newline="")
+        del text
+        # A sheet repeats its texts (a PO's number on each line, statuses, codes, dates):
+        # each distinct text is kept once, which makes a large file's cells a fraction
+        # of what one string object per cell would take.
+        seen: dict[str, str] = {}
+        share = seen.setdefault
         old_limit = csv.field_size_limit()
         try:
             # One cell may hold a long memo; the default 128 KiB cap would refuse it.
             csv.field_size_limit(64 * 1024 * 1024)
-            return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+            return [list(map(share, record, record))
+                    for record in csv.reader(lines, delimiter=delimiter)]
         except csv.Error as exc:
             raise self.fail(f"damaged text file: {one_line(exc)}") from None
         finally:
@@ -718,10 +730,16 @@ class _TextSource(_Source):
         head = self.head(name, max_header_scan)
         header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         rows: list[Row] = []
+        append = rows.append
         for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
-            values: list[CellValue] = [v or None for v in record]
-            if not _is_empty(values):
-                rows.append(Row(number, values))
+            # A record with no empty cell (most of them) is kept as csv.reader made it,
+            # not copied: a large file's cells are held once.
+            values = cast(
+                "list[CellValue]", [v or None for v in record] if "" in record else record)
+            v0 = record[0] if record else ""
+            if not v0.strip() and _is_empty(values):
+                continue
+            append(Row(number, values))
         table = Table(
             path=str(self.path),
             sheet=name,
