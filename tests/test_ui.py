@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openpyxl
@@ -17,7 +18,7 @@ import openpyxl
 from bulkpo.config import Settings
 from bulkpo.engine.journal import Journal
 from bulkpo.imports import validation_result
-from bulkpo.sandbox import SandboxServer
+from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
 from tests.conftest import SAMPLES, listing, settings_for, shared_path
@@ -346,3 +347,36 @@ def test_a_double_click_on_import_starts_one_run(sandbox: SandboxServer, tmp_pat
             assert time.monotonic() < deadline, "the run did not end"
             time.sleep(0.1)
         assert "8 rows: 6 created, 2 invalid" in panel and "error" not in panel
+
+
+def test_requests_rate_and_throttling_are_shown_live_while_the_run_goes(tmp_path: Path) -> None:
+    # Every 6th request answered 429 with Retry-After: 1, so the run lasts seconds and throttles.
+    options = SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=1, throttle_every=6)
+    path = messy_workbook(tmp_path / "orders.xlsx", pos=6)
+    with running_sandbox(options) as sandbox, page(
+        settings_for(sandbox, rate=20.0, concurrency=2), tmp_path
+    ) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        client.post(f"{where}/import")
+        seen: list[dict[str, Any]] = []
+        panels: list[str] = []
+        deadline = time.monotonic() + 60
+        while not (figures := client.get(f"{where}/run.json").json())["finished"]:
+            assert time.monotonic() < deadline, "the run did not end"
+            seen.append(figures)
+            panels.append(client.get(f"{where}/run").text)
+            time.sleep(0.05)
+        final = client.get(f"{where}/run").text
+    sent = [f["requests"] for f in seen]
+    assert sent == sorted(sent) and len(set(sent)) >= 3, sent  # growing while the run goes
+    assert any(f["throttled"] >= 1 for f in seen), seen  # a 429 seen before the end
+    assert any(f["rate"] > 0 for f in seen)
+    assert any(f["done"] > 0 and f["statuses"] for f in seen)  # row statuses filling in
+    assert any('class="requests">' in p and 'class="throttled">' in p for p in panels)
+    shown = re.search(r'class="requests">(\d+)<', panels[-1])
+    assert shown is not None and int(shown.group(1)) >= sent[0]
+    # The live counts are the run's own: the final line says as many requests or more.
+    total = re.search(r"(\d+) requests in", final)
+    assert total is not None and int(total.group(1)) >= sent[-1] > 0
+    assert figures["requests"] == int(total.group(1)) and figures["throttled"] >= 1

@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -40,6 +46,7 @@ from bulkpo.bookings import KIND_BOOKING
 from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
+from bulkpo.engine.pacing import LiveStats
 from bulkpo.errors import BulkpoError, ConfigError, UsageError
 from bulkpo.imports import validation_result
 from bulkpo.issues import Issue, IssueCode, Severity
@@ -103,6 +110,8 @@ class Run:
     downloads: list[tuple[str, str]] = field(default_factory=list)
     elapsed: float = 0.0
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    live: LiveStats = field(default_factory=LiveStats, repr=False)
+    """The run's requests, rate and 429 answers as they happen (the library's own counts)."""
 
     def record(self, result: UnitResult) -> None:
         self.done += 1
@@ -117,6 +126,24 @@ class Run:
     @property
     def rate(self) -> float:
         return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        """What the progress bar shows, as numbers (the page's JSON for scripts and tests)."""
+        live = self.live
+        return {
+            "total": self.total, "done": self.done, "finished": self.finished,
+            "requests": live.requests, "retries": live.retries, "throttled": live.throttled,
+            "rate": round(live.rate, 2), "paced_rate": round(live.paced_rate, 2),
+            "seconds": round(self.seconds, 1), "error": self.error,
+            "statuses": dict(sorted(_count(s for s, _k, _m in self.rows.values()).items())),
+        }
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
 
 
 @dataclass
@@ -639,6 +666,13 @@ class Pages:
             return HTMLResponse("")
         return self.render("run.html", upload=upload, run=upload.run)
 
+    async def figures(self, request: Request) -> Response:
+        """The run's figures as JSON: what the progress bar shows, for a script or a test."""
+        upload = self.upload_of(request)
+        if upload.run is None:
+            return JSONResponse({"error": "no import of this file yet"}, 404)
+        return JSONResponse(upload.run.figures())
+
     async def download(self, request: Request) -> Response:
         upload = self.upload_of(request)
         name = request.path_params["name"]
@@ -654,7 +688,7 @@ class Pages:
             result = await aio.import_file(
                 upload.path, settings=self.config.settings, mapping=upload.mapping,
                 journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
-                target=self.config.target,
+                target=self.config.target, live=run.live,
             )
             await run_in_threadpool(self._outputs, upload, run, result)
         except asyncio.CancelledError:
@@ -746,6 +780,7 @@ def create_app(config: UiConfig) -> ASGIApp:
         Route("/u/{id}/cell", _guarded(pages, pages.cell), methods=["POST"]),
         Route("/u/{id}/import", _guarded(pages, pages.start), methods=["POST"]),
         Route("/u/{id}/run", _guarded(pages, pages.progress)),
+        Route("/u/{id}/run.json", _guarded(pages, pages.figures)),
         Route("/u/{id}/files/{name}", _guarded(pages, pages.download)),
         Route("/export", _guarded(pages, extra.export_page)),
         Route("/export/preview", _guarded(pages, extra.export_preview)),
