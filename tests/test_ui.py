@@ -22,6 +22,13 @@ from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
 from tests.conftest import SAMPLES, listing, settings_for, shared_path
+from tests.factories import (
+    NEW_ENTITY,
+    NEW_LOCATION,
+    OWN_LOCATION,
+    network_pos,
+    workbook_with_network,
+)
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -380,3 +387,40 @@ def test_requests_rate_and_throttling_are_shown_live_while_the_run_goes(tmp_path
     total = re.search(r"(\d+) requests in", final)
     assert total is not None and int(total.group(1)) >= sent[-1] > 0
     assert figures["requests"] == int(total.group(1)) and figures["throttled"] >= 1
+
+
+def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = workbook_with_network(tmp_path / "migration.xlsx",
+                                 [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], network_pos())
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        shown = client.get(where).text
+        assert 'data-kind="network"' in shown
+        assert "Network (company entities and locations)" in shown
+        assert "sup-foshan-ceramics" in shown
+        assert "Import 3 network rows and 2 POs" in " ".join(shown.split())
+        # Each network row is checked before anything is sent: its status is in the grid.
+        grid = shown[shown.index('data-kind="network"'):shown.index('data-kind="purchase-orders"')]
+        assert re.findall(r'<td class="status (\w+)"', grid) == ["valid"] * 3
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        assert "error" not in panel.replace('class="error"', ""), panel
+        network_rows = re.findall(
+            r'<tr data-sheet="network rows" data-row="(\d+)">.*?class="status (\w+)"', panel)
+        assert sorted(network_rows) == [("2", "created"), ("3", "created"), ("4", "created")]
+        assert re.findall(r'data-sheet="POs"[^>]*>.*?class="status (\w+)"', panel) == [
+            "created"] * 4
+        report = client.get(f"{where}/files/migration-report-network.xlsx")
+        assert report.status_code == 200
+        (tmp_path / "got.xlsx").write_bytes(report.content)
+        sheet = openpyxl.load_workbook(tmp_path / "got.xlsx").worksheets[0]
+        status = max(c.column for c in sheet[1] if c.value == "Status")
+        assert [sheet.cell(row, status).value for row in (2, 3, 4)] == ["created"] * 3
+        assert client.get(f"{where}/files/migration-report.xlsx").status_code == 200
+    assert {e["ref"] for e in listing(sandbox, "/network/company_entities")} >= {
+        "sup-foshan-ceramics"}

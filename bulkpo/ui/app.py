@@ -42,14 +42,15 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulkpo import aio
-from bulkpo.bookings import KIND_BOOKING
-from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.columns import COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
 from bulkpo.engine.pacing import LiveStats
 from bulkpo.errors import BulkpoError, ConfigError, UsageError
 from bulkpo.imports import validation_result
 from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.network.rules import KIND_ENTITY, KIND_LOCATION, NetworkValidation
+from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.redact import redact
 from bulkpo.report import ImportResult, SheetResult
 from bulkpo.saved_mapping import (
@@ -64,6 +65,7 @@ from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.report_writer import write_errors_file, write_result_report
 from bulkpo.table import Table, column_letter
 from bulkpo.ui.views import ExtraViews
+from bulkpo.validation import ValidationResult
 
 HERE = Path(__file__).parent
 TOKEN_HEADER = "X-Bulkpo-Token"
@@ -71,7 +73,13 @@ TOKEN_HEADER = "X-Bulkpo-Token"
 GRID_ROWS = 500
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt")
 EDITABLE = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
-NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
+NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings", Kind.NETWORK: "network rows"}
+TITLES = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings",
+          Kind.NETWORK: "Network (company entities and locations)"}
+# The report file of each sheet of a combined workbook, as `bulkpo import --report` names them.
+SUFFIXES_OF = {Kind.PURCHASE_ORDERS: "", Kind.BOOKINGS: "-bookings", Kind.NETWORK: "-network"}
+# The journal's unit kinds of a network row: everything else not a PO is a booking's.
+NETWORK_UNITS = {KIND_ENTITY, KIND_LOCATION}
 
 
 def counted(n: int, kind: Kind) -> str:
@@ -115,7 +123,7 @@ class Run:
 
     def record(self, result: UnitResult) -> None:
         self.done += 1
-        noun = NOUNS[Kind.BOOKINGS if result.kind == KIND_BOOKING else Kind.PURCHASE_ORDERS]
+        noun = NOUNS[_kind_of(result.kind)]
         for row in result.rows:
             self.rows[noun, row] = (result.outcome.value, result.key, redact(result.message))
 
@@ -137,6 +145,20 @@ class Run:
             "seconds": round(self.seconds, 1), "error": self.error,
             "statuses": dict(sorted(_count(s for s, _k, _m in self.rows.values()).items())),
         }
+
+
+def _kind_of(unit_kind: str) -> Kind:
+    if unit_kind == KIND_PO:
+        return Kind.PURCHASE_ORDERS
+    return Kind.NETWORK if unit_kind in NETWORK_UNITS else Kind.BOOKINGS
+
+
+def units_of(validation: ValidationResult | None) -> int:
+    """The rows of a checked sheet that an import sends: POs, bookings or network objects."""
+    if validation is None:
+        return 0
+    objects = validation.objects if isinstance(validation, NetworkValidation) else []
+    return len(validation.purchase_orders) + len(validation.bookings) + len(objects)
 
 
 def _count(values: Iterable[str]) -> dict[str, int]:
@@ -309,6 +331,10 @@ class SheetView:
     def is_po(self) -> bool:
         return self.kind is Kind.PURCHASE_ORDERS
 
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
 
 def _text(value: object) -> str:
     if value is None:
@@ -321,8 +347,7 @@ def _text(value: object) -> str:
 
 
 def _field_choices(kind: Kind) -> list[tuple[str, str]]:
-    columns = PURCHASE_ORDER_COLUMNS if kind is Kind.PURCHASE_ORDERS else BOOKING_COLUMNS
-    return [("", "not imported")] + [(c.key, c.header) for c in columns.columns]
+    return [("", "not imported")] + [(c.key, c.header) for c in COLUMN_SETS[kind].columns]
 
 
 def _marks(issues: list[Issue]) -> tuple[str, str]:
@@ -377,8 +402,7 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
                    *_marks(at.get((raw.header_row, i), [])))
         for i, header in enumerate(raw.headers)
     ]
-    validation = part.validation
-    units = 0 if validation is None else len(validation.purchase_orders) + len(validation.bookings)
+    units = units_of(part.validation)
     fixed: list[str] = []
     for issue in part.issues:
         if issue.severity is Severity.WARNING and len(fixed) < 30:
@@ -651,10 +675,7 @@ class Pages:
         async with upload.lock:
             if upload.run is None or upload.run.finished:
                 result, _views = await run_in_threadpool(self.check, upload)
-                total = sum(
-                    len(p.validation.purchase_orders) + len(p.validation.bookings)
-                    for p in result.sheets if p.validation is not None
-                )
+                total = sum(units_of(p.validation) for p in result.sheets)
                 upload.run = Run(total)
                 save_state(upload)
                 upload.run.task = asyncio.create_task(self._import(upload, upload.run))
@@ -712,7 +733,7 @@ class Pages:
                 run.rows[NOUNS[part.kind], row.row] = (row.status, row.key, redact(row.message))
             label = NOUNS[part.kind]
             run.lines.append(f"{label}: {part.summary.line()}" if combined else part.summary.line())
-            suffix = "-bookings" if combined and part.kind is Kind.BOOKINGS else ""
+            suffix = SUFFIXES_OF[part.kind] if combined else ""
             report = f"{stem}-report{suffix}.xlsx"
             write_result_report(upload.folder / report, part.table, part.results,
                                 title=f"bulkpo import {upload.path.name}")
