@@ -237,7 +237,7 @@ def _imported(client: httpx.Client, path: Path) -> tuple[str, str]:
     return where, panel
 
 
-def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
+def test_pos_and_bookings_imported_exported_and_tracked_by_import_and_date_range(
     sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
 ) -> None:
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
@@ -280,6 +280,19 @@ def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
         assert document.status_code == 200 and document.content.startswith(b"%PDF")
         escape = client.get(f"/track/documents/{shipment.group(1)}/..%2F..%2Fjournal.sqlite")
         assert escape.status_code == 404
+
+        # Track by date range: the shipments updated in it, as `bulkpo export shipments` lists.
+        shipments = listing(sandbox, "/shipments")
+        wide = client.get("/track/rows", params={"updated_after": "2000-01-01",
+                                                 "updated_before": "2100-01-01"}).text
+        ids = re.findall(r'hx-post="/track/documents/(\d+)"', wide)
+        assert shipments and sorted(ids) == sorted(str(s["id"]) for s in shipments)
+        later = client.get("/track/rows", params={"updated_after": "2099-01-01"}).text
+        assert "No shipment was updated in that range." in later
+        assert "/track/documents/" not in later
+        wrong = client.get("/track/rows", params={"updated_before": "2026-13-01"})
+        assert wrong.status_code == 400 and "2026-13-01" in wrong.text
+        assert 'name="updated_after"' in client.get("/track").text
 
 
 def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> None:
@@ -424,3 +437,4 @@ def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
         assert client.get(f"{where}/files/migration-report.xlsx").status_code == 200
     assert {e["ref"] for e in listing(sandbox, "/network/company_entities")} >= {
         "sup-foshan-ceramics"}
+
