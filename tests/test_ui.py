@@ -242,7 +242,13 @@ def test_pos_and_bookings_imported_exported_and_tracked_by_import_and_date_range
 ) -> None:
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
         where = _upload(client, SAMPLES / "bookings.xlsx")
-        assert "Import 12 bookings</button>" in client.get(where).text
+        alone = client.get(where).text
+        assert "Import 12 bookings</button>" in alone
+        # A bookings sheet's fields are shown, not chosen, and the page says why.
+        assert 'class="note readonly-mapping"' in alone and "bulkpo template bookings" in alone
+        assert alone.count('<select class="map"') == alone.count('<select class="map" name') > 0
+        assert all("disabled" in tag for tag in re.findall(r'<select class="map"[^>]*>', alone))
+        assert 'id="apply-mapping"' not in alone
         bookings, panel = _imported(client, _combined(tmp_path / "plan.xlsx"))
         assert '<p class="line">POs: 152 rows: 152 created</p>' in panel
         assert '<p class="line">bookings: 12 rows: 12 created</p>' in panel
@@ -413,6 +419,8 @@ def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
         assert 'data-kind="network"' in shown
         assert "Network (company entities and locations)" in shown
         assert "sup-foshan-ceramics" in shown
+        # The network sheet's fields are read-only (said once), the PO sheet's are chosen.
+        assert shown.count('class="note readonly-mapping"') == 1 and 'id="apply-mapping"' in shown
         assert "Import 3 network rows and 2 POs" in " ".join(shown.split())
         # Each network row is checked before anything is sent: its status is in the grid.
         grid = shown[shown.index('data-kind="network"'):shown.index('data-kind="purchase-orders"')]
