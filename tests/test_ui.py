@@ -293,6 +293,12 @@ def test_pos_and_bookings_imported_exported_and_tracked_by_import_and_date_range
                                                  "updated_before": "2100-01-01"}).text
         ids = re.findall(r'hx-post="/track/documents/(\d+)"', wide)
         assert shipments and sorted(ids) == sorted(str(s["id"]) for s in shipments)
+        link = re.search(r'href="(/track/shipments/[^"]+)"', wide)
+        assert link is not None
+        (tmp_path / "shipments.xlsx").write_bytes(client.get(link.group(1)).content)
+        listed = openpyxl.load_workbook(tmp_path / "shipments.xlsx")["Shipments"]
+        assert listed.max_row == len(shipments) + 1
+        assert client.get("/track/shipments/..%2Fpage.json").status_code == 404
         later = client.get("/track/rows", params={"updated_after": "2099-01-01"}).text
         assert "No shipment was updated in that range." in later
         assert "/track/documents/" not in later
@@ -394,6 +400,9 @@ def test_requests_rate_and_throttling_are_shown_live_while_the_run_goes(tmp_path
             panels.append(client.get(f"{where}/run").text)
             time.sleep(0.05)
         final = client.get(f"{where}/run").text
+        time.sleep(0.3)
+        later = client.get(f"{where}/run.json").json()
+    assert later["rate"] == figures["rate"] > 0  # an ended run's rate no longer moves
     sent = [f["requests"] for f in seen]
     assert sent == sorted(sent) and len(set(sent)) >= 3, sent  # growing while the run goes
     assert any(f["throttled"] >= 1 for f in seen), seen  # a 429 seen before the end

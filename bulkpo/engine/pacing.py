@@ -195,10 +195,16 @@ class LiveStats:
         self._clock = clock
         self._caller: Caller | None = None
         self._started = 0.0
+        self._ended: float | None = None
 
     def attach(self, caller: Caller) -> None:
         """Follow ``caller``: the run's start, as the import opens its client."""
-        self._caller, self._started = caller, self._clock()
+        self._caller, self._started, self._ended = caller, self._clock(), None
+
+    def finish(self) -> None:
+        """The run has ended: its elapsed time, and so its rate, stop moving."""
+        if self._caller is not None and self._ended is None:
+            self._ended = self._clock()
 
     @property
     def requests(self) -> int:
@@ -214,7 +220,9 @@ class LiveStats:
 
     @property
     def elapsed(self) -> float:
-        return self._clock() - self._started if self._caller is not None else 0.0
+        if self._caller is None:
+            return 0.0
+        return (self._ended if self._ended is not None else self._clock()) - self._started
 
     @property
     def rate(self) -> float:

@@ -721,6 +721,7 @@ class Pages:
             run.error = redact(str(exc))
         except Exception as exc:  # a bug of ours: said on the page, the server goes on
             run.error = redact(f"internal error: {type(exc).__name__}: {exc}")
+        run.live.finish()
         run.elapsed = time.monotonic() - run.started
         run.finished = True
         save_state(upload)
@@ -808,6 +809,7 @@ def create_app(config: UiConfig) -> ASGIApp:
         Route("/export/download", _guarded(pages, extra.export_download)),
         Route("/track", _guarded(pages, extra.track_page)),
         Route("/track/rows", _guarded(pages, extra.track_rows)),
+        Route("/track/shipments/{name}", _guarded(pages, extra.shipments_workbook)),
         Route("/track/documents/{shipment}", _guarded(pages, extra.documents), methods=["POST"]),
         Route("/track/documents/{shipment}/{name}", _guarded(pages, extra.document)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

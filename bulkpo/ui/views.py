@@ -37,6 +37,7 @@ FILTERS = ("status", "month", "since", "created_after", "created_before", "updat
            "updated_before", "seller_ref", "buyer_ref", "name", "limit")
 """The export form's fields: ``bulkpo export purchase-orders`` options of the same names."""
 FORMATS = ("xlsx", "csv")
+SHIPMENTS_FILE = re.compile(r"shipments-[0-9-]+\.xlsx")
 TRACK_HIDDEN = {"state", "booking_status_code", "shipment_status_code"}
 
 
@@ -102,7 +103,7 @@ class ExtraViews:
     async def track_page(self, request: Request) -> Response:
         return self.pages.render("track.html", imports=self._journals())
 
-    async def _shipments_updated(self, after: str, before: str) -> list[int]:
+    async def _shipments_updated(self, after: str, before: str) -> tuple[list[int], str]:
         """The ids of the shipments updated in the range, as ``bulkpo export shipments
         --updated-after/--updated-before`` lists them (its workbook kept in the work folder)."""
         tz = zone(self.tz)
@@ -116,9 +117,9 @@ class ExtraViews:
         exported = await aio.export_shipments(path, settings=self.pages.config.settings,
                                               query=query)
         if not exported.shipments:
-            return []
+            return [], ""
         found = read_targets(exported.path).targets
-        return [t.shipment_id for t in found if t.shipment_id is not None]
+        return [t.shipment_id for t in found if t.shipment_id is not None], path.name
 
     async def track_rows(self, request: Request) -> Response:
         params = request.query_params
@@ -129,10 +130,12 @@ class ExtraViews:
         before = before.strip()
         if journal is None and not names and not (after or before):
             raise UsageError("choose an import, a date range, or name the bookings to track")
-        shipments = await self._shipments_updated(after, before) if after or before else []
+        shipments, workbook = (
+            await self._shipments_updated(after, before) if after or before else ([], ""))
         if journal is None and not names and not shipments:
             return self.pages.render("track_rows.html", headers=[], rows=[], left_out=0,
-                                     nothing="No shipment was updated in that range.")
+                                     nothing="No shipment was updated in that range.",
+                                     workbook="")
         result = await aio.track(journal, bookings=names, shipments=shipments,
                                  settings=self.pages.config.settings)
         tz = zone(self.tz)
@@ -144,7 +147,17 @@ class ExtraViews:
             values = row.values(tz)
             rows.append(([_cell(values[i]) for i in shown], row.shipment_id))
         return self.pages.render("track_rows.html", headers=headers, rows=rows,
-                                 left_out=result.left_out, nothing="")
+                                 left_out=result.left_out, nothing="", workbook=workbook)
+
+    async def shipments_workbook(self, request: Request) -> Response:
+        """The shipments workbook a date range wrote (Shipments, Legs, Milestones)."""
+        name = request.path_params["name"]
+        folder = (self.pages.config.workdir / "exports").resolve()
+        path = (folder / name).resolve()
+        # Only a workbook the range above wrote: never another file or a path out of it.
+        if not SHIPMENTS_FILE.fullmatch(name) or path.parent != folder or not path.is_file():
+            return HTMLResponse("<p>No such file.</p>", 404)
+        return FileResponse(path, filename=name)
 
     async def documents(self, request: Request) -> Response:
         """Download a shipment's documents here (as ``bulkpo documents``) and list them."""
