@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from bulkpo.config import Settings, load_settings
 from bulkpo.engine.exactly_once import OnExisting, UnitResult
+from bulkpo.engine.pacing import LiveStats
 from bulkpo.errors import UsageError
 from bulkpo.imports import (
     DateOrder,
@@ -239,6 +240,7 @@ async def import_file(
     headers: Path | str | None = None,
     decimal_comma: bool | None = None,
     target: str | None = None,
+    live: LiveStats | None = None,
 ) -> ImportResult:
     """Create the purchase orders and bookings of a workbook or CSV, exactly once.
 
@@ -246,7 +248,8 @@ async def import_file(
     updated, unchanged, skipped, invalid, failed). With ``dry_run`` nothing is
     sent and ``result.requests`` holds the exact request bodies. ``target`` names the API
     in the journal (default: its base URL; a sandbox on a new port each start is named
-    by its state file, so that a resume finds its run)::
+    by its state file, so that a resume finds its run). ``live``, when given, follows the
+    run's requests, rate and 429 answers while it goes on::
 
         with bulkpo.Sandbox() as sandbox:
             result = bulkpo.import_file("samples/purchase-orders.xlsx", settings=sandbox.settings)
@@ -274,6 +277,7 @@ async def import_file(
         journal=None if journal is None else Path(journal),
         resume=resume,
         target=target,
+        live=live,
         # How the file was read, kept with the run so that it can be told later.
         recorded={
             "sheet": sheet, "decimal_comma": decimal_comma, "header_row": header_row,

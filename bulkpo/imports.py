@@ -53,7 +53,7 @@ from bulkpo.columns import (
 from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
 from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
-from bulkpo.engine.pacing import Caller, Pacer, caller_for
+from bulkpo.engine.pacing import Caller, LiveStats, Pacer, caller_for
 from bulkpo.errors import ApiError, RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
@@ -103,6 +103,8 @@ class ImportOptions:
     read_pages: bool = True
     """Read what Flexport holds in list pages when that costs fewer requests than
     one lookup per PO (False: always one lookup per PO, the old way)."""
+    live: LiveStats | None = None
+    """Follows the run's requests, retries and 429 answers while it goes on (a progress bar)."""
 
 
 # Options a resumed run takes from the journal; given again, they must not differ.
@@ -791,6 +793,8 @@ async def _run(
             )
         caller = caller_for(settings, rate=options.rate)
         pacer = caller.pacer
+        if options.live is not None:
+            options.live.attach(caller)
         started = time.monotonic()
         async with FlexportClient(settings, transport=transport) as api:
             yield _Run(journal, run_id, pacer, caller, api, stats)

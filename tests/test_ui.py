@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openpyxl
@@ -17,10 +18,17 @@ import openpyxl
 from bulkpo.config import Settings
 from bulkpo.engine.journal import Journal
 from bulkpo.imports import validation_result
-from bulkpo.sandbox import SandboxServer
+from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from bulkpo.saved_mapping import read_mapping
 from bulkpo.ui import UiServer
 from tests.conftest import SAMPLES, listing, settings_for, shared_path
+from tests.factories import (
+    NEW_ENTITY,
+    NEW_LOCATION,
+    OWN_LOCATION,
+    network_pos,
+    workbook_with_network,
+)
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -229,12 +237,18 @@ def _imported(client: httpx.Client, path: Path) -> tuple[str, str]:
     return where, panel
 
 
-def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
+def test_pos_and_bookings_imported_exported_and_tracked_by_import_and_date_range(
     sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
 ) -> None:
     with page(sandbox_settings, tmp_path) as server, _client(server) as client:
         where = _upload(client, SAMPLES / "bookings.xlsx")
-        assert "Import 12 bookings</button>" in client.get(where).text
+        alone = client.get(where).text
+        assert "Import 12 bookings</button>" in alone
+        # A bookings sheet's fields are shown, not chosen, and the page says why.
+        assert 'class="note readonly-mapping"' in alone and "bulkpo template bookings" in alone
+        assert alone.count('<select class="map"') == alone.count('<select class="map" name') > 0
+        assert all("disabled" in tag for tag in re.findall(r'<select class="map"[^>]*>', alone))
+        assert 'id="apply-mapping"' not in alone
         bookings, panel = _imported(client, _combined(tmp_path / "plan.xlsx"))
         assert '<p class="line">POs: 152 rows: 152 created</p>' in panel
         assert '<p class="line">bookings: 12 rows: 12 created</p>' in panel
@@ -272,6 +286,25 @@ def test_pos_and_bookings_imported_then_exported_and_tracked_on_the_page(
         assert document.status_code == 200 and document.content.startswith(b"%PDF")
         escape = client.get(f"/track/documents/{shipment.group(1)}/..%2F..%2Fjournal.sqlite")
         assert escape.status_code == 404
+
+        # Track by date range: the shipments updated in it, as `bulkpo export shipments` lists.
+        shipments = listing(sandbox, "/shipments")
+        wide = client.get("/track/rows", params={"updated_after": "2000-01-01",
+                                                 "updated_before": "2100-01-01"}).text
+        ids = re.findall(r'hx-post="/track/documents/(\d+)"', wide)
+        assert shipments and sorted(ids) == sorted(str(s["id"]) for s in shipments)
+        link = re.search(r'href="(/track/shipments/[^"]+)"', wide)
+        assert link is not None
+        (tmp_path / "shipments.xlsx").write_bytes(client.get(link.group(1)).content)
+        listed = openpyxl.load_workbook(tmp_path / "shipments.xlsx")["Shipments"]
+        assert listed.max_row == len(shipments) + 1
+        assert client.get("/track/shipments/..%2Fpage.json").status_code == 404
+        later = client.get("/track/rows", params={"updated_after": "2099-01-01"}).text
+        assert "No shipment was updated in that range." in later
+        assert "/track/documents/" not in later
+        wrong = client.get("/track/rows", params={"updated_before": "2026-13-01"})
+        assert wrong.status_code == 400 and "2026-13-01" in wrong.text
+        assert 'name="updated_after"' in client.get("/track").text
 
 
 def test_the_command_prints_an_address_that_opens_the_page(tmp_path: Path) -> None:
@@ -346,3 +379,90 @@ def test_a_double_click_on_import_starts_one_run(sandbox: SandboxServer, tmp_pat
             assert time.monotonic() < deadline, "the run did not end"
             time.sleep(0.1)
         assert "8 rows: 6 created, 2 invalid" in panel and "error" not in panel
+
+
+def test_requests_rate_and_throttling_are_shown_live_while_the_run_goes(tmp_path: Path) -> None:
+    # Every 6th request answered 429 with Retry-After: 1, so the run lasts seconds and throttles.
+    options = SandboxOptions(db_path=tmp_path / "sandbox.sqlite", seed=1, throttle_every=6)
+    path = messy_workbook(tmp_path / "orders.xlsx", pos=6)
+    with running_sandbox(options) as sandbox, page(
+        settings_for(sandbox, rate=20.0, concurrency=2), tmp_path
+    ) as server, _client(server) as client:
+        where = _upload(client, path)
+        client.post(f"{where}/mapping", data=_mapping_form())
+        client.post(f"{where}/import")
+        seen: list[dict[str, Any]] = []
+        panels: list[str] = []
+        deadline = time.monotonic() + 60
+        while not (figures := client.get(f"{where}/run.json").json())["finished"]:
+            assert time.monotonic() < deadline, "the run did not end"
+            seen.append(figures)
+            panels.append(client.get(f"{where}/run").text)
+            time.sleep(0.05)
+        final = client.get(f"{where}/run").text
+        time.sleep(0.3)
+        later = client.get(f"{where}/run.json").json()
+    assert later["rate"] == figures["rate"] > 0  # an ended run's rate no longer moves
+    sent = [f["requests"] for f in seen]
+    assert sent == sorted(sent) and len(set(sent)) >= 3, sent  # growing while the run goes
+    assert any(f["throttled"] >= 1 for f in seen), seen  # a 429 seen before the end
+    assert any(f["rate"] > 0 for f in seen)
+    assert any(f["done"] > 0 and f["statuses"] for f in seen)  # row statuses filling in
+    assert any('class="requests">' in p and 'class="throttled">' in p for p in panels)
+    shown = re.search(r'class="requests">(\d+)<', panels[-1])
+    assert shown is not None and int(shown.group(1)) >= sent[0]
+    # The live counts are the run's own: the final line says as many requests or more.
+    total = re.search(r"(\d+) requests in", final)
+    assert total is not None and int(total.group(1)) >= sent[-1] > 0
+    assert figures["requests"] == int(total.group(1)) and figures["throttled"] >= 1
+
+
+def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = workbook_with_network(tmp_path / "migration.xlsx",
+                                 [NEW_ENTITY, NEW_LOCATION, OWN_LOCATION], network_pos())
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        shown = client.get(where).text
+        assert 'data-kind="network"' in shown
+        assert "Network (company entities and locations)" in shown
+        assert "sup-foshan-ceramics" in shown
+        # The network sheet's fields are read-only (said once), the PO sheet's are chosen.
+        assert shown.count('class="note readonly-mapping"') == 1 and 'id="apply-mapping"' in shown
+        assert "Import 3 network rows and 2 POs" in " ".join(shown.split())
+        # Each network row is checked before anything is sent: its status is in the grid.
+        grid = shown[shown.index('data-kind="network"'):shown.index('data-kind="purchase-orders"')]
+        assert re.findall(r'<td class="status (\w+)"', grid) == ["valid"] * 3
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        assert "error" not in panel.replace('class="error"', ""), panel
+        network_rows = re.findall(
+            r'<tr data-sheet="network rows" data-row="(\d+)">.*?class="status (\w+)"', panel)
+        assert sorted(network_rows) == [("2", "created"), ("3", "created"), ("4", "created")]
+        assert re.findall(r'data-sheet="POs"[^>]*>.*?class="status (\w+)"', panel) == [
+            "created"] * 4
+        report = client.get(f"{where}/files/migration-report-network.xlsx")
+        assert report.status_code == 200
+        (tmp_path / "got.xlsx").write_bytes(report.content)
+        sheet = openpyxl.load_workbook(tmp_path / "got.xlsx").worksheets[0]
+        status = max(c.column for c in sheet[1] if c.value == "Status")
+        assert [sheet.cell(row, status).value for row in (2, 3, 4)] == ["created"] * 3
+        assert client.get(f"{where}/files/migration-report.xlsx").status_code == 200
+
+        # A mapping makes bulkpo read the PO sheet alone (as --map): the page says what it
+        # leaves out, and never applies a saved one to such a file by itself.
+        again = _upload(client, path)
+        applied = client.post(f"{again}/mapping", data={
+            "sheet": "Purchase Orders", "header_row": "1", "name": "po-only"}).text
+        assert "sheet &#39;Suppliers&#39; is not imported" in applied
+        assert 'data-kind="network"' not in applied
+        third = client.get(_upload(client, path)).text
+        assert "The saved mapping &#39;po-only&#39; fits the PO sheet but is not used" in third
+        assert 'data-kind="network"' in third
+    assert {e["ref"] for e in listing(sandbox, "/network/company_entities")} >= {
+        "sup-foshan-ceramics"}
+

@@ -154,6 +154,10 @@ def test_drop_remap_fix_import_reload_and_download(
         panel = _wait("the run after the reload",
                       lambda: browser.find_element(By.ID, "run-panel"))
         assert panel.get_attribute("data-finished") == "no", "the run ended before the reload"
+        # The live figures: requests sent, the rate, 429 answers, read from the running import.
+        sent = _wait("requests counted live", lambda: int(browser.find_element(
+            By.CSS_SELECTOR, "#run-panel .live .requests").text))
+        assert sent > 0 and "throttled (429)" in browser.find_element(By.ID, "run-panel").text
         _shot(browser, "import")
         _wait("the end of the run", lambda: browser.find_element(
             By.ID, "run-panel").get_attribute("data-finished") == "yes", seconds=40)

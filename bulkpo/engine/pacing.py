@@ -184,6 +184,58 @@ class Caller:
         raise AssertionError("unreachable: tenacity reraises the last error")
 
 
+class LiveStats:
+    """A run's requests, retries and 429 answers so far, readable while the run goes on.
+
+    Give one to an import (``ImportOptions.live``, ``aio.import_file(live=...)``); it reads
+    the run's own counters, so it shows exactly what the final ``ImportStats`` will say.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._caller: Caller | None = None
+        self._started = 0.0
+        self._ended: float | None = None
+
+    def attach(self, caller: Caller) -> None:
+        """Follow ``caller``: the run's start, as the import opens its client."""
+        self._caller, self._started, self._ended = caller, self._clock(), None
+
+    def finish(self) -> None:
+        """The run has ended: its elapsed time, and so its rate, stop moving."""
+        if self._caller is not None and self._ended is None:
+            self._ended = self._clock()
+
+    @property
+    def requests(self) -> int:
+        return self._caller.requests if self._caller is not None else 0
+
+    @property
+    def retries(self) -> int:
+        return self._caller.retries if self._caller is not None else 0
+
+    @property
+    def throttled(self) -> int:
+        return self._caller.pacer.throttle_count if self._caller is not None else 0
+
+    @property
+    def elapsed(self) -> float:
+        if self._caller is None:
+            return 0.0
+        return (self._ended if self._ended is not None else self._clock()) - self._started
+
+    @property
+    def rate(self) -> float:
+        """Requests per second so far (the final ``ImportStats.achieved_rate``)."""
+        elapsed = self.elapsed
+        return self.requests / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def paced_rate(self) -> float:
+        """The rate the pacer allows now: below the configured one after 429 answers."""
+        return self._caller.pacer.rate if self._caller is not None else 0.0
+
+
 def caller_for(settings: Settings, *, rate: float | None = None) -> Caller:
     """The paced, retried caller of one run, at ``rate`` (else the configured rate)."""
     return Caller(Pacer(rate or settings.rate), RetryPolicy(max_retries=settings.max_retries))

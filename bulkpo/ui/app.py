@@ -19,7 +19,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,19 +30,27 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulkpo import aio
-from bulkpo.bookings import KIND_BOOKING
-from bulkpo.columns import BOOKING_COLUMNS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.columns import COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
+from bulkpo.engine.pacing import LiveStats
 from bulkpo.errors import BulkpoError, ConfigError, UsageError
 from bulkpo.imports import validation_result
 from bulkpo.issues import Issue, IssueCode, Severity
+from bulkpo.network.rules import KIND_ENTITY, KIND_LOCATION, NetworkValidation
+from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.redact import redact
 from bulkpo.report import ImportResult, SheetResult
 from bulkpo.saved_mapping import (
@@ -57,6 +65,7 @@ from bulkpo.sheets.reader import read_table
 from bulkpo.sheets.report_writer import write_errors_file, write_result_report
 from bulkpo.table import Table, column_letter
 from bulkpo.ui.views import ExtraViews
+from bulkpo.validation import ValidationResult
 
 HERE = Path(__file__).parent
 TOKEN_HEADER = "X-Bulkpo-Token"
@@ -64,7 +73,13 @@ TOKEN_HEADER = "X-Bulkpo-Token"
 GRID_ROWS = 500
 SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".txt")
 EDITABLE = (".xlsx", ".xlsm", ".csv", ".tsv", ".txt")
-NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings"}
+NOUNS = {Kind.PURCHASE_ORDERS: "POs", Kind.BOOKINGS: "bookings", Kind.NETWORK: "network rows"}
+TITLES = {Kind.PURCHASE_ORDERS: "Purchase orders", Kind.BOOKINGS: "Bookings",
+          Kind.NETWORK: "Network (company entities and locations)"}
+# The report file of each sheet of a combined workbook, as `bulkpo import --report` names them.
+SUFFIXES_OF = {Kind.PURCHASE_ORDERS: "", Kind.BOOKINGS: "-bookings", Kind.NETWORK: "-network"}
+# The journal's unit kinds of a network row: everything else not a PO is a booking's.
+NETWORK_UNITS = {KIND_ENTITY, KIND_LOCATION}
 
 
 def counted(n: int, kind: Kind) -> str:
@@ -103,10 +118,12 @@ class Run:
     downloads: list[tuple[str, str]] = field(default_factory=list)
     elapsed: float = 0.0
     task: asyncio.Task[None] | None = field(default=None, repr=False)
+    live: LiveStats = field(default_factory=LiveStats, repr=False)
+    """The run's requests, rate and 429 answers as they happen (the library's own counts)."""
 
     def record(self, result: UnitResult) -> None:
         self.done += 1
-        noun = NOUNS[Kind.BOOKINGS if result.kind == KIND_BOOKING else Kind.PURCHASE_ORDERS]
+        noun = NOUNS[_kind_of(result.kind)]
         for row in result.rows:
             self.rows[noun, row] = (result.outcome.value, result.key, redact(result.message))
 
@@ -117,6 +134,38 @@ class Run:
     @property
     def rate(self) -> float:
         return self.done / self.seconds if self.seconds > 0 else 0.0
+
+    def figures(self) -> dict[str, Any]:
+        """What the progress bar shows, as numbers (the page's JSON for scripts and tests)."""
+        live = self.live
+        return {
+            "total": self.total, "done": self.done, "finished": self.finished,
+            "requests": live.requests, "retries": live.retries, "throttled": live.throttled,
+            "rate": round(live.rate, 2), "paced_rate": round(live.paced_rate, 2),
+            "seconds": round(self.seconds, 1), "error": self.error,
+            "statuses": dict(sorted(_count(s for s, _k, _m in self.rows.values()).items())),
+        }
+
+
+def _kind_of(unit_kind: str) -> Kind:
+    if unit_kind == KIND_PO:
+        return Kind.PURCHASE_ORDERS
+    return Kind.NETWORK if unit_kind in NETWORK_UNITS else Kind.BOOKINGS
+
+
+def units_of(validation: ValidationResult | None) -> int:
+    """The rows of a checked sheet that an import sends: POs, bookings or network objects."""
+    if validation is None:
+        return 0
+    objects = validation.objects if isinstance(validation, NetworkValidation) else []
+    return len(validation.purchase_orders) + len(validation.bookings) + len(objects)
+
+
+def _count(values: Iterable[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return counts
 
 
 @dataclass
@@ -282,6 +331,10 @@ class SheetView:
     def is_po(self) -> bool:
         return self.kind is Kind.PURCHASE_ORDERS
 
+    @property
+    def title(self) -> str:
+        return TITLES[self.kind]
+
 
 def _text(value: object) -> str:
     if value is None:
@@ -294,8 +347,7 @@ def _text(value: object) -> str:
 
 
 def _field_choices(kind: Kind) -> list[tuple[str, str]]:
-    columns = PURCHASE_ORDER_COLUMNS if kind is Kind.PURCHASE_ORDERS else BOOKING_COLUMNS
-    return [("", "not imported")] + [(c.key, c.header) for c in columns.columns]
+    return [("", "not imported")] + [(c.key, c.header) for c in COLUMN_SETS[kind].columns]
 
 
 def _marks(issues: list[Issue]) -> tuple[str, str]:
@@ -350,8 +402,7 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
                    *_marks(at.get((raw.header_row, i), [])))
         for i, header in enumerate(raw.headers)
     ]
-    validation = part.validation
-    units = 0 if validation is None else len(validation.purchase_orders) + len(validation.bookings)
+    units = units_of(part.validation)
     fixed: list[str] = []
     for issue in part.issues:
         if issue.severity is Severity.WARNING and len(fixed) < 30:
@@ -554,7 +605,12 @@ class Pages:
         part = result.purchase_orders
         if part is not None:
             known = find_mapping(part.table.headers, self.saved())
-            if known is not None:
+            others = _other_sheets(result)
+            if known is not None and others:
+                upload.message = (f"The saved mapping {known.name!r} fits the PO sheet but is "
+                                  f"not used: with a mapping, {others} would not be imported. "
+                                  "Choose it below to use it anyway.")
+            elif known is not None:
                 upload.mapping = known
                 upload.message = f"The saved mapping {known.name!r} fits this file: it is used."
         self.uploads[upload_id] = upload
@@ -573,17 +629,27 @@ class Pages:
                            units=sum(v.units for v in views), result=result,
                            **self._common(upload))
 
+    async def _left_out_by_mapping(self, upload: Upload) -> str:
+        """What a mapping about to be applied leaves out, said to the user ("" if nothing)."""
+        if upload.mapping is not None:
+            return ""  # said when the first mapping was applied
+        result, _views = await run_in_threadpool(self.check, upload)
+        others = _other_sheets(result)
+        return (f" Note: with a mapping bulkpo reads the PO sheet alone (as --map does), so "
+                f"{others} is not imported; import it from a file of its own.") if others else ""
+
     async def mapping(self, request: Request) -> Response:
         upload = self.upload_of(request)
         async with request.form() as form:
             values = {k: str(v) for k, v in form.items()}
+        left_out = await self._left_out_by_mapping(upload)
         if values.get("use"):
             chosen = next((m for m in self.saved() if m.name == values["use"]), None)
             if chosen is None:
                 raise UsageError(f"no saved mapping {values['use']!r}")
             upload.mapping = chosen
             save_state(upload)
-            upload.message = f"Mapping {chosen.name!r} used."
+            upload.message = f"Mapping {chosen.name!r} used." + left_out
             return await self.work(upload)
         table = read_table(upload.path, sheet=values.get("sheet") or None,
                            header_row=int(values.get("header_row") or 0) or None,
@@ -605,6 +671,7 @@ class Pages:
             target.write_text(saved_mapping_toml(mapping), encoding="utf-8")
             upload.message = (f"Mapping saved as {target} (use it on the command line with "
                               f"--map {target}).")
+        upload.message += left_out
         return await self.work(upload)
 
     async def cell(self, request: Request) -> Response:
@@ -624,10 +691,7 @@ class Pages:
         async with upload.lock:
             if upload.run is None or upload.run.finished:
                 result, _views = await run_in_threadpool(self.check, upload)
-                total = sum(
-                    len(p.validation.purchase_orders) + len(p.validation.bookings)
-                    for p in result.sheets if p.validation is not None
-                )
+                total = sum(units_of(p.validation) for p in result.sheets)
                 upload.run = Run(total)
                 save_state(upload)
                 upload.run.task = asyncio.create_task(self._import(upload, upload.run))
@@ -638,6 +702,13 @@ class Pages:
         if upload.run is None:
             return HTMLResponse("")
         return self.render("run.html", upload=upload, run=upload.run)
+
+    async def figures(self, request: Request) -> Response:
+        """The run's figures as JSON: what the progress bar shows, for a script or a test."""
+        upload = self.upload_of(request)
+        if upload.run is None:
+            return JSONResponse({"error": "no import of this file yet"}, 404)
+        return JSONResponse(upload.run.figures())
 
     async def download(self, request: Request) -> Response:
         upload = self.upload_of(request)
@@ -654,7 +725,7 @@ class Pages:
             result = await aio.import_file(
                 upload.path, settings=self.config.settings, mapping=upload.mapping,
                 journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
-                target=self.config.target,
+                target=self.config.target, live=run.live,
             )
             await run_in_threadpool(self._outputs, upload, run, result)
         except asyncio.CancelledError:
@@ -666,6 +737,7 @@ class Pages:
             run.error = redact(str(exc))
         except Exception as exc:  # a bug of ours: said on the page, the server goes on
             run.error = redact(f"internal error: {type(exc).__name__}: {exc}")
+        run.live.finish()
         run.elapsed = time.monotonic() - run.started
         run.finished = True
         save_state(upload)
@@ -678,7 +750,7 @@ class Pages:
                 run.rows[NOUNS[part.kind], row.row] = (row.status, row.key, redact(row.message))
             label = NOUNS[part.kind]
             run.lines.append(f"{label}: {part.summary.line()}" if combined else part.summary.line())
-            suffix = "-bookings" if combined and part.kind is Kind.BOOKINGS else ""
+            suffix = SUFFIXES_OF[part.kind] if combined else ""
             report = f"{stem}-report{suffix}.xlsx"
             write_result_report(upload.folder / report, part.table, part.results,
                                 title=f"bulkpo import {upload.path.name}")
@@ -693,6 +765,12 @@ class Pages:
             run.lines += [f"Note: {notice}" for notice in stats.notices]
         if result.stopped is not None:
             run.error = redact(f"stopped: {result.stopped}")
+
+
+def _other_sheets(result: ImportResult) -> str:
+    """The sheets besides the POs' ("the Bookings sheet 'Bookings'"), which a mapping drops."""
+    return " and ".join(f"the {TITLES[p.kind]} sheet {p.table.sheet!r}"
+                        for p in result.sheets if p.kind is not Kind.PURCHASE_ORDERS)
 
 
 def _safe_name(filename: str) -> str:
@@ -742,12 +820,14 @@ def create_app(config: UiConfig) -> ASGIApp:
         Route("/u/{id}/cell", _guarded(pages, pages.cell), methods=["POST"]),
         Route("/u/{id}/import", _guarded(pages, pages.start), methods=["POST"]),
         Route("/u/{id}/run", _guarded(pages, pages.progress)),
+        Route("/u/{id}/run.json", _guarded(pages, pages.figures)),
         Route("/u/{id}/files/{name}", _guarded(pages, pages.download)),
         Route("/export", _guarded(pages, extra.export_page)),
         Route("/export/preview", _guarded(pages, extra.export_preview)),
         Route("/export/download", _guarded(pages, extra.export_download)),
         Route("/track", _guarded(pages, extra.track_page)),
         Route("/track/rows", _guarded(pages, extra.track_rows)),
+        Route("/track/shipments/{name}", _guarded(pages, extra.shipments_workbook)),
         Route("/track/documents/{shipment}", _guarded(pages, extra.documents), methods=["POST"]),
         Route("/track/documents/{shipment}/{name}", _guarded(pages, extra.document)),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -1,5 +1,6 @@
 """The page's Export and Track views: the filters of ``bulkpo export purchase-orders`` as
-a form, and ``bulkpo track`` / ``bulkpo documents`` for the bookings of an import."""
+a form, and ``bulkpo track`` / ``bulkpo documents`` for the bookings of an import or the
+shipments updated in a date range."""
 
 from __future__ import annotations
 
@@ -16,9 +17,17 @@ from starlette.responses import FileResponse, HTMLResponse, Response
 from bulkpo import aio
 from bulkpo.errors import UsageError
 from bulkpo.purchase_orders.export import purchase_order_rows
-from bulkpo.purchase_orders.query import PO_STATUSES, ExportQuery, build_query, now_in, zone
+from bulkpo.purchase_orders.query import (
+    PO_STATUSES,
+    ExportQuery,
+    build_query,
+    now_in,
+    parse_moment,
+    zone,
+)
 from bulkpo.redact import redact
-from bulkpo.shipments.track import track_columns
+from bulkpo.shipments.export import ShipmentQuery
+from bulkpo.shipments.track import read_targets, track_columns
 
 if TYPE_CHECKING:
     from bulkpo.ui.app import Pages
@@ -28,6 +37,7 @@ FILTERS = ("status", "month", "since", "created_after", "created_before", "updat
            "updated_before", "seller_ref", "buyer_ref", "name", "limit")
 """The export form's fields: ``bulkpo export purchase-orders`` options of the same names."""
 FORMATS = ("xlsx", "csv")
+SHIPMENTS_FILE = re.compile(r"shipments-[0-9-]+\.xlsx")
 TRACK_HIDDEN = {"state", "booking_status_code", "shipment_status_code"}
 
 
@@ -93,14 +103,41 @@ class ExtraViews:
     async def track_page(self, request: Request) -> Response:
         return self.pages.render("track.html", imports=self._journals())
 
+    async def _shipments_updated(self, after: str, before: str) -> tuple[list[int], str]:
+        """The ids of the shipments updated in the range, as ``bulkpo export shipments
+        --updated-after/--updated-before`` lists them (its workbook kept in the work folder)."""
+        tz = zone(self.tz)
+        query = ShipmentQuery(
+            updated_after=parse_moment(after, tz, "updated after") if after else None,
+            updated_before=parse_moment(before, tz, "updated before") if before else None,
+        )
+        folder = self.pages.config.workdir / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"shipments-{dt.datetime.now():%Y-%m-%d-%H%M%S-%f}.xlsx"
+        exported = await aio.export_shipments(path, settings=self.pages.config.settings,
+                                              query=query)
+        if not exported.shipments:
+            return [], ""
+        found = read_targets(exported.path).targets
+        return [t.shipment_id for t in found if t.shipment_id is not None], path.name
+
     async def track_rows(self, request: Request) -> Response:
-        chosen = request.query_params.get("import", "")
-        names = [n.strip() for n in re.split(r"[,\s]+", request.query_params.get("bookings", ""))
-                 if n.strip()]
+        params = request.query_params
+        chosen = params.get("import", "")
+        names = [n.strip() for n in re.split(r"[,\s]+", params.get("bookings", "")) if n.strip()]
         journal = next((j for i, _n, j in self._journals() if i == chosen), None)
-        if journal is None and not names:
-            raise UsageError("choose an import, or name the bookings to track")
-        result = await aio.track(journal, bookings=names, settings=self.pages.config.settings)
+        after, before = params.get("updated_after", "").strip(), params.get("updated_before", "")
+        before = before.strip()
+        if journal is None and not names and not (after or before):
+            raise UsageError("choose an import, a date range, or name the bookings to track")
+        shipments, workbook = (
+            await self._shipments_updated(after, before) if after or before else ([], ""))
+        if journal is None and not names and not shipments:
+            return self.pages.render("track_rows.html", headers=[], rows=[], left_out=0,
+                                     nothing="No shipment was updated in that range.",
+                                     workbook="")
+        result = await aio.track(journal, bookings=names, shipments=shipments,
+                                 settings=self.pages.config.settings)
         tz = zone(self.tz)
         # People read the plain-language statuses; the API's codes are for the files.
         shown = [i for i, (key, _c) in enumerate(track_columns(tz)) if key not in TRACK_HIDDEN]
@@ -110,7 +147,17 @@ class ExtraViews:
             values = row.values(tz)
             rows.append(([_cell(values[i]) for i in shown], row.shipment_id))
         return self.pages.render("track_rows.html", headers=headers, rows=rows,
-                                 left_out=result.left_out)
+                                 left_out=result.left_out, nothing="", workbook=workbook)
+
+    async def shipments_workbook(self, request: Request) -> Response:
+        """The shipments workbook a date range wrote (Shipments, Legs, Milestones)."""
+        name = request.path_params["name"]
+        folder = (self.pages.config.workdir / "exports").resolve()
+        path = (folder / name).resolve()
+        # Only a workbook the range above wrote: never another file or a path out of it.
+        if not SHIPMENTS_FILE.fullmatch(name) or path.parent != folder or not path.is_file():
+            return HTMLResponse("<p>No such file.</p>", 404)
+        return FileResponse(path, filename=name)
 
     async def documents(self, request: Request) -> Response:
         """Download a shipment's documents here (as ``bulkpo documents``) and list them."""
