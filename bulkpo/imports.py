@@ -499,7 +499,21 @@ def _load_sheets(
             path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
             mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
         )
-        return Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
+        workbook = Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
+        if sheet is None:
+            # The header row, mapping and header table are the PO sheet's; the file's
+            # bookings and network sheets are still read as they are, never dropped.
+            tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
+            tables.pop(part[0].sheet, None)
+            kinds = _classify(tables)
+            found.update((k, t) for k, t in kinds.items() if k is not Kind.PURCHASE_ORDERS)
+            network_like.extend(
+                t for t in tables.values()
+                if t is not found.get(Kind.NETWORK)
+                and (_kind_of(t) or (None,))[0] is Kind.NETWORK
+            )
+            _add_bookings(workbook, found.get(Kind.BOOKINGS), defaults)
+        return workbook
     if sheet is None:
         tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
     else:
@@ -557,18 +571,25 @@ def _load_sheets(
     pos = found.get(Kind.PURCHASE_ORDERS)
     if pos is not None:
         workbook.purchase_orders = (pos, validate_pos(pos))
+    _add_bookings(workbook, bookings, defaults)
+    return workbook
+
+
+def _add_bookings(workbook: Workbook, bookings: Table | None, defaults: BookingDefaults) -> None:
+    """Validate the bookings sheet against the file's POs, whose numbers are checked later."""
+    if bookings is None:
+        return
     workbook.bookings = (
         bookings,
         validate_booking_sheet(
             bookings,
             defaults,
-            date_order=date_order,
-            decimal_comma=decimal_comma,
+            date_order=workbook.date_order,
+            decimal_comma=workbook.decimal_comma,
             purchase_orders=workbook.file_purchase_orders(),
             check_po_numbers=False,
         ),
     )
-    return workbook
 
 
 def _headers_only(table: Table) -> bool:

@@ -354,3 +354,26 @@ def test_import_prints_its_problems_and_booking_counts_agree(
         "2 invalid rows" in err
     assert "PO PO-00009 is neither in this file nor in Flexport" in err
     assert "Bookings: 3 rows: 1 created, 2 invalid" in captured.out
+
+
+def test_a_mapping_or_header_row_applies_to_the_po_sheet_and_keeps_the_other_sheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bulkpo.imports import load_workbook as read_workbook
+    from bulkpo.saved_mapping import SavedMapping
+    from tests.factories import NEW_ENTITY, NEW_LOCATION, network_pos, workbook_with_network
+
+    both = write_workbook(tmp_path / "both.xlsx", pos_with_lines(2), [booking_row(1)])
+    mapping = SavedMapping(columns={"PO Number": "po_number"}, header_row=1)
+    for options in ({"header_row": 1}, {"mapping": mapping}):
+        workbook = read_workbook(both, **options)  # type: ignore[arg-type]
+        assert workbook.purchase_orders is not None and workbook.bookings is not None, options
+        assert workbook.bookings[0].sheet == "Bookings"
+        assert workbook.bookings[1].valid_row_count == 1
+    network = workbook_with_network(tmp_path / "net.xlsx", [NEW_ENTITY, NEW_LOCATION],
+                                    network_pos())
+    assert read_workbook(network, header_row=1).network is not None
+    # The CLI's dry run shows the bookings' and the network's bodies too.
+    assert main(["import", str(both), "--header-row", "1", "--dry-run"]) == 0
+    sent = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert any("ocean_booking" in json.dumps(item) for item in sent), sent

@@ -453,15 +453,15 @@ def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
         assert [sheet.cell(row, status).value for row in (2, 3, 4)] == ["created"] * 3
         assert client.get(f"{where}/files/migration-report.xlsx").status_code == 200
 
-        # A mapping makes bulkpo read the PO sheet alone (as --map): the page says what it
-        # leaves out, and never applies a saved one to such a file by itself.
+        # A mapping is the PO sheet's: the network sheet is still read, and a saved
+        # mapping that fits is used by itself for the next drop of such a file.
         again = _upload(client, path)
         applied = client.post(f"{again}/mapping", data={
             "sheet": "Purchase Orders", "header_row": "1", "name": "po-only"}).text
-        assert "sheet &#39;Suppliers&#39; is not imported" in applied
-        assert 'data-kind="network"' not in applied
+        assert "is not imported" not in applied
+        assert 'data-kind="network"' in applied
         third = client.get(_upload(client, path)).text
-        assert "The saved mapping &#39;po-only&#39; fits the PO sheet but is not used" in third
+        assert "The saved mapping &#39;po-only&#39; fits this file: it is used." in third
         assert 'data-kind="network"' in third
     assert {e["ref"] for e in listing(sandbox, "/network/company_entities")} >= {
         "sup-foshan-ceramics"}

@@ -605,12 +605,7 @@ class Pages:
         part = result.purchase_orders
         if part is not None:
             known = find_mapping(part.table.headers, self.saved())
-            others = _other_sheets(result)
-            if known is not None and others:
-                upload.message = (f"The saved mapping {known.name!r} fits the PO sheet but is "
-                                  f"not used: with a mapping, {others} would not be imported. "
-                                  "Choose it below to use it anyway.")
-            elif known is not None:
+            if known is not None:
                 upload.mapping = known
                 upload.message = f"The saved mapping {known.name!r} fits this file: it is used."
         self.uploads[upload_id] = upload
@@ -629,27 +624,17 @@ class Pages:
                            units=sum(v.units for v in views), result=result,
                            **self._common(upload))
 
-    async def _left_out_by_mapping(self, upload: Upload) -> str:
-        """What a mapping about to be applied leaves out, said to the user ("" if nothing)."""
-        if upload.mapping is not None:
-            return ""  # said when the first mapping was applied
-        result, _views = await run_in_threadpool(self.check, upload)
-        others = _other_sheets(result)
-        return (f" Note: with a mapping bulkpo reads the PO sheet alone (as --map does), so "
-                f"{others} is not imported; import it from a file of its own.") if others else ""
-
     async def mapping(self, request: Request) -> Response:
         upload = self.upload_of(request)
         async with request.form() as form:
             values = {k: str(v) for k, v in form.items()}
-        left_out = await self._left_out_by_mapping(upload)
         if values.get("use"):
             chosen = next((m for m in self.saved() if m.name == values["use"]), None)
             if chosen is None:
                 raise UsageError(f"no saved mapping {values['use']!r}")
             upload.mapping = chosen
             save_state(upload)
-            upload.message = f"Mapping {chosen.name!r} used." + left_out
+            upload.message = f"Mapping {chosen.name!r} used."
             return await self.work(upload)
         table = read_table(upload.path, sheet=values.get("sheet") or None,
                            header_row=int(values.get("header_row") or 0) or None,
@@ -671,7 +656,6 @@ class Pages:
             target.write_text(saved_mapping_toml(mapping), encoding="utf-8")
             upload.message = (f"Mapping saved as {target} (use it on the command line with "
                               f"--map {target}).")
-        upload.message += left_out
         return await self.work(upload)
 
     async def cell(self, request: Request) -> Response:
@@ -765,12 +749,6 @@ class Pages:
             run.lines += [f"Note: {notice}" for notice in stats.notices]
         if result.stopped is not None:
             run.error = redact(f"stopped: {result.stopped}")
-
-
-def _other_sheets(result: ImportResult) -> str:
-    """The sheets besides the POs' ("the Bookings sheet 'Bookings'"), which a mapping drops."""
-    return " and ".join(f"the {TITLES[p.kind]} sheet {p.table.sheet!r}"
-                        for p in result.sheets if p.kind is not Kind.PURCHASE_ORDERS)
 
 
 def _safe_name(filename: str) -> str:
