@@ -547,8 +547,8 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
 
     async def _listed(self, unit: BookingUnit) -> list[dict[str, Any]] | None:
         """The bookings of this name the pages show, None when no usable pages cover it."""
-        if self.pages is None:
-            return None
+        if self.pages is None or unit.key not in self.pages.names:
+            return None  # a name the pages were not read for is looked up
         await self.pages.fresh()
         return self.pages.listed(unit.key) if self.pages.usable else None
 
