@@ -32,12 +32,16 @@ import httpx
 
 from bulkpo.bookings import (
     KIND_BOOKING,
+    BookingPages,
     BookingSubmitter,
+    BookingUnit,
     PurchaseOrderLines,
     PurchaseOrderRefs,
+    list_purchase_orders,
     look_up_purchase_orders,
     named_po_numbers,
     plan_bookings,
+    read_booking_pages,
     refs_of_file_po,
     validate_booking_sheet,
 )
@@ -887,7 +891,8 @@ async def import_workbook(
             if stopped is None:
                 try:
                     validation, known = await _recheck_bookings(
-                        workbook, table, settings, run, concurrency
+                        workbook, table, settings, run, concurrency,
+                        read_pages=options.read_pages,
                     )
                 except RunStopped as exc:
                     stopped = exc
@@ -960,7 +965,8 @@ async def _po_snapshot(
 
 
 async def _recheck_bookings(
-    workbook: Workbook, table: Table, settings: Settings, run: _Run, concurrency: int
+    workbook: Workbook, table: Table, settings: Settings, run: _Run, concurrency: int,
+    *, read_pages: bool = True,
 ) -> tuple[ValidationResult, dict[str, PurchaseOrderRefs]]:
     """Validate the bookings again, now knowing which PO numbers Flexport holds."""
     in_file = workbook.file_purchase_orders()
@@ -969,7 +975,14 @@ async def _recheck_bookings(
         decimal_comma=workbook.decimal_comma, check_po_numbers=False,
     )
     elsewhere = named_po_numbers(first) - set(in_file)
-    in_flexport = await look_up_purchase_orders(
+    listed = None
+    if read_pages:
+        try:
+            listed = await list_purchase_orders(
+                elsewhere, api=run.api, caller=run.caller, journal=run.journal)
+        except ApiError:
+            listed = None  # each PO is then looked up by name, as without pages
+    in_flexport = listed if listed is not None else await look_up_purchase_orders(
         elsewhere, api=run.api, caller=run.caller, journal=run.journal, concurrency=concurrency
     )
     known = {**in_flexport, **in_file}
@@ -992,16 +1005,52 @@ async def _submit_bookings(
 ) -> RunStopped | None:
     units = plan_bookings(validation.bookings, settings.bookings)
     run.journal.register(run.run_id, KIND_BOOKING, ((u.key, u.digest, u.rows) for u in units))
-    lines = PurchaseOrderLines(run.api, run.caller, run.journal, known)
+    try:
+        pages = await _booking_pages(run, units, known, options) if options.read_pages else None
+    except RunStopped as exc:  # a wrong key: every booking stays pending, as for a lookup
+        return exc
+    lines = PurchaseOrderLines(run.api, run.caller, run.journal, known, pages)
     submitter = BookingSubmitter(
         run.api, run.caller, run.journal, run.run_id,
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
-        lines=lines,
+        lines=lines, pages=pages,
     )
     return await run_units(
         units, submitter.submit, concurrency=concurrency,
         on_result=_collector(results, on_result),
     )
+
+
+async def _booking_pages(
+    run: _Run,
+    units: Sequence[BookingUnit],
+    known: Mapping[str, PurchaseOrderRefs],
+    options: ImportOptions,
+) -> BookingPages | None:
+    """What Flexport holds of the bookings left to send, if list pages cost less than lookups."""
+    if options.resume:
+        # A resumed run's settled bookings are not asked about again.
+        units = [
+            u for u in units
+            if not ((r := run.journal.get(KIND_BOOKING, u.key)) and r.run_id == run.run_id
+                    and r.finished)
+        ]
+    po_ids = set()
+    for unit in units:
+        for number in unit.booking.po_numbers:
+            record = run.journal.get(KIND_PO, number)
+            if record is not None and record.flexport_id:
+                po_ids.add(int(record.flexport_id))
+            elif (refs := known.get(number)) is not None and refs.flexport_id is not None:
+                po_ids.add(refs.flexport_id)
+    try:
+        return await read_booking_pages(
+            run.api, run.caller, [u.key for u in units], po_ids, stats=run.stats.events
+        )
+    except ApiError:
+        # Every booking is then looked up one by one, as without pages.
+        run.stats.events["booking_pages_failed"] = 1
+        return None
 
 
 async def import_purchase_orders(

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 
+from pydantic import ValidationError
+
+from bulkpo.bookings.pages import BookingPages
 from bulkpo.bookings.rules import validate_bookings
 from bulkpo.columns import BOOKING_COLUMNS
 from bulkpo.config import BookingDefaults
@@ -28,6 +32,7 @@ from bulkpo.engine.exactly_once import (
     ExactlyOnce,
     OnExisting,
     Outcome,
+    Sighting,
     UnitResult,
     as_dict,
     failure_message,
@@ -35,8 +40,9 @@ from bulkpo.engine.exactly_once import (
 from bulkpo.engine.journal import Journal, UnitRecord, UnitState
 from bulkpo.engine.pacing import Caller, paced
 from bulkpo.errors import ApiError, RateLimitError, RunStopped, ServerError, TransportError
-from bulkpo.flexport.filters import by_booking
+from bulkpo.flexport.filters import by_booking, purchase_order_filters
 from bulkpo.flexport.models import Address
+from bulkpo.flexport.models import PurchaseOrder as FlexportPurchaseOrder
 from bulkpo.flexport.payloads import (
     body_digest,
     booking_amendment,
@@ -44,6 +50,7 @@ from bulkpo.flexport.payloads import (
     booking_from_read,
 )
 from bulkpo.issues import IssueCode
+from bulkpo.purchase_orders.snapshot import PER_PAGE, ListingApi, read_rest
 from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.table import CellRef, Issue, Severity, Table
 from bulkpo.validation import ValidationResult
@@ -148,6 +155,49 @@ async def look_up_purchase_orders(
                 found[name] = refs_of_read_po(po)
 
     await asyncio.gather(*(one(name) for name in queue))
+    return found
+
+
+async def list_purchase_orders(
+    names: Collection[str],
+    *,
+    api: ListingApi,
+    caller: Caller,
+    journal: Journal | None,
+) -> dict[str, PurchaseOrderRefs] | None:
+    """The POs Flexport holds among ``names`` read from the account's list pages, or None
+    when a lookup per name costs less (decided from ``total_count`` on the first page).
+
+    A name no page shows is absent: the list covers the whole account.
+    """
+    if len(names) < 2:
+        return None
+    filters = purchase_order_filters(direction="asc")
+    first = await caller.call(lambda: api.purchase_order_page(filters, 1, per=PER_PAGE))
+    pages = math.ceil((first.total_count or 0) / PER_PAGE)
+    if first.total_count is None or pages >= len(names):
+        return None
+    wanted = set(names)
+    listed: dict[str, list[dict[str, Any]]] = {}
+
+    def keep(items: Iterable[dict[str, Any]]) -> None:
+        for item in items:
+            if item.get("name") in wanted and isinstance(item.get("id"), int):
+                listed.setdefault(str(item["name"]), []).append(item)
+
+    keep(first.items)
+    await read_rest(caller, lambda n: api.purchase_order_page(filters, n, per=PER_PAGE),
+                    pages, keep)
+    found: dict[str, PurchaseOrderRefs] = {}
+    for name, pos in listed.items():
+        record = journal.get(KIND_PO, name) if journal is not None else None
+        ours = [po for po in pos if record is not None and record.flexport_id == str(po["id"])]
+        # The PO a PO import journaled, else the oldest of the name (what a lookup finds).
+        po = (ours or sorted(pos, key=lambda po: int(po["id"])))[0]
+        try:
+            found[name] = refs_of_read_po(FlexportPurchaseOrder.model_validate(po))
+        except ValidationError:
+            return None  # read one by one, where an unreadable PO is reported on its row
     return found
 
 
@@ -358,6 +408,7 @@ class PurchaseOrderLines:
     caller: Caller
     journal: Journal
     known: Mapping[str, PurchaseOrderRefs]
+    pages: BookingPages | None = None
     _ids: dict[str, int | None] = field(default_factory=dict)
     _lines: dict[int, list[PoLine]] = field(default_factory=dict)
     _locks: dict[str, asyncio.Lock] = field(default_factory=dict)
@@ -383,17 +434,12 @@ class PurchaseOrderLines:
         """Every line of the PO: its id, number, units and SKU."""
         async with self._locks.setdefault(f"lines:{po_id}", asyncio.Lock()):
             if po_id not in self._lines:
-                items = await self.caller.call(lambda: self.api.purchase_order_line_items(po_id))
-                self._lines[po_id] = [
-                    PoLine(
-                        int(item.id),
-                        item.line_item_number,
-                        int(item.units or 0),
-                        (item.product.sku if item.product else None) or item.item_key,
-                    )
-                    for item in items
-                    if item.id is not None
+                listed = self.pages.lines_of(po_id) if self.pages is not None else None
+                items = listed if listed is not None else [
+                    as_dict(item) for item in await self.caller.call(
+                        lambda: self.api.purchase_order_line_items(po_id))
                 ]
+                self._lines[po_id] = [line for item in items if (line := po_line(item))]
             return self._lines[po_id]
 
 
@@ -444,12 +490,27 @@ class PoLine(NamedTuple):
     sku: str | None
 
 
+def po_line(item: Mapping[str, Any]) -> PoLine | None:
+    """A PO line item as the API sends it (wire names), as linking needs it."""
+    line_id, number = item.get("id"), item.get("line_item_number")
+    if not isinstance(line_id, int):
+        return None
+    product = item.get("product")
+    sku = product.get("sku") if isinstance(product, Mapping) else None
+    return PoLine(
+        line_id, number if isinstance(number, int) else None, int(item.get("units") or 0),
+        sku or item.get("item_key"),
+    )
+
+
 @dataclass
 class BookingSubmitter(ExactlyOnce[BookingUnit]):
     """Sends one booking exactly once, then links the lines of its POs."""
 
     kind: ClassVar[str] = KIND_BOOKING
     lines: PurchaseOrderLines | None = None
+    pages: BookingPages | None = None
+    """What list pages read before sending showed (:mod:`bulkpo.bookings.pages`)."""
 
     async def find(self, unit: BookingUnit) -> Any | None:
         return await self.api.find_booking_by_name(unit.key)
@@ -466,14 +527,48 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
             record.state is UnitState.FAILED and record.flexport_id
         )
 
+    async def recall(self, unit: BookingUnit, record: UnitRecord | None) -> UnitResult | None:
+        """The journal's booking as the list pages show it, without a read by id."""
+        if record is None or not record.flexport_id or record.state is UnitState.PENDING:
+            return None
+        listed = await self._listed(unit)
+        ours = [b for b in listed or () if str(b.get("id")) == record.flexport_id]
+        if not ours or self._differs(unit, ours[0]):
+            return None  # read by id, as without pages
+        return await self.existing(unit, ours[0], adopted=False)
+
+    async def sighting(self, unit: BookingUnit) -> Sighting | None:
+        listed = await self._listed(unit)
+        if listed is None:
+            return None
+        if listed and self._differs(unit, listed[0]):
+            return None  # looked up afresh before its amendment is worked out
+        return Sighting(listed[0] if listed else None)  # the oldest of the name
+
+    async def _listed(self, unit: BookingUnit) -> list[dict[str, Any]] | None:
+        """The bookings of this name the pages show, None when no usable pages cover it."""
+        if self.pages is None or unit.key not in self.pages.names:
+            return None  # a name the pages were not read for is looked up
+        await self.pages.fresh()
+        return self.pages.listed(unit.key) if self.pages.usable else None
+
+    def _differs(self, unit: BookingUnit, listed: dict[str, Any]) -> bool:
+        """Whether an amendment may be due: worked out on a fresh read of the booking, not
+        on a page read before the run."""
+        if self.on_existing is not OnExisting.UPDATE:
+            return False
+        body, fixed = booking_amendment(unit.body, booking_from_read(listed), int(listed["id"]))
+        return bool(body or fixed)
+
     async def created(self, unit: BookingUnit, data: dict[str, Any]) -> UnitResult:
         booking_id = int(data["id"])
         # Recorded before linking: a run killed while linking finds the booking by name.
         self.journal.mark(KIND_BOOKING, unit.key, UnitState.SENT, flexport_id=booking_id)
-        return await self._link(unit, booking_id, Outcome.CREATED)
+        # A booking this very POST created has no links yet: none to read.
+        return await self._link(unit, booking_id, Outcome.CREATED, present=set())
 
     async def existing(self, unit: BookingUnit, found: Any, *, adopted: bool) -> UnitResult:
-        booking_id = int(found.id)
+        booking_id = int(as_dict(found)["id"])
         if not adopted and self.on_existing is OnExisting.FAIL:
             return self.refused(
                 unit,
@@ -494,9 +589,11 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
         booking_id: int,
         outcome: Outcome,
         amended: AmendmentReport | None = None,
+        *,
+        present: set[int] | None = None,
     ) -> UnitResult:
         amended = amended or AmendmentReport()
-        report = await self.link(unit.booking, booking_id)
+        report = await self.link(unit.booking, booking_id, present=present)
         if report.missing:
             verb = "created" if outcome is Outcome.CREATED else "exists"
             return self.refused(
@@ -620,8 +717,13 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
         )
         report.code = "amendment_unknown"
 
-    async def link(self, booking: Booking, booking_id: int) -> LinkReport:
-        """Attach every line of the booking's POs not attached yet; never one twice."""
+    async def link(
+        self, booking: Booking, booking_id: int, *, present: set[int] | None = None
+    ) -> LinkReport:
+        """Attach every line of the booking's POs not attached yet; never one twice.
+
+        ``present``: the PO line ids known linked to it; else the list pages' or a read.
+        """
         report = LinkReport()
         if not booking.po_numbers:
             return report
@@ -630,13 +732,17 @@ class BookingSubmitter(ExactlyOnce[BookingUnit]):
             self.api, self.caller, self.journal, self.run_id, resume=self.resume,
             stats=self.stats,
         )
+        if present is None and self.pages is not None:
+            present = self.pages.links_of(booking_id)
         try:
-            present = {
-                _ref_id(item.purchase_order_line_item)
-                for item in await self.caller.call(
-                    lambda: self.api.booking_line_items(by_booking(booking_id))
-                )
-            }
+            if present is None:
+                present = {
+                    line_id
+                    for item in await self.caller.call(
+                        lambda: self.api.booking_line_items(by_booking(booking_id))
+                    )
+                    if (line_id := _ref_id(item.purchase_order_line_item)) is not None
+                }
         except RunStopped:
             raise
         except ApiError as exc:

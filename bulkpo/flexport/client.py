@@ -263,6 +263,18 @@ class FlexportClient:
         """One page of ``GET /purchase_order_line_items`` (every PO's lines when unfiltered)."""
         return await self._one_page(PURCHASE_ORDER_LINE_ITEMS, filters, page, per)
 
+    async def booking_page(
+        self, filters: Mapping[str, Any], page: int, *, per: int | None = None
+    ) -> Page:
+        """One page of ``GET /bookings``, so that a retry repeats just that page."""
+        return await self._one_page(BOOKINGS, filters, page, per)
+
+    async def booking_line_item_page(
+        self, filters: Mapping[str, Any], page: int, *, per: int | None = None
+    ) -> Page:
+        """One page of ``GET /booking_line_items`` (every booking's links when unfiltered)."""
+        return await self._one_page(BOOKING_LINE_ITEMS, filters, page, per)
+
     async def _one_page(
         self, path: str, filters: Mapping[str, Any], page: int, per: int | None
     ) -> Page:

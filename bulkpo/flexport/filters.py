@@ -120,6 +120,14 @@ def shipment_filters(
 SHIPMENTS_OLDEST_FIRST = {"sort": "id", "direction": "asc"}
 
 
+def booking_filters(*, created_after: dt.datetime | None = None) -> Params:
+    """The query of ``GET /bookings`` in creation order, oldest first (bookings carry no
+    ``updated_at``: ``f.created_at`` is their only documented time filter)."""
+    params: Params = {"sort": "created_at", "direction": "asc"}
+    _window(params, "created_at", created_after, None)
+    return params
+
+
 def by_name(name: str) -> dict[str, str]:
     """A list filter for the object named ``name`` (POs, bookings)."""
     return {"f.name": name}

@@ -256,8 +256,9 @@ class _Reader:
             nonlocal newest
             newest = max(newest, self.keep(snapshot, items))
 
-        await _rest(self.caller, snapshot, lambda n: self.api.purchase_order_page(
-            filters, n, per=PER_PAGE), pages, keep)
+        snapshot.requests += await read_rest(
+            self.caller, lambda n: self.api.purchase_order_page(filters, n, per=PER_PAGE),
+            pages, keep)
         if newest and newest != snapshot.newest:
             # A PO changed while the pages were read may be stamped earlier than the
             # newest one seen, by up to the time the read took: the next list starts there.
@@ -284,14 +285,14 @@ class _Reader:
         return newest
 
 
-async def _rest(
+async def read_rest(
     caller: Caller,
-    snapshot: Snapshot,
     read: Callable[[int], Awaitable[Page]],
     pages: int,
     keep: Callable[[list[dict[str, Any]]], None],
-) -> None:
-    """Pages 2..``pages`` of a list, a few at a time, each kept (in order) as it comes."""
+) -> int:
+    """Pages 2..``pages`` of a list, a few at a time, each kept (in order) as it comes;
+    returns the requests sent."""
     numbers = list(range(2, pages + 1))
 
     def one(number: int) -> Awaitable[Page]:
@@ -301,7 +302,7 @@ async def _rest(
         batch = numbers[start:start + PAGES_AT_ONCE]
         for page in await asyncio.gather(*(one(n) for n in batch)):
             keep(page.items)
-        snapshot.requests += len(batch)
+    return len(numbers)
 
 
 async def _read_lines(
@@ -340,7 +341,7 @@ async def _read_lines(
                 snapshot.lines.setdefault(po_id, []).append(item)
 
     keep(first.items)
-    await _rest(caller, snapshot, lambda n: api.purchase_order_line_item_page(
+    snapshot.requests += await read_rest(caller, lambda n: api.purchase_order_line_item_page(
         _OLDEST_FIRST, n, per=PER_PAGE), pages, keep)
     for po_id in needed:
         snapshot.lines.setdefault(po_id, [])
