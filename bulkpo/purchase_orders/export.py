@@ -37,7 +37,7 @@ from bulkpo.config import Settings
 from bulkpo.engine.pacing import Caller, caller_for
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
-from bulkpo.flexport.payloads import purchase_order_from_read
+from bulkpo.flexport.payloads import PO_READ_FIELDS, purchase_order_from_read
 from bulkpo.purchase_orders.line_items import PAGE_SIZE, purchase_orders_with_lines
 from bulkpo.purchase_orders.query import PO_STATUSES, ExportQuery
 from bulkpo.sheets.export_writer import (
@@ -506,8 +506,9 @@ async def purchase_order_rows(
     return headers, [line + [None] * (width - len(line)) for line in cells]
 
 
-WRITER_PROCESS_MIN_POS = 2_000
-"""From this many POs on, rows are written in a second process while this one fetches."""
+WRITER_PROCESS_MIN_POS = 10_000
+"""From this many POs on, rows are written in a second process while this one fetches:
+below, that process's start (about a CPU-second of imports) costs more than it saves."""
 
 _BATCH = 100
 """POs sent to the writing process at a time: a page's worth."""
@@ -625,7 +626,8 @@ class _WriterProcess:
         return answer
 
     async def add(self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
-        self._batch.append((po, lines))
+        # Only what the rows are made of: less to pickle here and unpickle there.
+        self._batch.append(({k: po[k] for k in PO_READ_FIELDS if k in po}, lines))
         if len(self._batch) >= _BATCH:
             batch, self._batch = self._batch, []
             await self._send(batch)
