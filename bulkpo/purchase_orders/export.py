@@ -695,10 +695,20 @@ async def export_purchase_orders(
     total: int | None = None
     writer: _Writer | _WriterProcess | None = None
 
+    starting: asyncio.Task[_WriterProcess] | None = None
+
     def on_page(page: Page) -> None:
-        nonlocal pages, total
+        nonlocal pages, total, starting
         pages += 1
         total = page.total_count if query.limit is None else min(page.total_count or 0, query.limit)
+        if pages == 1 and (total or 0) >= WRITER_PROCESS_MIN_POS:
+            # Started on the first page: its imports run while the line items are read.
+            starting = asyncio.create_task(_WriterProcess.start(fmt, path, keys, grow=fixed))
+
+    async def stop_writer() -> None:
+        if starting is not None:
+            with contextlib.suppress(Exception):
+                await (await starting).close()
 
     def query_sheet() -> list[tuple[str, object]]:
         return query_rows(
@@ -712,15 +722,15 @@ async def export_purchase_orders(
         )
 
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(stop_writer)
         async with FlexportClient(settings) as api:
             async for po, lines in purchase_orders_with_lines(
                 api, caller, query, concurrency=settings.concurrency, on_page=on_page
             ):
                 if writer is None:
                     # Chosen once the first page has told how many POs there are.
-                    if (total or 0) >= WRITER_PROCESS_MIN_POS:
-                        writer = await _WriterProcess.start(fmt, path, keys, grow=fixed)
-                        stack.push_async_callback(writer.close)
+                    if starting is not None:
+                        writer = await starting
                     else:
                         writer = stack.enter_context(_Writer(fmt, path, keys, grow=fixed))
                 if isinstance(writer, _WriterProcess):

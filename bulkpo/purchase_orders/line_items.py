@@ -105,10 +105,10 @@ async def purchase_orders_with_lines(
                 pages.append(fetch_page(requested))
                 if last is None:
                     break  # without a total, one page ahead at a time
+            on_page(page)
             if lines_task is not None:
                 stored = await lines_task
                 lines_task = None
-            on_page(page)
             items = page.items if wanted is None else page.items[:wanted]
             # A page at a time: one call into pydantic's core rather than two per PO.
             for po in _PAGE_OF_POS.dump_python(
