@@ -3,7 +3,8 @@
 Prints, in the same run: the export's rows/s end to end (fetch + write), the write
 stage alone (rows_for_po, the Summary and the xlsx writer, no API) and pandas
 ``DataFrame.to_excel`` writing the same rows; the export and the write stage are
-repeated (best and spread). Not a test.
+repeated (best and spread). The CPU printed for the export is the fetching
+process's: from 10,000 POs on, a second process writes the file. Not a test.
 
 The sandbox runs in its own process and is read once through every list page
 before the runs are timed: a real server answers list pages from its cache, and
@@ -164,7 +165,7 @@ def main() -> None:
                 print(f"run {run} bulkpo export : {result.rows} rows in {elapsed:.1f}s = "
                       f"{rates[-1]:,.0f} rows/s (fetch + write), peak RSS growth "
                       f"{export_rss:.0f} MB, {out.stat().st_size / 1e6:.1f} MB file; "
-                      f"bulkpo's own CPU {cpu:.1f}s = "
+                      f"the fetching process's CPU {cpu:.1f}s = "
                       f"{result.rows / cpu:,.0f} rows per CPU-second")  # fmt: skip
                 rss_before = max_rss_mb()
                 cpu = time.process_time()
