@@ -696,7 +696,7 @@ def _json_or_none(response: httpx.Response) -> Any:
     if not response.content:
         return None
     try:
-        # orjson: a list page decodes in a third of the time; what it refuses
+        # orjson: a list page decodes in half the time; what it refuses
         # (another charset, NaN, integers past 64 bits) goes to the standard decoder.
         return orjson.loads(response.content)
     except orjson.JSONDecodeError:
