@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -688,3 +689,12 @@ async def test_sandbox_rate_limit(tmp_path: Path) -> None:
                     await api.request("GET", "/purchase_orders", params={"per": 1})
     assert caught.value.status == 429
     assert caught.value.retry_after is not None and caught.value.retry_after > 0
+
+
+async def test_json_that_orjson_refuses_is_still_read() -> None:
+    # NaN and a 70-bit integer are JSON Python reads; orjson refuses both.
+    body = b'{"_object": "/api/response", "data": {"id": 1180591620717411303424, "x": NaN}}'
+
+    async with client_for(lambda r: httpx.Response(200, content=body)) as api:
+        data = await api.request("GET", "/shipments/1")
+    assert data["id"] == 2**70 and math.isnan(data["x"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
@@ -26,6 +27,7 @@ from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.models import PurchaseOrderLineItem
 from bulkpo.imports import ImportOptions, import_purchase_orders, load_purchase_orders
+from bulkpo.purchase_orders import export as export_module
 from bulkpo.purchase_orders.export import export_purchase_orders, output_path, rows_for_po
 from bulkpo.purchase_orders.line_items import purchase_orders_with_lines
 from bulkpo.purchase_orders.profiles import load_profile
@@ -576,3 +578,64 @@ def test_a_po_missing_from_the_bulk_lines_gets_its_own_request() -> None:
     assert len(pairs) == 300 and Api.asked == [300]
     assert pairs[-1][1][0]["product"]["sku"] == "S300"
     assert pairs[5][1][0]["units"] == 6
+
+
+# ---------------------------------------------------------------- the writing process
+
+
+def sheet_values(path: Path) -> dict[str, list[list[Any]]]:
+    wb = load_workbook(path)
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()] for ws in wb.worksheets}
+
+
+def test_a_second_writing_process_writes_the_same_file(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_pos(sandbox, [po_body(f"PO-{i:04d}", metadata={"dept": [f"d{i}"]}) for i in range(120)])
+    post_pos(sandbox, [po_body("PO-FORMULA", memo="=1+1")])
+    settings = settings_for(sandbox, rate=5000.0)
+    results = {}
+    for mode, threshold in (("inline", 10**9), ("process", 1)):
+        monkeypatch.setattr(export_module, "WRITER_PROCESS_MIN_POS", threshold)
+        for suffix in ("xlsx", "csv"):
+            out = tmp_path / f"{mode}.{suffix}"
+            results[mode, suffix] = run_export(settings, out, ExportQuery())
+    assert results["process", "xlsx"] == dataclasses.replace(
+        results["inline", "xlsx"], path=tmp_path / "process.xlsx"
+    )
+    assert (results["process", "xlsx"].pos, results["process", "xlsx"].rows) == (121, 121)
+    assert (tmp_path / "process.csv").read_bytes() == (tmp_path / "inline.csv").read_bytes()
+    inline = sheet_values(tmp_path / "inline.xlsx")
+    process = sheet_values(tmp_path / "process.xlsx")
+    assert process["Purchase Orders"] == inline["Purchase Orders"]
+    assert process["Purchase Orders"][0][-1] == "metadata.dept"  # a column grown there
+    assert process["Summary"] == inline["Summary"]
+    run_at = {"Run at (UTC)", "Run at (local)"}
+    assert [r for r in process["Query"] if r[0] not in run_at] == [
+        r for r in inline["Query"] if r[0] not in run_at
+    ]
+
+
+def test_an_export_given_up_leaves_no_file_from_the_writing_process(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_pos(sandbox, [po_body(f"PO-{i}") for i in range(150)])
+    monkeypatch.setattr(export_module, "WRITER_PROCESS_MIN_POS", 1)
+    out = tmp_path / "half.xlsx"
+
+    def stop(progress: Any) -> None:
+        if progress.pos == 120:  # after a batch went to the writer
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_export(settings_for(sandbox, rate=5000.0), out, ExportQuery(), on_progress=stop)
+    assert list(tmp_path.glob("*.xlsx")) == [] and list(tmp_path.glob(".*")) == []
+
+
+def test_a_failure_in_the_writing_process_is_raised_here(
+    sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    post_pos(sandbox, [po_body(f"PO-{i}") for i in range(3)])
+    monkeypatch.setattr(export_module, "WRITER_PROCESS_MIN_POS", 1)
+    with pytest.raises(FileNotFoundError):
+        run_export(settings_for(sandbox, rate=5000.0), tmp_path / "gone" / "x.xlsx", ExportQuery())

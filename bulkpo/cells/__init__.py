@@ -7,6 +7,7 @@ value back into what a cell holds, for exports.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bulkpo.cells.base import (
@@ -101,3 +102,8 @@ def converter(
 def write(column: Column, value: Any) -> Any:
     """A value as a cell of ``column`` should hold it (dates as dates, counts as ints, ...)."""
     return CELL_TYPES[column.type].write(value)
+
+
+def writer(column: Column) -> Callable[[Any], Any]:
+    """:func:`write` for one column, looked up once (None stays None)."""
+    return CELL_TYPES[column.type].write

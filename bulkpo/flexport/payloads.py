@@ -193,6 +193,27 @@ def _line_from_read(line: Mapping[str, Any]) -> dict[str, Any]:
     return body
 
 
+PO_READ_FIELDS = (
+    "name",
+    "status",
+    "priority",
+    "order_class",
+    "buyer",
+    "seller",
+    "incoterm",
+    "transportation_mode",
+    "cargo_ready_date",
+    "must_arrive_date",
+    "origin_port",
+    "destination_port",
+    "origin_address",
+    "destination_address",
+    "memo",
+    "metadata",
+)
+"""The fields of a PO read model that :func:`purchase_order_from_read` uses."""
+
+
 def purchase_order_from_read(
     po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:

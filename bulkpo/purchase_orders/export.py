@@ -16,8 +16,13 @@ Example (``parse_moment`` from :mod:`bulkpo.purchase_orders.query`)::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import os
+import pickle
 import re
+import sys
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,18 +32,17 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from bulkpo import cells
-from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, Column, ColumnType
+from bulkpo.columns import METADATA_PREFIX, PURCHASE_ORDER_COLUMNS, ColumnType
 from bulkpo.config import Settings
 from bulkpo.engine.pacing import Caller, caller_for
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
-from bulkpo.flexport.payloads import purchase_order_from_read
+from bulkpo.flexport.payloads import PO_READ_FIELDS, purchase_order_from_read
 from bulkpo.purchase_orders.line_items import PAGE_SIZE, purchase_orders_with_lines
 from bulkpo.purchase_orders.query import PO_STATUSES, ExportQuery
 from bulkpo.sheets.export_writer import (
     CellKind,
     ExportColumn,
-    ExportSink,
     SummaryTable,
     open_export,
 )
@@ -149,9 +153,11 @@ _VALUES: dict[str, Callable[[Mapping[str, Any], Mapping[str, Any]], Any]] = {
 }
 
 
-def _typed(column: Column, value: Any) -> Any:
-    """A value as the cell should hold it: dates as dates, counts as ints, money as Decimal."""
-    return cells.write(column, value)
+# Each import column's key, where its value sits and how a cell holds it, resolved once:
+# rows_for_po makes 100,000 rows of them for a large export.
+_CELLS = [
+    (col.key, _VALUES[col.key], cells.writer(col)) for col in PURCHASE_ORDER_COLUMNS.columns
+]
 
 
 def rows_for_po(po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -166,10 +172,10 @@ def rows_for_po(po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> li
     metadata: Mapping[str, Any] = body.get("metadata") or {}
     rows = []
     for i, line in enumerate(line_bodies):
-        row = {
-            col.key: _typed(col, _VALUES[col.key](body, line))
-            for col in PURCHASE_ORDER_COLUMNS.columns
-        }
+        row = {}
+        for key, value_of, typed in _CELLS:
+            value = value_of(body, line)
+            row[key] = None if value is None else typed(value)
         for key in sorted(metadata):
             values = metadata[key]
             if isinstance(values, str):
@@ -439,6 +445,37 @@ def query_rows(
     return out
 
 
+class _Layout:
+    """Import-layout rows and cells (in ``keys`` order) of each PO; with ``grow``,
+    a metadata key seen for the first time is appended to ``keys`` and announced."""
+
+    def __init__(
+        self,
+        keys: list[str],
+        *,
+        grow: bool,
+        on_column: Callable[[ExportColumn], None] = lambda _c: None,
+    ) -> None:
+        self.keys = keys
+        self._known = set(keys)
+        self._grow = grow
+        self._on_column = on_column
+
+    def rows(
+        self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]
+    ) -> tuple[list[dict[str, Any]], list[list[Any]]]:
+        rows = rows_for_po(po, lines)
+        keys = self.keys
+        if self._grow:
+            for row in rows:
+                for key in row:
+                    if key not in self._known:
+                        self._known.add(key)
+                        keys.append(key)
+                        self._on_column(_export_column(key))
+        return rows, [[row.get(key) for key in keys] for row in rows]
+
+
 async def _import_layout(
     api: FlexportClient,
     caller: Caller,
@@ -446,24 +483,13 @@ async def _import_layout(
     keys: list[str],
     *,
     grow: bool,
-    on_column: Callable[[ExportColumn], None] = lambda _c: None,
-    on_page: Callable[[Page], None] = lambda _p: None,
 ) -> AsyncIterator[tuple[list[dict[str, Any]], list[list[Any]]]]:
-    """Each matching PO's rows (by key) and cells (in ``keys`` order); with ``grow``,
-    a metadata key seen for the first time is appended to ``keys`` and announced."""
-    known = set(keys)
+    """Each matching PO's rows (by key) and cells (in ``keys`` order)."""
+    layout = _Layout(keys, grow=grow)
     async for po, lines in purchase_orders_with_lines(
-        api, caller, query, concurrency=api.settings.concurrency, on_page=on_page
+        api, caller, query, concurrency=api.settings.concurrency
     ):
-        rows = rows_for_po(po, lines)
-        if grow:
-            for row in rows:
-                for key in row:
-                    if key not in known:
-                        known.add(key)
-                        keys.append(key)
-                        on_column(_export_column(key))
-        yield rows, [[row.get(key) for key in keys] for row in rows]
+        yield layout.rows(po, lines)
 
 
 async def purchase_order_rows(
@@ -482,6 +508,165 @@ async def purchase_order_rows(
     return headers, [line + [None] * (width - len(line)) for line in cells]
 
 
+WRITER_PROCESS_MIN_POS = 10_000
+"""From this many POs on, rows are written in a second process while this one fetches:
+below, that process's start (about a CPU-second of imports) costs more than it saves."""
+
+_BATCH = 100
+"""POs sent to the writing process at a time: a page's worth."""
+
+
+class _Writer:
+    """The write stage: rows, Summary tallies and the file; the file appears only
+    when :meth:`finish` was called before the block ends."""
+
+    def __init__(self, fmt: str, path: Path, keys: list[str], *, grow: bool) -> None:
+        self._fmt = fmt
+        self._opened = _opener(fmt)(path, [_export_column(k) for k in keys])
+        self._keys = keys
+        self._grow = grow
+        self.summary = ExportSummary()
+
+    def __enter__(self) -> _Writer:
+        self._sink = self._opened.__enter__()
+        self._layout = _Layout(self._keys, grow=self._grow, on_column=self._sink.add_column)
+        return self
+
+    def __exit__(self, *exc: Any) -> bool | None:
+        return self._opened.__exit__(*exc)
+
+    def add(self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+        rows, cells = self._layout.rows(po, lines)
+        self.summary.add(rows)
+        for line in cells:
+            self._sink.append(line)
+
+    def finish(
+        self, filters: list[tuple[str, object]], query: list[tuple[str, object]]
+    ) -> None:
+        if self._fmt == "xlsx":
+            self._sink.summary = self.summary.tables(filters)
+            self._sink.query = query
+
+
+def write_from_stdin() -> None:
+    """The writing process's main: reads pickled (fmt, path, keys, grow), batches of
+    (PO, lines) until None, then (filters, query) from stdin; writes the pickled
+    outcome (None once the file is saved, or the exception that stopped it) to stdout.
+    The end of stdin before that leaves no file."""
+    source, answer_to = sys.stdin.buffer, sys.stdout.buffer
+    try:
+        fmt, path, keys, grow = pickle.load(source)
+        with _Writer(fmt, path, keys, grow=grow) as writer:
+            while (batch := pickle.load(source)) is not None:
+                for po, lines in batch:
+                    writer.add(po, lines)
+            writer.finish(*pickle.load(source))
+        answer: BaseException | None = None
+    except EOFError:
+        return  # the parent gave up: nothing is saved
+    except Exception as exc:  # handed to the parent, which raises it
+        answer = exc
+    try:
+        data = pickle.dumps(answer)
+    except Exception as exc:  # an exception that does not pickle
+        data = pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    with contextlib.suppress(OSError):
+        answer_to.write(data)
+        answer_to.flush()
+
+
+# Ctrl-C is the parent's to handle (it closes stdin, which ends the writer without a
+# file); set before anything is imported, so a Ctrl-C never prints a traceback here.
+_CHILD = (
+    "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+    "from bulkpo.purchase_orders.export import write_from_stdin; write_from_stdin()"
+)
+
+
+class _WriterProcess:
+    """:class:`_Writer` in a second Python process, fed a page of POs at a time
+    through its stdin, so that fetching (here) and writing (there) use two cores.
+    A full pipe holds the fetching back: memory stays flat."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self._batch: list[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]] = []
+
+    @classmethod
+    async def start(cls, fmt: str, path: Path, keys: list[str], *, grow: bool) -> _WriterProcess:
+        # Its own interpreter, not multiprocessing: nothing of the caller's main
+        # module is run again there.
+        env = dict(os.environ)
+        package_root = str(Path(__file__).resolve().parents[2])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CHILD,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        writer = cls(process)
+        await writer._send((fmt, path, keys, grow))
+        return writer
+
+    async def _send(self, message: object) -> None:
+        stdin = self._process.stdin
+        assert stdin is not None
+        try:
+            stdin.write(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+            await stdin.drain()
+        except (BrokenPipeError, ConnectionResetError):
+            raise await self._outcome() or _ended() from None
+
+    async def _outcome(self) -> BaseException | None:
+        stdout = self._process.stdout
+        assert stdout is not None
+        data = await stdout.read()
+        await self._process.wait()
+        if not data:
+            return _ended()
+        answer: BaseException | None = pickle.loads(data)
+        return answer
+
+    async def add(self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+        # Only what the rows are made of: less to pickle here and unpickle there.
+        self._batch.append(({k: po[k] for k in PO_READ_FIELDS if k in po}, lines))
+        if len(self._batch) >= _BATCH:
+            batch, self._batch = self._batch, []
+            await self._send(batch)
+
+    async def finish(
+        self, filters: list[tuple[str, object]], query: list[tuple[str, object]]
+    ) -> None:
+        if self._batch:
+            await self._send(self._batch)
+        await self._send(None)
+        await self._send((filters, query))
+        stdin = self._process.stdin
+        assert stdin is not None
+        stdin.close()
+        answer = await self._outcome()
+        if answer is not None:
+            raise answer
+
+    async def close(self) -> None:
+        """Done or given up: an unfinished writer ends without a file."""
+        if self._process.returncode is not None:
+            return
+        stdin = self._process.stdin
+        if stdin is not None:
+            stdin.close()
+        try:
+            await asyncio.wait_for(self._process.wait(), 10)
+        finally:
+            if self._process.returncode is None:
+                self._process.kill()
+                await self._process.wait()
+
+
+def _ended() -> RuntimeError:
+    return RuntimeError("the export's writing process ended unexpectedly")
+
+
 async def export_purchase_orders(
     settings: Settings,
     query: ExportQuery,
@@ -495,7 +680,8 @@ async def export_purchase_orders(
 
     One row per line item in the import layout; ``columns`` picks and orders
     column keys (None: all, plus ``metadata.<key>`` for every key seen). The file
-    appears only when complete.
+    appears only when complete. From :data:`WRITER_PROCESS_MIN_POS` POs on, the
+    rows are written by a second process while this one fetches.
     """
     path = Path(path)
     fmt = output_format(path)
@@ -505,37 +691,60 @@ async def export_purchase_orders(
     started = dt.datetime.now(dt.UTC)
     settings = settings.model_copy(update={"per_page": PAGE_SIZE})
     caller = caller_for(settings)
-    summary = ExportSummary()
     pages = pos_count = row_count = 0
     total: int | None = None
+    writer: _Writer | _WriterProcess | None = None
+
+    starting: asyncio.Task[_WriterProcess] | None = None
 
     def on_page(page: Page) -> None:
-        nonlocal pages, total
+        nonlocal pages, total, starting
         pages += 1
         total = page.total_count if query.limit is None else min(page.total_count or 0, query.limit)
+        if pages == 1 and (total or 0) >= WRITER_PROCESS_MIN_POS:
+            # Started on the first page: its imports run while the line items are read.
+            starting = asyncio.create_task(_WriterProcess.start(fmt, path, keys, grow=fixed))
 
-    with _opener(fmt)(path, [_export_column(k) for k in keys]) as sink:
-        out: ExportSink = sink
+    async def stop_writer() -> None:
+        if starting is not None:
+            with contextlib.suppress(Exception):
+                await (await starting).close()
+
+    def query_sheet() -> list[tuple[str, object]]:
+        return query_rows(
+            query,
+            settings,
+            started=started,
+            pos=pos_count,
+            rows=row_count,
+            columns=None if fixed else keys,
+            profile=profile,
+        )
+
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(stop_writer)
         async with FlexportClient(settings) as api:
-            async for rows, cells in _import_layout(
-                api, caller, query, keys, grow=fixed, on_column=out.add_column, on_page=on_page
+            async for po, lines in purchase_orders_with_lines(
+                api, caller, query, concurrency=settings.concurrency, on_page=on_page
             ):
-                summary.add(rows)
-                for line in cells:
-                    out.append(line)
+                if writer is None:
+                    # Chosen once the first page has told how many POs there are.
+                    if starting is not None:
+                        writer = await starting
+                    else:
+                        writer = stack.enter_context(_Writer(fmt, path, keys, grow=fixed))
+                if isinstance(writer, _WriterProcess):
+                    await writer.add(po, lines)
+                else:
+                    writer.add(po, lines)
                 pos_count += 1
-                row_count += len(rows)
+                row_count += len(lines) or 1  # one row per line item, or one for the PO
                 if on_progress is not None:
                     on_progress(ExportProgress(pages, pos_count, row_count, total))
-        if fmt == "xlsx":
-            sink.summary = summary.tables(_filters(query))
-            sink.query = query_rows(
-                query,
-                settings,
-                started=started,
-                pos=pos_count,
-                rows=row_count,
-                columns=None if fixed else keys,
-                profile=profile,
-            )
+        if writer is None:  # nothing matched: a file that says so
+            writer = stack.enter_context(_Writer(fmt, path, keys, grow=fixed))
+        if isinstance(writer, _WriterProcess):
+            await writer.finish(_filters(query), query_sheet())
+        else:
+            writer.finish(_filters(query), query_sheet())
     return ExportResult(row_count, pos_count, path)

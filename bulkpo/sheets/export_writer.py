@@ -137,6 +137,11 @@ def _escape(text: str) -> str:
     return text
 
 
+_REMEMBERED_TEXT = 200
+_REMEMBERED_TEXTS = 20_000
+"""Text cells up to _REMEMBERED_TEXT characters are made once, _REMEMBERED_TEXTS at most."""
+
+
 class _SheetRows:
     """Data rows as sheet XML in a spool file, from row 2 (the header is openpyxl's)."""
 
@@ -157,6 +162,7 @@ class _SheetRows:
         self._sample_rows = sample_rows
         self.widths: list[float] = []
         self.rows = 0
+        self._texts: dict[str, str] = {}
         for column in columns:
             self.add_column(column)
 
@@ -166,6 +172,22 @@ class _SheetRows:
         style = self._kinds.get(column.kind)
         self._styles.append(f' s="{style}"' if style else "")
         self.widths.append(header_room(column.header))
+
+    def _text_cell(self, value: str) -> str:
+        """A text cell after its reference; short ones remembered, as PO-level values,
+        suppliers and codes repeat on many rows."""
+        # Text that Excel would run as a formula if typed keeps its exact value (so
+        # the export re-imports unchanged) in a text cell marked quote-prefixed, as
+        # Excel marks a typed apostrophe: it never runs, not even when the cell is edited.
+        style = f' s="{self._text_style}"' if is_formula_like(value) else ""
+        text = _escape(value)
+        space = ' xml:space="preserve"' if text != text.strip() else ""
+        cell = f'{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
+        if len(value) <= _REMEMBERED_TEXT:
+            if len(self._texts) >= _REMEMBERED_TEXTS:  # memory stays flat
+                self._texts.clear()
+            self._texts[value] = cell
+        return cell
 
     def append(self, values: Sequence[object]) -> None:
         self.rows += 1
@@ -179,16 +201,10 @@ class _SheetRows:
                 continue
             ref = f"{self._letters[i]}{r}"
             if isinstance(value, str):
-                # Text that Excel would run as a formula if typed keeps its exact
-                # value (so the export re-imports unchanged) in a text cell marked
-                # quote-prefixed, as Excel marks a typed apostrophe: it never runs,
-                # not even when the cell is edited.
-                style = f' s="{self._text_style}"' if is_formula_like(value) else ""
-                text = _escape(value)
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                parts.append(
-                    f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>'
-                )
+                cell = self._texts.get(value)
+                if cell is None:
+                    cell = self._text_cell(value)
+                parts.append(f'<c r="{ref}"{cell}')
             elif isinstance(value, bool):
                 parts.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
             elif isinstance(value, int):
