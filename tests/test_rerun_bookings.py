@@ -134,8 +134,12 @@ def test_a_booking_created_elsewhere_between_two_runs_is_not_created_again(
         r.message for r in again.bookings.results if r.key == last)
     assert set(names.values()) == {1} and len(names) == BOOKINGS
     assert sent["write /bookings"] == 0 and sent["write /booking_line_items"] == 2, sent
-    assert sent["lookup /bookings"] == 0, sent
     assert sorted(set(links.values())) == [2]
+    # Read from the pages, not looked up; a list read that fails (seen once, on an
+    # overloaded machine) leaves the new name to one lookup, said in the run's events.
+    assert again.stats is not None
+    failed = again.stats.events.get("booking_pages_failed", 0)
+    assert sent["lookup /bookings"] == failed, (sent, again.stats.events)
 
 
 def test_a_changed_booking_still_gets_its_amendment(tmp_path: Path, recorded: Any) -> None:
