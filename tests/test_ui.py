@@ -515,3 +515,21 @@ def test_a_bookings_mapping_chosen_on_the_page_imports_and_is_picked_again(
         used = client.post(f"{dropped}/mapping", data={
             "use": "hafen", "kind": "bookings", "sheet": "Bookings", "header_row": "1"}).text
         assert "Mapping &#39;hafen&#39; used." in used and "2 rows: 2 valid" in used
+
+
+def test_both_mappings_of_an_upload_are_kept_for_the_next_start_of_the_page(
+    tmp_path: Path,
+) -> None:
+    from bulkpo.saved_mapping import SavedMapping
+    from bulkpo.ui.app import Upload, load_state, save_state
+
+    (tmp_path / "plan.xlsx").write_bytes((SAMPLES / "bookings.xlsx").read_bytes())
+    upload = Upload("20261128-140000-abcdef", tmp_path, tmp_path / "plan.xlsx")
+    upload.mapping = SavedMapping(columns={"Beleg": "po_number"}, name="sap")
+    upload.booking_mapping = SavedMapping(columns={"Verschiffungshafen": "origin_port"},
+                                          fingerprint=["verschiffungshafen"], name="hafen",
+                                          kind="bookings")
+    save_state(upload)
+    again = load_state(tmp_path)
+    assert again is not None
+    assert again.mapping == upload.mapping and again.booking_mapping == upload.booking_mapping
