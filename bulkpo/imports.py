@@ -58,7 +58,7 @@ from bulkpo.config import BookingDefaults, ReadLimits, Settings
 from bulkpo.engine.exactly_once import OnExisting, Outcome, UnitResult, run_units
 from bulkpo.engine.journal import Journal, account_fingerprint, journal_lock
 from bulkpo.engine.pacing import Caller, LiveStats, Pacer, caller_for
-from bulkpo.errors import ApiError, RunStopped, UsageError
+from bulkpo.errors import ApiError, ConfigError, RunStopped, UsageError
 from bulkpo.flexport.client import FlexportClient
 from bulkpo.flexport.filters import BOOKINGS as BOOKINGS_ROUTE
 from bulkpo.flexport.filters import COMPANY_ENTITIES, LOCATIONS
@@ -190,7 +190,7 @@ def saved_mappings(settings: Settings | None) -> list[SavedMapping]:
         for name, data in settings.mappings.items()
     ]
     for mapping in found:
-        check_mapping(mapping, PURCHASE_ORDER_COLUMNS)
+        check_mapping(mapping, COLUMN_SETS[Kind(mapping.kind)])
     return found
 
 
@@ -307,7 +307,8 @@ def map_file(
     limits: ReadLimits | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """The mapping bulkpo would use for a PO file, as TOML (``bulkpo map FILE -o m.toml``).
+    """The mapping bulkpo would use for a PO or bookings file, as TOML (``bulkpo map FILE
+    -o m.toml``); a file with no PO sheet but a bookings sheet gets a bookings mapping.
 
     Every matched column, every column it is unsure of (with its best guess, commented),
     every required field not found; read back with ``mapping=`` on load, validate or import.
@@ -317,8 +318,20 @@ def map_file(
         Path(path), sheet=sheet, score_headers=columns.score,
         preferred_sheets=(columns.sheet_name,), limits=limits, header_row=header_row,
     )
-    saved = find_mapping(table.headers, saved_mappings(settings))
-    overrides = dict(settings.columns) if settings is not None else {}
+    if (_kind_of(table) or (None,))[0] is not Kind.PURCHASE_ORDERS:
+        # No PO header row here: a bookings sheet's is found by every kind's headers.
+        other = read_table(
+            Path(path), sheet=sheet, score_headers=_any_kind_score, limits=limits,
+            preferred_sheets=(BOOKING_COLUMNS.sheet_name,), header_row=header_row,
+        )
+        if (_kind_of(other) or (None,))[0] is Kind.BOOKINGS:
+            columns, table = BOOKING_COLUMNS, other
+    saved = find_mapping(table.headers, saved_mappings(settings), columns.kind)
+    # bulkpo.toml's bare [columns] names purchase-order fields only.
+    overrides = (
+        dict(settings.columns) if settings is not None and columns is PURCHASE_ORDER_COLUMNS
+        else {}
+    )
     if saved is not None:
         overrides.update(saved.columns)
     header_map = map_headers(table, columns, overrides=overrides)
@@ -410,6 +423,8 @@ class Workbook:
     decimal_comma: bool | None = None
     network: tuple[Table, NetworkValidation] | None = None
     """The entities and locations to create before the POs (sent first)."""
+    booking_mapping: SavedMapping | None = None
+    """The saved mapping of the bookings sheet's columns, used again by the import."""
 
     @property
     def kinds(self) -> list[Kind]:
@@ -460,11 +475,15 @@ def load_workbook(
     """
     found: dict[Kind, Table] = {}
     others: list[Table] = []
+    saved = _mapping(mapping)
     workbook = _load_sheets(
         path, found, others, sheet=sheet, date_order=date_order, defaults=defaults, limits=limits,
-        header_row=header_row, mapping=mapping, headers=headers, settings=settings,
+        header_row=header_row, mapping=saved, headers=headers, settings=settings,
         decimal_comma=decimal_comma,
     )
+    if saved is not None and saved.kind == Kind.BOOKINGS.value and workbook.bookings is None:
+        raise ConfigError(f"mapping {saved.name or '(given)'} is for a bookings sheet and "
+                          f"{Path(path).name} has none")
     network = found.get(Kind.NETWORK)
     if network is not None:
         for other in others:
@@ -498,10 +517,16 @@ def _load_sheets(
     """The PO and bookings sheets of :func:`load_workbook`; ``found`` receives each kind's
     sheet, ``network_like`` the other sheets that look like network data."""
     defaults = defaults or BookingDefaults()
-    if header_row is not None or mapping is not None or headers is not None:
+    saved = _mapping(mapping)
+    booking_mapping = None
+    if saved is not None and saved.kind == Kind.BOOKINGS.value:
+        # A bookings mapping is the bookings sheet's; the PO sheet is found as always.
+        booking_mapping, saved = saved, None
+    mappings = saved_mappings(settings)
+    if header_row is not None or saved is not None or headers is not None:
         part = load_purchase_orders(
             path, sheet=sheet, date_order=date_order, limits=limits, header_row=header_row,
-            mapping=mapping, headers=headers, settings=settings, decimal_comma=decimal_comma,
+            mapping=saved, headers=headers, settings=settings, decimal_comma=decimal_comma,
         )
         workbook = Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
         if sheet is None:
@@ -516,7 +541,7 @@ def _load_sheets(
                 if t is not found.get(Kind.NETWORK)
                 and (_kind_of(t) or (None,))[0] is Kind.NETWORK
             )
-            _add_bookings(workbook, found.get(Kind.BOOKINGS), defaults)
+            _add_bookings(workbook, found.get(Kind.BOOKINGS), defaults, booking_mapping, mappings)
         return workbook
     if sheet is None:
         tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
@@ -529,7 +554,6 @@ def _load_sheets(
         t for t in tables.values()
         if t is not found.get(Kind.NETWORK) and (_kind_of(t) or (None,))[0] is Kind.NETWORK
     )
-    mappings = saved_mappings(settings)
 
     def validate_pos(pos: Table) -> ValidationResult:
         others = [
@@ -575,14 +599,19 @@ def _load_sheets(
     pos = found.get(Kind.PURCHASE_ORDERS)
     if pos is not None:
         workbook.purchase_orders = (pos, validate_pos(pos))
-    _add_bookings(workbook, bookings, defaults)
+    _add_bookings(workbook, bookings, defaults, booking_mapping, mappings)
     return workbook
 
 
-def _add_bookings(workbook: Workbook, bookings: Table | None, defaults: BookingDefaults) -> None:
-    """Validate the bookings sheet against the file's POs, whose numbers are checked later."""
+def _add_bookings(
+    workbook: Workbook, bookings: Table | None, defaults: BookingDefaults,
+    mapping: SavedMapping | None, mappings: Sequence[SavedMapping],
+) -> None:
+    """Validate the bookings sheet against the file's POs, whose numbers are checked later;
+    ``mapping`` (else the one of ``mappings`` with its header set) maps its columns."""
     if bookings is None:
         return
+    workbook.booking_mapping = mapping or find_mapping(bookings.headers, mappings, Kind.BOOKINGS)
     workbook.bookings = (
         bookings,
         validate_booking_sheet(
@@ -592,6 +621,7 @@ def _add_bookings(workbook: Workbook, bookings: Table | None, defaults: BookingD
             decimal_comma=workbook.decimal_comma,
             purchase_orders=workbook.file_purchase_orders(),
             check_po_numbers=False,
+            mapping=workbook.booking_mapping,
         ),
     )
 
@@ -973,6 +1003,7 @@ async def _recheck_bookings(
     first = validate_booking_sheet(
         table, settings.bookings, date_order=workbook.date_order,
         decimal_comma=workbook.decimal_comma, check_po_numbers=False,
+        mapping=workbook.booking_mapping,
     )
     elsewhere = named_po_numbers(first) - set(in_file)
     listed = None
@@ -989,6 +1020,7 @@ async def _recheck_bookings(
     validation = validate_booking_sheet(
         table, settings.bookings, date_order=workbook.date_order,
         decimal_comma=workbook.decimal_comma, purchase_orders=known,
+        mapping=workbook.booking_mapping,
     )
     return validation, known
 

@@ -6,7 +6,9 @@ such as ``price_unit``, or ``""`` to ignore), ``constants`` (field -> value for
 every row, such as ``currency = "USD"``) and ``values`` (field -> {file word ->
 value}, such as vendor code -> Flexport entity ref). A named mapping with a
 ``fingerprint`` (the file's folded headers) is picked for a file whose header set
-is the same, as Odoo and NetSuite remember import mappings.
+is the same, as Odoo and NetSuite remember import mappings. ``kind`` says which sheet
+a mapping is for: ``purchase-orders`` (the default, so every older file reads the same)
+or ``bookings``.
 """
 
 from __future__ import annotations
@@ -18,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bulkpo.columns import ColumnSet, fold_header
+from bulkpo.columns import ColumnSet, Kind, fold_header
 from bulkpo.errors import ConfigError
 from bulkpo.mapping import ROLES, HeaderMap
 from bulkpo.table import Table
 
 __all__ = [
-    "SavedMapping", "find_mapping", "fingerprint", "mapping_from_dict", "mapping_toml",
-    "read_mapping", "saved_mapping_toml",
+    "MAPPING_KINDS", "SavedMapping", "find_mapping", "fingerprint", "mapping_from_dict",
+    "mapping_toml", "read_mapping", "saved_mapping_toml",
 ]
 
 
@@ -39,6 +41,12 @@ class SavedMapping:
     fingerprint: list[str] = field(default_factory=list)
     header_row: int | None = None
     name: str = ""
+    kind: str = Kind.PURCHASE_ORDERS.value
+    """The sheet kind it maps: ``purchase-orders`` or ``bookings``."""
+
+
+MAPPING_KINDS = (Kind.PURCHASE_ORDERS.value, Kind.BOOKINGS.value)
+"""The sheet kinds a saved mapping applies to (network sheets are matched by header only)."""
 
 
 def fingerprint(headers: Iterable[str]) -> list[str]:
@@ -48,7 +56,7 @@ def fingerprint(headers: Iterable[str]) -> list[str]:
 
 def mapping_from_dict(data: Mapping[str, Any], *, name: str = "", where: str = "") -> SavedMapping:
     """A mapping from its TOML table; a wrong shape is a ConfigError naming the place."""
-    known = {"columns", "constants", "values", "fingerprint", "header_row"}
+    known = {"columns", "constants", "values", "fingerprint", "header_row", "kind"}
     extra = set(data) - known
     if extra:
         raise ConfigError(f"{where}: unknown mapping key(s) {', '.join(sorted(extra))} "
@@ -68,6 +76,10 @@ def mapping_from_dict(data: Mapping[str, Any], *, name: str = "", where: str = "
     header_row = data.get("header_row")
     if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
         raise ConfigError(f"{where}: header_row must be a row number (1 or more)")
+    kind = data.get("kind", Kind.PURCHASE_ORDERS.value)
+    if kind not in MAPPING_KINDS:
+        raise ConfigError(f"{where}: kind must be one of {', '.join(MAPPING_KINDS)}, "
+                          f"not {kind!r}")
     return SavedMapping(
         columns={str(k): str(v) for k, v in table("columns").items()},
         constants={str(k): str(v) for k, v in table("constants").items()},
@@ -75,6 +87,7 @@ def mapping_from_dict(data: Mapping[str, Any], *, name: str = "", where: str = "
         fingerprint=[str(h) for h in data.get("fingerprint", [])],
         header_row=header_row,
         name=name,
+        kind=str(kind),
     )
 
 
@@ -93,6 +106,12 @@ def read_mapping(path: Path | str) -> SavedMapping:
 def check_mapping(mapping: SavedMapping, columns: ColumnSet) -> None:
     """Every field a mapping names exists: a typo must not drop a column in silence."""
     fields = set(columns.keys)
+    if mapping.kind != columns.kind.value:
+        raise ConfigError(f"mapping {mapping.name or ''} is for {mapping.kind} sheets, "
+                          f"not {columns.kind.value}")
+    if mapping.values and columns.kind is not Kind.PURCHASE_ORDERS:
+        raise ConfigError(f"mapping {mapping.name or ''}: [values] translate purchase-order "
+                          "cells only; a bookings mapping holds columns and constants")
     for header, key in mapping.columns.items():
         if key and key not in fields and key not in ROLES and not key.startswith("metadata."):
             raise ConfigError(f"mapping {mapping.name or ''}: column {header!r} -> {key!r}: "
@@ -104,11 +123,15 @@ def check_mapping(mapping: SavedMapping, columns: ColumnSet) -> None:
                               f"(fields: {', '.join(columns.keys)})")
 
 
-def find_mapping(headers: Sequence[str], mappings: Iterable[SavedMapping]) -> SavedMapping | None:
-    """The named mapping whose fingerprint is this header set, if any."""
+def find_mapping(
+    headers: Sequence[str], mappings: Iterable[SavedMapping],
+    kind: Kind = Kind.PURCHASE_ORDERS,
+) -> SavedMapping | None:
+    """The named mapping of this sheet kind whose fingerprint is this header set, if any."""
     mine = fingerprint(headers)
     for mapping in mappings:
-        if mapping.fingerprint and sorted(mapping.fingerprint) == mine:
+        if mapping.kind == kind.value and mapping.fingerprint \
+                and sorted(mapping.fingerprint) == mine:
             return mapping
     return None
 
@@ -129,6 +152,8 @@ def mapping_toml(table: Table, hm: HeaderMap, columns: ColumnSet) -> str:
     lines = [
         f"# bulkpo mapping for {Path(table.path).name}, sheet {table.sheet!r}",
         "# columns: file header = field (or metadata.<key>, a role, or \"\" to ignore)",
+        *([f"kind = {_q(columns.kind.value)}"] if columns.kind is not Kind.PURCHASE_ORDERS
+          else []),
         f"header_row = {table.header_row}",
         "fingerprint = [" + ", ".join(_q(h) for h in fingerprint(table.headers)) + "]",
         "",
@@ -149,7 +174,9 @@ def mapping_toml(table: Table, hm: HeaderMap, columns: ColumnSet) -> str:
             lines.append(f"{_q(header)} = {_q(key)}")
     for key in hm.missing:
         lines.append(f"# required field {key!r} not found: write \"<file header>\" = {_q(key)}")
-    lines += ["", "[constants]", "# currency = \"USD\"", "# buyer_name = \"Acme Imports Inc\""]
+    lines += ["", "[constants]"] + (
+        ["# currency = \"USD\"", "# buyer_name = \"Acme Imports Inc\""]
+        if columns.kind is Kind.PURCHASE_ORDERS else ["# incoterm = \"FOB\""])
     if "vendor_code" in hm.role_of:
         lines += [
             "", "# The ERP's vendor codes are not Flexport entity refs; translate them here:",
@@ -169,6 +196,8 @@ def mapping_toml(table: Table, hm: HeaderMap, columns: ColumnSet) -> str:
 def saved_mapping_toml(mapping: SavedMapping) -> str:
     """A mapping as the TOML file :func:`read_mapping` reads back (the page's "save as")."""
     lines = [f"# bulkpo mapping {mapping.name}".rstrip()]
+    if mapping.kind != Kind.PURCHASE_ORDERS.value:
+        lines.append(f"kind = {_q(mapping.kind)}")
     if mapping.header_row is not None:
         lines.append(f"header_row = {mapping.header_row}")
     if mapping.fingerprint:

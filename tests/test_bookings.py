@@ -377,3 +377,44 @@ def test_a_mapping_or_header_row_applies_to_the_po_sheet_and_keeps_the_other_she
     assert main(["import", str(both), "--header-row", "1", "--dry-run"]) == 0
     sent = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert any("ocean_booking" in json.dumps(item) for item in sent), sent
+
+
+def renamed(path: Path, sheet: str, header: str, new: str) -> Path:
+    """The workbook with one header of ``sheet`` renamed, as another ERP names it."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    cell = next(c for c in wb[sheet][1] if c.value == header)
+    cell.value = new
+    wb.save(path)
+    return path
+
+
+def test_a_bookings_mapping_from_bulkpo_map_imports_an_unknown_header_with_map(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FLEXPORT_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("FLEXPORT_API_KEY", sandbox.api_key)
+    path = renamed(write_workbook(tmp_path / "both.xlsx", pos_with_lines(2),
+                                  [booking_row(1), booking_row(2)]),
+                   "Bookings", "Origin Port", "Verschiffungshafen")
+    # Unmapped, the ocean bookings have no origin port and stop.
+    unmapped = load_workbook(path)
+    assert unmapped.bookings is not None and unmapped.bookings[1].valid_row_count == 0
+    saved = tmp_path / "bookings.toml"
+    assert main(["map", str(path), "--sheet", "Bookings", "-o", str(saved)]) == 0
+    text = saved.read_text(encoding="utf-8")
+    assert 'kind = "bookings"' in text and '"Booking Name" = "booking_name"' in text
+    assert '# "Verschiffungshafen" = ""  # not matched' in text
+    saved.write_text(text.replace('# "Verschiffungshafen" = ""',
+                                  '"Verschiffungshafen" = "origin_port"'), encoding="utf-8")
+    capsys.readouterr()
+    code = main(["import", str(path), "--map", str(saved), "--yes", "--rate", "200",
+                 "--journal", str(tmp_path / "j.sqlite")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    # The PO sheet is read by its headers as always; the mapping is the bookings sheet's.
+    assert "Purchase orders: 4 rows: 4 created" in out
+    assert "Bookings: 2 rows: 2 created" in out
+    assert sorted(b["name"] for b in listing(sandbox, "/bookings")) == ["BK-00001", "BK-00002"]

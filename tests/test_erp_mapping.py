@@ -13,7 +13,7 @@ import bulkpo
 from bulkpo.cli import main
 from bulkpo.config import Settings
 from bulkpo.imports import load_purchase_orders, load_workbook, map_file
-from bulkpo.saved_mapping import read_mapping
+from bulkpo.saved_mapping import find_mapping, read_mapping, saved_mapping_toml
 
 
 def _csv(tmp_path: Path, text: str, name: str = "po.csv") -> Path:
@@ -238,3 +238,30 @@ def test_cli_import_dry_run_joins_a_headers_file(
     assert record["body"]["incoterm"] == "FOB"
     [line] = record["body"]["line_items"]
     assert line["unit_cost"] == {"amount": "2.50", "currency_code": "EUR"}
+
+
+def test_a_po_mapping_file_without_a_kind_reads_as_before_and_kinds_do_not_mix(
+    tmp_path: Path,
+) -> None:
+    path = _csv(tmp_path, "Beleg,Teil,Menge\nP1,A,5\n")
+    older = _csv(tmp_path, 'header_row = 1\nfingerprint = ["beleg", "menge", "teil"]\n'
+                 '[columns]\n"Beleg" = "po_number"\n"Teil" = "sku"\n', "old.toml")
+    mapping = read_mapping(older)
+    assert mapping.kind == "purchase-orders"
+    # Written back, a PO mapping has no kind line: the file is what it always was.
+    assert "kind" not in saved_mapping_toml(mapping)
+    _table, validation = load_purchase_orders(path, mapping=older)
+    assert [po.name for po in validation.purchase_orders] == ["P1"]
+    assert validation.header_map.decisions[0] == "mapping old used"
+    # A bookings mapping is never taken for a PO sheet, by name or by its header set.
+    bookings = _csv(tmp_path, older.read_text(encoding="utf-8").replace(
+        "header_row = 1", 'kind = "bookings"\nheader_row = 1'), "bk.toml")
+    assert read_mapping(bookings).kind == "bookings"
+    with pytest.raises(bulkpo.ConfigError, match="is for bookings sheets, not purchase-orders"):
+        load_purchase_orders(path, mapping=read_mapping(bookings))
+    assert find_mapping(["Beleg", "Teil", "Menge"], [read_mapping(bookings)]) is None
+    with pytest.raises(bulkpo.ConfigError, match=r"is for a bookings sheet and po\.csv has none"):
+        load_workbook(path, mapping=bookings)
+    wrong = _csv(tmp_path, 'kind = "shipments"\n', "wrong.toml")
+    with pytest.raises(bulkpo.ConfigError, match="kind must be one of purchase-orders, bookings"):
+        read_mapping(wrong)

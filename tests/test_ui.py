@@ -244,11 +244,11 @@ def test_pos_and_bookings_imported_exported_and_tracked_by_import_and_date_range
         where = _upload(client, SAMPLES / "bookings.xlsx")
         alone = client.get(where).text
         assert "Import 12 bookings</button>" in alone
-        # A bookings sheet's fields are shown, not chosen, and the page says why.
-        assert 'class="note readonly-mapping"' in alone and "bulkpo template bookings" in alone
+        # A bookings sheet's fields are chosen as a PO sheet's are.
+        assert 'class="note readonly-mapping"' not in alone
         assert alone.count('<select class="map"') == alone.count('<select class="map" name') > 0
-        assert all("disabled" in tag for tag in re.findall(r'<select class="map"[^>]*>', alone))
-        assert 'id="apply-mapping"' not in alone
+        assert not any("disabled" in t for t in re.findall(r'<select class="map"[^>]*>', alone))
+        assert 'id="apply-mapping-bookings"' in alone and 'id="apply-mapping"' not in alone
         bookings, panel = _imported(client, _combined(tmp_path / "plan.xlsx"))
         assert '<p class="line">POs: 152 rows: 152 created</p>' in panel
         assert '<p class="line">bookings: 12 rows: 12 created</p>' in panel
@@ -466,3 +466,70 @@ def test_a_network_sheet_is_shown_imported_and_reported_on_the_page(
     assert {e["ref"] for e in listing(sandbox, "/network/company_entities")} >= {
         "sup-foshan-ceramics"}
 
+
+
+def test_a_bookings_mapping_chosen_on_the_page_imports_and_is_picked_again(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    from tests.test_bookings import BOOKING_KEYS, booking_row, pos_with_lines, renamed
+    from tests.test_bookings import write_workbook as write_both
+
+    path = renamed(write_both(tmp_path / "plan.xlsx", pos_with_lines(2),
+                              [booking_row(1), booking_row(2)]),
+                   "Bookings", "Origin Port", "Verschiffungshafen")
+    form = {"sheet": "Bookings", "header_row": "1", "kind": "bookings", "name": "hafen"} | {
+        f"col-{i}": key for i, key in enumerate(BOOKING_KEYS)}
+    assert form[f"col-{BOOKING_KEYS.index('origin_port')}"] == "origin_port"
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        where = _upload(client, path)
+        first = client.get(where).text
+        assert "2 rows: 2 invalid" in first and "Import 2 POs and 0 bookings</button>" in first
+        answer = client.post(f"{where}/mapping", data=form)
+        assert answer.status_code == 200
+        assert "2 rows: 2 valid" in answer.text and "mapping in use: hafen" in answer.text
+        assert "Import 2 POs and 2 bookings</button>" in answer.text
+        saved = tmp_path / "mappings" / "hafen.toml"
+        mapping = read_mapping(saved)
+        assert mapping.kind == "bookings"
+        assert mapping.columns["Verschiffungshafen"] == "origin_port"
+        # The saved file is what `bulkpo validate --map` reads.
+        again = validation_result(path, mapping=saved).bookings
+        assert again is not None and again.summary.line() == "2 rows: 2 valid"
+        # The page's import sends what the page showed: the mapping holds through the run.
+        client.post(f"{where}/import")
+        deadline = time.monotonic() + 60
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        assert '<p class="line">POs: 4 rows: 4 created</p>' in panel
+        assert '<p class="line">bookings: 2 rows: 2 created</p>' in panel
+        assert sorted(b["name"] for b in listing(sandbox, "/bookings")) == [
+            "BK-00001", "BK-00002"]
+        # The same file dropped again is recognised by its bookings headers.
+        dropped = _upload(client, path)
+        later = client.get(dropped).text
+        assert "The saved mapping &#39;hafen&#39; fits this file" in later
+        assert "2 rows: 2 valid" in later and "mapping in use: hafen" in later
+        # Offered by name on the bookings sheet only, and used when chosen.
+        assert later.count('<option>hafen</option>') == 1
+        used = client.post(f"{dropped}/mapping", data={
+            "use": "hafen", "kind": "bookings", "sheet": "Bookings", "header_row": "1"}).text
+        assert "Mapping &#39;hafen&#39; used." in used and "2 rows: 2 valid" in used
+
+
+def test_both_mappings_of_an_upload_are_kept_for_the_next_start_of_the_page(
+    tmp_path: Path,
+) -> None:
+    from bulkpo.saved_mapping import SavedMapping
+    from bulkpo.ui.app import Upload, load_state, save_state
+
+    (tmp_path / "plan.xlsx").write_bytes((SAMPLES / "bookings.xlsx").read_bytes())
+    upload = Upload("20261128-140000-abcdef", tmp_path, tmp_path / "plan.xlsx")
+    upload.mapping = SavedMapping(columns={"Beleg": "po_number"}, name="sap")
+    upload.booking_mapping = SavedMapping(columns={"Verschiffungshafen": "origin_port"},
+                                          fingerprint=["verschiffungshafen"], name="hafen",
+                                          kind="bookings")
+    save_state(upload)
+    again = load_state(tmp_path)
+    assert again is not None
+    assert again.mapping == upload.mapping and again.booking_mapping == upload.booking_mapping

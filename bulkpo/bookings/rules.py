@@ -35,6 +35,7 @@ def validate_bookings(
     known_po_numbers: Collection[str] | None = None,
     defaults: Mapping[str, str] | None = None,
     decimal_comma: bool | None = None,
+    overrides: Mapping[str, str] | None = None,
 ) -> ValidationResult:
     """Check a bookings sheet (one row per booking) and build its bookings.
 
@@ -42,10 +43,11 @@ def validate_bookings(
     checked per row, so the user sees them on the cell before anything is sent.
     ``known_po_numbers`` (from the PO sheet and the API) lets PO numbers be
     checked; ``None`` skips that check. ``defaults`` (column key -> text, e.g.
-    the ``[bookings]`` settings) fill blank cells.
+    the ``[bookings]`` settings) fill blank cells; ``overrides`` (header -> field key)
+    are a saved mapping's columns, as for purchase orders.
     """
     defaults = defaults or {}
-    header_map = map_headers(table, columns, defaults=defaults)
+    header_map = map_headers(table, columns, defaults=defaults, overrides=overrides)
     result = ValidationResult(header_map=header_map, row_count=len(table.rows))
     if header_map.missing:
         return all_invalid(result, table, header_map)

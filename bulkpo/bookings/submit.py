@@ -52,6 +52,7 @@ from bulkpo.flexport.payloads import (
 from bulkpo.issues import IssueCode
 from bulkpo.purchase_orders.snapshot import PER_PAGE, ListingApi, read_rest
 from bulkpo.purchase_orders.submit import KIND_PO
+from bulkpo.saved_mapping import SavedMapping, check_mapping
 from bulkpo.table import CellRef, Issue, Severity, Table
 from bulkpo.validation import ValidationResult
 
@@ -229,6 +230,7 @@ def validate_booking_sheet(
     decimal_comma: bool | None = None,
     purchase_orders: Mapping[str, PurchaseOrderRefs] | None = None,
     check_po_numbers: bool = True,
+    mapping: SavedMapping | None = None,
 ) -> ValidationResult:
     """Validate a bookings sheet and fill the refs rows leave blank from their POs.
 
@@ -236,17 +238,25 @@ def validate_booking_sheet(
     ``check_po_numbers`` a PO number outside them is an error on its cell. A ref
     neither the row, the settings nor a PO gives stops the row where Flexport
     needs it. Without ``purchase_orders`` refs are left unfilled (only the PO
-    numbers the rows name are wanted then).
+    numbers the rows name are wanted then). ``mapping`` is a saved bookings mapping:
+    its columns beat the header aliases, its constants the ``[bookings]`` settings.
     """
     pos = purchase_orders or {}
+    constants = validation_defaults(defaults)
+    if mapping is not None:
+        check_mapping(mapping, BOOKING_COLUMNS)
+        constants.update(mapping.constants)
     result = validate_bookings(
         table,
         BOOKING_COLUMNS,
         date_order=date_order,
         decimal_comma=decimal_comma,
         known_po_numbers=set(pos) if check_po_numbers and purchase_orders is not None else None,
-        defaults=validation_defaults(defaults),
+        defaults=constants,
+        overrides=mapping.columns if mapping is not None else None,
     )
+    if mapping is not None:
+        result.header_map.decisions.insert(0, f"mapping {mapping.name or '(given)'} used")
     if purchase_orders is None:
         return result
     kept: list[Booking] = []

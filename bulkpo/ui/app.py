@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import datetime as dt
 import hmac
 import io
@@ -42,7 +43,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bulkpo import aio
-from bulkpo.columns import COLUMN_SETS, PURCHASE_ORDER_COLUMNS, Kind
+from bulkpo.columns import COLUMN_SETS, Kind
 from bulkpo.config import Settings
 from bulkpo.engine.exactly_once import UnitResult
 from bulkpo.engine.pacing import LiveStats
@@ -54,6 +55,7 @@ from bulkpo.purchase_orders.submit import KIND_PO
 from bulkpo.redact import redact
 from bulkpo.report import ImportResult, SheetResult
 from bulkpo.saved_mapping import (
+    MAPPING_KINDS,
     SavedMapping,
     find_mapping,
     fingerprint,
@@ -176,6 +178,8 @@ class Upload:
     folder: Path
     path: Path
     mapping: SavedMapping | None = None
+    booking_mapping: SavedMapping | None = None
+    """The mapping of the bookings sheet's columns (``mapping`` is the PO sheet's)."""
     run: Run | None = None
     message: str = ""
     resume: bool = False
@@ -201,6 +205,8 @@ def save_state(upload: Upload) -> None:
     data = {
         "file": upload.path.name,
         "mapping": asdict(upload.mapping) if upload.mapping is not None else None,
+        "booking_mapping": (
+            asdict(upload.booking_mapping) if upload.booking_mapping is not None else None),
         "run": None if run is None else {
             "total": run.total, "done": run.done, "finished": run.finished,
             "error": run.error, "lines": run.lines, "downloads": run.downloads,
@@ -219,6 +225,8 @@ def load_state(folder: Path) -> Upload | None:
         upload = Upload(folder.name, folder, folder / Path(data["file"]).name)
         if data["mapping"] is not None:
             upload.mapping = SavedMapping(**data["mapping"])
+        if data.get("booking_mapping") is not None:
+            upload.booking_mapping = SavedMapping(**data["booking_mapping"])
         saved = data["run"]
         if saved is not None:
             run = Run(saved["total"], done=saved["done"], finished=True, error=saved["error"],
@@ -520,9 +528,23 @@ class Pages:
                 continue  # a hand-edited file gone wrong must not stop the page
         return found
 
+    def settings_for(self, upload: Upload) -> Settings:
+        """The settings with the upload's bookings mapping first among the named mappings,
+        picked by its header set as bulkpo.toml's are (``mapping=`` is the PO sheet's)."""
+        mapping = upload.booking_mapping
+        settings = self.config.settings
+        if mapping is None:
+            return settings
+        data: dict[str, Any] = {
+            "kind": mapping.kind, "columns": mapping.columns, "constants": mapping.constants,
+            "fingerprint": mapping.fingerprint,
+        }
+        others = {k: v for k, v in settings.mappings.items() if k != mapping.name}
+        return settings.model_copy(update={"mappings": {mapping.name: data, **others}})
+
     def check(self, upload: Upload) -> tuple[ImportResult, list[SheetView]]:
         """Read and validate the copy as ``bulkpo validate`` does, and the raw cells to show."""
-        settings = self.config.settings
+        settings = self.settings_for(upload)
         result = validation_result(
             upload.path, limits=self.limits, mapping=upload.mapping, settings=settings,
         )
@@ -548,11 +570,16 @@ class Pages:
     def _common(self, upload: Upload) -> dict[str, Any]:
         # A message is said once: a reload later must not repeat "M5 changed".
         message, upload.message = upload.message, ""
+        saved = self.saved()
         return {
             "message": message,
             "choices": {kind: _field_choices(kind) for kind in Kind},
-            "saved": [m.name for m in self.saved()],
-            "mapping_name": upload.mapping.name if upload.mapping else "",
+            "saved": {kind: [m.name for m in saved if m.kind == kind] for kind in MAPPING_KINDS},
+            "mapping_names": {
+                Kind.PURCHASE_ORDERS.value: upload.mapping.name if upload.mapping else "",
+                Kind.BOOKINGS.value: upload.booking_mapping.name if upload.booking_mapping
+                else "",
+            },
             "run": upload.run,
             "grid_rows": GRID_ROWS,
         }
@@ -602,12 +629,18 @@ class Pages:
                 said += (f". The page shows sheets of up to {cap:,} cells: import a larger "
                          "file with the command, bulkpo import FILE")
             return self.error(request, 400, said)
-        part = result.purchase_orders
-        if part is not None:
-            known = find_mapping(part.table.headers, self.saved())
-            if known is not None:
+        fits: list[str] = []
+        for part in (result.purchase_orders, result.bookings):
+            known = None if part is None else find_mapping(
+                part.table.headers, self.saved(), part.kind)
+            if part is None or known is None:
+                continue
+            if part.kind is Kind.BOOKINGS:
+                upload.booking_mapping = known
+            else:
                 upload.mapping = known
-                upload.message = f"The saved mapping {known.name!r} fits this file: it is used."
+            fits.append(f"The saved mapping {known.name!r} fits this file: it is used.")
+        upload.message = " ".join(fits)
         self.uploads[upload_id] = upload
         save_state(upload)
         return _go(request, f"/u/{upload_id}")
@@ -628,26 +661,40 @@ class Pages:
         upload = self.upload_of(request)
         async with request.form() as form:
             values = {k: str(v) for k, v in form.items()}
+        kind = values.get("kind") or Kind.PURCHASE_ORDERS.value
+        if kind not in MAPPING_KINDS:
+            raise UsageError(f"a mapping is for one of {', '.join(MAPPING_KINDS)}, not {kind!r}")
+        columns_of = COLUMN_SETS[Kind(kind)]
+        table = read_table(upload.path, sheet=values.get("sheet") or None,
+                           header_row=int(values.get("header_row") or 0) or None,
+                           limits=self.limits, score_headers=columns_of.score,
+                           preferred_sheets=(columns_of.sheet_name,))
         if values.get("use"):
-            chosen = next((m for m in self.saved() if m.name == values["use"]), None)
+            chosen = next((m for m in self.saved()
+                           if m.name == values["use"] and m.kind == kind), None)
             if chosen is None:
-                raise UsageError(f"no saved mapping {values['use']!r}")
-            upload.mapping = chosen
+                raise UsageError(f"no saved {kind} mapping {values['use']!r}")
+            if kind == Kind.BOOKINGS.value:
+                # Chosen by name, it is picked by this sheet's header set from now on.
+                upload.booking_mapping = dataclasses.replace(
+                    chosen, fingerprint=fingerprint(table.headers))
+            else:
+                upload.mapping = chosen
             save_state(upload)
             upload.message = f"Mapping {chosen.name!r} used."
             return await self.work(upload)
-        table = read_table(upload.path, sheet=values.get("sheet") or None,
-                           header_row=int(values.get("header_row") or 0) or None,
-                           limits=self.limits, score_headers=PURCHASE_ORDER_COLUMNS.score,
-                           preferred_sheets=(PURCHASE_ORDER_COLUMNS.sheet_name,))
         columns = {
             header: values.get(f"col-{i}", "")
             for i, header in enumerate(table.headers) if header and header.strip()
         }
         name = _mapping_name(values.get("name", ""))
         mapping = SavedMapping(columns=columns, header_row=table.header_row,
-                               fingerprint=fingerprint(table.headers), name=name or "(this page)")
-        upload.mapping = mapping
+                               fingerprint=fingerprint(table.headers), name=name or "(this page)",
+                               kind=kind)
+        if kind == Kind.BOOKINGS.value:
+            upload.booking_mapping = mapping
+        else:
+            upload.mapping = mapping
         upload.message = "Mapping applied."
         save_state(upload)
         if name:
@@ -707,7 +754,7 @@ class Pages:
         try:
             resume, upload.resume = upload.resume, False
             result = await aio.import_file(
-                upload.path, settings=self.config.settings, mapping=upload.mapping,
+                upload.path, settings=self.settings_for(upload), mapping=upload.mapping,
                 journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
                 target=self.config.target, live=run.live,
             )
