@@ -177,18 +177,30 @@ class Recorder:
                 received.append(message.get("body", b""))
             return message
 
+        written = False
+
+        def record() -> None:
+            nonlocal written
+            if not written:
+                written = True
+                self._write(scope, b"".join(received), answer, b"".join(sent))
+
         async def recording_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 answer["status"] = message["status"]
                 answer["type"] = Headers(raw=message.get("headers", [])).get("content-type", "")
             elif message["type"] == "http.response.body":
                 sent.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    # Recorded before the client has its answer, so a caller that reads the
+                    # record right after the response never sees a line half written.
+                    record()
             await send(message)
 
         try:
             await self.app(scope, recording_receive, recording_send)
         finally:
-            self._write(scope, b"".join(received), answer, b"".join(sent))
+            record()
 
     def _write(self, scope: Scope, request: bytes, answer: dict[str, Any], response: bytes
                ) -> None:
