@@ -28,7 +28,7 @@ VALIDATION_STATUSES = ("valid", "invalid")
 GOOD_STATUSES = frozenset({"created", "updated", "unchanged", "skipped"})
 
 
-@dataclass
+@dataclass(slots=True)  # one per input row: a million in a large file
 class RowResult:
     """The final status of one data row (its 1-based sheet row number)."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from array import array
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from decimal import Decimal
@@ -62,7 +63,7 @@ class _PoDraft:
     """
 
     __slots__ = ("conflicts", "errors", "first", "line_numbers", "lines", "metadata", "name",
-                 "own_errors", "po_values", "rows", "set_at", "votes")
+                 "own_errors", "po_values", "rows", "set_at", "vote_at", "votes")
 
     def __init__(self, name: str, first: int, po_values: tuple[object, ...]) -> None:
         self.name = name
@@ -72,8 +73,11 @@ class _PoDraft:
         self.lines: list[LineItem] = []
         self.line_numbers: dict[int, int] = {}  # -> sheet row
         self.metadata: dict[str, list[str]] = {}
-        # Each row's PO-level values (position, values), counted only when rows disagree.
-        self.votes: list[tuple[int, tuple[object, ...]]] = []
+        # Each row's PO-level values and its position, counted only when rows disagree.
+        # Two flat columns, not a (position, values) tuple a row: a clean row's values are
+        # its PO's one tuple, and its position a machine int, not an object of its own.
+        self.votes: list[tuple[object, ...]] = []
+        self.vote_at = array("q")
         # Most POs never need these: they start as shared empties that cannot be written
         # (a write goes through the methods below, which give the PO its own first), so a
         # large file does not carry four empty containers per PO.
@@ -196,7 +200,8 @@ def validate_purchase_orders(
         if cost is not None and currency is None:
             validation.no_currency(checker, number)
         # Equal to po, and shared by the PO's rows: one tuple a PO, not one a row.
-        draft.votes.append((pos, draft.po_values))
+        draft.votes.append(draft.po_values)
+        draft.vote_at.append(pos)
         draft.rows.append(number)
         draft.line_numbers[line_number] = number  # type: ignore[index]
         # Clean cells hold their column's type already (the converters saw to it).
@@ -208,9 +213,18 @@ def validate_purchase_orders(
         if meta_cols:
             _add_metadata(draft, row, meta_cols)
 
+    # The assembly reads only the drafts: the converted columns (one list a column, a
+    # million entries each in a large file) go before the POs are made.
+    checker.converted.clear()
     invalid = result.invalid_rows
     shared = _Shared()
-    for draft in drafts.values():
+    # Each draft is let go once its PO is made, so its rows, votes and line numbers are
+    # not held beside every PO at the end (the sheet's peak). Popped from the end of a
+    # reversed list: sheet order, and no scan over a dict's deleted entries.
+    pending = list(reversed(drafts.values()))
+    drafts.clear()
+    while pending:
+        draft = pending.pop()
         if draft.conflicts:
             _settle_conflicts(checker, draft, po_level)
         assembled = _assemble_po(checker, draft, po_keys, po_defaults, shared)
@@ -244,7 +258,8 @@ def _add_row(
     if draft is None:
         draft = drafts[name] = _PoDraft(name, pos, (None,) * len(po_level))
     draft.rows.append(row.number)
-    draft.votes.append((pos, tuple(values[f.key] for f in po_level)))
+    draft.votes.append(tuple(values[f.key] for f in po_level))
+    draft.vote_at.append(pos)
     merged = list(draft.po_values)
     for k, f in enumerate(po_level):
         value = values[f.key]
@@ -281,7 +296,7 @@ def _settle_conflicts(checker: Checker, draft: _PoDraft, po_level: list[Field]) 
     for k in order:
         f = po_level[k]
         tally: list[tuple[object, list[int]]] = []  # values need not be hashable
-        for pos, values in draft.votes:
+        for pos, values in zip(draft.vote_at, draft.votes, strict=True):
             value = values[k]
             if value is None or value is BAD:
                 continue
