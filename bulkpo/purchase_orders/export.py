@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import marshal
 import os
 import pickle
 import re
@@ -38,7 +39,11 @@ from bulkpo.engine.pacing import Caller, caller_for
 from bulkpo.errors import UsageError
 from bulkpo.flexport.client import FlexportClient, Page
 from bulkpo.flexport.payloads import PO_READ_FIELDS, purchase_order_from_read
-from bulkpo.purchase_orders.line_items import PAGE_SIZE, purchase_orders_with_lines
+from bulkpo.purchase_orders.line_items import (
+    PAGE_SIZE,
+    purchase_orders_with_lines,
+    purchase_orders_with_marshalled_lines,
+)
 from bulkpo.purchase_orders.query import PO_STATUSES, ExportQuery
 from bulkpo.sheets.export_writer import (
     CellKind,
@@ -535,8 +540,9 @@ class _Writer:
     def __exit__(self, *exc: Any) -> bool | None:
         return self._opened.__exit__(*exc)
 
-    def add(self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
-        rows, cells = self._layout.rows(po, lines)
+    def add(self, po: Mapping[str, Any], lines: Sequence[bytes]) -> None:
+        """One PO with its lines as :func:`purchase_orders_with_marshalled_lines` gives them."""
+        rows, cells = self._layout.rows(po, [marshal.loads(line) for line in lines])
         self.summary.add(rows)
         for line in cells:
             self._sink.append(line)
@@ -591,7 +597,7 @@ class _WriterProcess:
 
     def __init__(self, process: asyncio.subprocess.Process) -> None:
         self._process = process
-        self._batch: list[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]] = []
+        self._batch: list[tuple[Mapping[str, Any], Sequence[bytes]]] = []
 
     @classmethod
     async def start(cls, fmt: str, path: Path, keys: list[str], *, grow: bool) -> _WriterProcess:
@@ -627,7 +633,7 @@ class _WriterProcess:
         answer: BaseException | None = pickle.loads(data)
         return answer
 
-    async def add(self, po: Mapping[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+    async def add(self, po: Mapping[str, Any], lines: Sequence[bytes]) -> None:
         # Only what the rows are made of: less to pickle here and unpickle there.
         self._batch.append(({k: po[k] for k in PO_READ_FIELDS if k in po}, lines))
         if len(self._batch) >= _BATCH:
@@ -724,7 +730,9 @@ async def export_purchase_orders(
     async with contextlib.AsyncExitStack() as stack:
         stack.push_async_callback(stop_writer)
         async with FlexportClient(settings) as api:
-            async for po, lines in purchase_orders_with_lines(
+            # Lines stay marshalled until the writer makes rows of them: with a writing
+            # process, there (same interpreter, so the same marshal format).
+            async for po, lines in purchase_orders_with_marshalled_lines(
                 api, caller, query, concurrency=settings.concurrency, on_page=on_page
             ):
                 if writer is None:

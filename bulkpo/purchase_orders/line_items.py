@@ -8,13 +8,14 @@ paged line-item list, spooled to a temporary SQLite file so memory stays flat.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import itertools
 import marshal
 import sqlite3
 import tempfile
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ __all__ = [
     "LineStore",
     "bulk_line_items",
     "purchase_orders_with_lines",
+    "purchase_orders_with_marshalled_lines",
 ]
 
 PAGE_SIZE = 100
@@ -59,22 +61,44 @@ async def purchase_orders_with_lines(
     Line items are fetched ``concurrency`` at a time, a few pages' worth ahead at
     most, so memory is bounded whatever the number of POs.
     """
+    async with contextlib.aclosing(
+        purchase_orders_with_marshalled_lines(
+            api, caller, query, concurrency=concurrency, on_page=on_page
+        )
+    ) as found:
+        async for po, lines in found:
+            yield po, [marshal.loads(line) for line in lines]
+
+
+async def purchase_orders_with_marshalled_lines(
+    api: FlexportClient,
+    caller: Caller,
+    query: ExportQuery,
+    *,
+    concurrency: int,
+    on_page: Callable[[Page], None] = lambda _p: None,
+) -> AsyncGenerator[tuple[dict[str, Any], list[bytes]]]:
+    """:func:`purchase_orders_with_lines` with each line item still in ``marshal``
+    bytes: a second writing process decodes them itself, which keeps the decoding
+    (and pickling the dicts) off the fetching process."""
     params = query.params()
     per = min(PAGE_SIZE, query.limit or PAGE_SIZE)
     gate = asyncio.Semaphore(concurrency)
-    ahead: deque[asyncio.Task[tuple[dict[str, Any], list[dict[str, Any]]]]] = deque()
+    ahead: deque[asyncio.Task[tuple[dict[str, Any], list[bytes]]]] = deque()
     window = max(concurrency * 4, 8)
     stored: LineStore | None = None
 
-    async def with_lines(po: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def with_lines(po: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
         if stored is not None:
-            lines = stored.lines(int(po["id"]))
+            lines = stored.marshalled_lines(int(po["id"]))
             if lines:
                 return po, lines
             # Not in the snapshot (a PO created meanwhile, or one without lines).
         async with gate:
             items = await paced(caller, lambda: api.purchase_order_line_items(po["id"]))
-        return po, [line.model_dump(mode="json", by_alias=True) for line in items]
+        return po, [
+            marshal.dumps(line.model_dump(mode="json", by_alias=True)) for line in items
+        ]
 
     def fetch_page(number: int) -> asyncio.Task[Page]:
         return asyncio.create_task(
@@ -168,11 +192,12 @@ class LineStore:
     def index(self) -> None:
         self._db.execute("CREATE INDEX lines_po ON lines (po_id, id)")
 
-    def lines(self, po_id: int) -> list[dict[str, Any]]:
+    def marshalled_lines(self, po_id: int) -> list[bytes]:
+        """The PO's lines as stored, each in ``marshal`` bytes."""
         found = self._db.execute(
             "SELECT body FROM lines WHERE po_id = ? ORDER BY id", (po_id,)
         ).fetchall()
-        return [marshal.loads(body) for (body,) in found]
+        return [body for (body,) in found]
 
     def close(self) -> None:
         self._db.close()
