@@ -529,18 +529,14 @@ def _load_sheets(
             mapping=saved, headers=headers, settings=settings, decimal_comma=decimal_comma,
         )
         workbook = Workbook(path, part, date_order=date_order, decimal_comma=decimal_comma)
-        if sheet is None:
+        if sheet is None and len(part[0].sheet_names) > 1:
             # The header row, mapping and header table are the PO sheet's; the file's
             # bookings and network sheets are still read as they are, never dropped.
-            tables = read_tables(path, score_headers=_any_kind_score, limits=limits)
-            tables.pop(part[0].sheet, None)
+            tables = read_tables(path, score_headers=_any_kind_score, limits=limits,
+                                 skip=(part[0].sheet,))
             kinds = _classify(tables)
             found.update((k, t) for k, t in kinds.items() if k is not Kind.PURCHASE_ORDERS)
-            network_like.extend(
-                t for t in tables.values()
-                if t is not found.get(Kind.NETWORK)
-                and (_kind_of(t) or (None,))[0] is Kind.NETWORK
-            )
+            network_like.extend(_network_like(tables, found))
             _add_bookings(workbook, found.get(Kind.BOOKINGS), defaults, booking_mapping, mappings)
         return workbook
     if sheet is None:
@@ -550,10 +546,7 @@ def _load_sheets(
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
     found.update(_classify(tables))
-    network_like.extend(
-        t for t in tables.values()
-        if t is not found.get(Kind.NETWORK) and (_kind_of(t) or (None,))[0] is Kind.NETWORK
-    )
+    network_like.extend(_network_like(tables, found))
 
     def validate_pos(pos: Table) -> ValidationResult:
         others = [
@@ -624,6 +617,14 @@ def _add_bookings(
             mapping=workbook.booking_mapping,
         ),
     )
+
+
+def _network_like(tables: dict[str, Table], found: dict[Kind, Table]) -> list[Table]:
+    """The sheets that look like network data besides the one imported."""
+    return [
+        t for t in tables.values()
+        if t is not found.get(Kind.NETWORK) and (_kind_of(t) or (None,))[0] is Kind.NETWORK
+    ]
 
 
 def _headers_only(table: Table) -> bool:

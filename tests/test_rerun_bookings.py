@@ -17,7 +17,7 @@ from bulkpo.imports import ImportOptions, import_workbook, load_workbook
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from tests.conftest import DUPLICATE_NAMES, listing, names_mode, settings_for
 from tests.test_bookings import booking_row, links_by_booking, pos_with_lines, run, write_workbook
-from tests.test_rerun_pages import requests_in
+from tests.test_rerun_pages import RefusingLists, requests_in
 
 BOOKINGS = 20
 
@@ -206,23 +206,8 @@ def test_a_booking_created_elsewhere_while_the_run_lasts_is_not_created_again(
     assert set(names.values()) == {1} and len(names) == BOOKINGS
 
 
-class RefusingBookingLists(httpx.AsyncBaseTransport):
-    """The sandbox, except that a bookings list without a name filter is refused (400)."""
-
-    def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if request.method == "GET" and url.path == "/bookings" and "f.name" not in url.params:
-            error = {"_object": "/api/error", "status": 400, "code": "invalid_param",
-                     "message": "sort: unsupported value"}
-            return httpx.Response(400, json={"_object": "/api/response", "data": None,
-                                             "error": error})
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+# The sandbox, except that a bookings list without a name filter is refused (400).
+REFUSING_BOOKING_LISTS = ("/bookings", "sort: unsupported value")
 
 
 def test_a_refused_bookings_list_falls_back_to_a_lookup_per_booking(
@@ -232,12 +217,12 @@ def test_a_refused_bookings_list_falls_back_to_a_lookup_per_booking(
     settings = settings_for(server, rate=500.0, concurrency=4)
     path = write_workbook(tmp_path / "b.xlsx", pos_with_lines(5),
                           [booking_row(n) for n in range(1, 6)])
-    first = run(path, settings, transport=RefusingBookingLists())
+    first = run(path, settings, transport=RefusingLists(*REFUSING_BOOKING_LISTS))
     assert first.bookings is not None and first.bookings.summary.counts["created"] == 5
     assert first.stats.events["booking_pages_failed"] == 1
     sent = booking_requests(log)
     assert sent["lookup /bookings"] == 5 and sent["write /bookings"] == 5, sent
-    again = run(path, settings, transport=RefusingBookingLists())
+    again = run(path, settings, transport=RefusingLists(*REFUSING_BOOKING_LISTS))
     assert again.bookings is not None and again.bookings.summary.counts["unchanged"] == 5
     assert booking_requests(log)["read /bookings/"] == 5
     assert len(listing(server, "/bookings")) == 5

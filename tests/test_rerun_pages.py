@@ -211,18 +211,18 @@ def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
 
 
 class RefusingLists(httpx.AsyncBaseTransport):
-    """The sandbox, except that a PO list without a name filter is refused (400)."""
+    """The sandbox, except that a list of ``path`` without a name filter is refused (400)."""
 
-    def __init__(self) -> None:
+    def __init__(self, path: str = "/purchase_orders",
+                 message: str = "f.updated_at.gt: unsupported format") -> None:
         self.inner = httpx.AsyncHTTPTransport()
+        self.path, self.message = path, message
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        if request.method == "GET" and url.path == "/purchase_orders" and (
-            "f.name" not in url.params
-        ):
+        if request.method == "GET" and url.path == self.path and "f.name" not in url.params:
             error = {"_object": "/api/error", "status": 400, "code": "invalid_param",
-                     "message": "f.updated_at.gt: unsupported format"}
+                     "message": self.message}
             return httpx.Response(400, json={"_object": "/api/response", "data": None,
                                              "error": error})
         return await self.inner.handle_async_request(request)

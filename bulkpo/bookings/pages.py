@@ -27,14 +27,13 @@ from bulkpo.errors import ApiError
 from bulkpo.flexport.client import Page
 from bulkpo.flexport.filters import booking_filters
 from bulkpo.purchase_orders.snapshot import (
+    OLDEST_FIRST,
     PER_PAGE,
     REFRESH_AFTER,
     REFRESH_LOOKBACK,
     read_rest,
     stamp,
 )
-
-_OLDEST_FIRST = {"direction": "asc"}
 
 
 class BookingListingApi(Protocol):
@@ -172,7 +171,7 @@ async def read_booking_pages(
     listed = pages.listed_ids()
     if len(listed) >= 2:
         first = await caller.call(lambda: api.booking_line_item_page(
-            _OLDEST_FIRST, 1, per=PER_PAGE))
+            OLDEST_FIRST, 1, per=PER_PAGE))
         pages.requests += 1
         if first.total_count is not None and _pages(first) < len(listed):
             pages.links = {}
@@ -188,10 +187,10 @@ async def read_booking_pages(
 
             keep_links(first.items)
             pages.requests += await read_rest(caller, lambda n: api.booking_line_item_page(
-                _OLDEST_FIRST, n, per=PER_PAGE), _pages(first), keep_links)
+                OLDEST_FIRST, n, per=PER_PAGE), _pages(first), keep_links)
     if len(po_ids) >= 2:
         first = await caller.call(lambda: api.purchase_order_line_item_page(
-            _OLDEST_FIRST, 1, per=PER_PAGE))
+            OLDEST_FIRST, 1, per=PER_PAGE))
         pages.requests += 1
         if first.total_count is not None and _pages(first) < len(po_ids):
             pages.po_lines = {}
@@ -206,7 +205,7 @@ async def read_booking_pages(
 
             keep_lines(first.items)
             pages.requests += await read_rest(caller, lambda n: api.purchase_order_line_item_page(
-                _OLDEST_FIRST, n, per=PER_PAGE), _pages(first), keep_lines)
+                OLDEST_FIRST, n, per=PER_PAGE), _pages(first), keep_lines)
     _count(stats, pages)
     return pages
 

@@ -49,7 +49,7 @@ PAGES_AT_ONCE = 8
 IN_SYNC = (Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value)
 """Outcomes after which Flexport held what the unit's body says."""
 
-_OLDEST_FIRST = {"direction": "asc"}
+OLDEST_FIRST = {"direction": "asc"}
 
 
 class ListingApi(Protocol):
@@ -327,7 +327,7 @@ async def _read_lines(
     if len(needed) < 2:
         return
     first = await caller.call(lambda: api.purchase_order_line_item_page(
-        _OLDEST_FIRST, 1, per=PER_PAGE))
+        OLDEST_FIRST, 1, per=PER_PAGE))
     snapshot.requests += 1
     pages = math.ceil((first.total_count or 0) / PER_PAGE)
     if first.total_count is None or pages > len(needed):
@@ -342,6 +342,6 @@ async def _read_lines(
 
     keep(first.items)
     snapshot.requests += await read_rest(caller, lambda n: api.purchase_order_line_item_page(
-        _OLDEST_FIRST, n, per=PER_PAGE), pages, keep)
+        OLDEST_FIRST, n, per=PER_PAGE), pages, keep)
     for po_id in needed:
         snapshot.lines.setdefault(po_id, [])

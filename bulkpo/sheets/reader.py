@@ -17,7 +17,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -93,13 +93,17 @@ def read_tables(
     score_headers: HeaderScorer | None = None,
     max_header_scan: int = 30,
     limits: ReadLimits | None = None,
+    skip: Collection[str] = (),
 ) -> dict[str, Table]:
     """Every sheet whose best header row scores above 0 (without a scorer: every sheet
-    with a header row), by sheet name in workbook order."""
+    with a header row), by sheet name in workbook order; the sheets named in ``skip``
+    (read already) are not read."""
     path = Path(path)
     source = _open(path, limits)
     tables: dict[str, Table] = {}
     for name in source.sheet_names:
+        if name in skip:
+            continue
         head = source.head(name, max_header_scan)
         if not head.rows:
             continue
