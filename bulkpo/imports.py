@@ -45,6 +45,7 @@ from bulkpo.bookings import (
     refs_of_file_po,
     validate_booking_sheet,
 )
+from bulkpo.collector import paused
 from bulkpo.columns import (
     BOOKING_COLUMNS,
     COLUMN_SETS,
@@ -260,6 +261,7 @@ def _headers_only_question(table: Table, header_map: HeaderMap) -> None:
     ))
 
 
+@paused
 def load_purchase_orders(
     path: Path,
     *,
@@ -452,6 +454,7 @@ class Workbook:
         return {po.name: refs_of_file_po(po) for po in self.purchase_orders[1].purchase_orders}
 
 
+@paused
 def load_workbook(
     path: Path,
     *,
@@ -658,6 +661,7 @@ def issues_by_row(
     return grouped
 
 
+@paused
 def validation_row_results(table: Table, validation: ValidationResult) -> list[RowResult]:
     """What ``bulkpo validate`` says of each data row: valid or invalid, with its issues."""
     issues = issues_by_row(validation.issues)
@@ -671,7 +675,7 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
         number = row.number
         bad = invalid.get(number)
         if not bad:  # the common row: no message to join, its own list of its warnings
-            results.append(RowResult(number, "valid", issues=issues.get(number) or []))
+            results.append(RowResult(number, "valid", issues=issues.get(number, ())))
             continue
         results.append(
             RowResult(
@@ -686,6 +690,7 @@ def validation_row_results(table: Table, validation: ValidationResult) -> list[R
     return sorted(results, key=attrgetter("row"))
 
 
+@paused
 def validation_result(
     path: Path,
     *,
@@ -728,6 +733,7 @@ def po_numbers_left_to_import(result: ImportResult) -> list[str]:
     return sorted(named_po_numbers(bookings.validation) - in_file)
 
 
+@paused
 def dry_run_result(workbook: Workbook, defaults: BookingDefaults) -> ImportResult:
     """What an import would send, sending nothing: each row valid or invalid, and the bodies."""
     sheets = [
@@ -741,6 +747,7 @@ def dry_run_result(workbook: Workbook, defaults: BookingDefaults) -> ImportResul
     return ImportResult(workbook.path, sheets, requests=requests)
 
 
+@paused
 def row_results(
     table: Table, validation: ValidationResult, unit_results: dict[str, UnitResult]
 ) -> list[RowResult]:

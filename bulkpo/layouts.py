@@ -52,9 +52,7 @@ def _text(row: Row, index: int | None) -> str:
 
 
 def _set(row: Row, index: int, value: CellValue) -> None:
-    if index >= len(row.values):
-        row.values.extend([None] * (index + 1 - len(row.values)))
-    row.values[index] = value
+    row.set(index, value)
 
 
 def _add_column(table: Table, header: str) -> int:
@@ -379,7 +377,7 @@ def _null_dates(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
             if index >= len(values):
                 continue
             if _null_date(values[index]):
-                values[index] = None
+                row.set(index, None)
                 count += 1
         if count:
             hm.decisions.append(f'{count} "{table.headers[index]}" cell(s) hold an ERP null '

@@ -8,7 +8,7 @@ importing); the workbook forms are written by :mod:`bulkpo.sheets.report_writer`
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,8 @@ class RowResult:
     status: str
     flexport_id: str | None = None
     message: str = ""
-    issues: list[Issue] = field(default_factory=list)
+    # A tuple unless the row has issues: a million valid rows share one empty tuple.
+    issues: Sequence[Issue] = ()
     key: str = ""  # the PO number / booking name the row belongs to
 
     @property

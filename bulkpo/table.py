@@ -91,13 +91,24 @@ class CellRef:
 
 @dataclass(slots=True)  # one per input row: slots keep a large file's table small
 class Row:
-    """One data row: its 1-based sheet row number and its cells, by column index."""
+    """One data row: its 1-based sheet row number and its cells, by column index
+    (written through :meth:`set`)."""
 
     number: int
-    values: list[CellValue]
+    values: Sequence[CellValue]
 
     def get(self, col: int) -> CellValue:
         return self.values[col] if 0 <= col < len(self.values) else None
+
+    def set(self, col: int, value: CellValue) -> None:
+        """Write one cell, growing a short row. A row read from a text file holds its
+        cells in the tuple the reader made (smaller, and never traced by the garbage
+        collector); the first write gives it a list of its own."""
+        values = self.values if isinstance(self.values, list) else list(self.values)
+        if col >= len(values):
+            values.extend([None] * (col + 1 - len(values)))
+        values[col] = value
+        self.values = values
 
 
 @dataclass

@@ -196,8 +196,9 @@ def test_interrupted_says_what_was_kept_and_exits_130(capsys: pytest.CaptureFixt
     assert capsys.readouterr().err == ""
 
 
-def test_only_the_cli_pauses_the_garbage_collector(tmp_path: Path) -> None:
-    """A library must not freeze its host program's objects; the CLI's own process may."""
+def test_only_the_cli_freezes_what_it_built(tmp_path: Path) -> None:
+    """A library must not freeze its host program's objects (it only pauses the collector
+    for the length of a call); the CLI's own process may."""
     import gc
 
     import bulkpo

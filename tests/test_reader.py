@@ -213,8 +213,8 @@ def test_csv_encodings(tmp_path: Path, encoding: str) -> None:
     table = read_table(path)
     assert table.headers == ["PO Number", "SKU", "Country", "Qty", "Flag"]
     assert [r.number for r in table.rows] == [2, 4]
-    assert table.rows[0].values == ["PO-1", "00123", "NA", "1E5", "TRUE"]
-    assert table.rows[1].values == ["Müller €", None, "DE", "  7 ", None]
+    assert list(table.rows[0].values) == ["PO-1", "00123", "NA", "1E5", "TRUE"]
+    assert list(table.rows[1].values) == ["Müller €", None, "DE", "  7 ", None]
     assert str(table.ref(table.rows[1], 3)) == "orders!D4"
 
 
@@ -228,7 +228,7 @@ def test_csv_delimiters(tmp_path: Path, delimiter: str) -> None:
     path = write_csv(tmp_path / "orders.txt", "\n".join(lines) + "\n")
     table = read_table(path)
     assert table.headers == rows[0]
-    assert [r.values for r in table.rows] == [rows[1], rows[2]]
+    assert [list(r.values) for r in table.rows] == [rows[1], rows[2]]
 
 
 def test_csv_header_below_title_and_one_column(tmp_path: Path) -> None:
@@ -236,7 +236,7 @@ def test_csv_header_below_title_and_one_column(tmp_path: Path) -> None:
     table = read_table(path, score_headers=po_score)
     assert table.header_row == 3 and [r.number for r in table.rows] == [4]
     single = write_csv(tmp_path / "single.csv", "PO Number\nPO-1\nPO-2\n")
-    assert [r.values for r in read_table(single)] == [["PO-1"], ["PO-2"]]
+    assert [list(r.values) for r in read_table(single)] == [["PO-1"], ["PO-2"]]
 
 
 # --------------------------------------------------------------------------- not spreadsheets

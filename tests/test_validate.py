@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bulkpo.bookings import validate_bookings
 from bulkpo.columns import (
@@ -390,4 +394,52 @@ def test_the_garbage_collector_is_left_as_it_was() -> None:
     finally:
         gc.enable()
     validate_purchase_orders(po_table(line()), PURCHASE_ORDER_COLUMNS)
+    assert gc.isenabled()
+
+
+def test_a_file_is_read_and_validated_with_the_collector_paused_then_restored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The library pauses the cyclic collector while it builds a sheet's objects (none form
+    cycles) and gives it back as it found it, frozen nothing."""
+    import gc
+
+    import bulkpo
+    from bulkpo import validation
+    from tests.factories import po_rows, write_po_workbook
+
+    seen: list[bool] = []
+    checker_init = validation.Checker.__init__
+
+    def spy(self: validation.Checker, *args: Any) -> None:
+        seen.append(gc.isenabled())
+        checker_init(self, *args)
+
+    monkeypatch.setattr(validation.Checker, "__init__", spy)
+    path = write_po_workbook(tmp_path / "o.xlsx", po_rows(3))
+    frozen = gc.get_freeze_count()
+    assert bulkpo.validate_file(path).summary.line() == "6 rows: 6 valid"
+    assert seen == [False] and gc.isenabled() and gc.get_freeze_count() == frozen
+    gc.disable()
+    try:
+        bulkpo.validate_file(path)
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_comes_back_when_the_last_of_two_overlapping_pauses_ends() -> None:
+    """Two threads validating at once (the web page): the first to finish must not turn the
+    collector on under the other."""
+    import gc
+
+    from bulkpo.collector import collector_paused
+
+    first, second = collector_paused(), collector_paused()
+    first.__enter__()
+    second.__enter__()
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
     assert gc.isenabled()

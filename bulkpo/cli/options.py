@@ -164,10 +164,12 @@ def pacing_options(rate_help: str, concurrency_help: str) -> Callable[[F], F]:
 
 @contextlib.contextmanager
 def gc_paused() -> Iterator[None]:
-    """Keep the cyclic garbage collector off while a sheet is read and validated.
+    """Keep the cyclic garbage collector off while a sheet is read and validated, and
+    freeze what was built.
 
-    A CLI-only policy: the command's process does nothing else, so freezing what
-    was built is safe here, which a library must not do to its host program.
+    The library pauses the collector for the length of each read (:mod:`bulkpo.collector`);
+    freezing is a CLI-only policy: the command's process does nothing else, so freezing
+    what was built is safe here, which a library must not do to its host program.
     Reading and validating allocate a few objects per cell and keep most of them;
     the collector's passes over that growing heap cost more than the work itself
     (ARCHITECTURE §8). Nothing built under the pause forms reference cycles, so

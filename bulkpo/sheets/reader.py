@@ -20,10 +20,11 @@ import zlib
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
 
+from bulkpo.collector import paused
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.issues import Issue, IssueCode, Severity
@@ -61,6 +62,7 @@ def list_sheets(path: Path, *, limits: ReadLimits | None = None) -> list[str]:
     return list(source.sheet_names)
 
 
+@paused
 def read_table(
     path: Path,
     *,
@@ -87,6 +89,7 @@ def read_table(
     )
 
 
+@paused
 def read_tables(
     path: Path,
     *,
@@ -620,10 +623,8 @@ def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None
             row = Row(number, [])
             by_number[number] = row
             table.rows.append(row)
-        if col >= len(row.values):
-            row.values.extend([None] * (col + 1 - len(row.values)))
-        if row.values[col] is None:
-            row.values[col] = code
+        if row.get(col) is None:
+            row.set(col, code)
         header = table.headers[col] if col < len(table.headers) else ""
         table.issues.append(
             Issue(
@@ -677,15 +678,15 @@ class _TextSource(_Source):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.sheet_names = [path.stem]
-        self._rows: list[list[str]] | None = None
+        self._rows: list[tuple[str, ...]] | None = None
         self._cp1252_lines: list[int] = []
 
-    def _records(self) -> list[list[str]]:
+    def _records(self) -> list[tuple[str, ...]]:
         if self._rows is None:
             self._rows = self._parse()
         return self._rows
 
-    def _parse(self) -> list[list[str]]:
+    def _parse(self) -> list[tuple[str, ...]]:
         try:
             size = self.path.stat().st_size
             if size > MAX_TEXT_BYTES:
@@ -712,7 +713,8 @@ class _TextSource(_Source):
         try:
             # One cell may hold a long memo; the default 128 KiB cap would refuse it.
             csv.field_size_limit(64 * 1024 * 1024)
-            return [list(map(share, record, record))
+            # A tuple a record: smaller than a list, and never traced by the collector.
+            return [tuple(map(share, record, record))
                     for record in csv.reader(lines, delimiter=delimiter)]
         except csv.Error as exc:
             raise self.fail(f"damaged text file: {one_line(exc)}") from None
@@ -738,8 +740,8 @@ class _TextSource(_Source):
         for number, record in enumerate(records[header_i + 1 :], start=header_i + 2):
             # A record with no empty cell (most of them) is kept as csv.reader made it,
             # not copied: a large file's cells are held once.
-            values = cast(
-                "list[CellValue]", [v or None for v in record] if "" in record else record)
+            values: tuple[CellValue, ...] = (
+                tuple([v or None for v in record]) if "" in record else record)
             v0 = record[0] if record else ""
             if not v0.strip() and _is_empty(values):
                 continue
