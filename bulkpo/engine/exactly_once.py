@@ -97,7 +97,8 @@ class Unit(Protocol):
     @property
     def rows(self) -> list[int]: ...
 
-    body: dict[str, Any]
+    @property
+    def body(self) -> dict[str, Any]: ...
 
 
 U = TypeVar("U", bound=Unit)
