@@ -168,3 +168,55 @@ def test_careful_path_is_really_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(validation, "FAST_PATHS", False)
     validate_purchase_orders(table, PURCHASE_ORDER_COLUMNS)
     assert calls == len(table.rows) > fast_calls
+
+
+def test_pos_sharing_their_po_level_values_assemble_as_the_careful_path_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A large sheet's POs repeat a few hundred sets of PO-level values; a PO whose set
+    already made a PO with no problem takes that PO's checked fields. A set with a port
+    warning, a port error or reversed dates, and a PO whose lines arrive on two dates,
+    still take the careful way, and every PO comes out as the careful path makes it."""
+    from bulkpo.purchase_orders import rules
+
+    headers = ["PO Number", "Seller", "Incoterm", "Transportation Mode", "Cargo Ready Date",
+               "Must Arrive Date", "Origin Port", "Destination Port", "SKU", "Quantity"]
+    sets: list[list[CellValue]] = [
+        ["Acme", "FOB", "ocean", dt.date(2026, 3, 1), dt.date(2026, 5, 1), "CNYTN", "USLAX"],
+        ["Acme", "FOB Shanghai", "ocean", dt.date(2026, 3, 1), dt.date(2026, 5, 1), "CNSHA",
+         "USLAX"],
+        ["Bolt", "EXW", "air", dt.date(2026, 3, 2), dt.date(2026, 3, 9), "CNNGB", "USLAX"],
+        ["Bolt", "FOB", "ocean", dt.date(2026, 3, 2), dt.date(2026, 5, 2), "USORD", "USLAX"],
+        ["Cask", "FOB", "ocean", dt.date(2026, 6, 1), dt.date(2026, 5, 1), "CNYTN", "USLAX"],
+        ["Dune", "FOB", "ocean", dt.date(2026, 3, 1), dt.date(2026, 5, 1), "ZZZZZ", "USLAX"],
+    ]
+    rows: list[Row] = []
+    for po in range(48):
+        values = sets[po % len(sets)]
+        for line in range(3):
+            cells = [f"PO-{po}", *values, f"S-{line}", 10 + line]
+            if po % 7 == 0 and line == 2:
+                cells[5] = dt.date(2026, 5, 20)  # this PO's lines arrive on two dates
+            rows.append(Row(len(rows) + 2, cells))
+    table = Table("po.xlsx", "Purchase Orders", 1, headers, rows)
+    made: list[rules._Shared] = []
+    shared_init = rules._Shared.__init__
+
+    def keep(self: rules._Shared) -> None:
+        shared_init(self)
+        made.append(self)
+
+    monkeypatch.setattr(rules._Shared, "__init__", keep)
+    fast, careful = both(monkeypatch, lambda: validate_purchase_orders(
+        table, PURCHASE_ORDER_COLUMNS))
+    assert_same(fast, careful)
+    # The three sets with no problem were each remembered by the fast run; the others not.
+    assert len(made[0].clean) == 3 and not made[1].clean
+    # Sets 4 and 5 (reversed dates, an unknown port) hold their 16 POs back, except PO-28:
+    # its lines arrive on two dates, so the PO has no one must-arrive date to be early.
+    assert len(fast.purchase_orders) == 33 and {
+        po.metadata.get("incoterm_place", [""])[0] for po in fast.purchase_orders
+    } == {"", "Shanghai"}
+    split = next(po for po in fast.purchase_orders if po.name == "PO-7")
+    assert split.must_arrive_date is None
+    assert [line.must_arrive_date for line in split.lines][-1] == dt.date(2026, 5, 20)

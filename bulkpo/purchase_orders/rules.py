@@ -8,6 +8,7 @@ valid on their own; only the cells that differ from it are wrong.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from array import array
@@ -436,12 +437,15 @@ class _Shared:
     and one :class:`Party` object per distinct party (frozen, so sharing is safe; a
     sheet names a few hundred sellers across many thousand POs)."""
 
-    __slots__ = ("parties", "ports")
+    __slots__ = ("clean", "parties", "ports")
 
     def __init__(self) -> None:
         self.ports: dict[tuple[str, str, ports.Want | None], tuple[ports.PortProblem | None,
                                                                     str]] = {}
         self.parties: dict[tuple[str | None, str | None, str | None], Party] = {}
+        # PO-level values that made a PO with no problem -> that PO's fields and Incoterm.
+        # A sheet's POs repeat a few hundred such tuples (a seller, its ports and dates).
+        self.clean: dict[tuple[object, ...], tuple[dict[str, object], object]] = {}
 
     def port(
         self, checker: Checker, key: str, value: str, want: ports.Want | None
@@ -462,12 +466,27 @@ class _Shared:
 
 
 _ARRIVE = attrgetter("must_arrive_date")
+_CLEAN_LIMIT = 100_000
 
 
 def _assemble_po(
     checker: Checker, draft: _PoDraft, po_keys: tuple[str, ...], po_defaults: dict[str, object],
     shared: _Shared,
 ) -> PurchaseOrder | None:
+    if validation.FAST_PATHS and not draft.errors:
+        try:
+            seen = shared.clean.get(draft.po_values)
+        except TypeError:  # a value that cannot be a key: the careful way
+            seen = None
+        # Another PO with these PO-level values had no problem, and these lines arrive on
+        # one date at most: this PO has none either, and the same fields.
+        if seen is not None and len({*map(_ARRIVE, draft.lines)} - {None}) <= 1:
+            known, placed = seen
+            return PurchaseOrder(
+                name=draft.name, lines=draft.lines,
+                metadata=with_incoterm_place(draft.metadata, placed),
+                **known,  # type: ignore[arg-type]
+            )
     got = dict(zip(po_keys, draft.po_values, strict=True))
     for key, default in po_defaults.items():
         if got[key] is None:
@@ -484,11 +503,13 @@ def _assemble_po(
 
     # Port kinds and date order are PO rules, checked once on the cell that set the value.
     want = want_for(got.get("transportation_mode"))
+    clean = True
     for key in ("origin_port", "destination_port"):
         value = got.get(key)
         if not isinstance(value, str):
             continue
         problem, folded = shared.port(checker, key, value, want)
+        clean = clean and problem is None
         if problem is not None and not problem.error:
             checker.warn_once(set_ref(key) or checker.ref_at(first_row, key), key, value,
                               problem.code, problem.message, problem.suggestion)
@@ -509,6 +530,7 @@ def _assemble_po(
     line_dates.discard(None)
     if len(line_dates) > 1:
         # Split deliveries: the PO has no one must-arrive date, its lines have theirs.
+        clean = False
         arrive = None
         checker.issues.append(Issue(
             checker.ref_at(draft.rows[0], "must_arrive_date"), "Must Arrive Date", "",
@@ -528,24 +550,29 @@ def _assemble_po(
         return None
     # Only text reaches the PO's text fields; BAD and anything else becomes None.
     text = {k: v for k, v in got.items() if isinstance(v, str)}.get
+    fields: dict[str, object] = {
+        "status": text("status") or "open",
+        "buyer": shared.party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
+        "seller": shared.party(text("seller_name"), text("seller_ref"), text("seller_country")),
+        "incoterm": str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
+        "transportation_mode": text("transportation_mode"),
+        "cargo_ready_date": ready,
+        "must_arrive_date": arrive,
+        "origin_port": text("origin_port"),
+        "destination_port": text("destination_port"),
+        "origin_address_ref": text("origin_address_ref"),
+        "destination_address_ref": text("destination_address_ref"),
+        "memo": text("memo"),
+        "priority": text("priority"),
+        "order_class": text("order_class"),
+    }
+    if clean and validation.FAST_PATHS and len(shared.clean) < _CLEAN_LIMIT:
+        with contextlib.suppress(TypeError):  # a value that cannot be a key
+            shared.clean[draft.po_values] = (fields, got.get("incoterm"))
     return PurchaseOrder(
-        name=draft.name,
-        lines=draft.lines,
-        status=text("status") or "open",
-        buyer=shared.party(text("buyer_name"), text("buyer_ref"), text("buyer_country")),
-        seller=shared.party(text("seller_name"), text("seller_ref"), text("seller_country")),
-        incoterm=str(incoterm) if (incoterm := text("incoterm")) else None,  # not its place
-        transportation_mode=text("transportation_mode"),
-        cargo_ready_date=ready,
-        must_arrive_date=arrive,
-        origin_port=text("origin_port"),
-        destination_port=text("destination_port"),
-        origin_address_ref=text("origin_address_ref"),
-        destination_address_ref=text("destination_address_ref"),
-        memo=text("memo"),
+        name=draft.name, lines=draft.lines,
         metadata=with_incoterm_place(draft.metadata, got.get("incoterm")),
-        priority=text("priority"),
-        order_class=text("order_class"),
+        **fields,  # type: ignore[arg-type]
     )
 
 
