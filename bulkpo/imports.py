@@ -780,7 +780,7 @@ def row_results(
                     row.number,
                     Outcome.FAILED.value,
                     message="not sent: the run stopped before this row (resume with --resume)",
-                    issues=warnings.get(row.number, []),
+                    issues=warnings.get(row.number, ()),
                 )
             )
             continue
@@ -790,7 +790,7 @@ def row_results(
                 unit.outcome.value,
                 unit.flexport_id,
                 unit.message,
-                warnings.get(row.number, []),
+                warnings.get(row.number, ()),
                 key=unit.key,
             )
         )
