@@ -426,6 +426,15 @@ def test_a_file_is_read_and_validated_with_the_collector_paused_then_restored(
         assert seen == [False, False] and not gc.isenabled()
     finally:
         gc.enable()
+    # What the host program froze stays frozen (the built objects are promoted only when
+    # nothing is).
+    gc.freeze()
+    try:
+        held = gc.get_freeze_count()
+        bulkpo.validate_file(path)
+        assert gc.get_freeze_count() == held > 0
+    finally:
+        gc.unfreeze()
 
 
 def test_the_collector_comes_back_when_the_last_of_two_overlapping_pauses_ends() -> None:
