@@ -275,12 +275,17 @@ def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
     """Calamine values -> CellValues: '' -> None, whole floats -> int, midnight -> date.
 
     One inline expression per cell because this loop runs for every cell of the file;
-    str and float, by far the most common, are tested first.
+    str and float, by far the most common, are tested first. Equal texts become one
+    object (calamine makes one a cell): a sheet repeats its PO numbers, statuses, codes
+    and places on every line, so the table is smaller and each later look at a text
+    finds its hash already made.
     """
     odd = _odd_cell
+    seen: dict[str, str] = {}
+    share = seen.setdefault
     return [
         [
-            (v or None)
+            (share(v, v) if v else None)
             if (t := type(v)) is str
             else (int(v) if v.is_integer() else v)
             if t is float
