@@ -299,6 +299,9 @@ def test_the_workbook_is_formatted_and_records_the_query(
     summary = wb["Summary"]
     assert isinstance(summary, Worksheet)
     assert len(summary._charts) == 2  # type: ignore[attr-defined]
+    # Counts tick on whole numbers: 1 PO a status, 10 units a month (not 0.2, 0.4...)
+    steps = [c.y_axis.majorUnit for c in summary._charts]  # type: ignore[attr-defined]
+    assert steps == [1, 2]
     values = [[c.value for c in r][:6] for r in summary.iter_rows()]
     assert ["open", 1, 1, 10, None, None] in values and ["closed", 1, 1, 10, None, None] in values
     # spend = units x unit cost, by supplier and by month, per currency

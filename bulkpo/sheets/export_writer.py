@@ -398,12 +398,29 @@ def summary_sheet(wb: Workbook, tables: Sequence[SummaryTable]) -> None:
             labels = Reference(ws, min_col=1, min_row=first, max_row=row)
             chart.add_data(data, titles_from_data=True)
             chart.set_categories(labels)
+            charted = [v for r in block.rows if block.chart < len(r)
+                       and isinstance(v := r[block.chart], int)]
+            if len(charted) == len(block.rows):
+                # Counts: ticks on whole numbers (a chart of 3 POs read 0.5, 1, 1.5...)
+                chart.y_axis.majorUnit = _whole_step(max(charted))
+                chart.y_axis.number_format = "#,##0"
             charts.append(chart)
         ws.append([])
         row += 1
     for i, chart in enumerate(charts):
         # right of the widest block, so that no chart covers a number
         ws.add_chart(chart, f"{get_column_letter(widest + 2)}{2 + i * 16}")
+
+
+def _whole_step(top: int) -> int:
+    """A whole tick step (1, 2, 5, 10, 20, 50...) giving at most eight ticks up to ``top``."""
+    step = 1
+    while top / step > 8:
+        for factor in (2, 5 / 2, 2):
+            step = int(step * factor)
+            if top / step <= 8:
+                break
+    return step
 
 
 def query_sheet(wb: Workbook, query: Sequence[tuple[str, object]]) -> None:
