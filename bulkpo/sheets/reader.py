@@ -272,30 +272,39 @@ def _odd_cell(v: object) -> CellValue:
 
 
 def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
-    """Calamine values -> CellValues: '' -> None, whole floats -> int, midnight -> date.
+    """Calamine values -> CellValues, in calamine's own row lists: '' -> None, whole
+    floats -> int, midnight -> date.
 
-    One inline expression per cell because this loop runs for every cell of the file;
-    str and float, by far the most common, are tested first. Equal texts become one
-    object (calamine makes one a cell): a sheet repeats its PO numbers, statuses, codes
-    and places on every line, so the table is smaller and each later look at a text
-    finds its hash already made.
+    A sheet's rows repeat a few shapes (the types of their cells, in order), so each shape
+    says once which cells need a look: the texts, and anything that is not an int, bool or
+    date. Equal texts become one object (calamine makes one a cell): a sheet repeats its
+    PO numbers, statuses, codes and places on every line, so the table is smaller and
+    each later look at a text finds its hash already made.
     """
-    odd = _odd_cell
     seen: dict[str, str] = {}
     share = seen.setdefault
-    return [
-        [
-            (share(v, v) if v else None)
-            if (t := type(v)) is str
-            else (int(v) if v.is_integer() else v)
-            if t is float
-            else v
-            if t is int or t is bool or t is _date
-            else odd(v)
-            for v in raw
-        ]
-        for raw in raw_rows
-    ]
+    shapes: dict[tuple[type, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+    rows = raw_rows if isinstance(raw_rows, list) else list(raw_rows)
+    for raw in rows:
+        kinds = tuple(map(type, raw))
+        shape = shapes.get(kinds)
+        if shape is None:
+            shape = shapes[kinds] = (
+                tuple(i for i, t in enumerate(kinds) if t is str),
+                tuple(i for i, t in enumerate(kinds) if t not in _KEPT),
+            )
+        texts, others = shape
+        for i in texts:
+            v = raw[i]
+            raw[i] = share(v, v) if v else None
+        for i in others:
+            v = raw[i]
+            raw[i] = (int(v) if v.is_integer() else v) if type(v) is float else _odd_cell(v)
+    return rows
+
+
+_KEPT = frozenset({str, int, bool, _date})
+"""Cell types calamine hands over as they stay (texts are shared, and '' read as None)."""
 
 
 def _is_empty(values: Sequence[CellValue]) -> bool:
