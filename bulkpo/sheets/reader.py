@@ -271,7 +271,7 @@ def _odd_cell(v: object) -> CellValue:
     return None
 
 
-def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
+def _convert_rows(raw_rows: Iterable[list[Any]]) -> tuple[list[list[CellValue]], bool]:
     """Calamine values -> CellValues, in calamine's own row lists: '' -> None, whole
     floats -> int, midnight -> date.
 
@@ -279,8 +279,10 @@ def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
     says once which cells need a look: the texts, and anything that is not an int, bool or
     date. Equal texts become one object (calamine makes one a cell): a sheet repeats its
     PO numbers, statuses, codes and places on every line, so the table is smaller and
-    each later look at a text finds its hash already made.
+    each later look at a text finds its hash already made. Also says whether any text
+    cell was blank ('').
     """
+    blank = False
     seen: dict[str, str] = {}
     share = seen.setdefault
     shapes: dict[tuple[type, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
@@ -296,11 +298,15 @@ def _convert_rows(raw_rows: Iterable[list[Any]]) -> list[list[CellValue]]:
         texts, others = shape
         for i in texts:
             v = raw[i]
-            raw[i] = share(v, v) if v else None
+            if v:
+                raw[i] = share(v, v)
+            else:
+                raw[i] = None
+                blank = True
         for i in others:
             v = raw[i]
             raw[i] = (int(v) if v.is_integer() else v) if type(v) is float else _odd_cell(v)
-    return rows
+    return rows, blank
 
 
 _KEPT = frozenset({str, int, bool, _date})
@@ -578,8 +584,8 @@ class _WorkbookSource(_Source):
         self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
         # Calamine hands Excel error cells over as "", so without a "" at or below the
         # header row there is no error cell to look for and the sheet XML is not re-read.
-        may_hold_errors = any("" in r for r in raw[header_i:])
-        body = _convert_rows(raw[header_i + 1 :])
+        body, blank = _convert_rows(raw[header_i + 1 :])
+        may_hold_errors = blank or (header_i < len(raw) and "" in raw[header_i])
         del raw
         pad: list[CellValue] = [None] * first_col
         rows: list[Row] = []
