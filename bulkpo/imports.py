@@ -975,10 +975,14 @@ async def _submit_purchase_orders(
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
         snapshot=snapshot,
     )
-    return await run_units(
-        units, submitter.submit, concurrency=concurrency,
-        on_result=_collector(results, on_result),
-    )
+    collect = _collector(results, on_result)
+
+    def finished(result: UnitResult) -> None:
+        if snapshot is not None:
+            snapshot.settled(result.key)
+        collect(result)
+
+    return await run_units(units, submitter.submit, concurrency=concurrency, on_result=finished)
 
 
 async def _po_snapshot(

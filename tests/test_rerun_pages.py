@@ -210,6 +210,50 @@ def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
     assert set(names.values()) == {1} and len(names) == POS
 
 
+def test_a_long_run_keeps_nothing_of_the_pos_it_is_done_with(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list read is brought up to date each minute of a long run, and each time it shows
+    the POs the run created since: those are not kept (a 250,000-PO migration held them
+    all), and the ones still to send are still seen."""
+    monkeypatch.setattr(snapshot, "REFRESH_AFTER", 0.0)
+    import bulkpo.imports
+
+    made: list[snapshot.Snapshot] = []
+    read = bulkpo.imports.read_snapshot
+
+    async def keep(*args: Any, **kwargs: Any) -> snapshot.Snapshot | None:
+        found = await read(*args, **kwargs)
+        if found is not None:
+            made.append(found)
+        return found
+
+    monkeypatch.setattr(bulkpo.imports, "read_snapshot", keep)
+    late = f"PO-{POS:05d}"
+    sizes: list[int] = []
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite")) as server:
+        settings = settings_for(server, rate=500.0, concurrency=1)
+        path = write_po_workbook(tmp_path / "a.xlsx", po_rows(POS))
+
+        def meanwhile(result: UnitResult) -> None:
+            sizes.append(len(made[0].named))
+            if result.key == "PO-00002":
+                write_elsewhere(server, late)
+
+        table, validation = load_purchase_orders(path)
+        outcome = asyncio.run(import_purchase_orders(
+            table, validation, settings, ImportOptions(journal=tmp_path / "j.sqlite"),
+            on_result=meanwhile))
+        names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
+    statuses = Counter(r.status for r in outcome.results)
+    assert statuses == {"created": 2 * (POS - 1), "skipped": 2}  # 2 rows a PO
+    assert set(names.values()) == {1} and len(names) == POS
+    # Read back after each PO, the run's creates never piled up; the late PO was seen
+    # until its unit took it (skipped), then let go too.
+    assert max(sizes) <= 1 and made[0].named == {} and made[0].lines == {}
+    assert made[0].reader is not None and made[0].reader.names == set()
+
+
 class RefusingLists(httpx.AsyncBaseTransport):
     """The sandbox, except that a list of ``path`` without a name filter is refused (400)."""
 

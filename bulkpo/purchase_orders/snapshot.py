@@ -149,6 +149,17 @@ class Snapshot:
     def listed(self, name: str) -> list[dict[str, Any]]:
         return self.named.get(name, [])
 
+    def settled(self, name: str) -> None:
+        """The run is done with the PO of this name: what the lists showed of it, and will
+        show (the run's own creates, read back each minute), is not kept. A 250,000-PO
+        migration otherwise held every PO it had created (bench_migration.py)."""
+        for po in self.named.pop(name, ()):
+            po_id = po.get("id")
+            if isinstance(po_id, int):
+                self.lines.pop(po_id, None)
+        if self.reader is not None:
+            self.reader.names.discard(name)
+
     def lines_of(self, po: Mapping[str, Any]) -> list[dict[str, Any]] | None:
         """The lines read with the list for this very version of the PO, else None."""
         po_id = po.get("id")
