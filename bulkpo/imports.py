@@ -1059,10 +1059,14 @@ async def _submit_bookings(
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
         lines=lines, pages=pages,
     )
-    return await run_units(
-        units, submitter.submit, concurrency=concurrency,
-        on_result=_collector(results, on_result),
-    )
+    collect = _collector(results, on_result)
+
+    def finished(result: UnitResult) -> None:
+        if pages is not None:
+            pages.settled(result.key)
+        collect(result)
+
+    return await run_units(units, submitter.submit, concurrency=concurrency, on_result=finished)
 
 
 async def _booking_pages(

@@ -176,6 +176,16 @@ def test_a_booking_created_elsewhere_while_the_run_lasts_is_not_created_again(
 ) -> None:
     # The pages stand for lookups only so long: here, not at all after the first booking.
     monkeypatch.setattr(pages, "REFRESH_AFTER", 0.0)
+    import bulkpo.imports
+
+    made: list[pages.BookingPages | None] = []
+    read = bulkpo.imports._booking_pages
+
+    async def keep(*args: Any, **kwargs: Any) -> pages.BookingPages | None:
+        made.append(await read(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(bulkpo.imports, "_booking_pages", keep)
     pos = pos_with_lines(BOOKINGS)
     bookings = [booking_row(n) for n in range(1, BOOKINGS + 1)]
     last = f"BK-{BOOKINGS:05d}"
@@ -204,6 +214,9 @@ def test_a_booking_created_elsewhere_while_the_run_lasts_is_not_created_again(
     # Found by the pages of bookings created since, read again before each create.
     assert sent["lookup /bookings"] == 0 and sent["page /bookings"] > 1, sent
     assert set(names.values()) == {1} and len(names) == BOOKINGS
+    # Read back before each create, the run's own bookings were let go once done with.
+    read_pages = made[-1]
+    assert read_pages is not None and read_pages.named == {} and read_pages.names == set()
 
 
 # The sandbox, except that a bookings list without a name filter is refused (400).

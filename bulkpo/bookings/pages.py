@@ -82,6 +82,12 @@ class BookingPages:
     def listed(self, name: str) -> list[dict[str, Any]]:
         return self.named.get(name, [])
 
+    def settled(self, name: str) -> None:
+        """The run is done with the booking of this name: what the pages showed of it, and
+        will show (the run's own creates, read back each minute), is not kept."""
+        self.named.pop(name, None)
+        self.names.discard(name)
+
     def links_of(self, booking_id: int) -> set[int] | None:
         """The PO line ids linked to this booking as read, or None when not read."""
         if self.links is None or booking_id not in self._covered:
