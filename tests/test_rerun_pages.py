@@ -314,3 +314,15 @@ def test_a_few_pos_against_a_larger_account_are_looked_up_one_by_one(
     sent = po_requests(log)
     assert (sent["page"], sent["lookup"], sent["write"]) == (1, 2, 2), sent
     assert sum(sent.values()) == 5
+
+
+def test_a_listed_po_reads_back_exactly_as_the_page_gave_it() -> None:
+    """A list read keeps each PO as JSON bytes; what orjson cannot write as it was read (an
+    integer past 64 bits, NaN: the standard decoder's share of a page) still comes back."""
+    import math
+
+    plain = {"id": 7, "name": "PO-7", "metadata": {"dept": ["toys"]}, "units": [1, 2.5, None]}
+    assert snapshot.Listed(7, "", snapshot._json(plain)).data() == plain
+    odd = snapshot.Listed(8, "", snapshot._json(
+        {"id": 8, "name": "PO-8", "big": 2**70, "ratio": float("nan")})).data()
+    assert odd["big"] == 2**70 and math.isnan(odd["ratio"]) and odd["name"] == "PO-8"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -175,8 +176,29 @@ class Snapshot:
 
 
 def _json(item: Mapping[str, Any]) -> bytes:
-    # Copied to its own size: the bytes orjson returns hold its 16 KB working buffer.
-    return memoryview(orjson.dumps(item)).tobytes()
+    """The PO as JSON bytes. What orjson cannot write as it was read (integers past 64 bits,
+    NaN, which only the standard decoder accepts from a page) goes to the standard encoder,
+    whose bytes :meth:`Listed.data` reads back the same way."""
+    if _exact_for_orjson(item):
+        # Copied to its own size: the bytes orjson returns hold its 16 KB working buffer.
+        return memoryview(orjson.dumps(item)).tobytes()
+    return _STANDARD + json.dumps(item, separators=(",", ":")).encode()
+
+
+def _exact_for_orjson(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(_exact_for_orjson(v) for v in value.values())
+    if isinstance(value, list):
+        return all(_exact_for_orjson(v) for v in value)
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -(2**63) <= value < 2**64
+    return True
+
+
+_STANDARD = b"\x00"
+"""Marks bytes written by the standard encoder (a JSON text never starts with NUL)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +212,9 @@ class Listed:
     raw: bytes
 
     def data(self) -> dict[str, Any]:
-        found: dict[str, Any] = orjson.loads(self.raw)
+        raw = self.raw
+        found: dict[str, Any] = (
+            json.loads(raw[1:]) if raw.startswith(_STANDARD) else orjson.loads(raw))
         return found
 
 
