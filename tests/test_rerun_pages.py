@@ -191,13 +191,26 @@ def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
     # A list read stands for lookups only so long: here, not at all after the first PO.
     monkeypatch.setattr(snapshot, "REFRESH_AFTER", 0.0)
     name = f"PO-{POS:05d}"
-    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite", **names_mode(mode))
-                         ) as server:
+    # the list was read before the run sent anything
+    outcome, names = import_meanwhile(tmp_path, "PO-00001", name, **names_mode(mode))
+    statuses = {r.key: r.status for r in outcome.results}
+    assert statuses[name] == "skipped"
+    assert set(names.values()) == {1} and len(names) == POS
+
+
+def import_meanwhile(
+    tmp_path: Path, after: str, name: str, *, on_result: Any = None, **sandbox: Any
+) -> tuple[Any, Counter[str]]:
+    """Import POS POs; once ``after`` is done, someone else creates a PO named ``name``.
+    Returns the outcome and how many POs of each name the account holds."""
+    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite", **sandbox)) as server:
         settings = settings_for(server, rate=500.0, concurrency=1)
         path = write_po_workbook(tmp_path / "a.xlsx", po_rows(POS))
 
         def meanwhile(result: UnitResult) -> None:
-            if result.key == "PO-00001":  # the list was read before the run sent anything
+            if on_result is not None:
+                on_result(result)
+            if result.key == after:
                 write_elsewhere(server, name)
 
         table, validation = load_purchase_orders(path)
@@ -205,9 +218,7 @@ def test_a_po_created_elsewhere_while_the_run_lasts_is_not_created_again(
             table, validation, settings, ImportOptions(journal=tmp_path / "j.sqlite"),
             on_result=meanwhile))
         names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
-    statuses = {r.key: r.status for r in outcome.results}
-    assert statuses[name] == "skipped"
-    assert set(names.values()) == {1} and len(names) == POS
+    return outcome, names
 
 
 def test_a_long_run_keeps_nothing_of_the_pos_it_is_done_with(
@@ -229,22 +240,10 @@ def test_a_long_run_keeps_nothing_of_the_pos_it_is_done_with(
         return found
 
     monkeypatch.setattr(bulkpo.imports, "read_snapshot", keep)
-    late = f"PO-{POS:05d}"
     sizes: list[int] = []
-    with running_sandbox(SandboxOptions(db_path=tmp_path / "s.sqlite")) as server:
-        settings = settings_for(server, rate=500.0, concurrency=1)
-        path = write_po_workbook(tmp_path / "a.xlsx", po_rows(POS))
-
-        def meanwhile(result: UnitResult) -> None:
-            sizes.append(len(made[0].named))
-            if result.key == "PO-00002":
-                write_elsewhere(server, late)
-
-        table, validation = load_purchase_orders(path)
-        outcome = asyncio.run(import_purchase_orders(
-            table, validation, settings, ImportOptions(journal=tmp_path / "j.sqlite"),
-            on_result=meanwhile))
-        names = Counter(po["name"] for po in listing(server, "/purchase_orders"))
+    outcome, names = import_meanwhile(
+        tmp_path, "PO-00002", f"PO-{POS:05d}",
+        on_result=lambda _result: sizes.append(len(made[0].named)))
     statuses = Counter(r.status for r in outcome.results)
     assert statuses == {"created": 2 * (POS - 1), "skipped": 2}  # 2 rows a PO
     assert set(names.values()) == {1} and len(names) == POS
