@@ -947,9 +947,15 @@ async def import_workbook(
 
 
 def _collector(
-    results: dict[str, UnitResult], on_result: Callable[[UnitResult], None]
+    results: dict[str, UnitResult],
+    on_result: Callable[[UnitResult], None],
+    settled: Callable[[str], None] | None = None,
 ) -> Callable[[UnitResult], None]:
+    """Keep each unit's result; ``settled`` (the run's list read) lets go of its unit."""
+
     def collect(result: UnitResult) -> None:
+        if settled is not None:
+            settled(result.key)
         results[result.key] = result
         on_result(result)
 
@@ -975,14 +981,11 @@ async def _submit_purchase_orders(
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
         snapshot=snapshot,
     )
-    collect = _collector(results, on_result)
-
-    def finished(result: UnitResult) -> None:
-        if snapshot is not None:
-            snapshot.settled(result.key)
-        collect(result)
-
-    return await run_units(units, submitter.submit, concurrency=concurrency, on_result=finished)
+    return await run_units(
+        units, submitter.submit, concurrency=concurrency,
+        on_result=_collector(
+            results, on_result, snapshot.settled if snapshot is not None else None),
+    )
 
 
 async def _po_snapshot(
@@ -1059,14 +1062,11 @@ async def _submit_bookings(
         on_existing=options.on_existing, resume=options.resume, stats=run.stats.events,
         lines=lines, pages=pages,
     )
-    collect = _collector(results, on_result)
-
-    def finished(result: UnitResult) -> None:
-        if pages is not None:
-            pages.settled(result.key)
-        collect(result)
-
-    return await run_units(units, submitter.submit, concurrency=concurrency, on_result=finished)
+    return await run_units(
+        units, submitter.submit, concurrency=concurrency,
+        on_result=_collector(
+            results, on_result, pages.settled if pages is not None else None),
+    )
 
 
 async def _booking_pages(
