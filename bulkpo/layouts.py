@@ -51,10 +51,6 @@ def _text(row: Row, index: int | None) -> str:
     return "" if index is None else cell_text(row.get(index)).strip()
 
 
-def _set(row: Row, index: int, value: CellValue) -> None:
-    row.set(index, value)
-
-
 def _add_column(table: Table, header: str) -> int:
     table.headers.append(header)
     return len(table.headers) - 1
@@ -101,7 +97,7 @@ def join_headers(table: Table, hm: HeaderMap, headers: Table, columns: ColumnSet
                 missing.append(_text(row, po_line))
             continue
         for source, new in targets:
-            _set(row, new, head.get(source))
+            row.set(new, head.get(source))
     joined = ", ".join(headers.headers[i] for _k, i in [*carried, *roles])
     hm.decisions.append(f"joined {headers.path} on the PO number: {joined or 'no new columns'}")
     if missing:
@@ -157,7 +153,7 @@ def _record_types(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
             continue
         for index in po_level:
             if _blank(row, index) and not _blank(head, index):
-                _set(row, index, head.get(index))
+                row.set(index, head.get(index))
     table.rows = kept
     if heads:
         hm.decisions.append(f'"{table.headers[kind]}" tells header rows from line rows: '
@@ -294,7 +290,7 @@ def _fill_down(table: Table, hm: HeaderMap, columns: ColumnSet) -> None:
         if v is not None and not (v.__class__ is str and not v.strip()):
             last = v
         elif last is not None:
-            _set(row, po, last)
+            row.set(po, last)
             filled.append(row.number)
     if filled:
         _fill_parent_cells(table, hm, po, set(filled))
@@ -322,7 +318,7 @@ def _unquote_ids(table: Table, hm: HeaderMap) -> bool:
     for row in table.rows:
         v = row.get(index)
         if isinstance(v, str) and v.strip():
-            _set(row, index, v[1:-1])
+            row.set(index, v[1:-1])
     hm.decisions.append(f'"{table.headers[index]}" wraps every PO number in quotes: read '
                         "without them")
     return True
@@ -341,7 +337,7 @@ def _fill_parent_cells(table: Table, hm: HeaderMap, po: int, filled: set[int]) -
             last = row
         elif last is not None:
             for index in parent:
-                _set(row, index, last.get(index))
+                row.set(index, last.get(index))
 
 
 def _null_date(v: CellValue) -> bool:
@@ -399,7 +395,7 @@ def _glued_vendor_codes(table: Table, hm: HeaderMap) -> None:
     for row in table.rows:
         found = _GLUED_CODE.match(_text(row, index))
         if found:
-            _set(row, index, found.group(2).strip())
+            row.set(index, found.group(2).strip())
     hm.decisions.append(f'"{table.headers[index]}" glues the vendor number to the name: the '
                         "name is sent as the seller, the number is not")
 
@@ -413,8 +409,8 @@ def _split_brackets(table: Table, hm: HeaderMap) -> None:
     for row in table.rows:
         found = bracketed_code(row.get(name))
         if found is not None:
-            _set(row, sku, found[0])
-            _set(row, name, found[1])
+            row.set(sku, found[0])
+            row.set(name, found[1])
 
 
 def _value_tables(table: Table, hm: HeaderMap, values: Mapping[str, Mapping[str, str]]) -> None:
@@ -429,7 +425,7 @@ def _value_tables(table: Table, hm: HeaderMap, values: Mapping[str, Mapping[str,
             hm.column_of["seller_ref"] = index
             hm.headers["seller_ref"] = table.headers[source]
             for row in table.rows:
-                _set(row, index, row.get(source))
+                row.set(index, row.get(source))
         if index is None:
             continue
         folded = {k.strip().casefold(): v for k, v in words.items()}
@@ -437,9 +433,9 @@ def _value_tables(table: Table, hm: HeaderMap, values: Mapping[str, Mapping[str,
         for row in table.rows:
             text = _text(row, index)
             if text.casefold() in folded:
-                _set(row, index, folded[text.casefold()])
+                row.set(index, folded[text.casefold()])
             elif codes:
-                _set(row, index, None)  # a vendor code the table does not translate: not a ref
+                row.set(index, None)  # a vendor code the table does not translate: not a ref
 
 
 def _price_unit(v: CellValue) -> Decimal | None:

@@ -153,7 +153,11 @@ class Snapshot:
 
     def listed(self, name: str) -> list[dict[str, Any]]:
         """The listed POs of this name, oldest first, each a fresh dict."""
-        return [entry.data() for entry in self.named.get(name, ())]
+        return [entry.data() for entry in self.entries(name)]
+
+    def entries(self, name: str) -> Sequence[Listed]:
+        """The listed POs of this name, oldest first, undecoded (id and stamp at hand)."""
+        return self.named.get(name, ())
 
     def settled(self, name: str) -> None:
         """The run is done with the PO of this name: what the lists showed of it, and will
@@ -169,7 +173,7 @@ class Snapshot:
         po_id = po.get("id")
         if not isinstance(po_id, int) or po_id not in self.lines:
             return None
-        for entry in self.named.get(str(po.get("name")), ()):
+        for entry in self.entries(str(po.get("name"))):
             if entry.id == po_id and entry.updated_at == stamp(po.get("updated_at")):
                 return self.lines[po_id]
         return None

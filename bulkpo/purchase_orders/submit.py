@@ -91,17 +91,17 @@ class PurchaseOrderSubmitter(ExactlyOnce[PurchaseOrderUnit]):
         await snapshot.fresh()
         if not snapshot.usable:
             return None
-        ours = [po for po in snapshot.listed(unit.key) if str(po.get("id")) == record.flexport_id]
+        ours = [e for e in snapshot.entries(unit.key) if str(e.id) == record.flexport_id]
         if in_sync(record, unit.digest) and (
             # Listed as the journal last saw it, or not listed by a read of every
             # change since the watermark: Flexport still holds this body.
-            (ours and stamp(ours[0].get("updated_at")) == record.seen_updated_at)
+            (ours and ours[0].updated_at == record.seen_updated_at)
             or (not ours and not snapshot.covers_absence)
         ):
             self.count("unchanged_unread")
             return self.done(unit, Outcome.UNCHANGED, record.flexport_id)
         if ours:
-            return await self.existing(unit, ours[0], adopted=False)
+            return await self.existing(unit, ours[0].data(), adopted=False)
         return None
 
     async def sighting(self, unit: PurchaseOrderUnit) -> Sighting | None:

@@ -17,7 +17,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -271,7 +271,7 @@ def _odd_cell(v: object) -> CellValue:
     return None
 
 
-def _convert_rows(raw_rows: Iterable[list[Any]]) -> tuple[list[list[CellValue]], bool]:
+def _convert_rows(rows: list[list[Any]]) -> tuple[list[list[CellValue]], bool]:
     """Calamine values -> CellValues, in calamine's own row lists: '' -> None, whole
     floats -> int, midnight -> date.
 
@@ -286,7 +286,6 @@ def _convert_rows(raw_rows: Iterable[list[Any]]) -> tuple[list[list[CellValue]],
     seen: dict[str, str] = {}
     share = seen.setdefault
     shapes: dict[tuple[type, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-    rows = raw_rows if isinstance(raw_rows, list) else list(raw_rows)
     for raw in rows:
         kinds = tuple(map(type, raw))
         shape = shapes.get(kinds)
