@@ -258,3 +258,25 @@ def _as_text(checked: SheetResult) -> Table:
     """The same table as if it came from a CSV (so the report cannot copy a workbook)."""
     csv_path = Path(checked.table.path).with_suffix(".csv")
     return dataclasses.replace(checked.table, path=str(csv_path))
+
+
+def test_columns_nobody_sized_are_fitted_and_sized_ones_kept(tmp_path: Path) -> None:
+    """An ERP export sets no column widths: its report must not show dates as ### or cut
+    texts. A width the user set is theirs and stays."""
+    path = tmp_path / "export.xlsx"
+    wb = load_workbook(SAMPLE)
+    ws = wb[SHEET]
+    sized = {letter: dim.width for letter, dim in ws.column_dimensions.items()}
+    kept = next(iter(sized))
+    for letter in list(sized)[1:]:
+        del ws.column_dimensions[letter]
+    wb.save(path)
+    checked = _checked(path)
+    out = tmp_path / "report.xlsx"
+    write_result_report(out, checked.table, checked.results)
+    report = load_workbook(out)[SHEET]
+    ready = report.cell(1, _col(report, "Cargo Ready Date")).column_letter
+    seller = report.cell(1, _col(report, "Seller")).column_letter
+    assert report.column_dimensions[kept].width == sized[kept]
+    assert report.column_dimensions[ready].width >= 11  # a date, and its header
+    assert report.column_dimensions[seller].width >= len("Shenzhen Bright Lights Co Ltd")

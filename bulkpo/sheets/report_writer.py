@@ -33,7 +33,7 @@ from bulkpo.issues import IssueCode
 from bulkpo.redact import redact
 from bulkpo.report import GOOD_STATUSES, RowResult, Summary
 from bulkpo.sheets.formats import CSV, ERRORS, JSONL, REPORT, XLSX
-from bulkpo.sheets.layout import HEADER_FONT, LINE_HEIGHT, wrapped_lines
+from bulkpo.sheets.layout import HEADER_FONT, LINE_HEIGHT, column_width, wrapped_lines
 from bulkpo.sheets.outputs import same_file
 from bulkpo.sheets.writer import (
     Column,
@@ -262,6 +262,27 @@ def _last_used_column(ws: Worksheet, table: Table) -> int:
     return last
 
 
+_UNSIZED_WIDTH = 8.43
+"""The width Excel gives a column nobody sized."""
+
+
+def _fit_unsized_columns(ws: Worksheet, table: Table, last: int) -> None:
+    """The user's columns nobody sized (an ERP export sets no widths) fitted to what they
+    hold, so that dates do not read ### and texts are not cut; a width the user set stays."""
+    sized = {
+        i for dim in ws.column_dimensions.values() if dim.min is not None
+        for i in range(dim.min, (dim.max or dim.min) + 1)
+    }
+    sample = table.rows[:200]
+    for col in range(1, last + 1):
+        if col in sized:
+            continue
+        header = table.headers[col - 1] if col - 1 < len(table.headers) else ""
+        width = column_width(header, (row.get(col - 1) for row in sample))
+        if width > _UNSIZED_WIDTH:
+            ws.column_dimensions[get_column_letter(col)].width = width
+
+
 def _write_copy_report(
     path: Path, workbook: Workbook, table: Table, results: Sequence[RowResult], title: str
 ) -> None:
@@ -279,6 +300,7 @@ def _write_copy_report(
     _clear_own_marks(ws, table.header_row, last_row)
     _remove_own_sheets(workbook)
     style = _user_header(ws, table.header_row, first - 1)
+    _fit_unsized_columns(ws, table, first - 1)
     for j, (text, width) in enumerate(zip(RESULT_HEADERS, _RESULT_WIDTHS, strict=True)):
         cell = ws.cell(table.header_row, first + j)
         if not isinstance(cell, MergedCell):
