@@ -10,9 +10,10 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import olefile
 import openpyxl
 import pytest
 
@@ -20,6 +21,8 @@ from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.sheets import list_sheets, read_table
 from bulkpo.sheets.guards import sheet_extent as _sheet_extent
+from bulkpo.sheets.guards import xls_extents, xls_stream
+from tests.conftest import shared_path
 
 MEMORY_CAP = 1536 << 20  # address space of the bulkpo process under test
 SHEET = "xl/worksheets/sheet1.xml"
@@ -211,3 +214,98 @@ def test_total_inflated_size_is_a_setting(tmp_path: Path) -> None:
         list_sheets(path, limits=ReadLimits(max_uncompressed_bytes=5000))
     assert "inflates to " in str(caught.value)
     assert "over the limit of 4.9 KB (max_uncompressed_bytes under [limits]" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- xls and xlsb
+
+# Calamine sizes an xls sheet from its cell records and its DIMENSIONS record, and an
+# xlsb sheet from its row and cell records; both abort the process when that is too
+# much. These files are corpus files with one record changed, a few KB each.
+
+
+def _biff_records(stream: bytes) -> Iterable[tuple[int, int, int]]:
+    pos = 0
+    while pos + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, pos)
+        yield kind, pos + 4, size
+        pos += 4 + size
+
+
+def patched_xls(dst: Path, patch: Callable[[int, int, bytearray], bool]) -> Path:
+    """The corpus's date.xls with its workbook stream changed by ``patch`` (record type,
+    body offset, stream) at the first record it accepts; same size, so it is written back
+    in place."""
+    src = shared_path("data", "excel-corpus", "date.xls")
+    dst.write_bytes(src.read_bytes())
+    with olefile.OleFileIO(str(dst), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        assert any(patch(kind, body, stream) for kind, body, _ in _biff_records(bytes(stream)))
+        ole.write_stream("Workbook", bytes(stream))
+    return dst
+
+
+def test_xls_cell_far_away_is_refused_in_one_line(tmp_path: Path) -> None:
+    def far_cell(kind: int, body: int, stream: bytearray) -> bool:
+        if kind not in (0x0203, 0x00FD, 0x027E):  # NUMBER, LABELSST, RK
+            return False
+        struct.pack_into("<HH", stream, body, 0xFFF0, 0xFFF0)
+        return True
+
+    path = patched_xls(tmp_path / "far.xls", far_cell)
+    assert path.stat().st_size < 20_000
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert (
+        f"{path}: sheet 'Sheet1' has cells up to CRXA65521 (4 billion cells), over the limit "
+        "of 40,000,000 cells; delete what lies below or right of the data"
+    ) in line
+
+
+def test_xls_declared_dimensions_alone_are_refused_with_the_fix(tmp_path: Path) -> None:
+    def huge_dimensions(kind: int, body: int, stream: bytearray) -> bool:
+        if kind != 0x0200:  # DIMENSIONS (BIFF8): first/last+1 row u32, first/last+1 col u16
+            return False
+        struct.pack_into("<IIHH", stream, body, 0, 1_000_000, 0, 0xFFF0)
+        return True
+
+    path = patched_xls(tmp_path / "dims.xls", huge_dimensions)
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert (
+        f"{path}: sheet 'Sheet1' declares cells up to CRWZ1000000 (66 billion cells), over the "
+        "limit of 40,000,000 cells, though its cells reach only B3; open it in Excel or "
+        "LibreOffice and save it as .xlsx"
+    ) in line
+
+
+def test_xls_guard_reads_the_sheets_calamine_reads(tmp_path: Path) -> None:
+    # Names and extents of an untouched multi-sheet workbook, chart sheet included: the
+    # guard must not refuse what reads fine.
+    path = shared_path("data", "excel-corpus", "any_sheets.xls")
+    stream = xls_stream(path)
+    assert stream is not None
+    extents = xls_extents(stream)
+    assert [e.name for e in extents] == list_sheets(path)
+    assert str(extents[0].cells) == "B5"
+    assert read_table(path, sheet="Visible", header_row=1).rows  # and reading it is not refused
+
+
+def test_xlsb_cell_far_away_is_refused_in_one_line(tmp_path: Path) -> None:
+    src = shared_path("data", "excel-corpus", "date.xlsb")
+    part = "xl/worksheets/sheet1.bin"
+    with zipfile.ZipFile(src) as zf:
+        data = bytearray(zf.read(part))
+    # The third row header (record type 0, 25 bytes) and the cell after it.
+    rows = [m.start() for m in re.finditer(rb"\x00\x19", bytes(data))]
+    struct.pack_into("<I", data, rows[2] + 2, 1_000_000)
+    cell = rows[2] + 2 + 25
+    assert data[cell] in range(1, 12)  # a cell record: type, size, then its column
+    struct.pack_into("<I", data, cell + 2, 16_000)
+    path = tmp_path / "far.xlsb"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, bytes(data) if info.filename == part else zin.read(info))
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert (
+        f"{path}: sheet 'Sheet1' has cells up to WQK1000001 (16 billion cells), over the limit "
+        "of 40,000,000 cells"
+    ) in line
+    assert read_table(src, header_row=1).rows  # the untouched file reads

@@ -1,13 +1,25 @@
 """Hostile workbooks refused before calamine reads them: zip bombs and sheets whose
-cells reach so far that reading them would exhaust memory (limits are settings)."""
+cells reach so far that reading them would exhaust memory (limits are settings).
+
+Calamine makes a sheet one block of cells from its first to its last, and a failed
+allocation aborts the whole process (no exception to catch): a 5 KB file naming one cell
+at XFD1048576 would take 500 GB. So every format whose sheets can reach that far is
+measured first: xlsx/xlsm by their cell references, xlsb by its row and cell records, xls
+by its cell records and the DIMENSIONS record calamine sizes the sheet from. (ods has a
+cell limit of calamine's own, which the reader reports.)
+"""
 
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
+
+import olefile
 
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
@@ -88,21 +100,26 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def xlsx_sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
-    """The zip member holding sheet ``name``, from workbook.xml and its relationships."""
+def sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
+    """The zip member holding sheet ``name`` (xlsx/xlsm: XML, xlsb: binary), from the
+    workbook part and its relationships."""
     names = {n.replace("\\", "/").lower(): n for n in zf.namelist()}
-    workbook = "xl/workbook.xml" if "xl/workbook.xml" in names else None
+    workbook = next((f"xl/workbook.{x}" for x in ("xml", "bin") if f"xl/workbook.{x}" in names),
+                    None)
     if workbook is None:
-        workbook = next((n for n in names if n.endswith("workbook.xml")), None)
+        workbook = next((n for n in names if n.endswith(("workbook.xml", "workbook.bin"))), None)
     if workbook is None:
         return None
     folder = PurePosixPath(workbook).parent
     rid = None
-    for el in ElementTree.fromstring(zf.read(names[workbook])).iter():
-        if _local(el.tag) == "sheet" and el.get("name") == name:
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            break
-    rels = names.get(str(folder / "_rels" / "workbook.xml.rels").lower())
+    if workbook.endswith(".bin"):  # xlsb
+        rid = _xlsb_sheet_rid(zf.read(names[workbook]), name)
+    else:
+        for el in ElementTree.fromstring(zf.read(names[workbook])).iter():
+            if _local(el.tag) == "sheet" and el.get("name") == name:
+                rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+                break
+    rels = names.get(str(folder / "_rels" / f"{PurePosixPath(workbook).name}.rels").lower())
     if rid is None or rels is None:
         return None
     for el in ElementTree.fromstring(zf.read(rels)).iter():
@@ -114,7 +131,7 @@ def xlsx_sheet_part(zf: zipfile.ZipFile, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class _Corner:
+class Corner:
     """The last cell of a sheet's extent from A1: 1-based column and row."""
 
     col: int
@@ -155,7 +172,7 @@ _MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_D
 
 def sheet_extent(
     zf: zipfile.ZipFile, part: str, max_cells: int
-) -> tuple[_Corner, _Corner | None] | None:
+) -> tuple[Corner, Corner | None] | None:
     """(last cell, declared last cell) of a sheet whose cells reach past ``max_cells``
     cells from A1, else None.
 
@@ -165,7 +182,7 @@ def sheet_extent(
     the cost of two regex passes; only past that bound is the exact last cell sought.
     """
     letters, digits = 1, 1
-    declared: _Corner | None = None
+    declared: Corner | None = None
     with zf.open(part) as fh:
         tail = b""
         first = True
@@ -174,7 +191,7 @@ def sheet_extent(
             if first:
                 first = False
                 if m := _DIMENSION.search(buf, 0, 4096):
-                    declared = _Corner(_col_number(m.group(1)), int(m.group(2)))
+                    declared = Corner(_col_number(m.group(1)), int(m.group(2)))
             while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
                 letters += 1
             while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
@@ -187,7 +204,7 @@ def sheet_extent(
     return (corner, declared) if corner.cells > max_cells else None
 
 
-def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> _Corner:
+def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> Corner:
     """The greatest column and row any reference of the sheet names (each the longest
     of its kind, so equal-length bytes compare as numbers)."""
     cols = re.compile(rb'r="([A-Z]{%d})[0-9]' % letters)
@@ -200,7 +217,224 @@ def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> _Co
             col = max(col, max(cols.findall(buf), default=b""))
             row = max(row, max(rows.findall(buf), default=b""))
             tail = buf[-32:]
-    return _Corner(_col_number(col) or 1, int(row or b"1"))
+    return Corner(_col_number(col) or 1, int(row or b"1"))
+
+
+def _xlsb_records(data: bytes, pos: int = 0) -> Iterator[tuple[int, int, int]]:
+    """(type, body offset, body size) of each record of an xlsb part from ``pos``: the type
+    in 1-2 bytes and the size in 1-4, seven bits a byte, the high bit saying another follows."""
+    end = len(data)
+    while pos < end:
+        kind = data[pos]
+        pos += 1
+        if kind & 0x80:
+            kind = (kind & 0x7F) | ((data[pos] & 0x7F) << 7)
+            pos += 1
+        size = shift = 0
+        for _ in range(4):
+            byte = data[pos]
+            pos += 1
+            size |= (byte & 0x7F) << shift
+            shift += 7
+            if not byte & 0x80:
+                break
+        yield kind, pos, size
+        pos += size
+
+
+_BRT_BUNDLE_SH = 0x9C  # a sheet of workbook.bin: state, tab id, relationship id, name
+
+
+def _xlsb_sheet_rid(workbook: bytes, name: str) -> str | None:
+    """The relationship id of sheet ``name`` in an xlsb workbook part."""
+    u32 = struct.Struct("<I").unpack_from
+    try:
+        for kind, pos, _size in _xlsb_records(workbook):
+            if kind != _BRT_BUNDLE_SH:
+                continue
+            at = pos + 8
+            count = u32(workbook, at)[0]
+            rid = "" if count == 0xFFFFFFFF else workbook[at + 4:at + 4 + 2 * count].decode(
+                "utf-16-le")
+            at += 4 + (0 if count == 0xFFFFFFFF else 2 * count)
+            count = u32(workbook, at)[0]
+            if workbook[at + 4:at + 4 + 2 * count].decode("utf-16-le") == name:
+                return rid or None
+    except (IndexError, struct.error, UnicodeDecodeError):
+        return None
+    return None
+
+
+def xlsb_extent(data: bytes) -> Corner:
+    """The last cell an xlsb sheet part's records reach (its dimension record is no guide).
+
+    A row header (type 0) starts with its 0-based row, and a cell record (types 1-11, and
+    62 for rich text) with its 0-based column on the row of the last row header. Records
+    are framed as :func:`_xlsb_records` reads them; the common one-byte type and size are
+    read inline, since a large sheet has millions of records.
+    """
+    pos, end = 0, len(data)
+    row = top = right = -1
+    u32 = struct.Struct("<I").unpack_from
+    try:
+        while pos < end:
+            kind = data[pos]
+            size = data[pos + 1]
+            if kind < 0x80 and size < 0x80:
+                pos += 2
+            else:
+                kind, pos, size = next(_xlsb_records(data, pos))
+            if 0 < kind < 12 or kind == 62:
+                if row > top:
+                    top = row
+                col = u32(data, pos)[0]
+                if col > right:
+                    right = col
+            elif kind == 0:
+                row = u32(data, pos)[0]
+            pos += size
+    except (IndexError, struct.error):
+        pass  # a cut record ends the sheet here, as it ends calamine's reading
+    return Corner(right + 1 if right >= 0 else 1, top + 1 if top >= 0 else 1)
+
+
+# BIFF5/BIFF8 (xls) records. A cell record starts with its row and column (u16 each); a
+# run of cells on one row (MULRK, MULBLANK) with the row and first column, and ends with
+# its last column. DIMENSIONS declares the sheet's extent, which calamine sizes it from.
+_BIFF_CELL = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E})
+_BIFF_RUN = frozenset({0x00BD, 0x00BE})
+_BIFF_BOF, _BIFF_SHEET, _BIFF_DIMENSIONS, _BIFF_FILEPASS = 0x0809, 0x0085, 0x0200, 0x002F
+
+
+@dataclass
+class XlsExtent:
+    """How far one sheet of an xls workbook reaches: by its cells and by its declaration."""
+
+    name: str
+    cells: Corner
+    declared: Corner | None
+
+    @property
+    def corner(self) -> Corner:
+        """The larger of the two: calamine allocates for either."""
+        if self.declared is not None and self.declared.cells > self.cells.cells:
+            return self.declared
+        return self.cells
+
+
+def xls_stream(path: Path) -> bytes | None:
+    """The workbook stream of an xls file ('Workbook', or 'Book' in BIFF5), None when the
+    compound file or the stream cannot be found (calamine's own reading then says why)."""
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            for entry in ole.listdir(streams=True, storages=False):
+                if len(entry) == 1 and entry[0].lower() in ("workbook", "book"):
+                    data: bytes = ole.openstream(entry).read()
+                    return data
+    except Exception:  # olefile raises many kinds for a damaged file
+        return None
+    return None
+
+
+def xls_extents(stream: bytes) -> list[XlsExtent]:
+    """Each sheet of an xls workbook stream with how far it reaches, in workbook order."""
+    u16 = struct.Struct("<H").unpack_from
+    u32 = struct.Struct("<I").unpack_from
+    # A record's type and size, and the first two u16 of its body: a cell's row and column.
+    quad = struct.Struct("<HHHH").unpack_from
+    sheets: dict[int, XlsExtent] = {}  # by the stream offset of the sheet's BOF record
+    order: list[XlsExtent] = []
+    current: XlsExtent | None = None
+    biff8 = True
+    top = right = -1  # of the current sheet: the last row and column (0-based) of its cells
+
+    def close() -> None:
+        if current is not None and top >= 0:
+            current.cells = Corner(right + 1, top + 1)
+
+    pos, end = 0, len(stream) - 8
+    while pos <= end:
+        kind, size, row, col = quad(stream, pos)
+        if kind in _BIFF_CELL:  # nearly every record of a sheet: kept to two tests
+            if row > top:
+                top = row
+            if col > right:
+                right = col
+        elif kind in _BIFF_RUN:
+            if size >= 6:
+                if row > top:
+                    top = row
+                right = max(right, u16(stream, pos + 2 + size)[0])
+        elif kind == _BIFF_BOF:
+            if pos == 0:
+                biff8 = row >= 0x0600  # the version, the BOF's first field
+            if pos in sheets:  # a sheet starts; a BOF elsewhere is a chart inside one
+                close()
+                current = sheets[pos]
+                top = right = -1
+        elif kind == _BIFF_SHEET and size >= 8:
+            body = stream[pos + 4:pos + 4 + size]
+            extent = XlsExtent(_biff_sheet_name(body, biff8, len(order)), Corner(1, 1), None)
+            sheets[u32(body, 0)[0]] = extent
+            order.append(extent)
+        elif kind == _BIFF_DIMENSIONS and current is not None:
+            if size >= 14:  # BIFF8: rows as u32, columns as u16, last ones exclusive
+                rows, cols = u32(stream, pos + 8)[0], u16(stream, pos + 14)[0]
+            elif size >= 10:  # BIFF5: all u16
+                rows, cols = u16(stream, pos + 6)[0], u16(stream, pos + 10)[0]
+            else:
+                rows = cols = 0
+            if rows and cols:
+                current.declared = Corner(cols, rows)
+        elif kind == _BIFF_FILEPASS:
+            break  # encrypted past here: calamine refuses the file for its password
+        pos += 4 + size
+    close()
+    return order
+
+
+def _biff_sheet_name(record: bytes, biff8: bool, index: int) -> str:
+    """A BOUNDSHEET record's sheet name (its position when it cannot be read)."""
+    try:
+        count = record[6]
+        if biff8:
+            wide = record[7] & 1
+            raw = record[8:8 + count * (2 if wide else 1)]
+            return raw.decode("utf-16-le" if wide else "latin-1")
+        return record[7:7 + count].decode("cp1252")
+    except (IndexError, UnicodeDecodeError):
+        return f"sheet {index + 1}"
+
+
+def check_xls(path: Path, limits: ReadLimits) -> None:
+    """Refuse an xls workbook one of whose sheets reaches past ``max_cells`` cells from A1,
+    by its cells or by its declared dimensions, before calamine allocates it."""
+    stream = xls_stream(path)
+    if stream is None:
+        return
+    for sheet in xls_extents(stream):
+        corner = sheet.corner
+        if corner.cells <= limits.max_cells:
+            continue
+        if corner is sheet.declared and sheet.cells.cells <= limits.max_cells:
+            # Only the DIMENSIONS record says so: saving the file again rewrites it.
+            raise UnreadableFileError(str(path), (
+                f"sheet '{sheet.name}' declares cells up to {corner} "
+                f"({count_text(corner.cells)} cells), over the limit of {limits.max_cells:,} "
+                f"cells, though its cells reach only {sheet.cells}; open it in Excel or "
+                "LibreOffice and save it as .xlsx"))
+        verb = "declares" if corner is sheet.declared else "has"
+        raise UnreadableFileError(str(path), too_far(sheet.name, verb, corner, limits))
+
+
+def too_far(sheet: str, verb: str, corner: Corner, limits: ReadLimits) -> str:
+    """The one line for a sheet reaching past ``max_cells``."""
+    return (
+        f"sheet '{sheet}' {verb} cells up to {corner} ({count_text(corner.cells)} cells), "
+        f"over the limit of {limits.max_cells:,} cells; delete what lies below or right of the "
+        "data (Ctrl+End in Excel goes to the last cell) or raise max_cells under "
+        "[limits] in bulkpo.toml"
+    )
 
 
 def count_text(n: int) -> str:

@@ -36,7 +36,16 @@ from bulkpo.sheets.encodings import (
     sniff_delimiter,
     utf16_without_bom,
 )
-from bulkpo.sheets.guards import check_zip, count_text, one_line, sheet_extent, xlsx_sheet_part
+from bulkpo.sheets.guards import (
+    Corner,
+    check_xls,
+    check_zip,
+    one_line,
+    sheet_extent,
+    sheet_part,
+    too_far,
+    xlsb_extent,
+)
 from bulkpo.table import CellRef, CellValue, Row, Table
 from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
@@ -201,6 +210,7 @@ def _sniff(path: Path, limits: ReadLimits) -> str:
         check_zip(path, limits)
         return "workbook"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        check_xls(path, limits)
         return "workbook"
     for magic, reason in _MAGIC:
         if head.startswith(magic):
@@ -509,32 +519,32 @@ class _WorkbookSource(_Source):
         return sheet
 
     def _check_extent(self, name: str) -> None:
-        """Refuse an xlsx/xlsm sheet whose cells reach past ``max_cells`` before calamine
+        """Refuse an xlsx/xlsm/xlsb sheet whose cells reach past ``max_cells`` before calamine
         reads it: calamine allocates every cell from A1 to the last one at once, and a
         failed allocation aborts the whole process."""
         try:
             with zipfile.ZipFile(self.path) as zf:
-                part = xlsx_sheet_part(zf, name)
+                part = sheet_part(zf, name)
         except Exception:  # odd packaging: calamine's own reading decides
             return
-        if part is None or not part.lower().endswith(".xml"):
-            return  # xlsb (binary parts) and ods are guarded by the zip limits alone
+        if part is None or not part.lower().endswith((".xml", ".bin")):
+            return  # ods is guarded by the zip limits and calamine's own cell limit
         max_cells = self.limits.max_cells
+        found: tuple[Corner, Corner | None] | None
         try:
             with zipfile.ZipFile(self.path) as zf:
-                found = sheet_extent(zf, part, max_cells)
+                if part.lower().endswith(".bin"):  # xlsb: binary records
+                    corner = xlsb_extent(zf.read(part))
+                    found = (corner, None) if corner.cells > max_cells else None
+                else:
+                    found = sheet_extent(zf, part, max_cells)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
             raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
         if found is None:
             return
         corner, declared = found
-        verb = "declares" if declared == corner else "has"
-        raise self.fail(
-            f"sheet '{name}' {verb} cells up to {corner} ({count_text(corner.cells)} cells), "
-            f"over the limit of {max_cells:,} cells; delete what lies below or right of the "
-            "data (Ctrl+End in Excel goes to the last cell) or raise max_cells under "
-            "[limits] in bulkpo.toml"
-        )
+        raise self.fail(too_far(name, "declares" if declared == corner else "has", corner,
+                                self.limits))
 
     def head(self, name: str, nrows: int) -> _Head:
         sheet = self._sheet(name)
@@ -620,9 +630,9 @@ class _WorkbookSource(_Source):
             if not zipfile.is_zipfile(self.path):
                 return {}
             with zipfile.ZipFile(self.path) as zf:
-                part = xlsx_sheet_part(zf, name)
-                if part is None:
-                    return {}
+                part = sheet_part(zf, name)
+                if part is None or not part.lower().endswith(".xml"):
+                    return {}  # xlsb: binary records, not scanned for errors
                 return _scan_error_cells(zf, part)
         except Exception:  # best effort: calamine already read the sheet
             return {}
