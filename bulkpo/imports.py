@@ -912,7 +912,7 @@ async def import_workbook(
             network, stopped = await import_network(
                 table, network, api=run.api, caller=run.caller, journal=run.journal,
                 run_id=run.run_id, resume=options.resume, concurrency=concurrency,
-                stats=run.stats.events, on_result=collect,
+                stats=run.stats.events, on_result=collect, on_existing=options.on_existing,
             )
             sheets.append(outcome_of(Kind.NETWORK, table, network, network_results))
         if workbook.purchase_orders is not None:

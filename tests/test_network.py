@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +13,7 @@ import bulkpo
 from bulkpo.cli import main
 from bulkpo.columns import Kind
 from bulkpo.config import Settings
+from bulkpo.network.rules import KIND_ENTITY, KIND_LOCATION, NetworkObject
 from bulkpo.sandbox import SandboxOptions, SandboxServer, running_sandbox
 from tests.conftest import listing, settings_for
 from tests.factories import (
@@ -189,3 +192,107 @@ def test_a_second_network_sheet_is_said_not_ignored_in_silence(tmp_path: Path) -
     said = [i.message for i in checked.issues if "also looks like network data" in i.message]
     assert said == ["sheet 'Locations' also looks like network data and is not imported "
                     "(sheet 'Suppliers' is)"]
+
+
+def _messages(result: bulkpo.ImportResult) -> list[str]:
+    sheet = result.sheet(Kind.NETWORK)
+    assert sheet is not None
+    return [r.message for r in sheet.results]
+
+
+def test_a_ref_held_with_other_values_is_skipped_then_patched_with_update(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "requests.jsonl"
+    options = SandboxOptions(db_path=tmp_path / "s.sqlite", seed=2, record_path=log)
+    with running_sandbox(options) as server:
+        settings = settings_for(server)
+        path = workbook_with_network(tmp_path / "n.xlsx", [NEW_ENTITY, NEW_LOCATION], [])
+        assert _statuses(bulkpo.import_file(path, settings=settings), Kind.NETWORK) == [
+            "created", "created"]
+        # The supplier moved down the road, and the factory got a new name.
+        moved = ("entity", "sup-foshan-ceramics", "Foshan Ceramics Co Ltd", None, "9 Humen Rd",
+                 "Dongguan", "CN", None, None)  # blank unlocode and VAT: not a change
+        renamed = (*NEW_LOCATION[:2], "Dongguan Toys plant 2", *NEW_LOCATION[3:])
+        path = workbook_with_network(tmp_path / "n2.xlsx", [moved, renamed], [])
+
+        log.write_text("")
+        skipped = bulkpo.import_file(path, settings=settings)
+        assert _statuses(skipped, Kind.NETWORK) == ["skipped", "skipped"]
+        assert _messages(skipped) == [
+            "exists in your network with other values (mailing_address); "
+            "use --on-existing update to update it",
+            "exists in your network with other values (name); "
+            "use --on-existing update to update it",
+        ]
+        assert not [r for r in _logged(log) if r["method"] == "PATCH"]
+        [entity] = listing(server, "/network/company_entities?f.ref=sup-foshan-ceramics")
+        assert entity["mailing_address"]["street_address"] == "8 Humen Rd"
+
+        updated = bulkpo.import_file(path, settings=settings, on_existing="update")
+        assert _statuses(updated, Kind.NETWORK) == ["updated", "updated"]
+        assert _messages(updated) == ["updated: mailing_address", "updated: name"]
+        patches = [r for r in _logged(log) if r["method"] == "PATCH"]
+        assert [p["path"].rsplit("/", 1)[0] for p in patches] == [
+            "/network/company_entities", "/network/locations"]
+        [entity] = listing(server, "/network/company_entities?f.ref=sup-foshan-ceramics")
+        address = entity["mailing_address"]
+        # The new street; what the row left blank is kept, as are the VAT numbers.
+        assert (address["street_address"], address["city"], address["unlocode"]) == (
+            "9 Humen Rd", "Dongguan", "CNDGG")
+        assert [v["number"] for v in entity["vat_numbers"]] == ["CN 91441900"]
+        [location] = listing(server, "/network/locations?f.ref=loc-dongguan-factory")
+        assert location["name"] == "Dongguan Toys plant 2"
+        assert location["company"]["ref"] == "sup-foshan-ceramics"
+
+        # What Flexport holds now is what the file says: nothing to send, however asked.
+        again = bulkpo.import_file(path, settings=settings, on_existing="update")
+        assert _statuses(again, Kind.NETWORK) == ["unchanged", "unchanged"]
+        assert not [r for r in _logged(log) if r["method"] != "GET"]
+
+
+def test_a_ref_held_with_other_values_fails_under_on_existing_fail(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = workbook_with_network(tmp_path / "n.xlsx", [NEW_ENTITY], [])
+    bulkpo.import_file(path, settings=sandbox_settings)
+    renamed = ("entity", NEW_ENTITY[1], "Foshan Ceramics Group", *NEW_ENTITY[3:])
+    path = workbook_with_network(tmp_path / "n2.xlsx", [renamed], [])
+    failed = bulkpo.import_file(path, settings=sandbox_settings, on_existing="fail")
+    assert _statuses(failed, Kind.NETWORK) == ["failed"]
+    assert _messages(failed) == [
+        "the entity sup-foshan-ceramics exists in your network already, with other values "
+        "(name) (--on-existing fail)"]
+
+
+def test_a_patch_keeps_the_vat_numbers_and_metadata_the_row_does_not_name() -> None:
+    # A PATCH replaces vat_numbers and metadata whole: the account's others go along.
+    entity = NetworkObject(KIND_ENTITY, "e-1", "E One", 2, "1 Road", "DE", city="Bonn",
+                           vat_number="DE 123")
+    held = {"name": "E One", "mailing_address": {"street_address": "1 Road", "city": "Bonn",
+                                                 "country_code": "de", "zip": "53111"},
+            "vat_numbers": [{"country_code": "FR", "number": "FR 9"}]}
+    assert entity.changes(held) == {"vat_numbers": [
+        {"country_code": "FR", "number": "FR 9"}, {"country_code": "DE", "number": "DE 123"}]}
+    held["vat_numbers"] = [{"country_code": "DE", "number": " DE 123 "}]
+    assert entity.changes(held) == {}  # the same number, the country code in another case
+    location = NetworkObject(KIND_LOCATION, "l-1", "L One", 3, "2 Road", "DE",
+                             metadata=(("dock", "4"),))
+    held = {"name": "L One", "address": {"street_address": "2 Road", "country_code": "DE",
+                                         "zip": "53111"},
+            "metadata": {"dock": ["3"], "gate": ["B"]}}
+    assert location.changes(held) == {"metadata": {"dock": ["4"], "gate": ["B"]}}
+    held["address"]["street_address"] = "2  Road "
+    held["metadata"] = {"dock": ["4"]}
+    assert location.changes(held) == {}  # spacing is not a change
+    held["address"]["city"] = "Bonn"
+    moved = NetworkObject(KIND_LOCATION, "l-1", "L One", 3, "3 Road", "DE")
+    assert moved.changes(held) == {"address": {  # sent whole: the held zip and city stay
+        "street_address": "3 Road", "country_code": "DE", "zip": "53111", "city": "Bonn"}}
+
+
+def _logged(log: Path) -> list[dict[str, Any]]:
+    """The sandbox's recorded requests since the last call (the log is emptied)."""
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    log.write_text("")
+    return [line for line in lines if line["path"] != "/oauth/token"]

@@ -96,7 +96,8 @@ def write_outputs(outcome: Any, report: Path | None, errors: Path | None, title:
     type=click.Choice(["skip", "update", "fail"]),
     default="skip",
     show_default=True,
-    help="A PO whose name Flexport holds already: leave it, update what differs, or fail.",
+    help="A PO, booking or network ref Flexport holds already with other values: leave it, "
+    "update what differs, or fail.",
 )
 @click.option("--dry-run", is_flag=True, help="Send nothing; write the exact request bodies.")
 @click.option(

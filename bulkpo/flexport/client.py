@@ -20,6 +20,7 @@ from decimal import Decimal
 from importlib import metadata as importlib_metadata
 from types import TracebackType
 from typing import Any, Self, TypeVar
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -454,6 +455,18 @@ class FlexportClient:
     async def create_location(self, body: Mapping[str, Any]) -> Location:
         """Create one network location from a ``CreateLocation`` body."""
         return _read(Location, await self.request("POST", LOCATIONS, json=body))
+
+    async def update_company_entity(
+        self, entity_id: str, body: Mapping[str, Any]
+    ) -> CompanyEntity:
+        """Change one company entity (``PATCH``: name, mailing_address, ref, vat_numbers)."""
+        return _read(CompanyEntity, await self.request(
+            "PATCH", f"{COMPANY_ENTITIES}/{quote(entity_id, safe='')}", json=body))
+
+    async def update_location(self, location_id: str, body: Mapping[str, Any]) -> Location:
+        """Change one network location (``PATCH``: name, address, ref, metadata...)."""
+        return _read(Location, await self.request(
+            "PATCH", f"{LOCATIONS}/{quote(location_id, safe='')}", json=body))
 
     async def find_company_entity_by_ref(self, ref: str) -> CompanyEntity | None:
         """The company entity with exactly this ref (``f.ref``), or None."""

@@ -87,6 +87,60 @@ class NetworkObject:
             body["metadata"] = {key: [value] for key, value in self.metadata}
         return body
 
+    def changes(self, found: Mapping[str, Any]) -> dict[str, Any]:
+        """The PATCH body that makes ``found`` (the account's object of this ref, as the
+        API sent it) say what this row says; empty when it says so already.
+
+        Only what the row gives is compared: a blank cell is no change. An address that
+        differs is sent whole (the account's other parts kept under the row's); VAT
+        numbers and metadata, which a PATCH replaces whole, keep the account's others.
+        The parent company or owning entity is not compared: no PATCH field changes it.
+        """
+        patch: dict[str, Any] = {}
+        if _text(found.get("name")) != _text(self.name):
+            patch["name"] = self.name
+        key = "mailing_address" if self.kind == KIND_ENTITY else "address"
+        held = _mapping(found.get(key))
+        given = self.address()
+        if any(_address_part(k, held.get(k)) != _address_part(k, v) for k, v in given.items()):
+            kept = {k: held[k] for k in _ADDRESS_PARTS if isinstance(held.get(k), str)
+                    and held[k].strip()}
+            patch[key] = {**kept, **given}
+        if self.kind == KIND_ENTITY and self.vat_number:
+            vats = [v for v in found.get("vat_numbers") or [] if isinstance(v, Mapping)]
+            pairs = {(_text(v.get("country_code")).upper(), _text(v.get("number")))
+                     for v in vats}
+            if (self.country.upper(), self.vat_number.strip()) not in pairs:
+                patch["vat_numbers"] = [
+                    *({"country_code": v.get("country_code"), "number": v.get("number")}
+                      for v in vats),
+                    {"country_code": self.country, "number": self.vat_number},
+                ]
+        if self.kind == KIND_LOCATION and self.metadata:
+            metadata = _mapping(found.get("metadata"))
+            mine = {k: [v] for k, v in self.metadata}
+            if any(metadata.get(k) != v for k, v in mine.items()):
+                patch["metadata"] = {**metadata, **mine}
+        return patch
+
+
+_ADDRESS_PARTS = ("street_address", "street_address2", "city", "state", "zip", "country_code",
+                  "unlocode")
+"""The parts of an ``AddressForRequestBody``."""
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+def _address_part(key: str, value: Any) -> str:
+    text = _text(value)
+    return text.upper() if key in ("country_code", "unlocode") else text
+
 
 @dataclass
 class NetworkValidation(ValidationResult):

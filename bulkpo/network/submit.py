@@ -1,9 +1,11 @@
 """Network rows sent exactly once by ref: entities first, then the locations they own.
 
 The account's entities and locations are read once (paged, through the run's paced
-caller) before anything is created: a ref the account holds is ``unchanged`` and never
-sent again, which is what makes a re-run, with or without its journal, create nothing
-twice. A lost answer is settled by looking the ref up again (``f.ref``) before a resend.
+caller) before anything is created: a ref the account holds is never created again,
+which is what makes a re-run, with or without its journal, create nothing twice. It is
+``unchanged`` when it holds what the row gives; otherwise ``--on-existing`` decides, as
+for POs (skip by default; update sends a PATCH of what differs). A lost answer is
+settled by looking the ref up again (``f.ref``) before a resend.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from typing import Any, ClassVar, Protocol, cast
 
 from bulkpo.engine.exactly_once import (
     ExactlyOnce,
+    OnExisting,
     Outcome,
     UnitResult,
     as_dict,
     failure_message,
     run_units,
 )
-from bulkpo.engine.journal import Journal
+from bulkpo.engine.journal import Journal, UnitState
 from bulkpo.engine.pacing import Caller
 from bulkpo.errors import ApiError, RunStopped
 from bulkpo.flexport.payloads import body_digest
@@ -48,6 +51,10 @@ class NetworkApi(Protocol):
     async def find_company_entity_by_ref(self, ref: str) -> Any | None: ...
 
     async def find_location_by_ref(self, ref: str) -> Any | None: ...
+
+    async def update_company_entity(self, entity_id: str, body: Mapping[str, Any]) -> Any: ...
+
+    async def update_location(self, location_id: str, body: Mapping[str, Any]) -> Any: ...
 
 
 @dataclass
@@ -98,7 +105,8 @@ def plan_network(objects: Sequence[NetworkObject], kind: str) -> list[NetworkUni
 
 @dataclass
 class _Writer(ExactlyOnce[NetworkUnit]):
-    """Creates one entity or location unless its ref exists; never changes one that does."""
+    """Creates one entity or location unless its ref exists; updates one that does only
+    under ``--on-existing update``."""
 
     account: AccountNetwork = field(default_factory=AccountNetwork)
     _looked: set[str] = field(default_factory=set)
@@ -126,8 +134,35 @@ class _Writer(ExactlyOnce[NetworkUnit]):
         raise NotImplementedError
 
     async def existing(self, unit: NetworkUnit, found: Any, *, adopted: bool) -> UnitResult:
+        """The ref exists: compare what the row gives, then follow ``on_existing``."""
         self.account.of(self.kind)[unit.key] = found
-        return await super().existing(unit, found, adopted=adopted)
+        held = as_dict(found)
+        object_id = held.get("id")
+        changes = unit.obj.changes(held)
+        if not changes:
+            return await super().existing(unit, found, adopted=adopted)
+        fields = ", ".join(changes)
+        what = "entity" if self.kind == KIND_ENTITY else "location"
+        if self.on_existing is OnExisting.SKIP:
+            return self.done(unit, Outcome.SKIPPED, object_id,
+                             f"exists in your network with other values ({fields}); "
+                             "use --on-existing update to update it")
+        if self.on_existing is OnExisting.FAIL:
+            return self.refused(unit, object_id, f"the {what} {unit.key} exists in your "
+                                f"network already, with other values ({fields}) "
+                                "(--on-existing fail)", "exists")
+        if held.get("editable") is False:
+            return self.refused(unit, object_id, f"not updated: Flexport marks the {what} "
+                                f"{unit.key} as not editable (it differs in {fields})",
+                                "not_editable")
+        # A PATCH of the same values is idempotent: resending it after a lost answer is harmless.
+        self.journal.mark(self.kind, unit.key, UnitState.SENT, attempt=True)
+        answer = await self.caller.call(lambda: self.patch(str(object_id), changes))
+        self.account.of(self.kind)[unit.key] = answer
+        return self.done(unit, Outcome.UPDATED, object_id, f"updated: {fields}")
+
+    async def patch(self, object_id: str, body: Mapping[str, Any]) -> Any:
+        raise NotImplementedError
 
     async def created(self, unit: NetworkUnit, data: dict[str, Any]) -> UnitResult:
         self.account.of(self.kind)[unit.key] = data
@@ -144,6 +179,9 @@ class EntityWriter(_Writer):
     async def post(self, unit: NetworkUnit) -> Any:
         return await self.network.create_company_entity(unit.body)
 
+    async def patch(self, object_id: str, body: Mapping[str, Any]) -> Any:
+        return await self.network.update_company_entity(object_id, body)
+
 
 @dataclass
 class LocationWriter(_Writer):
@@ -154,6 +192,9 @@ class LocationWriter(_Writer):
 
     async def post(self, unit: NetworkUnit) -> Any:
         return await self.network.create_location(unit.body)
+
+    async def patch(self, object_id: str, body: Mapping[str, Any]) -> Any:
+        return await self.network.update_location(object_id, body)
 
     async def submit(self, unit: NetworkUnit) -> UnitResult:
         owner_ref = unit.obj.owner_ref or ""
@@ -180,6 +221,7 @@ async def import_network(
     concurrency: int,
     stats: dict[str, int],
     on_result: Callable[[UnitResult], None],
+    on_existing: OnExisting = OnExisting.SKIP,
 ) -> tuple[NetworkValidation, RunStopped | None]:
     """Read the account's network, check the sheet again knowing it (a location's owner
     must be in the sheet or the account), then send the entities, then the locations,
@@ -199,7 +241,7 @@ async def import_network(
     return validation, await submit_network(
         validation.objects, api=api, caller=caller, journal=journal, run_id=run_id,
         resume=resume, concurrency=concurrency, stats=stats, on_result=on_result,
-        account=account,
+        account=account, on_existing=on_existing,
     )
 
 
@@ -215,13 +257,15 @@ async def submit_network(
     stats: dict[str, int],
     on_result: Callable[[UnitResult], None],
     account: AccountNetwork,
+    on_existing: OnExisting = OnExisting.SKIP,
 ) -> RunStopped | None:
-    """Send the entities, then the locations, each exactly once; results via ``on_result``."""
+    """Send the entities, then the locations, each exactly once; results via ``on_result``.
+    A ref the account holds with other values follows ``on_existing`` (as a PO does)."""
     for kind, writer_type in ((KIND_ENTITY, EntityWriter), (KIND_LOCATION, LocationWriter)):
         units = plan_network(objects, kind)
         journal.register(run_id, kind, ((u.key, u.digest, u.rows) for u in units))
-        writer = writer_type(api, caller, journal, run_id, resume=resume, stats=stats,
-                             account=account)
+        writer = writer_type(api, caller, journal, run_id, on_existing=on_existing,
+                             resume=resume, stats=stats, account=account)
         stopped = await run_units(units, writer.submit, concurrency=concurrency,
                                   on_result=on_result)
         if stopped is not None:

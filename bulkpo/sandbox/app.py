@@ -31,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bulkpo.sandbox import lifecycle, render
 from bulkpo.sandbox.bookings import parse_amendment, parse_booking
 from bulkpo.sandbox.fields import MAX_INTEGER, Refusal
-from bulkpo.sandbox.network import parse_company_entity, parse_location
+from bulkpo.sandbox.network import parse_company_entity, parse_location, parse_network_patch
 from bulkpo.sandbox.oauth import OAuthGate
 from bulkpo.sandbox.options import SandboxOptions
 from bulkpo.sandbox.ports import known_port
@@ -715,6 +715,20 @@ async def create_location(request: Request) -> Response:
     return envelope(request, render.network_row(_base(request), store, "locations", row))
 
 
+def _network_patch(table: str) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        store = _store(request)
+        object_id = _int_id(request, table.rstrip("s"))
+        changes = parse_network_patch(table, await _json_body(request))
+        if not store.update_network(table, object_id, changes):
+            raise not_found(table.rstrip("s"), object_id)
+        row = store.network_by_id(table, object_id)
+        assert row is not None
+        return envelope(request, render.network_row(_base(request), store, table, row))
+
+    return endpoint
+
+
 async def list_ports(request: Request) -> Response:
     """Ports by ``f.unlocode`` (required here: the sandbox does not list the world)."""
     page = _page(request)
@@ -782,6 +796,9 @@ def create_app(options: SandboxOptions) -> Starlette:
         Route("/network/locations", create_location, methods=["POST"]),
         Route("/network/contacts", list_unfiled, methods=["GET"]),
         Route("/network/locations/{id}", _network_get("locations"), methods=["GET"]),
+        Route("/network/locations/{id}", _network_patch("locations"), methods=["PATCH"]),
+        Route("/network/company_entities/{id}", _network_patch("company_entities"),
+              methods=["PATCH"]),
         Route("/ports", list_ports, methods=["GET"]),
         Route("/_sandbox/advance", advance_clock, methods=["POST"]),
         Route("/_sandbox/archive_purchase_order/{id}", archive_purchase_order,

@@ -174,6 +174,17 @@ def parse_company_entity(body: Any) -> dict[str, Any]:
     company_ref = f.text(body, "company_ref", "company_ref", required=False)
     if not company_id and not company_ref:
         raise f.Refusal(400, "missing_field", "company_id or company_ref is required")
+    return {
+        "_object": "/company_entity",
+        "name": f.text(body, "name", "name", required=True),
+        "ref": f.text(body, "ref", "ref", required=False),
+        "mailing_address": parse_address(body, "mailing_address"),
+        "vat_numbers": _vat_numbers(body),
+        "company": {"id": company_id, "ref": company_ref},
+    }
+
+
+def _vat_numbers(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     vats = body.get("vat_numbers") or []
     if not isinstance(vats, list):
         raise f.invalid("vat_numbers", "a list", vats)
@@ -187,14 +198,7 @@ def parse_company_entity(body: Any) -> dict[str, Any]:
         vat_numbers.append({"_object": "/company_entity/vat_number", "country_code": code,
                             "number": f.text(vat, "number", f"vat_numbers[{i}].number",
                                              required=True)})
-    return {
-        "_object": "/company_entity",
-        "name": f.text(body, "name", "name", required=True),
-        "ref": f.text(body, "ref", "ref", required=False),
-        "mailing_address": parse_address(body, "mailing_address"),
-        "vat_numbers": vat_numbers,
-        "company": {"id": company_id, "ref": company_ref},
-    }
+    return vat_numbers
 
 
 def parse_location(body: Any, entity_ref_of_id: Callable[[str], str | None]) -> dict[str, Any]:
@@ -224,3 +228,39 @@ def parse_location(body: Any, entity_ref_of_id: Callable[[str], str | None]) -> 
         "contacts": [],
         "metadata": f.metadata(body, "metadata", "metadata"),
     }
+
+
+# -- writes: PATCH /network/company_entities/{id} and PATCH /network/locations/{id} -----
+
+_ENTITY_PATCH = frozenset({"name", "mailing_address", "ref", "vat_numbers"})
+_LOCATION_PATCH = frozenset({"name", "address", "contact_ids", "ref", "metadata"})
+
+
+def parse_network_patch(table: str, body: Any) -> dict[str, Any]:
+    """An ``UpdateCompanyEntity`` / ``UpdateLocation`` body as the stored fields it
+    replaces (an address, VAT numbers or metadata given replace the old whole), or a 400
+    :class:`Refusal` naming a field the document does not let a PATCH change."""
+    if not isinstance(body, dict):
+        raise f.Refusal(400, "invalid_field", "the body must be a JSON object")
+    allowed = _ENTITY_PATCH if table == "company_entities" else _LOCATION_PATCH
+    for key in body:
+        if key not in allowed:
+            raise f.Refusal(400, "invalid_field",
+                            f"{key} cannot be changed (a PATCH takes {', '.join(sorted(allowed))})")
+    out: dict[str, Any] = {}
+    for key in ("name", "ref"):
+        if key in body:
+            out[key] = f.text(body, key, key, required=True)
+    if "mailing_address" in body:
+        out["mailing_address"] = parse_address(body, "mailing_address")
+    if "address" in body:
+        out["address"] = parse_address(body, "address")
+    if "vat_numbers" in body:
+        out["vat_numbers"] = _vat_numbers(body)
+    if "metadata" in body:
+        out["metadata"] = f.metadata(body, "metadata", "metadata")
+    if "contact_ids" in body:
+        ids = body["contact_ids"]
+        if not isinstance(ids, list) or not all(isinstance(c, str) for c in ids):
+            raise f.invalid("contact_ids", "a list of strings", ids)
+    return out

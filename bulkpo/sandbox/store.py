@@ -357,6 +357,28 @@ class Store:
         cache[ref] = {**body, "id": object_id}
         return object_id
 
+    def update_network(self, table: str, object_id: int, changes: dict[str, Any]) -> bool:
+        """Replace the given fields of a company entity or location (False: no such id);
+        a new ref taken by another object is refused (409)."""
+        cache = self.entities if table == "company_entities" else self.locations
+        with self._tx() as db:
+            row = db.execute(f"SELECT ref, body FROM {table} WHERE id = ?",
+                             (object_id,)).fetchone()
+            if row is None:
+                return False
+            body = {**json.loads(row["body"]), **changes}
+            ref = body.get("ref") or row["ref"]
+            if ref != row["ref"] and db.execute(
+                    f"SELECT 1 FROM {table} WHERE ref = ?", (ref,)).fetchone():
+                raise Refusal(409, "duplicate_ref", f"the ref {ref!r} is taken already")
+            if table == "locations":
+                body["address"] = {**body["address"], "ref": ref}
+            db.execute(f"UPDATE {table} SET ref = ?, body = ? WHERE id = ?",
+                       (ref, json.dumps(body), object_id))
+        cache.pop(row["ref"], None)
+        cache[ref] = {**body, "id": object_id}
+        return True
+
     def _next_network_id(self, table: str) -> int:
         row = self._db.execute(f"SELECT max(id) AS m FROM {table}").fetchone()
         return int(row["m"]) + 1
