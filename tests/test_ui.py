@@ -533,3 +533,42 @@ def test_both_mappings_of_an_upload_are_kept_for_the_next_start_of_the_page(
     again = load_state(tmp_path)
     assert again is not None
     assert again.mapping == upload.mapping and again.booking_mapping == upload.booking_mapping
+
+
+def test_what_flexport_holds_with_other_values_is_left_or_updated_as_chosen_on_the_page(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    first = workbook_with_network(tmp_path / "suppliers.xlsx", [NEW_ENTITY], [])
+    moved = ("entity", NEW_ENTITY[1], NEW_ENTITY[2], None, "9 Humen Rd", *NEW_ENTITY[5:])
+    second = workbook_with_network(tmp_path / "suppliers-moved.xlsx", [moved], [])
+
+    def imported(client: httpx.Client, where: str, **form: str) -> list[tuple[str, str]]:
+        client.post(f"{where}/import", data=form)
+        deadline = time.monotonic() + 30
+        while 'data-finished="yes"' not in (panel := client.get(f"{where}/run").text):
+            assert time.monotonic() < deadline, "the run did not end"
+            time.sleep(0.1)
+        return re.findall(r'data-sheet="network rows"[^>]*>.*?class="status (\w+)".*?'
+                          r'<td[^>]*>([^<]*)</td>\s*</tr>', panel, flags=re.S)
+
+    def street() -> str:
+        [entity] = listing(sandbox, f"/network/company_entities?f.ref={NEW_ENTITY[1]}")
+        return str(entity["mailing_address"]["street_address"])
+
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        assert [s for s, _m in imported(client, _upload(client, first))] == ["created"]
+        where = _upload(client, second)
+        shown = client.get(where).text
+        assert re.findall(r'<option value="(\w+)"( selected)?>', shown[shown.index(
+            'id="on-existing"'):]) [:3] == [("skip", ""), ("update", ""), ("fail", "")]
+        [(status, message)] = imported(client, where)  # the default: leave it
+        assert (status, message) == ("skipped", (
+            "exists in your network with other values (mailing_address); choose "
+            "\u201cupdate it to the file&#39;s values\u201d beside Import to update it"))
+        assert street() == "8 Humen Rd"
+        assert [s for s, _m in imported(client, where, on_existing="update")] == ["updated"]
+        assert street() == "9 Humen Rd"
+        # The choice stays shown for the next run of this file.
+        assert 'value="update" selected' in client.get(where).text
+        refused = client.post(f"{where}/import", data={"on_existing": "overwrite"})
+        assert "on_existing must be skip, update or fail" in refused.text

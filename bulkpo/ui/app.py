@@ -45,7 +45,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from bulkpo import aio
 from bulkpo.columns import COLUMN_SETS, Kind
 from bulkpo.config import Settings
-from bulkpo.engine.exactly_once import UnitResult
+from bulkpo.engine.exactly_once import OnExisting, UnitResult
 from bulkpo.engine.pacing import LiveStats
 from bulkpo.errors import BulkpoError, ConfigError, UsageError
 from bulkpo.imports import validation_result
@@ -122,12 +122,14 @@ class Run:
     task: asyncio.Task[None] | None = field(default=None, repr=False)
     live: LiveStats = field(default_factory=LiveStats, repr=False)
     """The run's requests, rate and 429 answers as they happen (the library's own counts)."""
+    on_existing: OnExisting = OnExisting.SKIP
+    """What the run does with what Flexport holds with other values (the page's choice)."""
 
     def record(self, result: UnitResult) -> None:
         self.done += 1
         noun = NOUNS[_kind_of(result.kind)]
         for row in result.rows:
-            self.rows[noun, row] = (result.outcome.value, result.key, redact(result.message))
+            self.rows[noun, row] = (result.outcome.value, result.key, page_words(result.message))
 
     @property
     def seconds(self) -> float:
@@ -194,6 +196,22 @@ class Upload:
         return f"{i[:4]}-{i[4:6]}-{i[6:8]} {i[9:11]}:{i[11:13]}" if len(i) >= 13 else ""
 
 
+ON_EXISTING_CHOICES = (
+    (OnExisting.SKIP, "leave it as it is"),
+    (OnExisting.UPDATE, "update it to the file's values"),
+    (OnExisting.FAIL, "count its rows as failed"),
+)
+"""The page's words for ``--on-existing``: what to do with a PO, booking or network ref
+Flexport holds already with other values."""
+
+
+def page_words(message: str) -> str:
+    """A row's message as the page says it: the command-line option becomes the page's choice."""
+    return redact(message.replace(
+        "use --on-existing update to update it",
+        f"choose \u201c{ON_EXISTING_CHOICES[1][1]}\u201d beside Import to update it"))
+
+
 STATE_FILE = "page.json"
 STOPPED = ("the page's server stopped during this import: press Import again to go on "
            "(the journal knows what was sent; nothing is sent twice)")
@@ -211,6 +229,7 @@ def save_state(upload: Upload) -> None:
             "total": run.total, "done": run.done, "finished": run.finished,
             "error": run.error, "lines": run.lines, "downloads": run.downloads,
             "elapsed": run.seconds, "rows": [[*k, *v] for k, v in run.rows.items()],
+            "on_existing": run.on_existing.value,
         },
     }
     temp = upload.folder / (STATE_FILE + ".tmp")
@@ -233,7 +252,8 @@ def load_state(folder: Path) -> Upload | None:
                       lines=list(saved["lines"]), elapsed=saved["elapsed"],
                       downloads=[(str(a), str(b)) for a, b in saved["downloads"]],
                       rows={(str(noun), int(row)): (str(status), str(key), str(message))
-                            for noun, row, status, key, message in saved["rows"]})
+                            for noun, row, status, key, message in saved["rows"]},
+                      on_existing=OnExisting(saved.get("on_existing", OnExisting.SKIP.value)))
             if not saved["finished"]:
                 run.error, upload.resume = STOPPED, True
             upload.run = run
@@ -487,6 +507,7 @@ class Pages:
         self.config = config
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
         self.env.globals["counted"] = counted
+        self.env.globals["on_existing_choices"] = ON_EXISTING_CHOICES
         config.workdir.mkdir(parents=True, exist_ok=True)
         # The files and runs of earlier starts of the page: a restart loses nothing.
         found = (load_state(f) for f in sorted(config.workdir.iterdir()) if f.is_dir())
@@ -719,11 +740,15 @@ class Pages:
 
     async def start(self, request: Request) -> Response:
         upload = self.upload_of(request)
+        async with request.form() as form:
+            chosen = str(form.get("on_existing", OnExisting.SKIP.value))
+        if chosen not in {c.value for c, _words in ON_EXISTING_CHOICES}:
+            raise UsageError(f"on_existing must be skip, update or fail, not {chosen!r}")
         async with upload.lock:
             if upload.run is None or upload.run.finished:
                 result, _views = await run_in_threadpool(self.check, upload)
                 total = sum(units_of(p.validation) for p in result.sheets)
-                upload.run = Run(total)
+                upload.run = Run(total, on_existing=OnExisting(chosen))
                 save_state(upload)
                 upload.run.task = asyncio.create_task(self._import(upload, upload.run))
         return self.render("run.html", upload=upload, run=upload.run)
@@ -756,7 +781,7 @@ class Pages:
             result = await aio.import_file(
                 upload.path, settings=self.settings_for(upload), mapping=upload.mapping,
                 journal=upload.folder / "journal.sqlite", on_result=run.record, resume=resume,
-                target=self.config.target, live=run.live,
+                target=self.config.target, live=run.live, on_existing=run.on_existing,
             )
             await run_in_threadpool(self._outputs, upload, run, result)
         except asyncio.CancelledError:
@@ -778,7 +803,8 @@ class Pages:
         combined = len(result.sheets) > 1
         for part in result.sheets:
             for row in part.results:
-                run.rows[NOUNS[part.kind], row.row] = (row.status, row.key, redact(row.message))
+                run.rows[NOUNS[part.kind], row.row] = (row.status, row.key,
+                                                        page_words(row.message))
             label = NOUNS[part.kind]
             run.lines.append(f"{label}: {part.summary.line()}" if combined else part.summary.line())
             suffix = SUFFIXES_OF[part.kind] if combined else ""
