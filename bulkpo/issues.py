@@ -60,6 +60,7 @@ class IssueCode(enum.StrEnum):
     DUPLICATE_LINE = "duplicate_line"
     DATES_ORDER = "dates_order"
     PO_INVALID = "po_invalid"
+    HIDDEN_ROW = "hidden_row"
     # bookings
     DUPLICATE_BOOKING = "duplicate_booking"
     BAD_PO_LINE = "bad_po_line"
@@ -115,6 +116,8 @@ MEANINGS: dict[IssueCode, str] = {
     C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
     C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",
     C.PO_INVALID: "The row is not sent because another row of its PO has an error.",
+    C.HIDDEN_ROW: "The row is hidden in Excel (a filter or Hide Rows): not sent until it is "
+    "unhidden or deleted, since whether it was meant to go cannot be told.",
     C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",
     C.BAD_PO_LINE: "A PO Numbers item is neither a PO number nor PO:SKU=units.",
     C.UNKNOWN_PO: "A booking names a PO that is neither in the file nor in Flexport.",

@@ -127,6 +127,8 @@ class Table:
     rows: list[Row]
     issues: list[Issue] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
+    hidden_rows: frozenset[int] = frozenset()
+    """Sheet rows hidden in Excel by a filter or Hide Rows (read from xlsx/xlsm only)."""
 
     def ref(self, row: Row, col: int) -> CellRef:
         return CellRef(self.sheet, row.number, col)

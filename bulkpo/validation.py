@@ -425,6 +425,53 @@ def cells_text(refs: Sequence[CellRef], limit: int = 6) -> str:
     return f" in {len(refs):,} cells: {', '.join(shown_refs)}{more}"
 
 
+def hold_back_hidden_rows(
+    result: ValidationResult, table: Table, groups: Iterable[tuple[str, Sequence[int]]],
+) -> set[int] | None:
+    """Rows hidden in Excel are not sent, nor is anything that holds one.
+
+    A filter or Hide Rows may mean "not these" or only "not now on screen": which one
+    cannot be told from the file, so bulkpo does not guess. One error names the hidden
+    rows; each is invalid, and so is every other row of a PO or booking (``groups``: its
+    name and rows) that holds one. Returns the rows of the groups that stay valid, or
+    None when no data row is hidden (nothing changed).
+    """
+    if not table.hidden_rows:
+        return None
+    hidden = sorted(table.hidden_rows.intersection(r.number for r in table.rows))
+    if not hidden:
+        return None
+    refs = [CellRef(table.sheet, n, -1) for n in hidden]
+    shown = ", ".join(str(n) for n in hidden[:12]) + (", ..." if len(hidden) > 12 else "")
+    issue = Issue(
+        refs[0], "", "", IssueCode.HIDDEN_ROW, ERROR,
+        f"{len(hidden):,} row{'s are' if len(hidden) > 1 else ' is'} hidden in Excel "
+        f"(a filter or Hide Rows): row{'s' if len(hidden) > 1 else ''} {shown}; whether "
+        "hidden rows are meant to be sent cannot be told, so they are not",
+        "unhide them to send them (clear the filter, or select the rows and Unhide), or "
+        "delete them; then check the file again", also=tuple(refs[1:]),
+    )
+    result.issues.append(issue)
+    hidden_set = set(hidden)
+    kept: set[int] = set()
+    for name, rows in groups:
+        mine = hidden_set.intersection(rows)
+        if not mine:
+            kept.update(rows)
+            continue
+        which = ", ".join(str(n) for n in sorted(mine))
+        for number in rows:
+            if number not in hidden_set:
+                result.invalid_rows[number] = [Issue(
+                    CellRef(table.sheet, number, -1), "", name, IssueCode.PO_INVALID, ERROR,
+                    f"held back: {name} is sent once its hidden row{'s' if len(mine) > 1 else ''}"
+                    f" ({which}) {'are' if len(mine) > 1 else 'is'} unhidden or deleted", "",
+                )]
+    for number in hidden:
+        result.invalid_rows[number] = [*result.invalid_rows.get(number, ()), issue]
+    return kept
+
+
 def want_for(mode: object) -> ports.Want | None:
     if mode == "ocean":
         return "seaport"

@@ -22,6 +22,7 @@ from bulkpo.validation import (
     check_port,
     compile_fields,
     finish,
+    hold_back_hidden_rows,
     opt_str,
     want_for,
 )
@@ -95,6 +96,10 @@ def validate_bookings(
                 result.invalid_rows[state.number].append(issue)
     result.bookings = list(built.values())
     result.issues = finish(checker, table, header_map, setup, issues)
+    kept = hold_back_hidden_rows(
+        result, table, ((f"booking {b.name}", [b.row]) for b in result.bookings))
+    if kept is not None:
+        result.bookings = [b for b in result.bookings if b.row in kept]
     return result
 
 

@@ -21,6 +21,7 @@ from bulkpo.validation import (
     cells_text,
     compile_fields,
     finish,
+    hold_back_hidden_rows,
     opt_str,
 )
 
@@ -215,6 +216,10 @@ def validate_network_sheet(
         objects.append(_build(state, metadata))
     base.objects = sorted(objects, key=lambda o: (o.kind != KIND_ENTITY, o.row))
     base.issues = finish(checker, table, header_map, setup, issues)
+    kept = hold_back_hidden_rows(
+        base, table, ((f"{o.kind.replace('_', ' ')} {o.ref}", [o.row]) for o in base.objects))
+    if kept is not None:
+        base.objects = [o for o in base.objects if o.row in kept]
     return base
 
 

@@ -234,6 +234,12 @@ def validate_purchase_orders(
         else:
             result.purchase_orders.append(assembled)
     result.issues = finish(checker, table, header_map, setup, issues)
+    kept = validation.hold_back_hidden_rows(
+        result, table, ((f"PO {po.name}", [line.row for line in po.lines])
+                        for po in result.purchase_orders))
+    if kept is not None:
+        result.purchase_orders = [po for po in result.purchase_orders
+                                  if {line.row for line in po.lines} <= kept]
     return result
 
 

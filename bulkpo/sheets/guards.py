@@ -170,19 +170,42 @@ _MORE_LETTERS = [re.compile(rb'r="[A-Z]{%d}' % n) for n in range(_MAX_LETTERS + 
 _MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
 
 
+@dataclass(frozen=True)
+class SheetScan:
+    """What one streamed pass over an xlsx sheet's XML finds before calamine reads it."""
+
+    too_far: tuple[Corner, Corner | None] | None
+    """(last cell, declared last cell) when the cells reach past ``max_cells``."""
+    hidden_rows: frozenset[int]
+    """The 1-based numbers of the rows hidden in Excel (by a filter or Hide Rows)."""
+
+
 def sheet_extent(
     zf: zipfile.ZipFile, part: str, max_cells: int
 ) -> tuple[Corner, Corner | None] | None:
     """(last cell, declared last cell) of a sheet whose cells reach past ``max_cells``
-    cells from A1, else None.
+    cells from A1, else None (:func:`scan_sheet`)."""
+    return scan_sheet(zf, part, max_cells).too_far
+
+
+# A row hidden in Excel: the attribute is rare, so its literal is sought first and the
+# row tag around it read only where it is found (a <col> can be hidden too).
+_HIDDEN = re.compile(rb'hidden="(?:1|true)"')  # a literal start: no \b, which is slow
+_ROW_TAG = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,10})"')
+_TAIL = 1024  # bytes carried into the next chunk: a reference, or a whole row tag
+
+
+def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
+    """One streamed pass over a sheet's XML: how far its cells reach, and its hidden rows.
 
     The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
-    cells themselves. So the sheet XML is streamed once counting only how many letters
-    and digits the longest references have, a bound that a 100,000-row sheet passes at
-    the cost of two regex passes; only past that bound is the exact last cell sought.
+    cells themselves. So the pass counts only how many letters and digits the longest
+    references have, a bound that a 100,000-row sheet passes at the cost of two regex
+    scans; only past that bound is the exact last cell sought.
     """
     letters, digits = 1, 1
     declared: Corner | None = None
+    hidden: set[int] = set()
     with zf.open(part) as fh:
         tail = b""
         first = True
@@ -196,12 +219,18 @@ def sheet_extent(
                 letters += 1
             while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
                 digits += 1
-            tail = buf[-32:]
+            for m in _HIDDEN.finditer(buf):
+                start = buf.rfind(b"<", max(0, m.start() - _TAIL), m.start())
+                end = buf.find(b">", m.end())
+                if start >= 0 and end >= 0 and (row := _ROW_TAG.match(buf, start, end)):
+                    hidden.add(int(row.group(1)))
+            tail = buf[-_TAIL:]
+    too_far = None
     widest = sum(26**n for n in range(1, letters + 1))
-    if widest * (10**digits - 1) <= max_cells:
-        return None
-    corner = _last_cell(zf, part, letters, digits)
-    return (corner, declared) if corner.cells > max_cells else None
+    if widest * (10**digits - 1) > max_cells:
+        corner = _last_cell(zf, part, letters, digits)
+        too_far = (corner, declared) if corner.cells > max_cells else None
+    return SheetScan(too_far, frozenset(hidden))
 
 
 def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> Corner:

@@ -41,7 +41,7 @@ from bulkpo.sheets.guards import (
     check_xls,
     check_zip,
     one_line,
-    sheet_extent,
+    scan_sheet,
     sheet_part,
     too_far,
     xlsb_extent,
@@ -477,6 +477,7 @@ class _WorkbookSource(_Source):
         self.workbook = self._guard(lambda: CalamineWorkbook.from_path(str(path)))
         self.sheet_names = list(self.workbook.sheet_names)
         self._sheets: dict[str, CalamineSheet] = {}
+        self._hidden: dict[str, frozenset[int]] = {}  # xlsx: rows hidden in Excel, by sheet
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run one calamine call, mapping whatever it raises to one clear line."""
@@ -537,7 +538,9 @@ class _WorkbookSource(_Source):
                     corner = xlsb_extent(zf.read(part))
                     found = (corner, None) if corner.cells > max_cells else None
                 else:
-                    found = sheet_extent(zf, part, max_cells)
+                    scan = scan_sheet(zf, part, max_cells)
+                    found = scan.too_far
+                    self._hidden[name] = scan.hidden_rows
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
             raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
         if found is None:
@@ -615,6 +618,7 @@ class _WorkbookSource(_Source):
             headers=headers,
             rows=rows,
             sheet_names=list(self.sheet_names),
+            hidden_rows=self._hidden.get(name, frozenset()),
         )
         if errors:
             _apply_error_cells(table, errors)

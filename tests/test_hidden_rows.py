@@ -1,0 +1,83 @@
+"""Rows hidden in Excel (a filter, Hide Rows) are never sent on a guess, nor what holds one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+import bulkpo
+from bulkpo.cli import main
+from bulkpo.columns import Kind
+from bulkpo.config import Settings
+from bulkpo.issues import IssueCode
+from bulkpo.sandbox import SandboxServer
+from tests.conftest import listing
+from tests.factories import po_rows, write_po_workbook
+
+
+def hide(path: Path, rows: list[int], *, columns: str = "", filtered: bool = False) -> Path:
+    """The workbook with ``rows`` hidden, as Hide Rows or an AutoFilter leaves them."""
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    for number in rows:
+        ws.row_dimensions[number].hidden = True
+    for letter in columns:
+        ws.column_dimensions[letter].hidden = True
+    if filtered:
+        ws.auto_filter.ref = ws.dimensions
+    wb.save(path)
+    return path
+
+
+def test_hidden_rows_and_the_pos_holding_them_are_not_sent(tmp_path: Path) -> None:
+    # PO-00001 rows 2-3 shown; PO-00002 rows 4-5 with row 5 filtered out; PO-00003 rows
+    # 6-7 both hidden.
+    path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(3)), [5, 6, 7], filtered=True)
+    result = bulkpo.validate_file(path)
+    sheet = result.purchase_orders
+    assert sheet is not None
+    assert [po.name for po in sheet.validation.purchase_orders] == ["PO-00001"]
+    [hidden] = [i for i in sheet.validation.issues if i.code is IssueCode.HIDDEN_ROW]
+    assert hidden.message == (
+        "3 rows are hidden in Excel (a filter or Hide Rows): rows 5, 6, 7; whether hidden "
+        "rows are meant to be sent cannot be told, so they are not")
+    assert [str(r) for r in (hidden.ref, *hidden.also)] == [
+        "Purchase Orders!5", "Purchase Orders!6", "Purchase Orders!7"]
+    # The problem is listed once (on row 5, naming the others); each row says it.
+    said = {r.row: (r.status, "hidden in Excel" in r.message) for r in sheet.results}
+    assert said == {2: ("valid", False), 3: ("valid", False), 4: ("invalid", False),
+                    5: ("invalid", True), 6: ("invalid", True), 7: ("invalid", True)}
+    [held] = next(r for r in sheet.results if r.row == 4).issues
+    assert held.message == "held back: PO PO-00002 is sent once its hidden row (5) is " \
+        "unhidden or deleted"
+
+
+def test_a_hidden_column_or_no_hidden_row_changes_nothing(tmp_path: Path) -> None:
+    path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(2)), [], columns="BC")
+    sheet = bulkpo.validate_file(path).purchase_orders
+    assert sheet is not None
+    assert len(sheet.validation.purchase_orders) == 2
+    assert not [i for i in sheet.validation.issues if i.code is IssueCode.HIDDEN_ROW]
+
+
+def test_cli_says_it_once_and_import_sends_only_what_is_shown(
+    sandbox: SandboxServer, sandbox_settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(40)), list(range(10, 30)))
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("hidden in Excel") == 1, out
+    assert "row 10: 20 rows are hidden in Excel (a filter or Hide Rows): rows 10, 11, 12" in out
+    result = bulkpo.import_file(path, settings=sandbox_settings)
+    sheet = result.sheet(Kind.PURCHASE_ORDERS)
+    assert sheet is not None
+    sent = {r.key for r in sheet.results if r.status == "created"}
+    # PO-0000n is on rows 2n and 2n+1: rows 10-29 are PO-00005 to PO-00014.
+    held = {f"PO-{n:05d}" for n in range(5, 15)}
+    assert sent == {f"PO-{n:05d}" for n in range(1, 41)} - held
+    assert {po["name"] for po in listing(sandbox, "/purchase_orders")} & held == set()
+    assert len(sheet.results) == 80  # every row has its one status
