@@ -81,3 +81,15 @@ def test_cli_says_it_once_and_import_sends_only_what_is_shown(
     assert sent == {f"PO-{n:05d}" for n in range(1, 41)} - held
     assert {po["name"] for po in listing(sandbox, "/purchase_orders")} & held == set()
     assert len(sheet.results) == 80  # every row has its one status
+
+
+def test_the_report_shows_the_hidden_rows_with_their_status(tmp_path: Path) -> None:
+    path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(3)), [5, 6, 7], filtered=True)
+    report = tmp_path / "report.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 1
+    ws = openpyxl.load_workbook(report)["Purchase Orders"]
+    status = max(c.column for c in ws[1] if c.value == "Status")  # the report's, not the PO's
+    assert [ws.cell(n, status).value for n in range(2, 8)] == ["valid"] * 2 + ["invalid"] * 4
+    # Shown, or the status of the rows stopped for being hidden could not be read.
+    assert not any(ws.row_dimensions[n].hidden for n in range(2, 8))
+    assert openpyxl.load_workbook(path).active.row_dimensions[5].hidden  # the input is as it was

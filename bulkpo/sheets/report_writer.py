@@ -336,6 +336,13 @@ def _write_copy_report(
                 if cell.comment is not None:
                     text = f"{cell.comment.text}\n\n{text}"
                 cell.comment = Comment(text, _AUTHOR, height=160, width=320)
+    # Rows hidden in Excel are shown: each has its status, and being hidden is what stopped
+    # them; the user's filter criteria go with them (reapplied, they would hide them again).
+    shown = [n for n in table.hidden_rows if n in by_row]
+    for number in shown:
+        ws.row_dimensions[number].hidden = False
+    if shown:
+        ws.auto_filter.filterColumn = []
     # A filter on the header row: the Status column picks the rows to look at.
     last_col = get_column_letter(max(first + len(RESULT_HEADERS) - 1, ws.max_column))
     ws.auto_filter.ref = f"A{table.header_row}:{last_col}{last_row}"
