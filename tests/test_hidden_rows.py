@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
+import olefile
 import openpyxl
 import pytest
 
@@ -13,7 +15,8 @@ from bulkpo.columns import Kind
 from bulkpo.config import Settings
 from bulkpo.issues import IssueCode
 from bulkpo.sandbox import SandboxServer
-from tests.conftest import listing
+from bulkpo.sheets import read_table
+from tests.conftest import listing, shared_path
 from tests.factories import po_rows, write_po_workbook
 
 
@@ -93,3 +96,24 @@ def test_the_report_shows_the_hidden_rows_with_their_status(tmp_path: Path) -> N
     # Shown, or the status of the rows stopped for being hidden could not be read.
     assert not any(ws.row_dimensions[n].hidden for n in range(2, 8))
     assert openpyxl.load_workbook(path).active.row_dimensions[5].hidden  # the input is as it was
+
+
+def test_an_xls_row_hidden_in_excel_is_known_too(tmp_path: Path) -> None:
+    # The corpus's date.xls with its third row's ROW record flagged hidden (0x20), as
+    # Excel and LibreOffice write a filtered-out row.
+    path = tmp_path / "date.xls"
+    path.write_bytes(shared_path("data", "excel-corpus", "date.xls").read_bytes())
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        stream = bytearray(ole.openstream("Workbook").read())
+        pos = 0
+        while pos + 4 <= len(stream):
+            kind, size = struct.unpack_from("<HH", stream, pos)
+            if kind == 0x0208 and struct.unpack_from("<H", stream, pos + 4)[0] == 2:
+                struct.pack_into("<H", stream, pos + 16, 0x0120)
+            pos += 4 + size
+        ole.write_stream("Workbook", bytes(stream))
+    table = read_table(path, header_row=1)
+    assert [r.number for r in table.rows] == [2, 3]
+    assert table.hidden_rows == {3}
+    assert read_table(shared_path("data", "excel-corpus", "date.xls"),
+                      header_row=1).hidden_rows == frozenset()

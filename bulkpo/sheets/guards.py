@@ -15,7 +15,7 @@ import re
 import struct
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
@@ -333,6 +333,7 @@ def xlsb_extent(data: bytes) -> Corner:
 _BIFF_CELL = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 0x027E})
 _BIFF_RUN = frozenset({0x00BD, 0x00BE})
 _BIFF_BOF, _BIFF_SHEET, _BIFF_DIMENSIONS, _BIFF_FILEPASS = 0x0809, 0x0085, 0x0200, 0x002F
+_BIFF_ROW = 0x0208  # a row's format: row, columns, height, ..., flags (0x20: hidden) at 12
 
 
 @dataclass
@@ -342,6 +343,8 @@ class XlsExtent:
     name: str
     cells: Corner
     declared: Corner | None
+    hidden_rows: set[int] = field(default_factory=set)
+    """1-based rows hidden in Excel (a ROW record's fDyZero flag: a filter or Hide Rows)."""
 
     @property
     def corner(self) -> Corner:
@@ -406,6 +409,9 @@ def xls_extents(stream: bytes) -> list[XlsExtent]:
             extent = XlsExtent(_biff_sheet_name(body, biff8, len(order)), Corner(1, 1), None)
             sheets[u32(body, 0)[0]] = extent
             order.append(extent)
+        elif kind == _BIFF_ROW:
+            if size >= 16 and current is not None and u16(stream, pos + 16)[0] & 0x20:
+                current.hidden_rows.add(row + 1)
         elif kind == _BIFF_DIMENSIONS and current is not None:
             if size >= 14:  # BIFF8: rows as u32, columns as u16, last ones exclusive
                 rows, cols = u32(stream, pos + 8)[0], u16(stream, pos + 14)[0]
@@ -435,13 +441,15 @@ def _biff_sheet_name(record: bytes, biff8: bool, index: int) -> str:
         return f"sheet {index + 1}"
 
 
-def check_xls(path: Path, limits: ReadLimits) -> None:
+def check_xls(path: Path, limits: ReadLimits) -> list[XlsExtent]:
     """Refuse an xls workbook one of whose sheets reaches past ``max_cells`` cells from A1,
-    by its cells or by its declared dimensions, before calamine allocates it."""
+    by its cells or by its declared dimensions, before calamine allocates it; else its
+    sheets as measured (with their hidden rows)."""
     stream = xls_stream(path)
     if stream is None:
-        return
-    for sheet in xls_extents(stream):
+        return []
+    sheets = xls_extents(stream)
+    for sheet in sheets:
         corner = sheet.corner
         if corner.cells <= limits.max_cells:
             continue
@@ -454,6 +462,7 @@ def check_xls(path: Path, limits: ReadLimits) -> None:
                 "LibreOffice and save it as .xlsx"))
         verb = "declares" if corner is sheet.declared else "has"
         raise UnreadableFileError(str(path), too_far(sheet.name, verb, corner, limits))
+    return sheets
 
 
 def too_far(sheet: str, verb: str, corner: Corner, limits: ReadLimits) -> str:

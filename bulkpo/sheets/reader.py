@@ -172,6 +172,9 @@ def _open(path: Path, limits: ReadLimits | None) -> _Source:
     kind = _sniff(path, limits)
     if kind == "text":
         return _TextSource(path)
+    if kind == "xls":
+        sheets = check_xls(path, limits)
+        return _WorkbookSource(path, limits, {s.name: frozenset(s.hidden_rows) for s in sheets})
     return _WorkbookSource(path, limits)
 
 
@@ -194,7 +197,7 @@ _HTML = re.compile(rb"<\s*(!doctype\s+html|html|head|body|table|meta)\b", re.IGN
 
 
 def _sniff(path: Path, limits: ReadLimits) -> str:
-    """``"workbook"`` or ``"text"`` from the file's first bytes, or a clear error."""
+    """``"workbook"``, ``"xls"`` or ``"text"`` from the file's first bytes, or a clear error."""
     try:
         with path.open("rb") as fh:
             head = fh.read(SNIFF_BYTES)
@@ -210,8 +213,7 @@ def _sniff(path: Path, limits: ReadLimits) -> str:
         check_zip(path, limits)
         return "workbook"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        check_xls(path, limits)
-        return "workbook"
+        return "xls"  # measured by _open before calamine reads it
     for magic, reason in _MAGIC:
         if head.startswith(magic):
             raise UnreadableFileError(str(path), reason)
@@ -470,14 +472,17 @@ def _choose_sheet(
 class _WorkbookSource(_Source):
     """A workbook read through python-calamine."""
 
-    def __init__(self, path: Path, limits: ReadLimits) -> None:
+    def __init__(
+        self, path: Path, limits: ReadLimits, hidden: dict[str, frozenset[int]] | None = None
+    ) -> None:
         self.path = path
         self.limits = limits
         self._zipped = zipfile.is_zipfile(path)
         self.workbook = self._guard(lambda: CalamineWorkbook.from_path(str(path)))
         self.sheet_names = list(self.workbook.sheet_names)
         self._sheets: dict[str, CalamineSheet] = {}
-        self._hidden: dict[str, frozenset[int]] = {}  # xlsx: rows hidden in Excel, by sheet
+        # Rows hidden in Excel, by sheet: an xls's from _open, an xlsx's from its scan.
+        self._hidden: dict[str, frozenset[int]] = dict(hidden or {})
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run one calamine call, mapping whatever it raises to one clear line."""
