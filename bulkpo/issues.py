@@ -116,7 +116,7 @@ MEANINGS: dict[IssueCode, str] = {
     C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
     C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",
     C.PO_INVALID: "The row is not sent because another row of its PO has an error.",
-    C.HIDDEN_ROW: "The row is hidden in Excel (a filter or Hide Rows): not sent until it is "
+    C.HIDDEN_ROW: "The row is hidden in the sheet (a filter or Hide Rows): not sent until it is "
     "unhidden or deleted, since whether it was meant to go cannot be told.",
     C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",
     C.BAD_PO_LINE: "A PO Numbers item is neither a PO number nor PO:SKU=units.",

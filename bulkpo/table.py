@@ -128,7 +128,7 @@ class Table:
     issues: list[Issue] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
     hidden_rows: frozenset[int] = frozenset()
-    """Sheet rows hidden in Excel by a filter or Hide Rows (read from xlsx/xlsm only)."""
+    """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xls and ods)."""
 
     def ref(self, row: Row, col: int) -> CellRef:
         return CellRef(self.sheet, row.number, col)

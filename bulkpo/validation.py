@@ -445,7 +445,7 @@ def hold_back_hidden_rows(
     shown = ", ".join(str(n) for n in hidden[:12]) + (", ..." if len(hidden) > 12 else "")
     issue = Issue(
         refs[0], "", "", IssueCode.HIDDEN_ROW, ERROR,
-        f"{len(hidden):,} row{'s are' if len(hidden) > 1 else ' is'} hidden in Excel "
+        f"{len(hidden):,} row{'s are' if len(hidden) > 1 else ' is'} hidden in the sheet "
         f"(a filter or Hide Rows): row{'s' if len(hidden) > 1 else ''} {shown}; whether "
         "hidden rows are meant to be sent cannot be told, so they are not",
         "unhide them to send them (clear the filter, or select the rows and Unhide), or "

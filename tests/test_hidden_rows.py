@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import zipfile
 from pathlib import Path
 
 import olefile
@@ -45,12 +46,12 @@ def test_hidden_rows_and_the_pos_holding_them_are_not_sent(tmp_path: Path) -> No
     assert [po.name for po in sheet.validation.purchase_orders] == ["PO-00001"]
     [hidden] = [i for i in sheet.validation.issues if i.code is IssueCode.HIDDEN_ROW]
     assert hidden.message == (
-        "3 rows are hidden in Excel (a filter or Hide Rows): rows 5, 6, 7; whether hidden "
+        "3 rows are hidden in the sheet (a filter or Hide Rows): rows 5, 6, 7; whether hidden "
         "rows are meant to be sent cannot be told, so they are not")
     assert [str(r) for r in (hidden.ref, *hidden.also)] == [
         "Purchase Orders!5", "Purchase Orders!6", "Purchase Orders!7"]
     # The problem is listed once (on row 5, naming the others); each row says it.
-    said = {r.row: (r.status, "hidden in Excel" in r.message) for r in sheet.results}
+    said = {r.row: (r.status, "hidden in the sheet" in r.message) for r in sheet.results}
     assert said == {2: ("valid", False), 3: ("valid", False), 4: ("invalid", False),
                     5: ("invalid", True), 6: ("invalid", True), 7: ("invalid", True)}
     [held] = next(r for r in sheet.results if r.row == 4).issues
@@ -73,8 +74,8 @@ def test_cli_says_it_once_and_import_sends_only_what_is_shown(
     path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(40)), list(range(10, 30)))
     assert main(["validate", str(path)]) == 1
     out = capsys.readouterr().out
-    assert out.count("hidden in Excel") == 1, out
-    assert "row 10: 20 rows are hidden in Excel (a filter or Hide Rows): rows 10, 11, 12" in out
+    assert out.count("hidden in the sheet") == 1, out
+    assert "row 10: 20 rows are hidden in the sheet (a filter or Hide Rows): rows 10, 11, 12" in out
     result = bulkpo.import_file(path, settings=sandbox_settings)
     sheet = result.sheet(Kind.PURCHASE_ORDERS)
     assert sheet is not None
@@ -117,3 +118,53 @@ def test_an_xls_row_hidden_in_excel_is_known_too(tmp_path: Path) -> None:
     assert table.hidden_rows == {3}
     assert read_table(shared_path("data", "excel-corpus", "date.xls"),
                       header_row=1).hidden_rows == frozenset()
+
+
+def ods_with_rows(path: Path, rows: list[tuple[list[str], str | None, int]]) -> Path:
+    """A minimal OpenDocument spreadsheet: each row (texts, table:visibility, repeated)."""
+    def cell(text: str) -> str:
+        return (f'<table:table-cell office:value-type="string"><text:p>{text}</text:p>'
+                "</table:table-cell>")
+
+    body = "".join(
+        "<table:table-row"
+        + (f' table:visibility="{seen}"' if seen else "")
+        + (f' table:number-rows-repeated="{times}"' if times > 1 else "")
+        + ">" + "".join(cell(t) for t in texts) + "</table:table-row>"
+        for texts, seen, times in rows
+    )
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Other"><table:table-row '
+        'table:visibility="collapse"><table:table-cell/></table:table-row></table:table>'
+        f'<table:table table:name="Lines">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">'
+        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/'
+        'vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="'
+        'content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_an_ods_row_hidden_by_a_filter_is_known_and_repeats_count(tmp_path: Path) -> None:
+    line = ["PO-1", "SKU-1", "5"]
+    path = ods_with_rows(tmp_path / "lines.ods", [
+        (["PO Number", "SKU", "Quantity"], None, 1),
+        (line, None, 2),             # rows 2-3
+        (line, "filter", 2),         # rows 4-5, filtered out
+        (line, None, 1),             # row 6
+        (line, "collapse", 1),       # row 7, hidden by hand
+        ([], "collapse", 1_000_000),  # the empty rest, hidden: not listed
+    ])
+    table = read_table(path, sheet="Lines")
+    assert [r.number for r in table.rows] == [2, 3, 4, 5, 6, 7]
+    assert table.hidden_rows == {4, 5, 7}

@@ -11,6 +11,7 @@ cell limit of calamine's own, which the reader reports.)
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zipfile
@@ -20,6 +21,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 import olefile
+from lxml import etree
 
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
@@ -231,6 +233,44 @@ def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
         corner = _last_cell(zf, part, letters, digits)
         too_far = (corner, declared) if corner.cells > max_cells else None
     return SheetScan(too_far, frozenset(hidden))
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+
+
+def ods_hidden_rows(zf: zipfile.ZipFile, sheet: str) -> frozenset[int]:
+    """The 1-based rows of an ods sheet hidden by a filter or Hide Rows (a row's
+    ``table:visibility`` of ``filter`` or ``collapse``; repeated rows count as many).
+
+    The document is parsed only when it says so somewhere, streamed, and a run of more
+    than 10,000 repeated hidden rows (the empty rest of a sheet) is not listed.
+    """
+    with zf.open("content.xml") as fh:
+        data = fh.read()
+    if b'visibility="filter"' not in data and b'visibility="collapse"' not in data:
+        return frozenset()
+    table, row_tag = f"{_ODS_TABLE}table", f"{_ODS_TABLE}table-row"
+    hidden: set[int] = set()
+    row = 0
+    inside = False
+    for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"),
+                                     tag=(table, row_tag)):
+        if el.tag == table:
+            if event == "start":
+                inside, row = el.get(f"{_ODS_TABLE}name") == sheet, 0
+            elif inside:
+                break
+            continue
+        if event != "end" or not inside:
+            continue
+        count = int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+        if el.get(f"{_ODS_TABLE}visibility") in ("filter", "collapse") and count <= 10_000:
+            hidden.update(range(row + 1, row + count + 1))
+        row += count
+        el.clear()
+        while el.getprevious() is not None:  # rows read are let go
+            del el.getparent()[0]
+    return frozenset(hidden)
 
 
 def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> Corner:

@@ -40,6 +40,7 @@ from bulkpo.sheets.guards import (
     Corner,
     check_xls,
     check_zip,
+    ods_hidden_rows,
     one_line,
     scan_sheet,
     sheet_part,
@@ -531,10 +532,14 @@ class _WorkbookSource(_Source):
         try:
             with zipfile.ZipFile(self.path) as zf:
                 part = sheet_part(zf, name)
+                if part is None and "content.xml" in zf.namelist():
+                    # ods: guarded by the zip limits and calamine's own cell limit; only
+                    # its hidden rows are read here.
+                    self._hidden[name] = ods_hidden_rows(zf, name)
         except Exception:  # odd packaging: calamine's own reading decides
             return
         if part is None or not part.lower().endswith((".xml", ".bin")):
-            return  # ods is guarded by the zip limits and calamine's own cell limit
+            return
         max_cells = self.limits.max_cells
         found: tuple[Corner, Corner | None] | None
         try:
