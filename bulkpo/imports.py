@@ -393,10 +393,15 @@ def _kind_of(table: Table) -> tuple[Kind, float] | None:
     return (kind, score) if score >= SHEET_SCORE_MIN else None
 
 
+_HIDDEN_SHEET = " (hidden in the workbook)"
+
+
 def _classify(tables: dict[str, Table]) -> dict[Kind, Table]:
     """The best sheet of each kind: the one named like the kind, else the best header row."""
     best: dict[Kind, tuple[float, Table]] = {}
     for table in tables.values():
+        if table.hidden_sheet:
+            continue  # read only when named; said when it looks like data (validate_pos)
         looks = _kind_of(table)
         if looks is None:
             continue
@@ -569,8 +574,8 @@ def _load_sheets(
             validation.issues.append(Issue(
                 CellRef(other.sheet, other.header_row, 0), "", "", IssueCode.UNKNOWN_COLUMN,
                 Severity.WARNING,
-                f"sheet '{other.sheet}' also looks like purchase-order data and is not "
-                f"imported (sheet '{pos.sheet}' is)",
+                f"sheet '{other.sheet}'{_HIDDEN_SHEET if other.hidden_sheet else ''} also looks "
+                f"like purchase-order data and is not imported (sheet '{pos.sheet}' is)",
                 f"import it on its own with sheet='{other.sheet}' (--sheet)",
             ))
         return validation

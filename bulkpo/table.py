@@ -127,6 +127,8 @@ class Table:
     rows: list[Row]
     issues: list[Issue] = field(default_factory=list)
     sheet_names: list[str] = field(default_factory=list)
+    hidden_sheet: bool = False
+    """The sheet itself is hidden in the workbook: it is read only when named."""
     hidden_rows: frozenset[int] = frozenset()
     """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xls and ods)."""
 

@@ -168,3 +168,42 @@ def test_an_ods_row_hidden_by_a_filter_is_known_and_repeats_count(tmp_path: Path
     table = read_table(path, sheet="Lines")
     assert [r.number for r in table.rows] == [2, 3, 4, 5, 6, 7]
     assert table.hidden_rows == {4, 5, 7}
+
+
+def test_a_hidden_sheet_is_never_chosen_over_a_visible_one(tmp_path: Path) -> None:
+    path = write_po_workbook(tmp_path / "pos.xlsx", po_rows(2))
+    wb = openpyxl.load_workbook(path)
+    wb["Purchase Orders"].title = "Orders"
+    # An old copy, hidden, first in the workbook and named as bulkpo names the PO sheet:
+    # everything but its being hidden would make it the one.
+    old = wb.copy_worksheet(wb["Orders"])
+    old.title = "Purchase Orders"
+    old.sheet_state = "hidden"
+    old["A2"] = "PO-99999"
+    wb.move_sheet(old, offset=-1)
+    wb.save(path)
+    sheet = bulkpo.validate_file(path).purchase_orders
+    assert sheet is not None
+    assert sheet.table.sheet == "Orders"
+    assert [w.message for w in sheet.validation.warnings if "hidden" in w.message] == [
+        "sheet 'Purchase Orders' (hidden in the workbook) also looks like "
+        "purchase-order data and is not imported (sheet 'Orders' is)"]
+    named = bulkpo.validate_file(path, sheet="Purchase Orders").purchase_orders
+    assert named is not None and named.table.sheet == "Purchase Orders"
+    assert named.validation.purchase_orders[0].name == "PO-99999"
+
+
+def test_the_only_data_sheet_hidden_asks_to_be_named(tmp_path: Path) -> None:
+    path = write_po_workbook(tmp_path / "pos.xlsx", po_rows(2))
+    wb = openpyxl.load_workbook(path)
+    wb["Purchase Orders"].title = "Data"
+    wb["Data"].sheet_state = "hidden"
+    cover = wb.create_sheet("Cover", 0)
+    cover["A1"] = "Exported from the ERP on 2026-11-02"
+    wb.active = 0
+    wb.save(path)
+    with pytest.raises(bulkpo.UnreadableFileError) as refused:
+        bulkpo.validate_file(path)
+    assert str(refused.value).endswith(
+        "the sheet with the column names, 'Data', is hidden in the workbook: unhide it, or "
+        "name it (sheet='Data', --sheet 'Data') to read it")

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError
+from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
 from bulkpo.collector import paused
 from bulkpo.config import ReadLimits
@@ -150,6 +150,7 @@ class _Source:
 
     path: Path
     sheet_names: list[str]
+    hidden_sheets: frozenset[str] = frozenset()
 
     def head(self, name: str, nrows: int) -> _Head:
         raise NotImplementedError
@@ -448,7 +449,9 @@ def _choose_sheet(
         return names[0]
     first_nonempty: str | None = None
     best_name, best = "", 0.0
-    for name in names:
+    hidden = source.hidden_sheets
+    # A hidden sheet (lists, lookups, an old copy) is never chosen over a visible one.
+    for name in [n for n in names if n not in hidden]:
         head = source.head(name, max_header_scan)
         if not head.rows:
             continue
@@ -462,6 +465,13 @@ def _choose_sheet(
                 best_name, best = name, s
     if best > 0:
         return best_name
+    if score is not None:
+        for name in [n for n in names if n in hidden]:
+            head = source.head(name, max_header_scan)
+            if head.rows and _best_header(head, score)[1] > 0:
+                raise source.fail(
+                    f"the sheet with the column names, '{name}', is hidden in the workbook: "
+                    f"unhide it, or name it (sheet='{name}', --sheet '{name}') to read it")
     if first_nonempty is None:
         raise source.fail("every sheet in the workbook is empty")
     return first_nonempty
@@ -481,6 +491,9 @@ class _WorkbookSource(_Source):
         self._zipped = zipfile.is_zipfile(path)
         self.workbook = self._guard(lambda: CalamineWorkbook.from_path(str(path)))
         self.sheet_names = list(self.workbook.sheet_names)
+        self.hidden_sheets = self._guard(lambda: frozenset(
+            m.name for m in self.workbook.sheets_metadata
+            if m.visible is not SheetVisibleEnum.Visible))
         self._sheets: dict[str, CalamineSheet] = {}
         # Rows hidden in Excel, by sheet: an xls's from _open, an xlsx's from its scan.
         self._hidden: dict[str, frozenset[int]] = dict(hidden or {})
@@ -629,6 +642,7 @@ class _WorkbookSource(_Source):
             rows=rows,
             sheet_names=list(self.sheet_names),
             hidden_rows=self._hidden.get(name, frozenset()),
+            hidden_sheet=name in self.hidden_sheets,
         )
         if errors:
             _apply_error_cells(table, errors)
