@@ -61,6 +61,7 @@ class IssueCode(enum.StrEnum):
     DATES_ORDER = "dates_order"
     PO_INVALID = "po_invalid"
     HIDDEN_ROW = "hidden_row"
+    MERGED_CELL = "merged_cell"
     # bookings
     DUPLICATE_BOOKING = "duplicate_booking"
     BAD_PO_LINE = "bad_po_line"
@@ -116,6 +117,8 @@ MEANINGS: dict[IssueCode, str] = {
     C.DUPLICATE_LINE: "A line number or SKU appears twice in one PO.",
     C.DATES_ORDER: "A must-arrive or delivery date before the cargo-ready date.",
     C.PO_INVALID: "The row is not sent because another row of its PO has an error.",
+    C.MERGED_CELL: "A cell merged over several rows: each row reads its value (said once per "
+    "column); a Quantity merged so is not sent, being each line's or their total.",
     C.HIDDEN_ROW: "The row is hidden in the sheet (a filter or Hide Rows): not sent until it is "
     "unhidden or deleted, since whether it was meant to go cannot be told.",
     C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",

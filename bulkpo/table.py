@@ -129,6 +129,9 @@ class Table:
     sheet_names: list[str] = field(default_factory=list)
     hidden_sheet: bool = False
     """The sheet itself is hidden in the workbook: it is read only when named."""
+    merged: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    """Cells merged over several data rows, by column: (first, last) sheet rows; the
+    reader gave each covered cell the merged value."""
     hidden_rows: frozenset[int] = frozenset()
     """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xls and ods)."""
 

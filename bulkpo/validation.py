@@ -33,7 +33,7 @@ from bulkpo.columns import Column, ColumnSet, ColumnType
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import HeaderMap
-from bulkpo.table import CellRef, CellValue, Table
+from bulkpo.table import CellRef, CellValue, Table, column_letter
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -425,16 +425,45 @@ def cells_text(refs: Sequence[CellRef], limit: int = 6) -> str:
     return f" in {len(refs):,} cells: {', '.join(shown_refs)}{more}"
 
 
+def hold_back_rows(
+    result: ValidationResult, table: Table, numbers: Sequence[int], issue: Issue,
+    groups: Iterable[tuple[str, Sequence[int]]], *, until: str,
+) -> set[int]:
+    """The rows ``numbers`` are not sent (each invalid with ``issue``, said once), nor is
+    anything that holds one: every other row of a PO or booking (``groups``: its name and
+    rows) holding one is held back "until" the rows are fixed (``until``: "{rows} are
+    unhidden or deleted"). Returns the rows of the groups that stay valid."""
+    result.issues.append(issue)
+    stopped = set(numbers)
+    kept: set[int] = set()
+    for name, rows in groups:
+        mine = sorted(stopped.intersection(rows))
+        if not mine:
+            kept.update(rows)
+            continue
+        many = len(mine) > 1
+        why = until.format(rows=f"row{'s' if many else ''} {', '.join(str(n) for n in mine)}",
+                           are="are" if many else "is", have="have" if many else "has",
+                           their="their" if many else "its")
+        for number in rows:
+            if number not in stopped:
+                result.invalid_rows[number] = [Issue(
+                    CellRef(table.sheet, number, -1), "", name, IssueCode.PO_INVALID, ERROR,
+                    f"held back: {name} is sent once its {why}", "",
+                )]
+    for number in numbers:
+        result.invalid_rows[number] = [*result.invalid_rows.get(number, ()), issue]
+    return kept
+
+
 def hold_back_hidden_rows(
     result: ValidationResult, table: Table, groups: Iterable[tuple[str, Sequence[int]]],
 ) -> set[int] | None:
-    """Rows hidden in Excel are not sent, nor is anything that holds one.
+    """Rows hidden in the sheet are not sent, nor is anything that holds one.
 
     A filter or Hide Rows may mean "not these" or only "not now on screen": which one
     cannot be told from the file, so bulkpo does not guess. One error names the hidden
-    rows; each is invalid, and so is every other row of a PO or booking (``groups``: its
-    name and rows) that holds one. Returns the rows of the groups that stay valid, or
-    None when no data row is hidden (nothing changed).
+    rows (:func:`hold_back_rows`). None when no data row is hidden (nothing changed).
     """
     if not table.hidden_rows:
         return None
@@ -451,25 +480,37 @@ def hold_back_hidden_rows(
         "unhide them to send them (clear the filter, or select the rows and Unhide), or "
         "delete them; then check the file again", also=tuple(refs[1:]),
     )
-    result.issues.append(issue)
-    hidden_set = set(hidden)
-    kept: set[int] = set()
-    for name, rows in groups:
-        mine = hidden_set.intersection(rows)
-        if not mine:
-            kept.update(rows)
-            continue
-        which = ", ".join(str(n) for n in sorted(mine))
-        for number in rows:
-            if number not in hidden_set:
-                result.invalid_rows[number] = [Issue(
-                    CellRef(table.sheet, number, -1), "", name, IssueCode.PO_INVALID, ERROR,
-                    f"held back: {name} is sent once its hidden row{'s' if len(mine) > 1 else ''}"
-                    f" ({which}) {'are' if len(mine) > 1 else 'is'} unhidden or deleted", "",
-                )]
-    for number in hidden:
-        result.invalid_rows[number] = [*result.invalid_rows.get(number, ()), issue]
-    return kept
+    return hold_back_rows(result, table, hidden, issue, groups,
+                          until="hidden {rows} {are} unhidden or deleted")
+
+
+def hold_back_merged(
+    result: ValidationResult, table: Table, key: str,
+    groups: Iterable[tuple[str, Sequence[int]]],
+) -> set[int] | None:
+    """Cells of column ``key`` merged over several rows (read as each row's by the
+    reader) are not sent where that reading is not the only one: a Quantity merged over
+    two lines may be each line's or their total. None when there is none."""
+    col = result.header_map.column_of.get(key)
+    spans = table.merged.get(col, ()) if col is not None else ()
+    present = {r.number for r in table.rows} if spans else set()
+    spans = [(top, bottom) for top, bottom in spans if top in present]
+    if col is None or not spans:
+        return None
+    numbers = sorted({n for top, bottom in spans for n in range(top, bottom + 1)} & present)
+    header = table.headers[col] if col < len(table.headers) and table.headers[col] else key
+    letter = column_letter(col)
+    places = ", ".join(f"{letter}{top}:{letter}{bottom}" for top, bottom in spans[:6])
+    places += ", ..." if len(spans) > 6 else ""
+    refs = [CellRef(table.sheet, top, col) for top, _bottom in spans]
+    issue = Issue(
+        refs[0], header, "", IssueCode.MERGED_CELL, ERROR,
+        f"{header} is one merged cell over several rows ({places}): whether its value is "
+        "each row's or their total cannot be told",
+        f"unmerge it and write each row's {header}", also=tuple(refs[1:]),
+    )
+    return hold_back_rows(result, table, numbers, issue, groups,
+                          until="{rows} {have} a " + header + " of {their} own")
 
 
 def want_for(mode: object) -> ports.Want | None:

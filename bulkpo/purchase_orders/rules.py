@@ -234,12 +234,19 @@ def validate_purchase_orders(
         else:
             result.purchase_orders.append(assembled)
     result.issues = finish(checker, table, header_map, setup, issues)
-    kept = validation.hold_back_hidden_rows(
-        result, table, ((f"PO {po.name}", [line.row for line in po.lines])
-                        for po in result.purchase_orders))
-    if kept is not None:
-        result.purchase_orders = [po for po in result.purchase_orders
-                                  if {line.row for line in po.lines} <= kept]
+    def groups() -> Iterable[tuple[str, list[int]]]:
+        return ((f"PO {po.name}", [line.row for line in po.lines])
+                for po in result.purchase_orders)
+
+    def keep(kept: set[int] | None) -> None:
+        if kept is not None:
+            result.purchase_orders = [po for po in result.purchase_orders
+                                      if {line.row for line in po.lines} <= kept]
+
+    # Rows hidden in the sheet, and a Quantity merged over lines (each line's, or their
+    # total?), are not sent: nor the POs holding them.
+    keep(validation.hold_back_hidden_rows(result, table, groups()))
+    keep(validation.hold_back_merged(result, table, "quantity", groups()))
     return result
 
 

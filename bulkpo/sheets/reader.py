@@ -47,7 +47,7 @@ from bulkpo.sheets.guards import (
     too_far,
     xlsb_extent,
 )
-from bulkpo.table import CellRef, CellValue, Row, Table
+from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
 from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
 HeaderScorer = Callable[[Sequence[str]], float]
@@ -634,6 +634,8 @@ class _WorkbookSource(_Source):
                 continue
             append(Row(number, pad + values if first_col else values))
         errors = self._error_cells(name) if may_hold_errors else {}
+        merges = self._guard(lambda: sheet.merged_cell_ranges) or []
+        merged = _fill_merged_down(rows, merges, first_row + header_i + 1) if merges else {}
         table = Table(
             path=str(self.path),
             sheet=name,
@@ -643,7 +645,10 @@ class _WorkbookSource(_Source):
             sheet_names=list(self.sheet_names),
             hidden_rows=self._hidden.get(name, frozenset()),
             hidden_sheet=name in self.hidden_sheets,
+            merged=merged,
         )
+        if merged:
+            table.issues.append(_merged_issue(table, merged))
         if errors:
             _apply_error_cells(table, errors)
         return table
@@ -664,6 +669,46 @@ class _WorkbookSource(_Source):
                 return _scan_error_cells(zf, part)
         except Exception:  # best effort: calamine already read the sheet
             return {}
+
+
+def _fill_merged_down(
+    rows: list[Row], merges: Sequence[Any], header_number: int
+) -> dict[int, list[tuple[int, int]]]:
+    """Cells merged down over several data rows: each covered cell reads the merged value,
+    as a person reading the sheet does (calamine gives it to the first cell only). Only
+    one-column merges: one across columns is a heading or a note, not a value of each.
+    Returns the spans filled, by column: (first, last) 1-based sheet rows."""
+    spans: dict[int, list[tuple[int, int]]] = {}
+    by_number: dict[int, Row] | None = None
+    for (r0, c0), (r1, c1) in merges:
+        if c0 != c1 or r1 <= r0 or r0 + 1 <= header_number:
+            continue
+        if by_number is None:
+            by_number = {row.number: row for row in rows}
+        top = by_number.get(r0 + 1)
+        value = top.get(c0) if top is not None else None
+        if value is None or (type(value) is str and not value.strip()):
+            continue
+        for number in range(r0 + 2, r1 + 2):
+            row = by_number.get(number)
+            if row is not None and row.get(c0) is None:
+                row.set(c0, value)
+        spans.setdefault(c0, []).append((r0 + 1, r1 + 1))
+    return spans
+
+
+def _merged_issue(table: Table, merged: dict[int, list[tuple[int, int]]]) -> Issue:
+    """One warning for the merged cells the reader filled down, naming each."""
+    places = [f"{column_letter(col)}{top}:{column_letter(col)}{bottom}"
+              for col, spans in sorted(merged.items()) for top, bottom in spans]
+    shown = ", ".join(places[:8]) + (", ..." if len(places) > 8 else "")
+    col, [(top, _bottom), *_rest] = min(merged.items())
+    return Issue(
+        CellRef(table.sheet, top, col), "", "", IssueCode.MERGED_CELL, Severity.WARNING,
+        f"{len(places):,} merged cell{'s' if len(places) > 1 else ''} over several rows "
+        f"({shown}): each row reads the merged value",
+        "unmerge them if a row should have a value of its own",
+    )
 
 
 def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None:

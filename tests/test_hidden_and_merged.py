@@ -1,4 +1,5 @@
-"""Rows hidden in Excel (a filter, Hide Rows) are never sent on a guess, nor what holds one."""
+"""What the sheet shows decides what is read: hidden rows and sheets are not sent on a guess,
+merged cells read as a person reads them, and a merged Quantity asks."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def test_hidden_rows_and_the_pos_holding_them_are_not_sent(tmp_path: Path) -> No
     assert said == {2: ("valid", False), 3: ("valid", False), 4: ("invalid", False),
                     5: ("invalid", True), 6: ("invalid", True), 7: ("invalid", True)}
     [held] = next(r for r in sheet.results if r.row == 4).issues
-    assert held.message == "held back: PO PO-00002 is sent once its hidden row (5) is " \
+    assert held.message == "held back: PO PO-00002 is sent once its hidden row 5 is " \
         "unhidden or deleted"
 
 
@@ -207,3 +208,45 @@ def test_the_only_data_sheet_hidden_asks_to_be_named(tmp_path: Path) -> None:
     assert str(refused.value).endswith(
         "the sheet with the column names, 'Data', is hidden in the workbook: unhide it, or "
         "name it (sheet='Data', --sheet 'Data') to read it")
+
+
+def merge(path: Path, *ranges: str) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    for cells in ranges:
+        ws.merge_cells(cells)
+    wb.save(path)
+    return path
+
+
+def test_a_cell_merged_down_is_read_for_each_row_it_covers(tmp_path: Path) -> None:
+    # Columns: A PO Number ... Q Quantity, S Unit Cost (PO_KEYS order). The PO number of
+    # PO-00002 merged over its two lines, and PO-00001's price over its two lines: a
+    # person reads them on each line, and so does bulkpo (calamine gives the first only).
+    path = merge(write_po_workbook(tmp_path / "pos.xlsx", po_rows(2)), "A4:A5", "S2:S3")
+    sheet = bulkpo.validate_file(path).purchase_orders
+    assert sheet is not None
+    pos = {po.name: po for po in sheet.validation.purchase_orders}
+    assert [str(line.unit_cost) for line in pos["PO-00001"].lines] == ["12.50", "12.50"]
+    assert [line.row for line in pos["PO-00002"].lines] == [4, 5]
+    [said] = [i for i in sheet.validation.issues if i.code is IssueCode.MERGED_CELL]
+    assert said.message == ("2 merged cells over several rows (A4:A5, S2:S3): each row reads "
+                            "the merged value")
+
+
+def test_a_quantity_merged_over_lines_is_not_sent(tmp_path: Path) -> None:
+    path = merge(write_po_workbook(tmp_path / "pos.xlsx", po_rows(3)), "Q4:Q5", "A2:T2")
+    sheet = bulkpo.validate_file(path).purchase_orders
+    assert sheet is not None
+    assert [po.name for po in sheet.validation.purchase_orders] == ["PO-00001", "PO-00003"]
+    [refused] = [i for i in sheet.validation.errors if i.code is IssueCode.MERGED_CELL]
+    assert refused.message == (
+        "Quantity is one merged cell over several rows (Q4:Q5): whether its value is each "
+        "row's or their total cannot be told")
+    assert refused.suggestion == "unmerge it and write each row's Quantity"
+    said = {r.row: r.status for r in sheet.results}
+    # Row 2 merged across its columns (A2:T2) keeps only its first cell: not filled
+    # across, it reads as a PO's note row.
+    assert said == {2: "skipped", 3: "valid", 4: "invalid", 5: "invalid", 6: "valid",
+                    7: "valid"}
