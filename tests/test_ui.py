@@ -27,7 +27,9 @@ from tests.factories import (
     NEW_LOCATION,
     OWN_LOCATION,
     network_pos,
+    po_rows,
     workbook_with_network,
+    write_po_workbook,
 )
 from tests.ui_fixtures import BAD_ROW, COST_COL, QUANTITY_COL, messy_workbook, page
 
@@ -572,3 +574,21 @@ def test_what_flexport_holds_with_other_values_is_left_or_updated_as_chosen_on_t
         assert 'value="update" selected' in client.get(where).text
         refused = client.post(f"{where}/import", data={"on_existing": "overwrite"})
         assert "on_existing must be skip, update or fail" in refused.text
+
+
+def test_rows_hidden_in_the_sheet_are_said_above_the_grid(
+    sandbox_settings: Settings, tmp_path: Path
+) -> None:
+    path = write_po_workbook(tmp_path / "pos.xlsx", po_rows(2))
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    assert ws is not None
+    ws.row_dimensions[3].hidden = True
+    wb.save(path)
+    with page(sandbox_settings, tmp_path) as server, _client(server) as client:
+        shown = client.get(_upload(client, path)).text
+        problems = shown[shown.index('<ul class="problems">'):].split("</ul>")[0]
+        assert "Purchase Orders row 3: 1 row is hidden in the sheet (a filter or Hide Rows)" \
+            in problems
+        assert "unhide them to send them" in problems  # what to do, not only what is wrong
+        assert "Import 1 PO" in " ".join(shown.split())

@@ -436,13 +436,15 @@ def sheet_view(part: SheetResult, raw: Table, editable: bool) -> SheetView:
         if issue.severity is Severity.WARNING and len(fixed) < 30:
             place = f"{issue.ref}: " if issue.ref is not None else ""
             fixed.append(place + _said(issue))
-    # An error the grid cannot show on a data cell (a missing column) is listed above it.
+    # An error the grid cannot show on a data cell (a missing column) is listed above it,
+    # and so is one about whole rows (rows hidden in the sheet), with what to do.
     in_grid = {row.number for row in raw.rows}
     problems = [
-        (f"{i.ref}: " if i.ref is not None else "") + i.message
+        str(i) if i.ref is not None and i.ref.col < 0
+        else (f"{i.ref}: " if i.ref is not None else "") + i.message
         for i in part.issues
         if i.severity is Severity.ERROR and (
-            i.ref is None or i.ref.row not in in_grid or i.ref.col >= len(raw.headers))
+            i.ref is None or i.ref.row not in in_grid or not 0 <= i.ref.col < len(raw.headers))
     ][:30]
     return SheetView(
         part.kind, raw.sheet, raw.header_row, columns, rows, len(raw.rows),
