@@ -396,12 +396,13 @@ def _kind_of(table: Table) -> tuple[Kind, float] | None:
 _HIDDEN_SHEET = " (hidden in the workbook)"
 
 
-def _classify(tables: dict[str, Table]) -> dict[Kind, Table]:
-    """The best sheet of each kind: the one named like the kind, else the best header row."""
+def _classify(tables: dict[str, Table], *, named: bool = False) -> dict[Kind, Table]:
+    """The best sheet of each kind: the one named like the kind, else the best header row.
+    A hidden sheet counts only when it was ``named`` (``sheet=``)."""
     best: dict[Kind, tuple[float, Table]] = {}
     for table in tables.values():
-        if table.hidden_sheet:
-            continue  # read only when named; said when it looks like data (validate_pos)
+        if table.hidden_sheet and not named:
+            continue  # said when it looks like PO data (validate_pos)
         looks = _kind_of(table)
         if looks is None:
             continue
@@ -553,7 +554,7 @@ def _load_sheets(
         tables = {
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
-    found.update(_classify(tables))
+    found.update(_classify(tables, named=sheet is not None))
     network_like.extend(_network_like(tables, found))
 
     def validate_pos(pos: Table) -> ValidationResult:

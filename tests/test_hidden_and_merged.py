@@ -250,3 +250,15 @@ def test_a_quantity_merged_over_lines_is_not_sent(tmp_path: Path) -> None:
     # across, it reads as a PO's note row.
     assert said == {2: "skipped", 3: "valid", 4: "invalid", 5: "invalid", 6: "valid",
                     7: "valid"}
+
+
+def test_a_hidden_bookings_sheet_named_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "bookings.xlsx"
+    bulkpo.write_template(Kind.BOOKINGS, path)
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Cover", 0)["A1"] = "see the other sheet"
+    wb["Bookings"].sheet_state = "hidden"
+    wb.active = 0
+    wb.save(path)
+    named = bulkpo.validate_file(path, sheet="Bookings")
+    assert named.sheet(Kind.BOOKINGS) is not None
