@@ -133,7 +133,7 @@ class Table:
     """Cells merged over several data rows, by column: (first, last) sheet rows; the
     reader gave each covered cell the merged value."""
     hidden_rows: frozenset[int] = frozenset()
-    """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xls and ods)."""
+    """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xlsb, xls and ods)."""
 
     def ref(self, row: Row, col: int) -> CellRef:
         return CellRef(self.sheet, row.number, col)

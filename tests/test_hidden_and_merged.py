@@ -3,6 +3,7 @@ merged cells read as a person reads them, and a merged Quantity asks."""
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from pathlib import Path
@@ -262,3 +263,23 @@ def test_a_hidden_bookings_sheet_named_is_read(tmp_path: Path) -> None:
     wb.save(path)
     named = bulkpo.validate_file(path, sheet="Bookings")
     assert named.sheet(Kind.BOOKINGS) is not None
+
+
+def test_an_xlsb_row_hidden_in_excel_is_known_too(tmp_path: Path) -> None:
+    # The corpus's date.xlsb with its third row header (BrtRowHdr, type 0, 25 bytes)
+    # flagged hidden: byte 11 of the record, 0x10 (fDyZero), as [MS-XLSB] 2.4.726 puts it.
+    src = shared_path("data", "excel-corpus", "date.xlsb")
+    part = "xl/worksheets/sheet1.bin"
+    with zipfile.ZipFile(src) as zf:
+        data = bytearray(zf.read(part))
+    headers = [m.start() + 2 for m in re.finditer(rb"\x00\x19", bytes(data))]
+    assert struct.unpack_from("<I", data, headers[2])[0] == 2  # 0-based: sheet row 3
+    data[headers[2] + 11] |= 0x10
+    path = tmp_path / "date.xlsb"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, bytes(data) if info.filename == part else zin.read(info))
+    table = read_table(path, header_row=1)
+    assert [r.number for r in table.rows] == [2, 3]
+    assert table.hidden_rows == {3}
+    assert read_table(src, header_row=1).hidden_rows == frozenset()

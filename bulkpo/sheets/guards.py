@@ -334,16 +334,19 @@ def _xlsb_sheet_rid(workbook: bytes, name: str) -> str | None:
     return None
 
 
-def xlsb_extent(data: bytes) -> Corner:
-    """The last cell an xlsb sheet part's records reach (its dimension record is no guide).
+def xlsb_extent(data: bytes) -> tuple[Corner, frozenset[int]]:
+    """The last cell an xlsb sheet part's records reach (its dimension record is no guide),
+    and the 1-based rows hidden in the sheet.
 
-    A row header (type 0) starts with its 0-based row, and a cell record (types 1-11, and
-    62 for rich text) with its 0-based column on the row of the last row header. Records
-    are framed as :func:`_xlsb_records` reads them; the common one-byte type and size are
-    read inline, since a large sheet has millions of records.
+    A row header (type 0, BrtRowHdr) starts with its 0-based row; its byte 11 holds the
+    row's flags, 0x10 (fDyZero) when a filter or Hide Rows hides it. A cell record (types
+    1-11, and 62 for rich text) starts with its 0-based column on the row of the last row
+    header. Records are framed as :func:`_xlsb_records` reads them; the common one-byte
+    type and size are read inline, since a large sheet has millions of records.
     """
     pos, end = 0, len(data)
     row = top = right = -1
+    hidden: set[int] = set()
     u32 = struct.Struct("<I").unpack_from
     try:
         while pos < end:
@@ -361,10 +364,12 @@ def xlsb_extent(data: bytes) -> Corner:
                     right = col
             elif kind == 0:
                 row = u32(data, pos)[0]
+                if size >= 12 and data[pos + 11] & 0x10:
+                    hidden.add(row + 1)
             pos += size
     except (IndexError, struct.error):
         pass  # a cut record ends the sheet here, as it ends calamine's reading
-    return Corner(right + 1 if right >= 0 else 1, top + 1 if top >= 0 else 1)
+    return Corner(right + 1 if right >= 0 else 1, top + 1 if top >= 0 else 1), frozenset(hidden)
 
 
 # BIFF5/BIFF8 (xls) records. A cell record starts with its row and column (u16 each); a

@@ -558,7 +558,7 @@ class _WorkbookSource(_Source):
         try:
             with zipfile.ZipFile(self.path) as zf:
                 if part.lower().endswith(".bin"):  # xlsb: binary records
-                    corner = xlsb_extent(zf.read(part))
+                    corner, self._hidden[name] = xlsb_extent(zf.read(part))
                     found = (corner, None) if corner.cells > max_cells else None
                 else:
                     scan = scan_sheet(zf, part, max_cells)
