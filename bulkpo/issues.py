@@ -62,6 +62,7 @@ class IssueCode(enum.StrEnum):
     PO_INVALID = "po_invalid"
     HIDDEN_ROW = "hidden_row"
     MERGED_CELL = "merged_cell"
+    HIDDEN_COLUMN = "hidden_column"
     # bookings
     DUPLICATE_BOOKING = "duplicate_booking"
     BAD_PO_LINE = "bad_po_line"
@@ -119,6 +120,8 @@ MEANINGS: dict[IssueCode, str] = {
     C.PO_INVALID: "The row is not sent because another row of its PO has an error.",
     C.MERGED_CELL: "A cell merged over several rows: each row reads its value (said once per "
     "column); a Quantity merged so is not sent, being each line's or their total.",
+    C.HIDDEN_COLUMN: "A column hidden in the sheet is read as the field its header names: "
+    "said, since its values are not seen.",
     C.HIDDEN_ROW: "The row is hidden in the sheet (a filter or Hide Rows): not sent until it is "
     "unhidden or deleted, since whether it was meant to go cannot be told.",
     C.DUPLICATE_BOOKING: "Two rows share a booking name; neither is sent.",

@@ -17,7 +17,7 @@ from bulkpo.columns import (
     strip_decoration,
 )
 from bulkpo.issues import Issue, IssueCode, Severity
-from bulkpo.table import CellRef, Table, own_columns
+from bulkpo.table import CellRef, Table, column_letter, own_columns
 
 __all__ = ["ROLES", "ROLE_OF", "HeaderMap", "map_headers"]
 
@@ -347,7 +347,26 @@ def map_headers(
             "mapping (`bulkpo map FILE -o mapping.toml`, then --map mapping.toml)"))
     for col in columns.columns:
         result.headers.setdefault(col.key, col.header)
+    _hidden_columns_read(table, result, columns)
     return result
+
+
+def _hidden_columns_read(table: Table, result: HeaderMap, columns: ColumnSet) -> None:
+    """A column hidden in the sheet (Hide Columns) is read all the same when its header
+    names a field: said, so that nobody is surprised by values they do not see."""
+    if not table.hidden_cols:
+        return
+    for key, index in sorted(result.column_of.items(), key=lambda kv: kv[1]):
+        if index in table.hidden_cols:
+            header = table.headers[index].strip()
+            result.issues.append(Issue(
+                CellRef(table.sheet, table.header_row, index), header, "",
+                IssueCode.HIDDEN_COLUMN, WARNING,
+                f"column {column_letter(index)} ({header}) is hidden in the sheet and is read "
+                f"as {columns.by_key(key).header} all the same",
+                "unhide it to check its values, or delete it (or map it to nothing) if it "
+                "should not be read",
+            ))
 
 
 def _clip(text: str, limit: int = 200) -> str:

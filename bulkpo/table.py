@@ -133,6 +133,8 @@ class Table:
     """Cells merged over several data rows, by column: (first, last) sheet rows; the
     reader gave each covered cell the merged value."""
     hidden_rows: frozenset[int] = frozenset()
+    hidden_cols: frozenset[int] = frozenset()
+    """0-based columns hidden in the sheet (read from xlsx/xlsm, xls and ods)."""
     """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xlsb, xls and ods)."""
 
     def ref(self, row: Row, col: int) -> CellRef:

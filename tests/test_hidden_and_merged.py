@@ -122,8 +122,10 @@ def test_an_xls_row_hidden_in_excel_is_known_too(tmp_path: Path) -> None:
                       header_row=1).hidden_rows == frozenset()
 
 
-def ods_with_rows(path: Path, rows: list[tuple[list[str], str | None, int]]) -> Path:
-    """A minimal OpenDocument spreadsheet: each row (texts, table:visibility, repeated)."""
+def ods_with_rows(path: Path, rows: list[tuple[list[str], str | None, int]],
+                  columns: str = "") -> Path:
+    """A minimal OpenDocument spreadsheet: each row (texts, table:visibility, repeated),
+    after the ``columns`` elements given."""
     def cell(text: str) -> str:
         return (f'<table:table-cell office:value-type="string"><text:p>{text}</text:p>'
                 "</table:table-cell>")
@@ -141,7 +143,7 @@ def ods_with_rows(path: Path, rows: list[tuple[list[str], str | None, int]]) -> 
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
         '<office:body><office:spreadsheet><table:table table:name="Other"><table:table-row '
         'table:visibility="collapse"><table:table-cell/></table:table-row></table:table>'
-        f'<table:table table:name="Lines">{body}</table:table>'
+        f'<table:table table:name="Lines">{columns}{body}</table:table>'
         "</office:spreadsheet></office:body></office:document-content>"
     )
     manifest = (
@@ -166,10 +168,14 @@ def test_an_ods_row_hidden_by_a_filter_is_known_and_repeats_count(tmp_path: Path
         (line, None, 1),             # row 6
         (line, "collapse", 1),       # row 7, hidden by hand
         ([], "collapse", 1_000_000),  # the empty rest, hidden: not listed
-    ])
+    ], columns=(
+        '<table:table-column table:number-columns-repeated="2"/>'
+        '<table:table-column table:visibility="collapse"/>'  # C: Quantity, hidden
+        '<table:table-column table:number-columns-repeated="16381"/>'))
     table = read_table(path, sheet="Lines")
     assert [r.number for r in table.rows] == [2, 3, 4, 5, 6, 7]
     assert table.hidden_rows == {4, 5, 7}
+    assert table.hidden_cols == {2}
 
 
 def test_a_hidden_sheet_is_never_chosen_over_a_visible_one(tmp_path: Path) -> None:
@@ -283,3 +289,14 @@ def test_an_xlsb_row_hidden_in_excel_is_known_too(tmp_path: Path) -> None:
     assert [r.number for r in table.rows] == [2, 3]
     assert table.hidden_rows == {3}
     assert read_table(src, header_row=1).hidden_rows == frozenset()
+
+
+def test_a_hidden_column_read_as_a_field_is_said(tmp_path: Path) -> None:
+    path = hide(write_po_workbook(tmp_path / "pos.xlsx", po_rows(2)), [], columns="S")
+    sheet = bulkpo.validate_file(path).purchase_orders
+    assert sheet is not None
+    assert len(sheet.validation.purchase_orders) == 2  # read all the same: said, not refused
+    [said] = [i for i in sheet.validation.issues if i.code is IssueCode.HIDDEN_COLUMN]
+    assert str(said.ref) == "Purchase Orders!S1"
+    assert said.message == ("column S (Unit Cost) is hidden in the sheet and is read as Unit "
+                            "Cost all the same")

@@ -180,6 +180,8 @@ class SheetScan:
     """(last cell, declared last cell) when the cells reach past ``max_cells``."""
     hidden_rows: frozenset[int]
     """The 1-based numbers of the rows hidden in Excel (by a filter or Hide Rows)."""
+    hidden_cols: frozenset[int] = frozenset()
+    """The 0-based columns hidden in Excel (Hide Columns)."""
 
 
 def sheet_extent(
@@ -194,6 +196,9 @@ def sheet_extent(
 # row tag around it read only where it is found (a <col> can be hidden too).
 _HIDDEN = re.compile(rb'hidden="(?:1|true)"')  # a literal start: no \b, which is slow
 _ROW_TAG = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,10})"')
+_COL_TAG = re.compile(rb"<(?:\w+:)?col\s")  # a <cols> entry: columns min to max (1-based)
+_COL_MIN = re.compile(rb'\bmin="([0-9]{1,5})"')
+_COL_MAX = re.compile(rb'\bmax="([0-9]{1,5})"')
 _TAIL = 1024  # bytes carried into the next chunk: a reference, or a whole row tag
 
 
@@ -208,6 +213,7 @@ def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
     letters, digits = 1, 1
     declared: Corner | None = None
     hidden: set[int] = set()
+    hidden_cols: set[int] = set()
     with zf.open(part) as fh:
         tail = b""
         first = True
@@ -224,53 +230,66 @@ def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
             for m in _HIDDEN.finditer(buf):
                 start = buf.rfind(b"<", max(0, m.start() - _TAIL), m.start())
                 end = buf.find(b">", m.end())
-                if start >= 0 and end >= 0 and (row := _ROW_TAG.match(buf, start, end)):
+                if start < 0 or end < 0:
+                    continue
+                if row := _ROW_TAG.match(buf, start, end):
                     hidden.add(int(row.group(1)))
+                elif _COL_TAG.match(buf, start, end):
+                    lo, hi = _COL_MIN.search(buf, start, end), _COL_MAX.search(buf, start, end)
+                    if lo and hi and int(hi.group(1)) - int(lo.group(1)) < 16_384:
+                        hidden_cols.update(range(int(lo.group(1)) - 1, int(hi.group(1))))
             tail = buf[-_TAIL:]
     too_far = None
     widest = sum(26**n for n in range(1, letters + 1))
     if widest * (10**digits - 1) > max_cells:
         corner = _last_cell(zf, part, letters, digits)
         too_far = (corner, declared) if corner.cells > max_cells else None
-    return SheetScan(too_far, frozenset(hidden))
+    return SheetScan(too_far, frozenset(hidden), frozenset(hidden_cols))
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 
-def ods_hidden_rows(zf: zipfile.ZipFile, sheet: str) -> frozenset[int]:
-    """The 1-based rows of an ods sheet hidden by a filter or Hide Rows (a row's
-    ``table:visibility`` of ``filter`` or ``collapse``; repeated rows count as many).
+def ods_hidden(zf: zipfile.ZipFile, sheet: str) -> tuple[frozenset[int], frozenset[int]]:
+    """The 1-based rows and 0-based columns of an ods sheet hidden by a filter, Hide Rows
+    or Hide Columns (``table:visibility`` of ``filter`` or ``collapse``; repeated rows and
+    columns count as many).
 
     The document is parsed only when it says so somewhere, streamed, and a run of more
-    than 10,000 repeated hidden rows (the empty rest of a sheet) is not listed.
+    than 10,000 repeated hidden rows or columns (the empty rest of a sheet) is not listed.
     """
     with zf.open("content.xml") as fh:
         data = fh.read()
     if b'visibility="filter"' not in data and b'visibility="collapse"' not in data:
-        return frozenset()
+        return frozenset(), frozenset()
     table, row_tag = f"{_ODS_TABLE}table", f"{_ODS_TABLE}table-row"
-    hidden: set[int] = set()
-    row = 0
+    col_tag = f"{_ODS_TABLE}table-column"
+    hidden: dict[str, set[int]] = {row_tag: set(), col_tag: set()}
+    at = {row_tag: 0, col_tag: 0}
+    first = {row_tag: 1, col_tag: 0}  # rows are 1-based, columns 0-based
     inside = False
     for event, el in etree.iterparse(io.BytesIO(data), events=("start", "end"),
-                                     tag=(table, row_tag)):
+                                     tag=(table, row_tag, col_tag)):
         if el.tag == table:
             if event == "start":
-                inside, row = el.get(f"{_ODS_TABLE}name") == sheet, 0
+                inside = el.get(f"{_ODS_TABLE}name") == sheet
+                at = {row_tag: 0, col_tag: 0}
             elif inside:
                 break
             continue
         if event != "end" or not inside:
             continue
-        count = int(el.get(f"{_ODS_TABLE}number-rows-repeated", "1"))
+        kind = str(el.tag)
+        count = int(el.get(f"{_ODS_TABLE}number-{'rows' if kind == row_tag else 'columns'}"
+                           "-repeated", "1"))
         if el.get(f"{_ODS_TABLE}visibility") in ("filter", "collapse") and count <= 10_000:
-            hidden.update(range(row + 1, row + count + 1))
-        row += count
+            start = at[kind] + first[kind]
+            hidden[kind].update(range(start, start + count))
+        at[kind] += count
         el.clear()
-        while el.getprevious() is not None:  # rows read are let go
+        while el.getprevious() is not None:  # what was read is let go
             del el.getparent()[0]
-    return frozenset(hidden)
+    return frozenset(hidden[row_tag]), frozenset(hidden[col_tag])
 
 
 def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> Corner:
@@ -379,6 +398,7 @@ _BIFF_CELL = frozenset({0x0006, 0x00D6, 0x00FD, 0x0201, 0x0203, 0x0204, 0x0205, 
 _BIFF_RUN = frozenset({0x00BD, 0x00BE})
 _BIFF_BOF, _BIFF_SHEET, _BIFF_DIMENSIONS, _BIFF_FILEPASS = 0x0809, 0x0085, 0x0200, 0x002F
 _BIFF_ROW = 0x0208  # a row's format: row, columns, height, ..., flags (0x20: hidden) at 12
+_BIFF_COLINFO = 0x007D  # columns' format: first, last, width, format, options (0x01: hidden)
 
 
 @dataclass
@@ -390,6 +410,8 @@ class XlsExtent:
     declared: Corner | None
     hidden_rows: set[int] = field(default_factory=set)
     """1-based rows hidden in Excel (a ROW record's fDyZero flag: a filter or Hide Rows)."""
+    hidden_cols: set[int] = field(default_factory=set)
+    """0-based columns hidden in Excel (a COLINFO record's fHidden flag)."""
 
     @property
     def corner(self) -> Corner:
@@ -454,6 +476,9 @@ def xls_extents(stream: bytes) -> list[XlsExtent]:
             extent = XlsExtent(_biff_sheet_name(body, biff8, len(order)), Corner(1, 1), None)
             sheets[u32(body, 0)[0]] = extent
             order.append(extent)
+        elif kind == _BIFF_COLINFO:
+            if size >= 10 and current is not None and u16(stream, pos + 12)[0] & 0x0001:
+                current.hidden_cols.update(range(row, min(col, row + 16_384) + 1))
         elif kind == _BIFF_ROW:
             if size >= 16 and current is not None and u16(stream, pos + 16)[0] & 0x20:
                 current.hidden_rows.add(row + 1)

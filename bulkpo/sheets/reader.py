@@ -40,7 +40,7 @@ from bulkpo.sheets.guards import (
     Corner,
     check_xls,
     check_zip,
-    ods_hidden_rows,
+    ods_hidden,
     one_line,
     scan_sheet,
     sheet_part,
@@ -176,7 +176,8 @@ def _open(path: Path, limits: ReadLimits | None) -> _Source:
         return _TextSource(path)
     if kind == "xls":
         sheets = check_xls(path, limits)
-        return _WorkbookSource(path, limits, {s.name: frozenset(s.hidden_rows) for s in sheets})
+        return _WorkbookSource(path, limits, {s.name: frozenset(s.hidden_rows) for s in sheets},
+                               {s.name: frozenset(s.hidden_cols) for s in sheets})
     return _WorkbookSource(path, limits)
 
 
@@ -484,7 +485,8 @@ class _WorkbookSource(_Source):
     """A workbook read through python-calamine."""
 
     def __init__(
-        self, path: Path, limits: ReadLimits, hidden: dict[str, frozenset[int]] | None = None
+        self, path: Path, limits: ReadLimits, hidden: dict[str, frozenset[int]] | None = None,
+        hidden_cols: dict[str, frozenset[int]] | None = None,
     ) -> None:
         self.path = path
         self.limits = limits
@@ -497,6 +499,7 @@ class _WorkbookSource(_Source):
         self._sheets: dict[str, CalamineSheet] = {}
         # Rows hidden in Excel, by sheet: an xls's from _open, an xlsx's from its scan.
         self._hidden: dict[str, frozenset[int]] = dict(hidden or {})
+        self._hidden_cols: dict[str, frozenset[int]] = dict(hidden_cols or {})
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run one calamine call, mapping whatever it raises to one clear line."""
@@ -547,8 +550,8 @@ class _WorkbookSource(_Source):
                 part = sheet_part(zf, name)
                 if part is None and "content.xml" in zf.namelist():
                     # ods: guarded by the zip limits and calamine's own cell limit; only
-                    # its hidden rows are read here.
-                    self._hidden[name] = ods_hidden_rows(zf, name)
+                    # its hidden rows and columns are read here.
+                    self._hidden[name], self._hidden_cols[name] = ods_hidden(zf, name)
         except Exception:  # odd packaging: calamine's own reading decides
             return
         if part is None or not part.lower().endswith((".xml", ".bin")):
@@ -564,6 +567,7 @@ class _WorkbookSource(_Source):
                     scan = scan_sheet(zf, part, max_cells)
                     found = scan.too_far
                     self._hidden[name] = scan.hidden_rows
+                    self._hidden_cols[name] = scan.hidden_cols
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
             raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
         if found is None:
@@ -644,6 +648,7 @@ class _WorkbookSource(_Source):
             rows=rows,
             sheet_names=list(self.sheet_names),
             hidden_rows=self._hidden.get(name, frozenset()),
+            hidden_cols=self._hidden_cols.get(name, frozenset()),
             hidden_sheet=name in self.hidden_sheets,
             merged=merged,
         )
