@@ -509,8 +509,9 @@ def hold_back_merged(
         "each row's or their total cannot be told",
         f"unmerge it and write each row's {header}", also=tuple(refs[1:]),
     )
+    literal = header.replace("{", "{{").replace("}", "}}")  # a header is the user's text
     return hold_back_rows(result, table, numbers, issue, groups,
-                          until="{rows} {have} a " + header + " of {their} own")
+                          until="{rows} {have} a " + literal + " of {their} own")
 
 
 def want_for(mode: object) -> ports.Want | None:

@@ -18,6 +18,7 @@ from bulkpo.columns import Kind
 from bulkpo.config import Settings
 from bulkpo.issues import IssueCode
 from bulkpo.sandbox import SandboxServer
+from bulkpo.saved_mapping import SavedMapping
 from bulkpo.sheets import read_table
 from tests.conftest import listing, shared_path
 from tests.factories import po_rows, write_po_workbook
@@ -300,3 +301,15 @@ def test_a_hidden_column_read_as_a_field_is_said(tmp_path: Path) -> None:
     assert str(said.ref) == "Purchase Orders!S1"
     assert said.message == ("column S (Unit Cost) is hidden in the sheet and is read as Unit "
                             "Cost all the same")
+
+
+def test_a_merged_quantity_under_a_header_with_braces_is_said_like_any(tmp_path: Path) -> None:
+    path = merge(write_po_workbook(tmp_path / "pos.xlsx", po_rows(2)), "Q2:Q3")
+    wb = openpyxl.load_workbook(path)
+    wb.active["Q1"] = "Quantity {pcs}"  # type: ignore[index]
+    wb.save(path)
+    mapping = SavedMapping(columns={"Quantity {pcs}": "quantity"})
+    sheet = bulkpo.validate_file(path, mapping=mapping).purchase_orders
+    assert sheet is not None
+    held = next(r for r in sheet.results if r.row == 2)
+    assert "Quantity {pcs} is one merged cell over several rows (Q2:Q3)" in held.message
