@@ -396,12 +396,12 @@ def _kind_of(table: Table) -> tuple[Kind, float] | None:
 _HIDDEN_SHEET = " (hidden in the workbook)"
 
 
-def _classify(tables: dict[str, Table], *, named: bool = False) -> dict[Kind, Table]:
+def _classify(tables: dict[str, Table], *, asked: bool = False) -> dict[Kind, Table]:
     """The best sheet of each kind: the one named like the kind, else the best header row.
-    A hidden sheet counts only when it was ``named`` (``sheet=``)."""
+    A hidden sheet counts only when the user ``asked`` for it by name (``sheet=``)."""
     best: dict[Kind, tuple[float, Table]] = {}
     for table in tables.values():
-        if table.hidden_sheet and not named:
+        if table.hidden_sheet and not asked:
             continue  # said when it looks like PO data (validate_pos)
         looks = _kind_of(table)
         if looks is None:
@@ -554,8 +554,9 @@ def _load_sheets(
         tables = {
             sheet: read_table(path, sheet=sheet, score_headers=_any_kind_score, limits=limits)
         }
-    found.update(_classify(tables, named=sheet is not None))
+    found.update(_classify(tables, asked=sheet is not None))
     network_like.extend(_network_like(tables, found))
+    _say_hidden_left_out(tables, found)
 
     def validate_pos(pos: Table) -> ValidationResult:
         others = [
@@ -626,6 +627,30 @@ def _add_bookings(
             mapping=workbook.booking_mapping,
         ),
     )
+
+
+def _say_hidden_left_out(tables: dict[str, Table], found: dict[Kind, Table]) -> None:
+    """A hidden sheet of bookings or network data that is not imported is said once, on the
+    first sheet that is (a hidden sheet of PO data is said by the PO sheet's check, one of
+    network data beside a network sheet with the other network-like sheets)."""
+    imported = [found[k] for k in (Kind.PURCHASE_ORDERS, Kind.BOOKINGS, Kind.NETWORK)
+                if k in found]
+    if not imported:
+        return
+    for table in tables.values():
+        looks = _kind_of(table) if table.hidden_sheet else None
+        if looks is None or looks[0] is Kind.PURCHASE_ORDERS or any(
+                table is t for t in imported):
+            continue
+        if looks[0] is Kind.NETWORK and Kind.NETWORK in found:
+            continue  # said with the other network-like sheets
+        imported[0].issues.append(Issue(
+            CellRef(table.sheet, table.header_row, 0), "", "", IssueCode.UNKNOWN_COLUMN,
+            Severity.WARNING,
+            f"sheet '{table.sheet}'{_HIDDEN_SHEET} looks like {looks[0].value.replace('-', ' ')} "
+            "data and is not imported",
+            f"unhide it, or import it on its own with sheet='{table.sheet}' (--sheet)",
+        ))
 
 
 def _network_like(tables: dict[str, Table], found: dict[Kind, Table]) -> list[Table]:

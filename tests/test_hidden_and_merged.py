@@ -16,6 +16,7 @@ import bulkpo
 from bulkpo.cli import main
 from bulkpo.columns import Kind
 from bulkpo.config import Settings
+from bulkpo.imports import load_purchase_orders
 from bulkpo.issues import IssueCode
 from bulkpo.sandbox import SandboxServer
 from bulkpo.saved_mapping import SavedMapping
@@ -197,6 +198,9 @@ def test_a_hidden_sheet_is_never_chosen_over_a_visible_one(tmp_path: Path) -> No
     assert [w.message for w in sheet.validation.warnings if "hidden" in w.message] == [
         "sheet 'Purchase Orders' (hidden in the workbook) also looks like "
         "purchase-order data and is not imported (sheet 'Orders' is)"]
+    # Read as a PO file alone (the sheet named "Purchase Orders" is preferred, if shown).
+    table, _validation = load_purchase_orders(path)
+    assert table.sheet == "Orders"
     named = bulkpo.validate_file(path, sheet="Purchase Orders").purchase_orders
     assert named is not None and named.table.sheet == "Purchase Orders"
     assert named.validation.purchase_orders[0].name == "PO-99999"
@@ -313,3 +317,23 @@ def test_a_merged_quantity_under_a_header_with_braces_is_said_like_any(tmp_path:
     assert sheet is not None
     held = next(r for r in sheet.results if r.row == 2)
     assert "Quantity {pcs} is one merged cell over several rows (Q2:Q3)" in held.message
+
+
+def test_a_hidden_bookings_sheet_left_out_is_said(tmp_path: Path) -> None:
+    pos = write_po_workbook(tmp_path / "pos.xlsx", po_rows(1))
+    bookings = tmp_path / "bookings.xlsx"
+    bulkpo.write_template(Kind.BOOKINGS, bookings)
+    wb = openpyxl.load_workbook(pos)
+    source = openpyxl.load_workbook(bookings)["Bookings"]
+    hidden = wb.create_sheet("Bookings")
+    for row in source.iter_rows(values_only=True):
+        hidden.append(row)
+    hidden.sheet_state = "hidden"
+    wb.save(pos)
+    result = bulkpo.validate_file(pos)
+    assert result.sheet(Kind.BOOKINGS) is None
+    sheet = result.purchase_orders
+    assert sheet is not None
+    assert [w.message for w in sheet.validation.warnings if "hidden" in w.message] == [
+        "sheet 'Bookings' (hidden in the workbook) looks like bookings data and is not "
+        "imported"]

@@ -442,7 +442,7 @@ def _choose_sheet(
         return found
     for want in preferred:
         found = by_fold.get(want.casefold())
-        if found is not None:
+        if found is not None and found not in source.hidden_sheets:
             return found
     if not names:
         raise source.fail("the workbook has no sheets")
