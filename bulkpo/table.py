@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 # Issue and Severity live in bulkpo.issues; kept importable from here for the merge; remove after.
-from bulkpo.issues import Issue, Severity
+from bulkpo.issues import Issue, IssueCode, Severity
 
 __all__ = [
     "CSV_REPORT_COLUMNS", "FIX_COLUMNS", "REPORT_COLUMNS", "CellRef", "CellValue", "Issue", "Row",
@@ -145,3 +145,18 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+def merged_cells_issue(table: Table, merged: dict[int, list[tuple[int, int]]]) -> Issue:
+    """One warning for the cells merged down that are read on each row they cover."""
+
+    places = [f"{column_letter(col)}{top}:{column_letter(col)}{bottom}"
+              for col, spans in sorted(merged.items()) for top, bottom in spans]
+    shown = ", ".join(places[:8]) + (", ..." if len(places) > 8 else "")
+    col, [(top, _bottom), *_rest] = min(merged.items())
+    return Issue(
+        CellRef(table.sheet, top, col), "", "", IssueCode.MERGED_CELL, Severity.WARNING,
+        f"{len(places):,} merged cell{'s' if len(places) > 1 else ''} over several rows "
+        f"({shown}): each row reads the merged value",
+        "unmerge them if a row should have a value of its own",
+    )

@@ -33,7 +33,7 @@ from bulkpo.columns import Column, ColumnSet, ColumnType
 from bulkpo.domain import Booking, PurchaseOrder
 from bulkpo.issues import Issue, IssueCode, Severity
 from bulkpo.mapping import HeaderMap
-from bulkpo.table import CellRef, CellValue, Table, column_letter
+from bulkpo.table import CellRef, CellValue, Table, column_letter, merged_cells_issue
 
 ERROR = Severity.ERROR
 WARNING = Severity.WARNING
@@ -509,6 +509,12 @@ def hold_back_merged(
         "each row's or their total cannot be told",
         f"unmerge it and write each row's {header}", also=tuple(refs[1:]),
     )
+    # The reader's warning said every merged cell is read on each row: not this column's.
+    rest = {c: spans for c, spans in table.merged.items() if c != col}
+    said = [i for i in result.issues if i.code is IssueCode.MERGED_CELL and i.severity is WARNING]
+    result.issues = [i for i in result.issues if not any(i is s for s in said)]
+    if rest and said:
+        result.issues.insert(0, merged_cells_issue(table, rest))
     literal = header.replace("{", "{{").replace("}", "}}")  # a header is the user's text
     return hold_back_rows(result, table, numbers, issue, groups,
                           until="{rows} {have} a " + literal + " of {their} own")

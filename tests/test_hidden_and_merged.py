@@ -257,6 +257,8 @@ def test_a_quantity_merged_over_lines_is_not_sent(tmp_path: Path) -> None:
         "Quantity is one merged cell over several rows (Q4:Q5): whether its value is each "
         "row's or their total cannot be told")
     assert refused.suggestion == "unmerge it and write each row's Quantity"
+    # Not also said to be "read on each row": the merged cells read so are none here.
+    assert not [i for i in sheet.validation.warnings if i.code is IssueCode.MERGED_CELL]
     said = {r.row: r.status for r in sheet.results}
     # Row 2 merged across its columns (A2:T2) keeps only its first cell: not filled
     # across, it reads as a PO's note row.

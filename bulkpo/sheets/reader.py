@@ -47,7 +47,7 @@ from bulkpo.sheets.guards import (
     too_far,
     xlsb_extent,
 )
-from bulkpo.table import CellRef, CellValue, Row, Table, column_letter
+from bulkpo.table import CellRef, CellValue, Row, Table, merged_cells_issue
 from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
 HeaderScorer = Callable[[Sequence[str]], float]
@@ -653,7 +653,7 @@ class _WorkbookSource(_Source):
             merged=merged,
         )
         if merged:
-            table.issues.append(_merged_issue(table, merged))
+            table.issues.append(merged_cells_issue(table, merged))
         if errors:
             _apply_error_cells(table, errors)
         return table
@@ -700,20 +700,6 @@ def _fill_merged_down(
                 row.set(c0, value)
         spans.setdefault(c0, []).append((r0 + 1, r1 + 1))
     return spans
-
-
-def _merged_issue(table: Table, merged: dict[int, list[tuple[int, int]]]) -> Issue:
-    """One warning for the merged cells the reader filled down, naming each."""
-    places = [f"{column_letter(col)}{top}:{column_letter(col)}{bottom}"
-              for col, spans in sorted(merged.items()) for top, bottom in spans]
-    shown = ", ".join(places[:8]) + (", ..." if len(places) > 8 else "")
-    col, [(top, _bottom), *_rest] = min(merged.items())
-    return Issue(
-        CellRef(table.sheet, top, col), "", "", IssueCode.MERGED_CELL, Severity.WARNING,
-        f"{len(places):,} merged cell{'s' if len(places) > 1 else ''} over several rows "
-        f"({shown}): each row reads the merged value",
-        "unmerge them if a row should have a value of its own",
-    )
 
 
 def _apply_error_cells(table: Table, errors: dict[tuple[int, int], str]) -> None:
