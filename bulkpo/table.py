@@ -133,9 +133,9 @@ class Table:
     """Cells merged over several data rows, by column: (first, last) sheet rows; the
     reader gave each covered cell the merged value."""
     hidden_rows: frozenset[int] = frozenset()
+    """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xlsb, xls and ods)."""
     hidden_cols: frozenset[int] = frozenset()
     """0-based columns hidden in the sheet (read from xlsx/xlsm, xls and ods)."""
-    """Sheet rows hidden by a filter or Hide Rows (read from xlsx/xlsm, xlsb, xls and ods)."""
 
     def ref(self, row: Row, col: int) -> CellRef:
         return CellRef(self.sheet, row.number, col)
@@ -149,7 +149,6 @@ class Table:
 
 def merged_cells_issue(table: Table, merged: dict[int, list[tuple[int, int]]]) -> Issue:
     """One warning for the cells merged down that are read on each row they cover."""
-
     places = [f"{column_letter(col)}{top}:{column_letter(col)}{bottom}"
               for col, spans in sorted(merged.items()) for top, bottom in spans]
     shown = ", ".join(places[:8]) + (", ..." if len(places) > 8 else "")

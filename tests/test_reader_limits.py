@@ -20,8 +20,7 @@ import pytest
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.sheets import list_sheets, read_table
-from bulkpo.sheets.guards import sheet_extent as _sheet_extent
-from bulkpo.sheets.guards import xls_extents, xls_stream
+from bulkpo.sheets.guards import scan_sheet, xls_extents, xls_stream
 from tests.conftest import shared_path
 
 MEMORY_CAP = 1536 << 20  # address space of the bulkpo process under test
@@ -202,7 +201,7 @@ def test_extent_bound_lets_a_million_rows_by_30_columns_through(
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("s.xml", sheet_xml([("A1", "h"), ("B1", "h"), ("C5", "x"), (last, "x")]))
     with zipfile.ZipFile(path) as zf:
-        found = _sheet_extent(zf, "s.xml", ReadLimits().max_cells)
+        found = scan_sheet(zf, "s.xml", ReadLimits().max_cells).too_far
     assert (found is not None) is refused
     if found is not None:
         assert str(found[0]) == last and found[1] is None

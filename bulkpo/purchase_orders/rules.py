@@ -234,6 +234,7 @@ def validate_purchase_orders(
         else:
             result.purchase_orders.append(assembled)
     result.issues = finish(checker, table, header_map, setup, issues)
+
     def groups() -> Iterable[tuple[str, list[int]]]:
         return ((f"PO {po.name}", [line.row for line in po.lines])
                 for po in result.purchase_orders)

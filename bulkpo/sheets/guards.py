@@ -184,16 +184,8 @@ class SheetScan:
     """The 0-based columns hidden in Excel (Hide Columns)."""
 
 
-def sheet_extent(
-    zf: zipfile.ZipFile, part: str, max_cells: int
-) -> tuple[Corner, Corner | None] | None:
-    """(last cell, declared last cell) of a sheet whose cells reach past ``max_cells``
-    cells from A1, else None (:func:`scan_sheet`)."""
-    return scan_sheet(zf, part, max_cells).too_far
-
-
-# A row hidden in Excel: the attribute is rare, so its literal is sought first and the
-# row tag around it read only where it is found (a <col> can be hidden too).
+# A row or column hidden in Excel: the attribute is rare, so its literal is sought first
+# and the <row> or <col> tag around it read only where it is found.
 _HIDDEN = re.compile(rb'hidden="(?:1|true)"')  # a literal start: no \b, which is slow
 _ROW_TAG = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]{1,10})"')
 _COL_TAG = re.compile(rb"<(?:\w+:)?col\s")  # a <cols> entry: columns min to max (1-based)
@@ -203,7 +195,8 @@ _TAIL = 1024  # bytes carried into the next chunk: a reference, or a whole row t
 
 
 def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
-    """One streamed pass over a sheet's XML: how far its cells reach, and its hidden rows.
+    """One streamed pass over a sheet's XML: how far its cells reach, and its hidden rows
+    and columns.
 
     The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
     cells themselves. So the pass counts only how many letters and digits the longest

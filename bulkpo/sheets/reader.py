@@ -20,7 +20,7 @@ import zlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from python_calamine import CalamineSheet, CalamineWorkbook, PasswordError, SheetVisibleEnum
 
@@ -176,8 +176,8 @@ def _open(path: Path, limits: ReadLimits | None) -> _Source:
         return _TextSource(path)
     if kind == "xls":
         sheets = check_xls(path, limits)
-        return _WorkbookSource(path, limits, {s.name: frozenset(s.hidden_rows) for s in sheets},
-                               {s.name: frozenset(s.hidden_cols) for s in sheets})
+        return _WorkbookSource(path, limits, {
+            s.name: (frozenset(s.hidden_rows), frozenset(s.hidden_cols)) for s in sheets})
     return _WorkbookSource(path, limits)
 
 
@@ -481,13 +481,15 @@ def _choose_sheet(
 # --------------------------------------------------------------------------- workbooks
 
 
+Hidden: TypeAlias = dict[str, tuple[frozenset[int], frozenset[int]]]
+"""By sheet name: the 1-based rows and 0-based columns hidden in the sheet."""
+_NONE_HIDDEN: tuple[frozenset[int], frozenset[int]] = (frozenset(), frozenset())
+
+
 class _WorkbookSource(_Source):
     """A workbook read through python-calamine."""
 
-    def __init__(
-        self, path: Path, limits: ReadLimits, hidden: dict[str, frozenset[int]] | None = None,
-        hidden_cols: dict[str, frozenset[int]] | None = None,
-    ) -> None:
+    def __init__(self, path: Path, limits: ReadLimits, hidden: Hidden | None = None) -> None:
         self.path = path
         self.limits = limits
         self._zipped = zipfile.is_zipfile(path)
@@ -497,9 +499,9 @@ class _WorkbookSource(_Source):
             m.name for m in self.workbook.sheets_metadata
             if m.visible is not SheetVisibleEnum.Visible))
         self._sheets: dict[str, CalamineSheet] = {}
-        # Rows hidden in Excel, by sheet: an xls's from _open, an xlsx's from its scan.
-        self._hidden: dict[str, frozenset[int]] = dict(hidden or {})
-        self._hidden_cols: dict[str, frozenset[int]] = dict(hidden_cols or {})
+        # (rows, columns) hidden in the sheet, by sheet: an xls's from _open, the others'
+        # from the pass that measures the sheet before calamine reads it.
+        self._hidden: Hidden = dict(hidden or {})
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run one calamine call, mapping whatever it raises to one clear line."""
@@ -544,37 +546,43 @@ class _WorkbookSource(_Source):
     def _check_extent(self, name: str) -> None:
         """Refuse an xlsx/xlsm/xlsb sheet whose cells reach past ``max_cells`` before calamine
         reads it: calamine allocates every cell from A1 to the last one at once, and a
-        failed allocation aborts the whole process."""
+        failed allocation aborts the whole process. The same pass notes the sheet's hidden
+        rows and columns."""
         try:
-            with zipfile.ZipFile(self.path) as zf:
-                part = sheet_part(zf, name)
-                if part is None and "content.xml" in zf.namelist():
-                    # ods: guarded by the zip limits and calamine's own cell limit; only
-                    # its hidden rows and columns are read here.
-                    self._hidden[name], self._hidden_cols[name] = ods_hidden(zf, name)
+            zf = zipfile.ZipFile(self.path)
         except Exception:  # odd packaging: calamine's own reading decides
             return
-        if part is None or not part.lower().endswith((".xml", ".bin")):
-            return
-        max_cells = self.limits.max_cells
-        found: tuple[Corner, Corner | None] | None
-        try:
-            with zipfile.ZipFile(self.path) as zf:
-                if part.lower().endswith(".bin"):  # xlsb: binary records
-                    corner, self._hidden[name] = xlsb_extent(zf.read(part))
-                    found = (corner, None) if corner.cells > max_cells else None
-                else:
-                    scan = scan_sheet(zf, part, max_cells)
-                    found = scan.too_far
-                    self._hidden[name] = scan.hidden_rows
-                    self._hidden_cols[name] = scan.hidden_cols
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
-            raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
+        with zf:
+            found = self._scan(zf, name)
         if found is None:
             return
         corner, declared = found
         raise self.fail(too_far(name, "declares" if declared == corner else "has", corner,
                                 self.limits))
+
+    def _scan(self, zf: zipfile.ZipFile, name: str) -> tuple[Corner, Corner | None] | None:
+        """(last cell, declared last cell) of sheet ``name`` when it reaches too far."""
+        try:
+            part = sheet_part(zf, name)
+            if part is None and "content.xml" in zf.namelist():
+                # ods: guarded by the zip limits and calamine's own cell limit; only its
+                # hidden rows and columns are read here.
+                self._hidden[name] = ods_hidden(zf, name)
+        except Exception:  # odd packaging: calamine's own reading decides
+            return None
+        if part is None or not part.lower().endswith((".xml", ".bin")):
+            return None
+        max_cells = self.limits.max_cells
+        try:
+            if part.lower().endswith(".bin"):  # xlsb: binary records
+                corner, rows = xlsb_extent(zf.read(part))
+                self._hidden[name] = (rows, frozenset())
+                return (corner, None) if corner.cells > max_cells else None
+            scan = scan_sheet(zf, part, max_cells)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
+            raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
+        self._hidden[name] = (scan.hidden_rows, scan.hidden_cols)
+        return scan.too_far
 
     def head(self, name: str, nrows: int) -> _Head:
         sheet = self._sheet(name)
@@ -647,8 +655,8 @@ class _WorkbookSource(_Source):
             headers=headers,
             rows=rows,
             sheet_names=list(self.sheet_names),
-            hidden_rows=self._hidden.get(name, frozenset()),
-            hidden_cols=self._hidden_cols.get(name, frozenset()),
+            hidden_rows=self._hidden.get(name, _NONE_HIDDEN)[0],
+            hidden_cols=self._hidden.get(name, _NONE_HIDDEN)[1],
             hidden_sheet=name in self.hidden_sheets,
             merged=merged,
         )
