@@ -176,6 +176,10 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> bool:
     doc_type = hm.role_of.get("document_type")
     mapped = {*hm.column_of.values(), *hm.role_of.values()}
     has_lines: set[str] | None = None  # POs with an item row; only a summary row asks
+    # A PO number merged down over the PO's rows: below its first row, the file holds
+    # what an export leaving it blank holds (a continuation of the PO above).
+    spans = table.merged.get(po, []) if po is not None else []
+    continued = {n for top, bottom in spans for n in range(top + 1, bottom + 1)}
 
     def po_has_lines(row: Row) -> bool:
         nonlocal has_lines
@@ -219,7 +223,7 @@ def _drop_rows(table: Table, hm: HeaderMap, columns: ColumnSet) -> bool:
         elif _label_row(row, mapped):
             why = "a label or note line of the export (no PO data)"
             _stated_date_order(table, hm, columns, row)
-        elif no_item and _blank(row, po) and _blank(row, line):
+        elif no_item and (_blank(row, po) or row.number in continued) and _blank(row, line):
             why = ("a totals row (no PO number, item or line number)"
                    if not _quantity_zero(row, qty) else "a note line (no item or quantity)")
         elif no_item and any(isinstance(v, str) and _TOTAL_WORDS.match(v) for v in row.values):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import struct
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import olefile
@@ -222,6 +223,9 @@ def test_the_only_data_sheet_hidden_asks_to_be_named(tmp_path: Path) -> None:
         "name it (sheet='Data', --sheet 'Data') to read it")
 
 
+ERP_FILES = Path(__file__).parent / "erp_corpus" / "files"
+
+
 def merge(path: Path, *ranges: str) -> Path:
     wb = openpyxl.load_workbook(path)
     ws = wb.active
@@ -339,3 +343,22 @@ def test_a_hidden_bookings_sheet_left_out_is_said(tmp_path: Path) -> None:
     assert [w.message for w in sheet.validation.warnings if "hidden" in w.message] == [
         "sheet 'Bookings' (hidden in the workbook) looks like bookings data and is not "
         "imported"]
+
+
+def test_a_po_number_merged_over_an_odoo_export_reads_as_the_export_left_it(
+    tmp_path: Path,
+) -> None:
+    # Odoo's PO export leaves the PO number blank on a PO's later lines, and its note line
+    # ("Ship with corner protectors", quantity 0) has no product. A user who merged the
+    # PO number down over those rows gets the same POs, the note line still skipped.
+    path = tmp_path / "odoo.xlsx"
+    path.write_bytes((ERP_FILES / "odoo_purchase_order.xlsx").read_bytes())
+    plain = bulkpo.validate_file(path).purchase_orders
+    merge(path, "A2:A4")
+    merged = bulkpo.validate_file(path).purchase_orders
+    assert plain is not None and merged is not None
+    assert [r.status for r in merged.results] == [r.status for r in plain.results]
+    assert [(po.name, [(line.sku, line.quantity, line.unit_cost) for line in po.lines])
+            for po in merged.validation.purchase_orders] == [
+        ("P00041", [("FURN_8888", 500, Decimal("12.50")), ("FURN_7800", 120, Decimal("145"))])]
+    assert next(r for r in merged.results if r.row == 4).status == "skipped"
