@@ -509,12 +509,17 @@ def hold_back_merged(
         "each row's or their total cannot be told",
         f"unmerge it and write each row's {header}", also=tuple(refs[1:]),
     )
-    # The reader's warning said every merged cell is read on each row: not this column's.
+    # The reader's warning (on the table, and so in the result) said every merged cell is
+    # read on each row: not this column's.
     rest = {c: spans for c, spans in table.merged.items() if c != col}
-    said = [i for i in result.issues if i.code is IssueCode.MERGED_CELL and i.severity is WARNING]
-    result.issues = [i for i in result.issues if not any(i is s for s in said)]
-    if rest and said:
-        result.issues.insert(0, merged_cells_issue(table, rest))
+    again = merged_cells_issue(table, rest) if rest else None
+    for issues in (table.issues, result.issues):
+        at = next((k for k, i in enumerate(issues)
+                   if i.code is IssueCode.MERGED_CELL and i.severity is WARNING), None)
+        if at is not None and again is not None:
+            issues[at] = again
+        elif at is not None:
+            del issues[at]
     literal = header.replace("{", "{{").replace("}", "}}")  # a header is the user's text
     return hold_back_rows(result, table, numbers, issue, groups,
                           until="{rows} {have} a " + literal + " of {their} own")

@@ -362,3 +362,12 @@ def test_a_po_number_merged_over_an_odoo_export_reads_as_the_export_left_it(
             for po in merged.validation.purchase_orders] == [
         ("P00041", [("FURN_8888", 500, Decimal("12.50")), ("FURN_7800", 120, Decimal("145"))])]
     assert next(r for r in merged.results if r.row == 4).status == "skipped"
+
+
+def test_the_report_does_not_say_a_refused_merged_quantity_is_read(tmp_path: Path) -> None:
+    path = merge(write_po_workbook(tmp_path / "pos.xlsx", po_rows(2)), "Q4:Q5")
+    report = tmp_path / "report.xlsx"
+    assert main(["validate", str(path), "--report", str(report)]) == 1
+    listed = [row for row in openpyxl.load_workbook(report)["Errors"].iter_rows(values_only=True)
+              if row[5] == "merged_cell"]
+    assert [(row[0], row[4]) for row in listed] == [("Purchase Orders!Q4", "error")]
