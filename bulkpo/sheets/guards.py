@@ -11,6 +11,7 @@ cell limit of calamine's own, which the reader reports.)
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -196,48 +197,120 @@ _TAIL = 1024  # bytes carried into the next chunk: a reference, or a whole row t
 
 def scan_sheet(zf: zipfile.ZipFile, part: str, max_cells: int) -> SheetScan:
     """One streamed pass over a sheet's XML: how far its cells reach, and its hidden rows
-    and columns.
+    and columns (a :class:`SheetScanner` fed the whole part)."""
+    scanner = SheetScanner(max_cells)
+    with zf.open(part) as fh:
+        while chunk := fh.read(SCAN_CHUNK):
+            scanner.feed(chunk)
+    return scanner.finish(zf, part)
+
+
+SCAN_CHUNK = 1 << 22
+"""Bytes of inflated sheet XML scanned at a time."""
+
+
+def _widest(letters: int) -> int:
+    """The columns references of up to ``letters`` letters reach (26, 702, ...)."""
+    return sum(26**n for n in range(1, letters + 1))
+
+
+class SheetScanner:
+    """The pass that measures an xlsx sheet before calamine reads it, fed its XML a chunk
+    at a time, so that a reader may hand calamine the part scanned so far.
 
     The ``<dimension>`` a writer declares is no guide: calamine sizes the sheet from the
-    cells themselves. So the pass counts only how many letters and digits the longest
-    references have, a bound that a 100,000-row sheet passes at the cost of two regex
-    scans; only past that bound is the exact last cell sought.
+    cells themselves. So the pass bounds the last cell from how many letters and digits
+    the longest references have (the first letter or digit of the longest too, once the
+    lengths alone allow too much: a 60-column sheet's BH needs it); only past that bound
+    is the exact last cell sought (:meth:`finish`). Each bound is one regex search a chunk,
+    on a literal start, so a 100,000-row sheet costs a few quick passes.
     """
-    letters, digits = 1, 1
-    declared: Corner | None = None
-    hidden: set[int] = set()
-    hidden_cols: set[int] = set()
-    with zf.open(part) as fh:
-        tail = b""
-        first = True
-        while chunk := fh.read(1 << 22):
-            buf = tail + chunk
-            if first:
-                first = False
-                if m := _DIMENSION.search(buf, 0, 4096):
-                    declared = Corner(_col_number(m.group(1)), int(m.group(2)))
-            while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
-                letters += 1
-            while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
-                digits += 1
-            for m in _HIDDEN.finditer(buf):
-                start = buf.rfind(b"<", max(0, m.start() - _TAIL), m.start())
-                end = buf.find(b">", m.end())
-                if start < 0 or end < 0:
-                    continue
-                if row := _ROW_TAG.match(buf, start, end):
-                    hidden.add(int(row.group(1)))
-                elif _COL_TAG.match(buf, start, end):
-                    lo, hi = _COL_MIN.search(buf, start, end), _COL_MAX.search(buf, start, end)
-                    if lo and hi and int(hi.group(1)) - int(lo.group(1)) < 16_384:
-                        hidden_cols.update(range(int(lo.group(1)) - 1, int(hi.group(1))))
-            tail = buf[-_TAIL:]
-    too_far = None
-    widest = sum(26**n for n in range(1, letters + 1))
-    if widest * (10**digits - 1) > max_cells:
-        corner = _last_cell(zf, part, letters, digits)
-        too_far = (corner, declared) if corner.cells > max_cells else None
-    return SheetScan(too_far, frozenset(hidden), frozenset(hidden_cols))
+
+    def __init__(self, max_cells: int) -> None:
+        self.max_cells = max_cells
+        self.letters = self.digits = 1
+        # Of the references with ``letters`` letters (``digits`` digits), the greatest
+        # first letter (0 = A) or first digit any has; -1: none seen yet. Tracked only
+        # for sheets past Z, and the digit's is of use only when tracked on every chunk
+        # since ``digits`` was reached (``_rows_led``).
+        self._lead_col = self._lead_digit = -1
+        self._rows_led = False
+        self.declared: Corner | None = None
+        self.hidden_rows: set[int] = set()
+        self.hidden_cols: set[int] = set()
+        self._tail = b""
+        self._first = True
+
+    def feed(self, chunk: bytes) -> None:
+        """Scan the next chunk of the sheet's XML."""
+        buf = self._tail + chunk
+        if self._first:
+            self._first = False
+            if m := _DIMENSION.search(buf, 0, 4096):
+                self.declared = Corner(_col_number(m.group(1)), int(m.group(2)))
+        letters, digits = self.letters, self.digits
+        while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
+            letters += 1
+        while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
+            digits += 1
+        if letters != self.letters:
+            # The chunks before held no reference this long: the lead starts afresh here.
+            self.letters, self._lead_col = letters, -1
+        if digits != self.digits:
+            self.digits, self._lead_digit, self._rows_led = digits, -1, letters >= 2
+        if letters >= 2:  # narrow sheets (A-Z) never need the leads
+            while self._lead_col < 25 and _lead_letter(self._lead_col + 1, letters).search(buf):
+                self._lead_col += 1
+            while self._lead_digit < 9 and _lead_number(self._lead_digit + 1, digits).search(buf):
+                self._lead_digit += 1
+        self._find_hidden(buf)
+        self._tail = buf[-_TAIL:]
+
+    def _find_hidden(self, buf: bytes) -> None:
+        for m in _HIDDEN.finditer(buf):
+            start = buf.rfind(b"<", max(0, m.start() - _TAIL), m.start())
+            end = buf.find(b">", m.end())
+            if start < 0 or end < 0:
+                continue
+            if row := _ROW_TAG.match(buf, start, end):
+                self.hidden_rows.add(int(row.group(1)))
+            elif _COL_TAG.match(buf, start, end):
+                lo, hi = _COL_MIN.search(buf, start, end), _COL_MAX.search(buf, start, end)
+                if lo and hi and int(hi.group(1)) - int(lo.group(1)) < 16_384:
+                    self.hidden_cols.update(range(int(lo.group(1)) - 1, int(hi.group(1))))
+
+    @property
+    def within(self) -> bool:
+        """True when no cell seen so far can reach past ``max_cells``."""
+        letters, digits = self.letters, self.digits
+        cols: int = _widest(letters)
+        rows: int = 10**digits - 1
+        if letters >= 2:  # the leads were tracked since these lengths were reached
+            cols = _widest(letters - 1) + (self._lead_col + 1) * 26 ** (letters - 1)
+            if self._rows_led:  # none of these digits (-1): they were not references
+                rows = max(self._lead_digit + 1, 1) * 10 ** (digits - 1) - 1
+        return cols * rows <= self.max_cells
+
+    def finish(self, zf: zipfile.ZipFile, part: str) -> SheetScan:
+        """What the pass found, once every chunk is fed; past the bound, the exact last
+        cell is sought in a second pass over ``part``."""
+        too_far = None
+        if not self.within:
+            corner = _last_cell(zf, part, self.letters, self.digits)
+            too_far = (corner, self.declared) if corner.cells > self.max_cells else None
+        return SheetScan(too_far, frozenset(self.hidden_rows), frozenset(self.hidden_cols))
+
+
+@functools.cache
+def _lead_letter(first: int, letters: int) -> re.Pattern[bytes]:
+    """References of ``letters`` letters whose first is the ``first``-th letter or later."""
+    return re.compile(rb'r="[%c-Z][A-Z]{%d}[0-9]' % (65 + first, letters - 1))
+
+
+@functools.cache
+def _lead_number(first: int, digits: int) -> re.Pattern[bytes]:
+    """References of ``digits`` digits whose first is ``first`` or more."""
+    return re.compile(rb'r="[A-Z]{0,4}[%c-9][0-9]{%d}"' % (48 + first, digits - 1))
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"

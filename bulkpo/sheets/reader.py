@@ -47,6 +47,7 @@ from bulkpo.sheets.guards import (
     too_far,
     xlsb_extent,
 )
+from bulkpo.sheets.parts import part_count, read_in_parts
 from bulkpo.table import CellRef, CellValue, Row, Table, merged_cells_issue
 from bulkpo.templates import skip_template_example  # the one hook: an untouched example row
 
@@ -498,7 +499,7 @@ class _WorkbookSource(_Source):
         self.hidden_sheets = self._guard(lambda: frozenset(
             m.name for m in self.workbook.sheets_metadata
             if m.visible is not SheetVisibleEnum.Visible))
-        self._sheets: dict[str, CalamineSheet] = {}
+        self._sheets: dict[str, list[CalamineSheet]] = {}
         # (rows, columns) hidden in the sheet, by sheet: an xls's from _open, the others'
         # from the pass that measures the sheet before calamine reads it.
         self._hidden: Hidden = dict(hidden or {})
@@ -526,22 +527,43 @@ class _WorkbookSource(_Source):
                 raise self.fail("not a spreadsheet (unrecognised file format)") from None
             raise self.fail(f"damaged workbook: {message}") from None
 
-    def _sheet(self, name: str) -> CalamineSheet:
-        sheet = self._sheets.get(name)
-        if sheet is None:
-            if self._zipped:
-                self._check_extent(name)
-            sheet = self._guard(lambda: self.workbook.get_sheet_by_name(name))
-            assert sheet is not None
-            cells = sheet.height * sheet.width
-            if cells > self.limits.max_cells:
+    def _sheet(self, name: str) -> list[CalamineSheet]:
+        """Sheet ``name`` as calamine read it: whole, or a large xlsx sheet in parts."""
+        sheets = self._sheets.get(name)
+        if sheets is None:
+            sheets = self._read_in_parts(name) if self._zipped else None
+            if sheets is None:
+                if self._zipped:
+                    self._check_extent(name)
+                sheet = self._guard(lambda: self.workbook.get_sheet_by_name(name))
+                assert sheet is not None
+                sheets = [sheet]
+            height, width = _extent(sheets)
+            if height * width > self.limits.max_cells:
                 # Building Python lists for a sheet this large would take many GB.
                 raise self.fail(
-                    f"sheet '{name}' is too large to read: {sheet.height} rows x "
-                    f"{sheet.width} columns (more than {self.limits.max_cells:,} cells)"
+                    f"sheet '{name}' is too large to read: {height} rows x "
+                    f"{width} columns (more than {self.limits.max_cells:,} cells)"
                 )
-            self._sheets[name] = sheet
-        return sheet
+            self._sheets[name] = sheets
+        return sheets
+
+    def _read_in_parts(self, name: str) -> list[CalamineSheet] | None:
+        """A large xlsx sheet read in parts on the machine's cores (:mod:`.parts`), each
+        measured by the guard first; None when it is read whole."""
+        try:
+            with zipfile.ZipFile(self.path) as zf:
+                part = sheet_part(zf, name)
+                if part is None or not part.lower().endswith(".xml"):
+                    return None
+                count = part_count(zf.getinfo(part).file_size)
+                found = read_in_parts(zf, part, name, self.limits.max_cells, count)
+        except Exception:  # odd packaging: the whole read says what is wrong
+            return None
+        if found is None:
+            return None
+        self._hidden[name] = (found.scan.hidden_rows, found.scan.hidden_cols)
+        return found.sheets
 
     def _check_extent(self, name: str) -> None:
         """Refuse an xlsx/xlsm/xlsb sheet whose cells reach past ``max_cells`` before calamine
@@ -585,17 +607,16 @@ class _WorkbookSource(_Source):
         return scan.too_far
 
     def head(self, name: str, nrows: int) -> _Head:
-        sheet = self._sheet(name)
-        start = sheet.start
-        if start is None:
+        sheets = self._sheet(name)
+        raw, first_row, first_col = self._guard(lambda: _to_python(sheets, nrows))
+        if not raw:
             return _Head([], 0)
-        raw = self._guard(lambda: sheet.to_python(skip_empty_area=True, nrows=nrows))
-        return self._shape_head(sheet, raw, nrows)
+        return self._shape_head(sheets[-1], raw, nrows, first_row, first_col)
 
-    def _shape_head(self, sheet: CalamineSheet, raw: list[list[Any]], nrows: int) -> _Head:
-        """Absolute columns and merged header cells filled from their merged range."""
-        assert sheet.start is not None
-        first_row, first_col = sheet.start
+    def _shape_head(self, sheet: CalamineSheet, raw: list[list[Any]], nrows: int,
+                    first_row: int, first_col: int) -> _Head:
+        """Absolute columns and merged header cells filled from their merged range
+        (``sheet`` holds the sheet's merged cells)."""
         pad = [""] * first_col
         rows = [pad + list(r) for r in raw[:nrows]]
         merges = self._guard(lambda: sheet.merged_cell_ranges) or []
@@ -622,12 +643,11 @@ class _WorkbookSource(_Source):
         expected: Sequence[str],
         header_row: int | None = None,
     ) -> Table:
-        sheet = self._sheet(name)
+        sheets = self._sheet(name)
         head = self.head(name, max_header_scan)
         header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         headers = [_header_text(v) for v in head.rows[header_i]]
-        first_row, first_col = sheet.start or (0, 0)
-        raw = self._guard(lambda: sheet.to_python(skip_empty_area=True))
+        raw, first_row, first_col = self._guard(lambda: _to_python(sheets))
         self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
         # Calamine hands Excel error cells over as "", so without a "" at or below the
         # header row there is no error cell to look for and the sheet XML is not re-read.
@@ -646,7 +666,7 @@ class _WorkbookSource(_Source):
                 continue
             append(Row(number, pad + values if first_col else values))
         errors = self._error_cells(name) if may_hold_errors else {}
-        merges = self._guard(lambda: sheet.merged_cell_ranges) or []
+        merges = self._guard(lambda: sheets[-1].merged_cell_ranges) or []
         merged = _fill_merged_down(rows, merges, first_row + header_i + 1) if merges else {}
         table = Table(
             path=str(self.path),
@@ -682,6 +702,51 @@ class _WorkbookSource(_Source):
                 return _scan_error_cells(zf, part)
         except Exception:  # best effort: calamine already read the sheet
             return {}
+
+
+def _extent(sheets: Sequence[CalamineSheet]) -> tuple[int, int]:
+    """Rows and columns of a sheet read whole or in parts, from its first cell to its last."""
+    live = [s for s in sheets if s.start is not None and s.end is not None]
+    if not live:
+        return 0, 0
+    rows = live[-1].end[0] - live[0].start[0] + 1  # type: ignore[index]
+    cols = (max(s.end[1] for s in live)  # type: ignore[index]
+            - min(s.start[1] for s in live) + 1)  # type: ignore[index]
+    return rows, cols
+
+
+def _to_python(
+    sheets: Sequence[CalamineSheet], nrows: int | None = None
+) -> tuple[list[list[Any]], int, int]:
+    """Calamine's rows of a sheet read whole or in parts, from its first row and column
+    (0-based, returned with them); ``nrows`` of them at most. Each part's rows go to their
+    place: rows between two parts are blank, and every row spans the sheet's columns."""
+    live = [s for s in sheets if s.start is not None and s.end is not None]
+    if len(live) == 1:
+        sheet = live[0]
+        assert sheet.start is not None
+        if nrows is None:
+            return sheet.to_python(skip_empty_area=True), *sheet.start
+        return sheet.to_python(skip_empty_area=True, nrows=nrows), *sheet.start
+    if not live:
+        return [], 0, 0
+    first_row = live[0].start[0]  # type: ignore[index]
+    first_col = min(s.start[1] for s in live)  # type: ignore[index]
+    width = max(s.end[1] for s in live) - first_col + 1  # type: ignore[index]
+    rows: list[list[Any]] = []
+    for sheet in live:
+        (top, left), (_, right) = sheet.start, sheet.end  # type: ignore[misc]
+        at = top - first_row
+        if nrows is not None and at >= nrows:
+            break
+        rows.extend([""] * width for _ in range(at - len(rows)))
+        raw = (sheet.to_python(skip_empty_area=True) if nrows is None
+               else sheet.to_python(skip_empty_area=True, nrows=nrows - at))
+        before, after = left - first_col, width - (right - first_col + 1)
+        if before or after:
+            raw = [[""] * before + r + [""] * after for r in raw]
+        rows.extend(raw)
+    return rows, first_row, first_col
 
 
 def _fill_merged_down(

@@ -1,0 +1,183 @@
+"""A large xlsx sheet read by calamine in parts, side by side on the machine's cores.
+
+Calamine reads a sheet in one call that lets go of Python's lock, on one core, and only
+after the guard pass (:class:`~bulkpo.sheets.guards.SheetScanner`) has measured the sheet.
+A sheet's XML is a run of ``<row>`` elements, so a large one is cut at row tags into
+parts, each made a workbook of its own (the sheet's head and tail around its rows, with
+the original's other parts, stored), and each part goes to calamine on a thread of its
+own as soon as the guard has measured it: measuring the next part overlaps reading this
+one, and the parts are read side by side. Calamine never sees bytes the guard has not
+passed.
+
+A sheet is cut only where that changes nothing: plain ``<sheetData>`` whose rows carry
+their number (``<row r="...">``, which is where calamine takes a row's place from), no
+CDATA or comments (where a row tag could be text), parts that do not share a row. Any
+doubt, and any error, gives ``None``: the sheet is then read whole, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import re
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from python_calamine import CalamineSheet, CalamineWorkbook
+
+from bulkpo.sheets.guards import SCAN_CHUNK, SheetScan, SheetScanner
+
+MIN_PART_BYTES = 8 << 20
+"""Sheet XML per part, at least: below it a second workbook costs more than it saves."""
+
+MAX_PARTS = 4
+MAX_SPLIT_BYTES = 128 << 20
+"""Sheet XML above which the sheet is read whole: each part is held three times over while
+it is handed to calamine (its XML, its stored workbook, calamine's copy of that), a
+cost in memory worth paying for ~170,000 rows of 15 columns, not for millions."""
+
+_ROW_START = b'<row r="'
+_MAX_HEAD = 1 << 20
+_SHEET_DATA = b"<sheetData>"
+_CLOSE = b"</sheetData></worksheet>"
+_UNSAFE = re.compile(rb"<!\[CDATA\[|<!--|</sheetData")
+# Parts calamine does not read for a sheet's values: other sheets, pictures and the like
+# are left out of each part's workbook.
+_LEFT_OUT = re.compile(
+    r"(?:^|/)(?:worksheets|chartsheets|dialogsheets|macrosheets|media|drawings|charts|"
+    r"embeddings|printerSettings|pivotCache|pivotTables|externalLinks|customXml)/"
+    r"|calcChain\.xml$|vbaProject\.bin$", re.IGNORECASE)
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def part_count(xml_bytes: int, cpus: int | None = None) -> int:
+    """How many parts a sheet of ``xml_bytes`` of XML is read in: one a core, each at
+    least :data:`MIN_PART_BYTES`, at most :data:`MAX_PARTS`; one (whole) past
+    :data:`MAX_SPLIT_BYTES`."""
+    if xml_bytes > MAX_SPLIT_BYTES:
+        return 1
+    cpus = usable_cpus() if cpus is None else cpus
+    return max(1, min(cpus, MAX_PARTS, xml_bytes // MIN_PART_BYTES))
+
+
+@dataclass
+class Parts:
+    """A sheet read in parts: calamine's sheets in row order (no two share a row; the last
+    holds the sheet's tail, its merged cells), and what the guard pass found."""
+
+    sheets: list[CalamineSheet]
+    scan: SheetScan
+
+
+class _NoCut(Exception):
+    """The sheet is read whole."""
+
+
+def read_in_parts(
+    zf: zipfile.ZipFile, part: str, name: str, max_cells: int, count: int,
+    *, open_part: Callable[[io.BytesIO], CalamineWorkbook] = CalamineWorkbook.from_filelike,
+) -> Parts | None:
+    """Sheet ``name`` (the zip member ``part``) read in ``count`` parts, each measured by the
+    guard before calamine reads it; None when it is better read whole (too small, not
+    safely cut, past the guard's bound, or any error: the whole read then says why)."""
+    if count < 2:
+        return None
+    others = [(info.filename, zf.read(info)) for info in zf.infolist()
+              if info.filename != part and not _LEFT_OUT.search(info.filename)]
+    size = zf.getinfo(part).file_size
+    scanner = SheetScanner(max_cells)
+    pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bulkpo-sheet-part")
+    futures: list[Future[CalamineSheet]] = []
+
+    def submit(pieces: list[bytes | memoryview]) -> None:
+        futures.append(pool.submit(_read_part, others, part, name, pieces, open_part))
+
+    try:
+        head = tail = b""
+        pieces: list[bytes | memoryview] = []
+        held = 0
+        cutting = True
+        with zf.open(part) as fh:
+            while chunk := fh.read(SCAN_CHUNK):
+                scanner.feed(chunk)
+                if not scanner.within:
+                    raise _NoCut  # the whole read's exact pass settles it
+                start = 0
+                if not head:  # the sheet's head, up to its rows, may span chunks
+                    chunk = tail + chunk
+                    at = chunk.find(_SHEET_DATA)
+                    if at < 0:
+                        if len(chunk) > _MAX_HEAD:
+                            raise _NoCut
+                        tail = chunk
+                        continue
+                    if b"<worksheet" not in chunk[:at]:
+                        raise _NoCut
+                    start = at + len(_SHEET_DATA)
+                    head, tail = chunk[:start], b""
+                # Past the rows, or text that could hold a row tag (also across the last
+                # chunk's end): no more cuts.
+                if cutting and (seen := _UNSAFE.search(tail + chunk[start:start + 16])
+                                or _UNSAFE.search(chunk, start)):
+                    if seen.group() != b"</sheetData":
+                        raise _NoCut
+                    cutting = False
+                tail = chunk[-16:]
+                view = memoryview(chunk)
+                if cutting and len(futures) < count - 1 and held + len(chunk) - start >= (
+                        size - len(head)) // count:
+                    cut = chunk.rfind(_ROW_START, start)
+                    if cut > start or (cut == start and pieces):
+                        pieces.append(view[start:cut])
+                        submit([head, *pieces, _CLOSE])
+                        pieces, held, start = [], 0, cut
+                pieces.append(view[start:])
+                held += len(chunk) - start
+        if not futures:
+            raise _NoCut
+        submit([head, *pieces])
+        del pieces
+        sheets = [f.result() for f in futures]
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    except BaseException:  # any doubt (pyo3 panics included): the whole read decides
+        pool.shutdown(wait=True, cancel_futures=True)
+        return None
+    pool.shutdown(wait=True)
+    live = [s for s in sheets if s.start is not None]
+    for before, after in itertools.pairwise(live):
+        assert before.end is not None and after.start is not None
+        if after.start[0] <= before.end[0]:
+            return None  # parts that share rows (cells out of order): read whole
+    return Parts(sheets, scanner.finish(zf, part))
+
+
+def _read_part(
+    others: list[tuple[str, bytes]], part: str, name: str, pieces: list[bytes | memoryview],
+    open_part: Callable[[io.BytesIO], CalamineWorkbook],
+) -> CalamineSheet:
+    """One part made a workbook of its own (stored: nothing to inflate) and read."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for filename, data in others:
+            out.writestr(filename, data)
+        with out.open(part, "w", force_zip64=True) as fh:
+            for piece in pieces:
+                fh.write(piece)
+    del pieces
+    buf.seek(0)
+    workbook = open_part(buf)
+    del buf
+    sheet = workbook.get_sheet_by_name(name)
+    assert sheet is not None
+    return sheet
