@@ -21,6 +21,7 @@ from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.sheets import list_sheets, read_table
 from bulkpo.sheets.guards import scan_sheet, xls_extents, xls_stream
+from bulkpo.table import column_letter
 from tests.conftest import shared_path
 
 MEMORY_CAP = 1536 << 20  # address space of the bulkpo process under test
@@ -308,3 +309,97 @@ def test_xlsb_cell_far_away_is_refused_in_one_line(tmp_path: Path) -> None:
         "of 40,000,000 cells"
     ) in line
     assert read_table(src, header_row=1).rows  # the untouched file reads
+
+
+# ------------------------------------------------------------------ cells placed by counting
+
+
+def _with_sheet_data(tmp_path: Path, name: str, body: bytes) -> Path:
+    """xfd_workbook's file with its <sheetData> replaced by ``body``."""
+    src = xfd_workbook(tmp_path / f"src-{name}")
+    with zipfile.ZipFile(src) as zf:
+        xml = zf.read(SHEET)
+    xml = re.sub(rb"<sheetData>.*</sheetData>|<sheetData/>", lambda _: body, xml, flags=re.S)
+    return rewrite_sheet(src, tmp_path / name, xml)
+
+
+def test_rows_and_cells_without_references_are_counted_as_calamine_counts(
+    tmp_path: Path,
+) -> None:
+    """28 KB: a row of 16,384 cells and a million empty rows, none with a reference.
+    Calamine places such cells by counting and would allocate 17 billion cells."""
+    body = (b"<sheetData><row>" + b"<c><v>1</v></c>" * 16_384 + b"</row>"
+            + b"<row></row>" * 1_048_000
+            + b'<row><c t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    path = _with_sheet_data(tmp_path, "counted.xlsx", body)
+    assert path.stat().st_size < 40_000
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert "has cells up to XFD1048002 (17 billion cells)" in line
+
+
+@pytest.mark.parametrize("body, last", [
+    # calamine reads lower-case references too
+    (b'<sheetData><row r="1"><c r="a1"><v>1</v></c><c r="xfd1048576"><v>2</v></c></row>'
+     b"</sheetData>", "XFD1048576"),
+    # and ignores tag prefixes: a prefixed cell without a reference counts from its row
+    (b'<sheetData><x:row r="1048576"><x:c><v>1</v></x:c><x:c r="XFD1"><v>2</v></x:c>'
+     b"</x:row></sheetData>", "XFD1048576"),
+    # <row/> and <c/> each move the count on
+    (b"<sheetData>" + b"<row/>" * 70_000 + b"<row>" + b"<c/>" * 1000 + b"<c><v>1</v></c></row>"
+     b"</sheetData>", "ALM70001"),
+])
+def test_references_calamine_reads_are_measured(
+    tmp_path: Path, body: bytes, last: str
+) -> None:
+    path = _with_sheet_data(tmp_path, "odd.xlsx", body)
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert f"cells up to {last} (" in line
+
+
+def test_cells_without_references_among_comments_cannot_be_measured(tmp_path: Path) -> None:
+    body = b"<sheetData><row><c><v>1</v></c></row><!-- <row r='1'/> --></sheetData>"
+    path = _with_sheet_data(tmp_path, "commented.xlsx", body)
+    with pytest.raises(UnreadableFileError) as caught:
+        read_table(path)
+    assert ("cells without a cell reference among comments or CDATA, so how far it reaches "
+            "cannot be measured safely; open it in Excel and save it as .xlsx") in str(caught.value)
+
+
+def test_the_count_is_never_short_of_calamines_own(tmp_path: Path) -> None:
+    """Random sheets mixing cells with and without references, rows with and without
+    numbers, empty cells and rows: the guard's count reaches at least as far as the range
+    calamine builds, and exactly as far when rows go in order and every cell holds a value."""
+    from python_calamine import CalamineWorkbook
+
+    from bulkpo.sheets.guards import _counted_corner
+
+    rng = __import__("random").Random(11)
+    exact = 0
+    for case in range(150):
+        ordered = case % 2 == 0
+        rows, number = [], 0
+        for _ in range(rng.randint(1, 12)):
+            number = number + rng.randint(1, 3) if ordered else rng.randint(1, 40)
+            tag = f'<row r="{number}">' if rng.random() < 0.5 else "<row>"
+            cells = []
+            for _ in range(rng.randint(0, 6)):
+                ref = (f' r="{column_letter(rng.randint(0, 30))}{number}"'
+                       if not ordered and rng.random() < 0.3 else "")
+                empty = not ordered and rng.random() < 0.2
+                cells.append(f"<c{ref}/>" if empty else f"<c{ref}><v>1</v></c>")
+            rows.append(tag + "".join(cells) + "</row>" if cells or rng.random() < 0.5
+                        else tag.replace(">", "/>"))
+        body = ("<sheetData>" + "".join(rows) + "</sheetData>").encode()
+        path = _with_sheet_data(tmp_path, f"r{case}.xlsx", body)
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Purchase Orders")
+        with zipfile.ZipFile(path) as zf:
+            corner = _counted_corner(zf, SHEET)
+        assert corner is not None
+        if sheet.end is None:
+            continue
+        real_rows, real_cols = sheet.end[0] + 1, sheet.end[1] + 1
+        assert corner.row >= real_rows and corner.col >= real_cols, (body, corner, sheet.end)
+        if ordered:
+            exact += 1
+            assert (corner.row, corner.col) == (real_rows, real_cols), (body, corner, sheet.end)
+    assert exact > 50

@@ -151,12 +151,12 @@ class Corner:
 def _col_number(letters: bytes) -> int:
     n = 0
     for ch in letters:
-        n = n * 26 + ch - 64
+        n = n * 26 + (ch & 0xDF) - 64  # a-z as A-Z: calamine reads both
     return n
 
 
 _DIMENSION = re.compile(
-    rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"(?:[^\":]*:)?\$?([A-Z]{1,4})\$?([0-9]{1,10})\""
+    rb"<(?:\w+:)?dimension\s[^>]*?\bref=\"(?:[^\":]*:)?\$?([A-Za-z]{1,4})\$?([0-9]{1,10})\""
 )
 
 
@@ -167,10 +167,10 @@ _MAX_LETTERS, _MAX_DIGITS = 4, 10
 # 'r="' start lets the regex engine skip ahead fast, so each test costs one quick pass.
 # They also match inside other attributes (paper="9"): that can only raise the bound,
 # which the exact pass below then settles.
-_MORE_LETTERS = [re.compile(rb'r="[A-Z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
+_MORE_LETTERS = [re.compile(rb'r="[A-Za-z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
 
 
-_MORE_DIGITS = [re.compile(rb'r="[A-Z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
+_MORE_DIGITS = [re.compile(rb'r="[A-Za-z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
 
 
 @dataclass(frozen=True)
@@ -183,6 +183,8 @@ class SheetScan:
     """The 1-based numbers of the rows hidden in Excel (by a filter or Hide Rows)."""
     hidden_cols: frozenset[int] = frozenset()
     """The 0-based columns hidden in Excel (Hide Columns)."""
+    unmeasured: bool = False
+    """Cells placed by counting, beside comments or CDATA: how far they reach is unknown."""
 
 
 # A row or column hidden in Excel: the attribute is rare, so its literal is sought first
@@ -235,6 +237,9 @@ class SheetScanner:
         # since ``digits`` was reached (``_rows_led``).
         self._lead_col = self._lead_digit = -1
         self._rows_led = False
+        self.counted = False
+        """Some cell has no reference: calamine places it by counting rows and cells, so
+        only the exact pass of :meth:`finish` can say how far it reaches."""
         self.declared: Corner | None = None
         self.hidden_rows: set[int] = set()
         self.hidden_cols: set[int] = set()
@@ -263,6 +268,11 @@ class SheetScanner:
                 self._lead_col += 1
             while self._lead_digit < 9 and _lead_number(self._lead_digit + 1, digits).search(buf):
                 self._lead_digit += 1
+        if not self.counted:
+            # A tag cut at the chunk's end (<c |r="...) is looked at again with the next.
+            cut = len(buf) - 8
+            self.counted = any(m is not None and m.start() < cut for m in (
+                _BARE_CELL.search(buf), _BARE_PREFIXED_CELL.search(buf)))
         self._find_hidden(buf)
         self._tail = buf[-_TAIL:]
 
@@ -282,6 +292,8 @@ class SheetScanner:
     @property
     def within(self) -> bool:
         """True when no cell seen so far can reach past ``max_cells``."""
+        if self.counted:
+            return False
         letters, digits = self.letters, self.digits
         cols: int = _widest(letters)
         rows: int = 10**digits - 1
@@ -296,21 +308,95 @@ class SheetScanner:
         cell is sought in a second pass over ``part``."""
         too_far = None
         if not self.within:
-            corner = _last_cell(zf, part, self.letters, self.digits)
+            corner = (_counted_corner(zf, part) if self.counted
+                      else _last_cell(zf, part, self.letters, self.digits))
+            if corner is None:
+                return SheetScan(None, frozenset(), frozenset(), unmeasured=True)
             too_far = (corner, self.declared) if corner.cells > self.max_cells else None
         return SheetScan(too_far, frozenset(self.hidden_rows), frozenset(self.hidden_cols))
+
+
+# A cell tag without a reference as its first attribute (<c>, <c/>, <c s="1">, <x:c>):
+# calamine then places the cell by counting, and a few bytes a row (<row/>) or a cell
+# (<c/>) reach any distance. Excel and every writer seen put r= first, so only such
+# sheets pay for the exact pass that counts as calamine does.
+_BARE_CELL = re.compile(rb'<c(?! r=")[\s>/]')  # the literal start keeps it one quick pass
+_BARE_PREFIXED_CELL = re.compile(rb':c(?! r=")[\s>/]')  # calamine ignores tag prefixes
+_ROW_OR_CELL = re.compile(rb"<(/?)(?:[^\s<>/:]+:)?(row|c)(?=[\s>/])([^>]*)>")
+_CELL_REF = re.compile(rb'(?:^|\s)r="([A-Za-z]*)([0-9]+)"')
+
+
+def _counted_corner(zf: zipfile.ZipFile, part: str) -> Corner | None:
+    """The last cell of a sheet as calamine places its cells: by a cell's reference where
+    it has one, else by counting (the row's own number or one past the last row, the
+    column one past the last cell), every cell tag counted as if it held a value, a row
+    number never taken as lower than the count (so the bound can only be too high).
+
+    None when the sheet holds comments, CDATA or a DOCTYPE (``<!``): text there could read
+    as tags to this count and not to calamine, so such a sheet cannot be measured."""
+    row = col = top = right = 0  # 0-based, as calamine counts
+    inside = started = False
+    carry = b""
+    with zf.open(part) as fh:
+        while True:
+            chunk = fh.read(SCAN_CHUNK)
+            buf = carry + chunk
+            if b"<!" in buf:
+                return None
+            at = 0
+            if not started:  # calamine counts from the start of <sheetData>
+                found = _SHEET_DATA_START.search(buf)
+                if found is None:
+                    carry = buf[-_TAIL:]
+                    if not chunk:
+                        break
+                    continue
+                started, at = True, found.end()
+            end = buf.rfind(b"<") if chunk else len(buf)  # a tag cut by the chunk waits
+            for closing, name, attrs in _ROW_OR_CELL.findall(buf, at, max(end, at)):
+                if name == b"c":
+                    if closing:  # calamine ends a cell at the first </c>, and skips others
+                        if inside:
+                            col, inside = col + 1, False
+                    elif not inside:
+                        ref = _CELL_REF.search(attrs)
+                        if ref is not None and ref.group(1):
+                            at_row, col = int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1
+                        else:
+                            at_row = row
+                        top, right = max(top, at_row), max(right, col)
+                        if attrs.endswith(b"/"):
+                            col += 1
+                        else:
+                            inside = True
+                elif not inside:  # a row; inside a cell calamine reads past it
+                    if closing:
+                        row, col = row + 1, 0
+                        continue
+                    ref = _CELL_REF.search(attrs)
+                    if ref is not None:
+                        row = max(row, int(ref.group(2)) - 1)
+                    if attrs.endswith(b"/"):
+                        row, col = row + 1, 0
+            if not chunk:
+                break
+            carry = buf[max(end, at):]
+    return Corner(right + 1, top + 1)
+
+
+_SHEET_DATA_START = re.compile(rb"<(?:[^\s<>/:]+:)?sheetData(?=[\s>/])[^>]*>")
 
 
 @functools.cache
 def _lead_letter(first: int, letters: int) -> re.Pattern[bytes]:
     """References of ``letters`` letters whose first is the ``first``-th letter or later."""
-    return re.compile(rb'r="[%c-Z][A-Z]{%d}[0-9]' % (65 + first, letters - 1))
+    return re.compile(rb'r="[%c-Z%c-z][A-Za-z]{%d}[0-9]' % (65 + first, 97 + first, letters - 1))
 
 
 @functools.cache
 def _lead_number(first: int, digits: int) -> re.Pattern[bytes]:
     """References of ``digits`` digits whose first is ``first`` or more."""
-    return re.compile(rb'r="[A-Z]{0,4}[%c-9][0-9]{%d}"' % (48 + first, digits - 1))
+    return re.compile(rb'r="[A-Za-z]{0,4}[%c-9][0-9]{%d}"' % (48 + first, digits - 1))
 
 
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -361,14 +447,14 @@ def ods_hidden(zf: zipfile.ZipFile, sheet: str) -> tuple[frozenset[int], frozens
 def _last_cell(zf: zipfile.ZipFile, part: str, letters: int, digits: int) -> Corner:
     """The greatest column and row any reference of the sheet names (each the longest
     of its kind, so equal-length bytes compare as numbers)."""
-    cols = re.compile(rb'r="([A-Z]{%d})[0-9]' % letters)
-    rows = re.compile(rb'r="[A-Z]{0,4}([0-9]{%d})"' % digits)
+    cols = re.compile(rb'r="([A-Za-z]{%d})[0-9]' % letters)
+    rows = re.compile(rb'r="[A-Za-z]{0,4}([0-9]{%d})"' % digits)
     col, row = b"", b""
     with zf.open(part) as fh:
         tail = b""
         while chunk := fh.read(1 << 22):
             buf = tail + chunk
-            col = max(col, max(cols.findall(buf), default=b""))
+            col = max(col, max(map(bytes.upper, cols.findall(buf)), default=b""))
             row = max(row, max(rows.findall(buf), default=b""))
             tail = buf[-32:]
     return Corner(_col_number(col) or 1, int(row or b"1"))

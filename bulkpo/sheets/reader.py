@@ -603,6 +603,11 @@ class _WorkbookSource(_Source):
             scan = scan_sheet(zf, part, max_cells)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error) as exc:
             raise self.fail(f"damaged workbook: {part} cannot be read ({one_line(exc)})") from None
+        if scan.unmeasured:
+            raise self.fail(
+                f"sheet '{name}' has cells without a cell reference among comments or CDATA, "
+                "so how far it reaches cannot be measured safely; open it in Excel and save "
+                "it as .xlsx (Excel writes every cell's reference)")
         self._hidden[name] = (scan.hidden_rows, scan.hidden_cols)
         return scan.too_far
 
