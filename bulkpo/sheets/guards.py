@@ -160,17 +160,16 @@ _DIMENSION = re.compile(
 )
 
 
-_MAX_LETTERS, _MAX_DIGITS = 4, 10
+@functools.cache
+def _cells_beyond(letters: int, digits: int) -> re.Pattern[bytes]:
+    """A cell tag whose reference has more than ``letters`` letters or ``digits`` digits, or
+    that does not start with a plain reference (<c>, <c/>, <c s="1" r="A1">: calamine may
+    place it by counting). One regex a chunk: the literal start '<c' lets the engine skip
+    from cell to cell, and a cell within the bounds fails at its reference."""
+    return re.compile(rb'<c(?! r="[A-Za-z]{1,%d}[0-9]{1,%d}")[\s>/]' % (letters, digits))
 
 
-# Cell references (and row numbers) longer than the longest seen so far; the literal
-# 'r="' start lets the regex engine skip ahead fast, so each test costs one quick pass.
-# They also match inside other attributes (paper="9"): that can only raise the bound,
-# which the exact pass below then settles.
-_MORE_LETTERS = [re.compile(rb'r="[A-Za-z]{%d}' % n) for n in range(_MAX_LETTERS + 2)]
-
-
-_MORE_DIGITS = [re.compile(rb'r="[A-Za-z]{0,4}[0-9]{%d}' % n) for n in range(_MAX_DIGITS + 2)]
+_CELL_START = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"')
 
 
 @dataclass(frozen=True)
@@ -254,10 +253,21 @@ class SheetScanner:
             if m := _DIMENSION.search(buf, 0, 4096):
                 self.declared = Corner(_col_number(m.group(1)), int(m.group(2)))
         letters, digits = self.letters, self.digits
-        while letters <= _MAX_LETTERS and _MORE_LETTERS[letters + 1].search(buf):
-            letters += 1
-        while digits <= _MAX_DIGITS and _MORE_DIGITS[digits + 1].search(buf):
-            digits += 1
+        # Cells past the bounds so far (or without a plain reference) raise them; a tag cut
+        # at the chunk's end (<c r="A1) is looked at again with the next chunk.
+        cut, at = len(buf) - 32, 0
+        while not self.counted and (m := _cells_beyond(letters, digits).search(buf, at)):
+            if m.start() >= cut:
+                break
+            ref = _CELL_START.match(buf, m.start())
+            if ref is None:
+                self.counted = True
+                break
+            letters = max(letters, len(ref.group(1)))
+            digits = max(digits, len(ref.group(2)))
+            at = m.start()
+        if not self.counted and _PREFIXED_CELL.search(buf, 0, max(cut, 0)):
+            self.counted = True  # calamine ignores tag prefixes: counted, to be sure
         if letters != self.letters:
             # The chunks before held no reference this long: the lead starts afresh here.
             self.letters, self._lead_col = letters, -1
@@ -268,11 +278,6 @@ class SheetScanner:
                 self._lead_col += 1
             while self._lead_digit < 9 and _lead_number(self._lead_digit + 1, digits).search(buf):
                 self._lead_digit += 1
-        if not self.counted:
-            # A tag cut at the chunk's end (<c |r="...) is looked at again with the next.
-            cut = len(buf) - 8
-            self.counted = any(m is not None and m.start() < cut for m in (
-                _BARE_CELL.search(buf), _BARE_PREFIXED_CELL.search(buf)))
         self._find_hidden(buf)
         self._tail = buf[-_TAIL:]
 
@@ -316,12 +321,12 @@ class SheetScanner:
         return SheetScan(too_far, frozenset(self.hidden_rows), frozenset(self.hidden_cols))
 
 
-# A cell tag without a reference as its first attribute (<c>, <c/>, <c s="1">, <x:c>):
-# calamine then places the cell by counting, and a few bytes a row (<row/>) or a cell
-# (<c/>) reach any distance. Excel and every writer seen put r= first, so only such
-# sheets pay for the exact pass that counts as calamine does.
-_BARE_CELL = re.compile(rb'<c(?! r=")[\s>/]')  # the literal start keeps it one quick pass
-_BARE_PREFIXED_CELL = re.compile(rb':c(?! r=")[\s>/]')  # calamine ignores tag prefixes
+# A cell tag without a reference as its first attribute (<c>, <c/>, <c s="1">) is placed
+# by calamine by counting, and a few bytes a row (<row/>) or a cell (<c/>) reach any
+# distance; so is a prefixed one (<x:c>: calamine ignores prefixes) taken, to be sure.
+# Excel and every writer seen write <c r= first, so only such sheets pay for the exact
+# pass that counts as calamine does.
+_PREFIXED_CELL = re.compile(rb":c[\s>/]")
 _ROW_OR_CELL = re.compile(rb"<(/?)(?:[^\s<>/:]+:)?(row|c)(?=[\s>/])([^>]*)>")
 _CELL_REF = re.compile(rb'(?:^|\s)r="([A-Za-z]*)([0-9]+)"')
 

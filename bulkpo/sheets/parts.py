@@ -17,10 +17,10 @@ doubt, and any error, gives ``None``: the sheet is then read whole, as before.
 
 from __future__ import annotations
 
-import io
 import itertools
 import os
 import re
+import tempfile
 import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,7 +43,6 @@ _ROW_START = b'<row r="'
 _MAX_HEAD = 1 << 20
 _SHEET_DATA = b"<sheetData>"
 _CLOSE = b"</sheetData></worksheet>"
-_UNSAFE = re.compile(rb"<!\[CDATA\[|<!--|</sheetData")
 # Parts calamine does not read for a sheet's values: other sheets, pictures and the like
 # are left out of each part's workbook.
 _LEFT_OUT = re.compile(
@@ -84,7 +83,7 @@ class _NoCut(Exception):
 
 def read_in_parts(
     zf: zipfile.ZipFile, part: str, name: str, max_cells: int, count: int,
-    *, open_part: Callable[[io.BytesIO], CalamineWorkbook] = CalamineWorkbook.from_filelike,
+    *, open_part: Callable[[str], CalamineWorkbook] = CalamineWorkbook.from_path,
 ) -> Parts | None:
     """Sheet ``name`` (the zip member ``part``) read in ``count`` parts, each measured by the
     guard before calamine reads it; None when it is better read whole (too small, not
@@ -124,16 +123,20 @@ def read_in_parts(
                         raise _NoCut
                     start = at + len(_SHEET_DATA)
                     head, tail = chunk[:start], b""
-                # Past the rows, or text that could hold a row tag (also across the last
-                # chunk's end): no more cuts.
-                if cutting and (seen := _UNSAFE.search(tail + chunk[start:start + 16])
-                                or _UNSAFE.search(chunk, start)):
-                    if seen.group() != b"</sheetData":
+                # Text that could hold a row tag (comments, CDATA), or the end of the rows
+                # (also across the last chunk's end): no more cuts. Literal searches (a
+                # regex of alternatives would stop at every tag), and only until the last
+                # cut: what follows it is read as one piece, as the whole read reads it.
+                cutting = cutting and len(futures) < count - 1
+                if cutting:
+                    edge = tail + chunk[start:start + 16]
+                    if b"<!" in edge or chunk.find(b"<!", start) >= 0:
                         raise _NoCut
-                    cutting = False
+                    cutting = b"</sheetData" not in edge and chunk.find(b"</sheetData",
+                                                                         start) < 0
                 tail = chunk[-16:]
                 view = memoryview(chunk)
-                if cutting and len(futures) < count - 1 and held + len(chunk) - start >= (
+                if cutting and held + len(chunk) - start >= (
                         size - len(head)) // count:
                     cut = chunk.rfind(_ROW_START, start)
                     if cut > start or (cut == start and pieces):
@@ -164,20 +167,25 @@ def read_in_parts(
 
 def _read_part(
     others: list[tuple[str, bytes]], part: str, name: str, pieces: list[bytes | memoryview],
-    open_part: Callable[[io.BytesIO], CalamineWorkbook],
+    open_part: Callable[[str], CalamineWorkbook],
 ) -> CalamineSheet:
-    """One part made a workbook of its own (stored: nothing to inflate) and read."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
-        for filename, data in others:
-            out.writestr(filename, data)
-        with out.open(part, "w", force_zip64=True) as fh:
-            for piece in pieces:
-                fh.write(piece)
-    del pieces
-    buf.seek(0)
-    workbook = open_part(buf)
-    del buf
-    sheet = workbook.get_sheet_by_name(name)
-    assert sheet is not None
-    return sheet
+    """One part made a workbook of its own (stored: nothing to inflate) and read.
+
+    The workbook goes through a private temporary file, deleted once read: calamine then
+    reads it without Python's lock, where a file object would need the lock for each
+    read while the guard pass holds it."""
+    fd, tmp = tempfile.mkstemp(prefix="bulkpo-part-", suffix=".xlsx")
+    try:
+        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as out:
+            for filename, data in others:
+                out.writestr(filename, data)
+            with out.open(part, "w", force_zip64=True) as fh:
+                for piece in pieces:
+                    fh.write(piece)
+        del pieces
+        workbook = open_part(tmp)
+        sheet = workbook.get_sheet_by_name(name)
+        assert sheet is not None
+        return sheet
+    finally:
+        os.unlink(tmp)
