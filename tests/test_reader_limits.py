@@ -20,7 +20,7 @@ import pytest
 from bulkpo.config import ReadLimits
 from bulkpo.errors import UnreadableFileError
 from bulkpo.sheets import list_sheets, read_table
-from bulkpo.sheets.guards import scan_sheet, xls_extents, xls_stream
+from bulkpo.sheets.guards import Corner, ods_extents, scan_sheet, xls_extents, xls_stream
 from bulkpo.table import column_letter
 from tests.conftest import shared_path
 
@@ -403,3 +403,82 @@ def test_the_count_is_never_short_of_calamines_own(tmp_path: Path) -> None:
             exact += 1
             assert (corner.row, corner.col) == (real_rows, real_cols), (body, corner, sheet.end)
     assert exact > 50
+
+
+# ------------------------------------------------------------------ ods tables and their repeats
+
+
+def _ods_with_table(tmp_path: Path, name: str, table: bytes) -> Path:
+    """The corpus's date.ods with its first table replaced by ``table``."""
+    src = shared_path("data", "excel-corpus", "date.ods")
+    with zipfile.ZipFile(src) as zin:
+        content = zin.read("content.xml")
+        start = content.index(b"<table:table ")
+        end = content.index(b"</table:table>") + len(b"</table:table>")
+        content = content[:start] + table + content[end:]
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+            for info in zin.infolist():
+                zout.writestr(info, content if info.filename == "content.xml"
+                              else zin.read(info))
+    return path
+
+
+def _ods_cell(value: int | None, repeat: int = 1) -> bytes:
+    rep = b' table:number-columns-repeated="%d"' % repeat if repeat > 1 else b""
+    if value is None:
+        return b"<table:table-cell%s/>" % rep
+    return (b'<table:table-cell%s office:value-type="float" office:value="%d">'
+            b"<text:p>%d</text:p></table:table-cell>" % (rep, value, value))
+
+
+def _ods_row(cells: bytes, repeat: int = 1) -> bytes:
+    rep = b' table:number-rows-repeated="%d"' % repeat if repeat > 1 else b""
+    return b"<table:table-row%s>%s</table:table-row>" % (rep, cells)
+
+
+def test_an_ods_cell_repeated_a_hundred_million_times_is_refused_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """11 KB: one value repeated over 10,000 columns, in a row repeated 9,999 times. Below
+    calamine's own limit of 100 million cells, which it allocates first (5 GB)."""
+    table = (b'<table:table table:name="Sheet1">'
+             + _ods_row(_ods_cell(1, 10_000), 9_999) + b"</table:table>")
+    path = _ods_with_table(tmp_path, "repeated.ods", table)
+    assert path.stat().st_size < 20_000
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert "sheet 'Sheet1' has cells up to NTP9999 (100 million cells)" in line
+
+
+def test_the_empty_rest_of_an_ods_sheet_is_not_counted(tmp_path: Path) -> None:
+    """LibreOffice writes the rest of a sheet as empty cells and rows repeated to its
+    edges: that is no extent."""
+    table = (b'<table:table table:name="Purchase Orders">'
+             b'<table:table-column table:number-columns-repeated="1024"/>'
+             + _ods_row(b'<table:table-cell office:value-type="string"><text:p>PO Number'
+                        b'</text:p></table:table-cell>' + _ods_cell(None, 1023))
+             + _ods_row(_ods_cell(7) + _ods_cell(None, 1023), 3)
+             + _ods_row(_ods_cell(None, 1024), 1_048_572) + b"</table:table>")
+    path = _ods_with_table(tmp_path, "libreoffice.ods", table)
+    with zipfile.ZipFile(path) as zf:
+        assert ods_extents(zf)["Purchase Orders"] == Corner(1, 4)
+    assert [r.values for r in read_table(path).rows] == [[7], [7], [7]]
+
+
+def test_the_ods_count_is_never_short_of_calamines_own(tmp_path: Path) -> None:
+    from python_calamine import CalamineWorkbook
+
+    rng = __import__("random").Random(5)
+    for case in range(120):
+        rows = []
+        for _ in range(rng.randint(1, 6)):
+            cells = b"".join(_ods_cell(rng.choice([None, None, rng.randint(1, 9)]),
+                                       rng.choice([1, 1, 2, 5])) for _ in range(rng.randint(0, 5)))
+            rows.append(_ods_row(cells, rng.choice([1, 1, 3])))
+        table = b'<table:table table:name="Sheet1">' + b"".join(rows) + b"</table:table>"
+        path = _ods_with_table(tmp_path, f"t{case}.ods", table)
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Sheet1")
+        with zipfile.ZipFile(path) as zf:
+            corner = ods_extents(zf)["Sheet1"]
+        if sheet.end is not None:
+            assert corner.row >= sheet.end[0] + 1 and corner.col >= sheet.end[1] + 1, table

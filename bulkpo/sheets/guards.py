@@ -404,6 +404,96 @@ def _lead_number(first: int, digits: int) -> re.Pattern[bytes]:
     return re.compile(rb'r="[A-Za-z]{0,4}[%c-9][0-9]{%d}"' % (48 + first, digits - 1))
 
 
+# What calamine's ods reader reads of a table: its rows (repeated up to 1,048,576 rows in
+# all) and their cells (repeated up to 16,384 columns a row), by these exact tag names.
+_ODS_TOKEN = re.compile(
+    rb"<table:table-row(?=[\s/>])([^>]*)>|</table:table-row>"
+    rb"|<table:(?:covered-)?table-cell(?=[\s/>])([^>]*)>"
+    rb"|<table:table(?=[\s/>])([^>]*)>")
+_ODS_ROWS = re.compile(rb'table:number-rows-repeated="([0-9]+)"')
+_ODS_COLS = re.compile(rb'table:number-columns-repeated="([0-9]+)"')
+_ODS_VALUE = re.compile(rb"office:[a-z-]*value|table:formula")
+_ODS_NAME = re.compile(rb'table:name="([^"]*)"')
+_ODS_MAX_ROWS, _ODS_MAX_COLS = 1_048_576, 16_384
+
+
+def ods_extents(zf: zipfile.ZipFile) -> dict[str, Corner]:
+    """The last cell each table (sheet) of an ods document reaches, by name, as calamine
+    expands it: a row or cell with a value, repeated N times, is N rows or cells, and
+    empty cells count only up to the last value of their row. Calamine refuses past 100
+    million cells, but allocates up to that many (5 GB) first: an 11 KB file of one cell
+    repeated 10,000 times in a row repeated 10,000 times kills a smaller machine.
+
+    Counted from A1 (calamine crops empty rows and columns at the start: the bound is
+    never short), every cell that is not a bare ``<table:table-cell/>`` taken to hold a value.
+    """
+    extents: dict[str, Corner] = {}
+    name = ""
+    rows = width = last_row = pos = row_width = repeats = 0
+    in_row = False
+    carry = b""
+    with zf.open("content.xml") as fh:
+        while True:
+            chunk = fh.read(SCAN_CHUNK)
+            buf = carry + chunk
+            end = buf.rfind(b"<") if chunk else len(buf)  # a tag cut by the chunk waits
+            for m in _ODS_TOKEN.finditer(buf, 0, max(end, 0)):
+                row_attrs, cell_attrs, table_attrs = m.groups()
+                if cell_attrs is not None:
+                    if not in_row:
+                        continue
+                    found = _ODS_COLS.search(cell_attrs)
+                    pos = min(pos + (int(found.group(1)) if found else 1), _ODS_MAX_COLS)
+                    if not cell_attrs.endswith(b"/") or _ODS_VALUE.search(cell_attrs):
+                        row_width = pos
+                elif row_attrs is not None:
+                    found = _ODS_ROWS.search(row_attrs)
+                    repeats = min(int(found.group(1)) if found else 1, _ODS_MAX_ROWS - rows)
+                    in_row, pos, row_width = True, 0, 0
+                    if row_attrs.endswith(b"/"):  # a row with no cells
+                        rows += repeats
+                        in_row = False
+                elif table_attrs is not None:
+                    if name:
+                        extents[name] = Corner(max(width, 1), max(last_row, 1))
+                    found = _ODS_NAME.search(table_attrs)
+                    name = _xml_text(found.group(1)) if found else ""
+                    rows = width = last_row = 0
+                    in_row = False
+                elif in_row:  # </table:table-row>
+                    if row_width:
+                        last_row, width = rows + repeats, max(width, row_width)
+                    rows += repeats
+                    in_row = False
+            if not chunk:
+                break
+            carry = buf[max(end, 0):]
+    if name:
+        extents[name] = Corner(max(width, 1), max(last_row, 1))
+    return extents
+
+
+def check_ods(path: Path, limits: ReadLimits) -> None:
+    """Refuse an ods document one of whose tables reaches past ``max_cells``: calamine
+    reads every table of an ods document as it opens it, so all are measured first."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = {n.replace("\\", "/").lower() for n in zf.namelist()}
+            if "content.xml" not in names or any(
+                    n.endswith(("workbook.xml", "workbook.bin")) for n in names):
+                return
+            extents = ods_extents(zf)
+    except Exception:  # odd packaging: calamine's own reading decides
+        return
+    for sheet, corner in extents.items():
+        if corner.cells > limits.max_cells:
+            raise UnreadableFileError(str(path), too_far(sheet, "has", corner, limits))
+
+
+def _xml_text(raw: bytes) -> str:
+    return ElementTree.fromstring(b"<a>" + raw + b"</a>").text or ""
+
+
 _ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
 
 

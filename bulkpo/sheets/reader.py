@@ -38,6 +38,7 @@ from bulkpo.sheets.encodings import (
 )
 from bulkpo.sheets.guards import (
     Corner,
+    check_ods,
     check_xls,
     check_zip,
     ods_hidden,
@@ -179,6 +180,7 @@ def _open(path: Path, limits: ReadLimits | None) -> _Source:
         sheets = check_xls(path, limits)
         return _WorkbookSource(path, limits, {
             s.name: (frozenset(s.hidden_rows), frozenset(s.hidden_cols)) for s in sheets})
+    check_ods(path, limits)  # calamine reads every table of an ods as it opens it
     return _WorkbookSource(path, limits)
 
 
@@ -587,8 +589,7 @@ class _WorkbookSource(_Source):
         try:
             part = sheet_part(zf, name)
             if part is None and "content.xml" in zf.namelist():
-                # ods: guarded by the zip limits and calamine's own cell limit; only its
-                # hidden rows and columns are read here.
+                # ods: measured as it was opened (check_ods); its hidden rows and columns.
                 self._hidden[name] = ods_hidden(zf, name)
         except Exception:  # odd packaging: calamine's own reading decides
             return None
