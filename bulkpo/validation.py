@@ -219,10 +219,16 @@ def _column_converter(f: Field) -> ColumnConverter:
                 value = value.value
         if type(value) is Problem:
             problems += 1
-        elif remember and len(memo) < _MEMO_LIMIT and (
+        elif remember and (
             type(v) is str or type(v) is dt.date
             or (memo_floats and type(v) is float and not v.is_integer())
         ):
+            if len(memo) >= _MEMO_LIMIT:
+                # A column of many distinct values (a PO number a few lines each) keeps
+                # the recent ones: a sheet repeats a value on neighbouring lines.
+                memo.clear()
+                if type(blank) is not Problem:
+                    memo[None] = blank
             memo[v] = value
         return value
 
