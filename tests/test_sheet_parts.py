@@ -339,3 +339,31 @@ def test_a_leading_digit_seen_before_the_sheet_grew_wide_still_counts() -> None:
     scanner.feed(xml[cut:])
     assert not scanner.within  # 52 x 900,000 is past 40 million
     assert _extent(["A900000", "AZ100000"]) > ReadLimits().max_cells
+
+
+def test_no_part_file_is_left_behind(
+    tmp_path: Path, forced: PartsSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each part goes through a private temporary file, deleted once read, or once the
+    read gives up (here calamine fails on the second part: the sheet is read whole)."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(parts_module.tempfile, "tempdir", str(temp))
+    path = po_workbook(tmp_path / "pos.xlsx", 1500)
+    read_table(path)
+    assert forced.in_parts == 1 and list(temp.iterdir()) == []
+
+    opened: list[str] = []
+
+    def failing(part_path: str) -> Any:
+        opened.append(part_path)
+        if len(opened) == 2:
+            raise RuntimeError("calamine failed")
+        return parts_module.CalamineWorkbook.from_path(part_path)
+
+    real = parts_module.read_in_parts
+    monkeypatch.setattr(reader_module, "read_in_parts",
+                        lambda *a, **k: real(*a, **k, open_part=failing))
+    assert same(read_table(path), whole(path))
+    assert len(opened) >= 2 and all(Path(p).parent == temp for p in opened)
+    assert list(temp.iterdir()) == []

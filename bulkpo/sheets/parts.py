@@ -4,10 +4,11 @@ Calamine reads a sheet in one call that lets go of Python's lock, on one core, a
 after the guard pass (:class:`~bulkpo.sheets.guards.SheetScanner`) has measured the sheet.
 A sheet's XML is a run of ``<row>`` elements, so a large one is cut at row tags into
 parts, each made a workbook of its own (the sheet's head and tail around its rows, with
-the original's other parts, stored), and each part goes to calamine on a thread of its
-own as soon as the guard has measured it: measuring the next part overlaps reading this
-one, and the parts are read side by side. Calamine never sees bytes the guard has not
-passed.
+the original's other parts, stored) in a private temporary file as the guard measures
+it, and each part goes to calamine on a thread of its own as soon as it is complete:
+measuring the next part overlaps reading this one, and the parts are read side by side.
+Calamine never sees bytes the guard has not passed, and memory holds a chunk of the XML
+at a time; each file is deleted once calamine has read it.
 
 A sheet is cut only where that changes nothing: plain ``<sheetData>`` whose rows carry
 their number (``<row r="...">``, which is where calamine takes a row's place from), no
@@ -17,6 +18,7 @@ doubt, and any error, gives ``None``: the sheet is then read whole, as before.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import re
@@ -34,10 +36,9 @@ MIN_PART_BYTES = 8 << 20
 """Sheet XML per part, at least: below it a second workbook costs more than it saves."""
 
 MAX_PARTS = 4
-MAX_SPLIT_BYTES = 128 << 20
-"""Sheet XML above which the sheet is read whole: each part is held three times over while
-it is handed to calamine (its XML, its stored workbook, calamine's copy of that), a
-cost in memory worth paying for ~170,000 rows of 15 columns, not for millions."""
+MAX_SPLIT_BYTES = 1 << 30
+"""Sheet XML above which the sheet is read whole: the parts go through temporary files,
+which together take the sheet's XML size on disk."""
 
 _ROW_START = b'<row r="'
 _MAX_HEAD = 1 << 20
@@ -96,13 +97,9 @@ def read_in_parts(
     scanner = SheetScanner(max_cells)
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bulkpo-sheet-part")
     futures: list[Future[CalamineSheet]] = []
-
-    def submit(pieces: list[bytes | memoryview]) -> None:
-        futures.append(pool.submit(_read_part, others, part, name, pieces, open_part))
-
+    files: list[_PartFile] = []
     try:
         head = tail = b""
-        pieces: list[bytes | memoryview] = []
         held = 0
         cutting = True
         with zf.open(part) as fh:
@@ -123,6 +120,7 @@ def read_in_parts(
                         raise _NoCut
                     start = at + len(_SHEET_DATA)
                     head, tail = chunk[:start], b""
+                    files.append(_PartFile(others, part, head))
                 # Text that could hold a row tag (comments, CDATA), or the end of the rows
                 # (also across the last chunk's end): no more cuts. Literal searches (a
                 # regex of alternatives would stop at every tag), and only until the last
@@ -136,25 +134,26 @@ def read_in_parts(
                                                                          start) < 0
                 tail = chunk[-16:]
                 view = memoryview(chunk)
-                if cutting and held + len(chunk) - start >= (
-                        size - len(head)) // count:
+                if cutting and held + len(chunk) - start >= (size - len(head)) // count:
                     cut = chunk.rfind(_ROW_START, start)
-                    if cut > start or (cut == start and pieces):
-                        pieces.append(view[start:cut])
-                        submit([head, *pieces, _CLOSE])
-                        pieces, held, start = [], 0, cut
-                pieces.append(view[start:])
+                    if cut > start or (cut == start and held):
+                        files[-1].write(view[start:cut])
+                        files[-1].close(_CLOSE)
+                        futures.append(pool.submit(_read_part, files[-1].path, name, open_part))
+                        files.append(_PartFile(others, part, head))
+                        held, start = 0, cut
+                files[-1].write(view[start:])
                 held += len(chunk) - start
         if not futures:
             raise _NoCut
-        submit([head, *pieces])
-        del pieces
+        files[-1].close(b"")
+        futures.append(pool.submit(_read_part, files[-1].path, name, open_part))
         sheets = [f.result() for f in futures]
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        pool.shutdown(wait=True, cancel_futures=True)
+        _give_up(pool, files)
         raise
     except BaseException:  # any doubt (pyo3 panics included): the whole read decides
-        pool.shutdown(wait=True, cancel_futures=True)
+        _give_up(pool, files)
         return None
     pool.shutdown(wait=True)
     live = [s for s in sheets if s.start is not None]
@@ -165,27 +164,55 @@ def read_in_parts(
     return Parts(sheets, scanner.finish(zf, part))
 
 
-def _read_part(
-    others: list[tuple[str, bytes]], part: str, name: str, pieces: list[bytes | memoryview],
-    open_part: Callable[[str], CalamineWorkbook],
-) -> CalamineSheet:
-    """One part made a workbook of its own (stored: nothing to inflate) and read.
+class _PartFile:
+    """One part's workbook, written to a private temporary file as the sheet is scanned:
+    the original's other parts, then the sheet's head, rows and end, stored (calamine
+    has nothing to inflate)."""
 
-    The workbook goes through a private temporary file, deleted once read: calamine then
-    reads it without Python's lock, where a file object would need the lock for each
-    read while the guard pass holds it."""
-    fd, tmp = tempfile.mkstemp(prefix="bulkpo-part-", suffix=".xlsx")
+    def __init__(self, others: list[tuple[str, bytes]], part: str, head: bytes) -> None:
+        fd, self.path = tempfile.mkstemp(prefix="bulkpo-part-", suffix=".xlsx")
+        self._raw = os.fdopen(fd, "wb")
+        self._zip = zipfile.ZipFile(self._raw, "w", zipfile.ZIP_STORED)
+        for filename, data in others:
+            self._zip.writestr(filename, data)
+        self._entry = self._zip.open(part, "w", force_zip64=True)
+        self._entry.write(head)
+
+    def write(self, data: bytes | memoryview) -> None:
+        self._entry.write(data)
+
+    def close(self, end: bytes) -> None:
+        """End the sheet with ``end`` and the workbook; the file is then ready to read."""
+        self._entry.write(end)
+        self._entry.close()
+        self._zip.close()
+        self._raw.close()
+
+    def discard(self) -> None:
+        for done in (self._entry.close, self._zip.close, self._raw.close):
+            with contextlib.suppress(Exception):
+                done()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+
+
+def _give_up(pool: ThreadPoolExecutor, files: list[_PartFile]) -> None:
+    """Let the parts being read finish (calamine cannot be stopped), delete every file."""
+    pool.shutdown(wait=True, cancel_futures=True)
+    for file in files:
+        file.discard()
+
+
+def _read_part(
+    path: str, name: str, open_part: Callable[[str], CalamineWorkbook]
+) -> CalamineSheet:
+    """One part read by calamine (without Python's lock), its file then deleted."""
     try:
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED) as out:
-            for filename, data in others:
-                out.writestr(filename, data)
-            with out.open(part, "w", force_zip64=True) as fh:
-                for piece in pieces:
-                    fh.write(piece)
-        del pieces
-        workbook = open_part(tmp)
+        workbook = open_part(path)
         sheet = workbook.get_sheet_by_name(name)
+        workbook.close()
         assert sheet is not None
         return sheet
     finally:
-        os.unlink(tmp)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
