@@ -218,7 +218,8 @@ def test_a_far_cell_in_a_later_part_is_refused_before_calamine_reads_it(
 def test_the_real_split_reads_a_large_sheet_as_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No forcing but the cores: a sheet of 20 MB of XML, read in two parts of 4 MB chunks."""
+    """No forcing but the cores: a sheet of 25 MB of XML on two cores, read in three parts
+    (two a core, 8 MB each at least), scanned in 4 MB chunks."""
     monkeypatch.setattr(parts_module, "usable_cpus", lambda: 2)
     src = po_workbook(tmp_path / "src.xlsx", 10)
     with zipfile.ZipFile(src) as zf:
@@ -235,14 +236,14 @@ def test_the_real_split_reads_a_large_sheet_as_whole(
     assert len(body) > 16 << 20
     path = rewrite_sheet(src, tmp_path / "big.xlsx", head + body + tail)
     with zipfile.ZipFile(path) as zf:
-        assert parts_module.part_count(zf.getinfo("xl/worksheets/sheet1.xml").file_size) == 2
+        assert parts_module.part_count(zf.getinfo("xl/worksheets/sheet1.xml").file_size) == 3
     calls: list[object] = []
     real = reader_module.read_in_parts
     monkeypatch.setattr(reader_module, "read_in_parts",
                         lambda *a, **k: calls.append(found := real(*a, **k)) or found)
     in_parts = read_table(path)
     assert len(calls) == 1 and calls[0] is not None
-    assert len(calls[0].sheets) == 2  # type: ignore[attr-defined]
+    assert len(calls[0].sheets) == 3  # type: ignore[attr-defined]
     assert len(in_parts.rows) == 160_000
     assert in_parts.rows[-1].number == 160_001
     assert in_parts.rows[-1].values == ["PO-40000", f"S-{160_001 % 89}", 160_001]
@@ -253,6 +254,7 @@ def test_a_huge_sheet_is_read_whole() -> None:
     assert parts_module.part_count(parts_module.MAX_SPLIT_BYTES + 1, cpus=8) == 1
     assert parts_module.part_count(parts_module.MIN_PART_BYTES * 2, cpus=1) == 1
     assert parts_module.part_count(parts_module.MIN_PART_BYTES * 3, cpus=8) == 3
+    assert parts_module.part_count(parts_module.MIN_PART_BYTES * 9, cpus=2) == 4
 
 
 XLSX_FILES = sorted(

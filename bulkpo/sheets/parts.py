@@ -60,13 +60,17 @@ def usable_cpus() -> int:
 
 
 def part_count(xml_bytes: int, cpus: int | None = None) -> int:
-    """How many parts a sheet of ``xml_bytes`` of XML is read in: one a core, each at
-    least :data:`MIN_PART_BYTES`, at most :data:`MAX_PARTS`; one (whole) past
-    :data:`MAX_SPLIT_BYTES`."""
-    if xml_bytes > MAX_SPLIT_BYTES:
-        return 1
+    """How many parts a sheet of ``xml_bytes`` of XML is read in: two a core, each at
+    least :data:`MIN_PART_BYTES`, at most :data:`MAX_PARTS`; one (whole) on one core or
+    past :data:`MAX_SPLIT_BYTES`.
+
+    Two a core, because the first part then reaches calamine sooner and the parts that
+    wait for a core keep the cores busy while the guard measures the rest (measured on
+    two cores, 100,000 rows, median of five: 2.78 s in two parts, 2.32 s in four)."""
     cpus = usable_cpus() if cpus is None else cpus
-    return max(1, min(cpus, MAX_PARTS, xml_bytes // MIN_PART_BYTES))
+    if xml_bytes > MAX_SPLIT_BYTES or cpus < 2:
+        return 1
+    return max(1, min(2 * cpus, MAX_PARTS, xml_bytes // MIN_PART_BYTES))
 
 
 @dataclass
