@@ -241,8 +241,18 @@ def _column_converter(f: Field) -> ColumnConverter:
         nonlocal problems, fixes
         problems = 0
         fixes = {}
+        distinct = dict.fromkeys(cells) if FAST_PATHS else {}
         if not FAST_PATHS:
             values = [slow(v, False) for v in cells]
+        elif len(distinct) * 2 <= len(cells) and all(
+            type(v) is str or v is None or type(v) is dt.date for v in distinct
+        ):
+            # A column of few distinct texts or dates (a CSV's every column, a workbook's
+            # text columns): each converted once, then one C lookup a cell. Texts, dates
+            # and None never equal one another, so no two cells share a key wrongly.
+            seen = {v: r if (r := get(v, _MISS)) is not _MISS else slow(v, False)
+                    for v in distinct}
+            values = list(map(seen.__getitem__, cells))
         elif low >= 0:
             values = [
                 v if type(v) is int and v >= low
