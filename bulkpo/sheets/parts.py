@@ -210,13 +210,17 @@ def _give_up(pool: ThreadPoolExecutor, files: list[_PartFile]) -> None:
 def _read_part(
     path: str, name: str, open_part: Callable[[str], CalamineWorkbook]
 ) -> CalamineSheet:
-    """One part read by calamine (without Python's lock), its file then deleted."""
+    """One part read by calamine (without Python's lock), its file then closed (Windows
+    deletes no open file) and deleted."""
+    workbook = None
     try:
         workbook = open_part(path)
         sheet = workbook.get_sheet_by_name(name)
-        workbook.close()
         assert sheet is not None
         return sheet
     finally:
+        if workbook is not None:
+            with contextlib.suppress(Exception):
+                workbook.close()
         with contextlib.suppress(OSError):
             os.unlink(path)
