@@ -27,6 +27,7 @@ import zipfile
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from python_calamine import CalamineSheet, CalamineWorkbook
 
@@ -76,9 +77,11 @@ def part_count(xml_bytes: int, cpus: int | None = None) -> int:
 @dataclass
 class Parts:
     """A sheet read in parts: calamine's sheets in row order (no two share a row; the last
-    holds the sheet's tail, its merged cells), and what the guard pass found."""
+    holds the sheet's tail, its merged cells), what ``prepare`` made of each (on the part's
+    own thread, while later parts were still being read), and what the guard pass found."""
 
     sheets: list[CalamineSheet]
+    prepared: list[Any]
     scan: SheetScan
 
 
@@ -89,10 +92,12 @@ class _NoCut(Exception):
 def read_in_parts(
     zf: zipfile.ZipFile, part: str, name: str, max_cells: int, count: int,
     *, open_part: Callable[[str], CalamineWorkbook] = CalamineWorkbook.from_path,
+    prepare: Callable[[CalamineSheet], Any] = lambda sheet: None,
 ) -> Parts | None:
     """Sheet ``name`` (the zip member ``part``) read in ``count`` parts, each measured by the
     guard before calamine reads it; None when it is better read whole (too small, not
-    safely cut, past the guard's bound, or any error: the whole read then says why)."""
+    safely cut, past the guard's bound, or any error: the whole read then says why).
+    ``prepare`` runs on each part as soon as calamine has read it."""
     if count < 2:
         return None
     others = [(info.filename, zf.read(info)) for info in zf.infolist()
@@ -100,7 +105,7 @@ def read_in_parts(
     size = zf.getinfo(part).file_size
     scanner = SheetScanner(max_cells)
     pool = ThreadPoolExecutor(max_workers=count, thread_name_prefix="bulkpo-sheet-part")
-    futures: list[Future[CalamineSheet]] = []
+    futures: list[Future[tuple[CalamineSheet, Any]]] = []
     files: list[_PartFile] = []
     try:
         head = tail = b""
@@ -143,7 +148,8 @@ def read_in_parts(
                     if cut > start or (cut == start and held):
                         files[-1].write(view[start:cut])
                         files[-1].close(_CLOSE)
-                        futures.append(pool.submit(_read_part, files[-1].path, name, open_part))
+                        futures.append(pool.submit(_read_part, files[-1].path, name,
+                                                   open_part, prepare))
                         files.append(_PartFile(others, part, head))
                         held, start = 0, cut
                 files[-1].write(view[start:])
@@ -151,8 +157,8 @@ def read_in_parts(
         if not futures:
             raise _NoCut
         files[-1].close(b"")
-        futures.append(pool.submit(_read_part, files[-1].path, name, open_part))
-        sheets = [f.result() for f in futures]
+        futures.append(pool.submit(_read_part, files[-1].path, name, open_part, prepare))
+        done = [f.result() for f in futures]
     except (KeyboardInterrupt, SystemExit, GeneratorExit):
         _give_up(pool, files)
         raise
@@ -160,12 +166,13 @@ def read_in_parts(
         _give_up(pool, files)
         return None
     pool.shutdown(wait=True)
+    sheets = [sheet for sheet, _ in done]
     live = [s for s in sheets if s.start is not None]
     for before, after in itertools.pairwise(live):
         assert before.end is not None and after.start is not None
         if after.start[0] <= before.end[0]:
             return None  # parts that share rows (cells out of order): read whole
-    return Parts(sheets, scanner.finish(zf, part))
+    return Parts(sheets, [prepared for _, prepared in done], scanner.finish(zf, part))
 
 
 class _PartFile:
@@ -208,16 +215,17 @@ def _give_up(pool: ThreadPoolExecutor, files: list[_PartFile]) -> None:
 
 
 def _read_part(
-    path: str, name: str, open_part: Callable[[str], CalamineWorkbook]
-) -> CalamineSheet:
-    """One part read by calamine (without Python's lock), its file then closed (Windows
-    deletes no open file) and deleted."""
+    path: str, name: str, open_part: Callable[[str], CalamineWorkbook],
+    prepare: Callable[[CalamineSheet], Any],
+) -> tuple[CalamineSheet, Any]:
+    """One part read by calamine (without Python's lock) and prepared, its file then
+    closed (Windows deletes no open file) and deleted."""
     workbook = None
     try:
         workbook = open_part(path)
         sheet = workbook.get_sheet_by_name(name)
         assert sheet is not None
-        return sheet
+        return sheet, prepare(sheet)
     finally:
         if workbook is not None:
             with contextlib.suppress(Exception):

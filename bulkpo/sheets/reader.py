@@ -289,7 +289,13 @@ def _odd_cell(v: object) -> CellValue:
     return None
 
 
-def _convert_rows(rows: list[list[Any]]) -> tuple[list[list[CellValue]], bool]:
+Prepared: TypeAlias = tuple[list[list[Any]], int]
+"""A part's rows converted as it was read, and the index of the last with a blank text."""
+
+
+def _convert_rows(
+    rows: list[list[Any]], seen: dict[str, str] | None = None
+) -> tuple[list[list[CellValue]], int]:
     """Calamine values -> CellValues, in calamine's own row lists: '' -> None, whole
     floats -> int, midnight -> date.
 
@@ -297,12 +303,12 @@ def _convert_rows(rows: list[list[Any]]) -> tuple[list[list[CellValue]], bool]:
     says once which cells need a look: the texts, and anything that is not an int, bool or
     date. Equal texts become one object (calamine makes one a cell): a sheet repeats its
     PO numbers, statuses, codes and places on every line, so the table is smaller and
-    each later look at a text finds its hash already made. Also says whether any text
-    cell was blank ('').
+    each later look at a text finds its hash already made (``seen``: the texts met so far,
+    shared by a sheet's parts). Also says which is the last row with a blank text cell
+    ('', calamine's error cells too), -1 when none.
     """
-    blank = False
-    seen: dict[str, str] = {}
-    share = seen.setdefault
+    last: list[Any] | None = None
+    share = ({} if seen is None else seen).setdefault
     shapes: dict[tuple[type, ...], tuple[tuple[int, ...], tuple[int, ...]]] = {}
     for raw in rows:
         kinds = tuple(map(type, raw))
@@ -319,11 +325,16 @@ def _convert_rows(rows: list[list[Any]]) -> tuple[list[list[CellValue]], bool]:
                 raw[i] = share(v, v)
             else:
                 raw[i] = None
-                blank = True
+                last = raw
         for i in others:
             v = raw[i]
             raw[i] = (int(v) if v.is_integer() else v) if type(v) is float else _odd_cell(v)
-    return rows, blank
+    if last is None:
+        return rows, -1
+    at = len(rows) - 1
+    while rows[at] is not last:  # the last blank row is near the end, as a rule
+        at -= 1
+    return rows, at
 
 
 _KEPT = frozenset({str, int, bool, _date})
@@ -505,6 +516,9 @@ class _WorkbookSource(_Source):
         # (rows, columns) hidden in the sheet, by sheet: an xls's from _open, the others'
         # from the pass that measures the sheet before calamine reads it.
         self._hidden: Hidden = dict(hidden or {})
+        # A sheet read in parts: each part's rows, converted as it was read.
+        self._prepared: dict[str, list[Prepared | None]] = {}
+        self._texts: dict[str, str] = {}
 
     def _guard(self, call: Callable[[], Any]) -> Any:
         """Run one calamine call, mapping whatever it raises to one clear line."""
@@ -559,13 +573,22 @@ class _WorkbookSource(_Source):
                 if part is None or not part.lower().endswith(".xml"):
                     return None
                 count = part_count(zf.getinfo(part).file_size)
-                found = read_in_parts(zf, part, name, self.limits.max_cells, count)
+                found = read_in_parts(zf, part, name, self.limits.max_cells, count,
+                                      prepare=self._prepare_part)
         except Exception:  # odd packaging: the whole read says what is wrong
             return None
         if found is None:
             return None
         self._hidden[name] = (found.scan.hidden_rows, found.scan.hidden_cols)
+        self._prepared[name] = found.prepared
         return found.sheets
+
+    def _prepare_part(self, sheet: CalamineSheet) -> Prepared | None:
+        """A part's rows converted on its own thread as soon as calamine has read it,
+        while the later parts are still being read (their texts shared with the others')."""
+        if sheet.start is None:
+            return None
+        return _convert_rows(sheet.to_python(skip_empty_area=True), self._texts)
 
     def _check_extent(self, name: str) -> None:
         """Refuse an xlsx/xlsm/xlsb sheet whose cells reach past ``max_cells`` before calamine
@@ -653,12 +676,20 @@ class _WorkbookSource(_Source):
         head = self.head(name, max_header_scan)
         header_i = _find_header(self, name, head, score, max_header_scan, expected, header_row)
         headers = [_header_text(v) for v in head.rows[header_i]]
-        raw, first_row, first_col = self._guard(lambda: _to_python(sheets))
+        prepared = self._prepared.pop(name, None)
+        raw, first_row, first_col = self._guard(lambda: _to_python(sheets, None, prepared))
         self._sheets.pop(name, None)  # let calamine free the sheet as soon as we are done
         # Calamine hands Excel error cells over as "", so without a "" at or below the
         # header row there is no error cell to look for and the sheet XML is not re-read.
-        body, blank = _convert_rows(raw[header_i + 1 :])
-        may_hold_errors = blank or (header_i < len(raw) and "" in raw[header_i])
+        if prepared is None:
+            body, last_blank = _convert_rows(raw[header_i + 1 :])
+            may_hold_errors = last_blank >= 0 or (header_i < len(raw) and "" in raw[header_i])
+        else:  # converted as each part was read: "" is None, and the blank rows are known
+            body = raw[header_i + 1 :]
+            may_hold_errors = any(
+                done is not None and done[1] >= 0 and sheet.start is not None
+                and sheet.start[0] + done[1] >= first_row + header_i
+                for sheet, done in zip(sheets, prepared, strict=True))
         del raw
         pad: list[CellValue] = [None] * first_col
         rows: list[Row] = []
@@ -722,35 +753,46 @@ def _extent(sheets: Sequence[CalamineSheet]) -> tuple[int, int]:
 
 
 def _to_python(
-    sheets: Sequence[CalamineSheet], nrows: int | None = None
+    sheets: Sequence[CalamineSheet], nrows: int | None = None,
+    prepared: Sequence[Prepared | None] | None = None,
 ) -> tuple[list[list[Any]], int, int]:
     """Calamine's rows of a sheet read whole or in parts, from its first row and column
     (0-based, returned with them); ``nrows`` of them at most. Each part's rows go to their
-    place: rows between two parts are blank, and every row spans the sheet's columns."""
-    live = [s for s in sheets if s.start is not None and s.end is not None]
-    if len(live) == 1:
-        sheet = live[0]
-        assert sheet.start is not None
-        if nrows is None:
-            return sheet.to_python(skip_empty_area=True), *sheet.start
-        return sheet.to_python(skip_empty_area=True, nrows=nrows), *sheet.start
+    place: rows between two parts are blank, and every row spans the sheet's columns.
+    With ``prepared`` (each part's rows converted as it was read), those rows, blank
+    cells None."""
+    live = [(i, s) for i, s in enumerate(sheets) if s.start is not None and s.end is not None]
     if not live:
         return [], 0, 0
-    first_row = live[0].start[0]  # type: ignore[index]
-    first_col = min(s.start[1] for s in live)  # type: ignore[index]
-    width = max(s.end[1] for s in live) - first_col + 1  # type: ignore[index]
+
+    def rows_of(i: int, sheet: CalamineSheet, limit: int | None) -> list[list[Any]]:
+        if prepared is not None:
+            done = prepared[i]
+            assert done is not None
+            return done[0]
+        if limit is None:
+            return sheet.to_python(skip_empty_area=True)
+        return sheet.to_python(skip_empty_area=True, nrows=limit)
+
+    if len(live) == 1:
+        i, sheet = live[0]
+        assert sheet.start is not None
+        return rows_of(i, sheet, nrows), *sheet.start
+    blank = "" if prepared is None else None
+    first_row = live[0][1].start[0]  # type: ignore[index]
+    first_col = min(s.start[1] for _, s in live)  # type: ignore[index]
+    width = max(s.end[1] for _, s in live) - first_col + 1  # type: ignore[index]
     rows: list[list[Any]] = []
-    for sheet in live:
+    for i, sheet in live:
         (top, left), (_, right) = sheet.start, sheet.end  # type: ignore[misc]
         at = top - first_row
         if nrows is not None and at >= nrows:
             break
-        rows.extend([""] * width for _ in range(at - len(rows)))
-        raw = (sheet.to_python(skip_empty_area=True) if nrows is None
-               else sheet.to_python(skip_empty_area=True, nrows=nrows - at))
+        rows.extend([blank] * width for _ in range(at - len(rows)))
+        raw = rows_of(i, sheet, None if nrows is None else nrows - at)
         before, after = left - first_col, width - (right - first_col + 1)
         if before or after:
-            raw = [[""] * before + r + [""] * after for r in raw]
+            raw = [[blank] * before + r + [blank] * after for r in raw]
         rows.extend(raw)
     return rows, first_row, first_col
 
