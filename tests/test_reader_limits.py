@@ -482,3 +482,15 @@ def test_the_ods_count_is_never_short_of_calamines_own(tmp_path: Path) -> None:
             corner = ods_extents(zf)["Sheet1"]
         if sheet.end is not None:
             assert corner.row >= sheet.end[0] + 1 and corner.col >= sheet.end[1] + 1, table
+
+
+def test_a_far_cell_in_the_last_bytes_of_the_sheet_is_measured(tmp_path: Path) -> None:
+    """Each chunk holds its last bytes back for the next (a tag may be cut there); the last
+    chunk's are measured at the end like any others: a far reference right before
+    </sheetData>, with nothing after it, counts as it would anywhere else in the sheet."""
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>PO Number</t></is></c></row>'
+           b'<c r="XFD1048576"/></sheetData>')
+    path = rewrite_sheet(xfd_workbook(tmp_path / "src.xlsx"), tmp_path / "end.xlsx", xml)
+    line = assert_refused_in_one_line(validate_capped(path, tmp_path), path)
+    assert "cells up to XFD1048576 (17 billion cells)" in line

@@ -244,6 +244,7 @@ class SheetScanner:
         self.hidden_cols: set[int] = set()
         self._tail = b""
         self._first = True
+        self._ended = False
 
     def feed(self, chunk: bytes) -> None:
         """Scan the next chunk of the sheet's XML."""
@@ -252,10 +253,21 @@ class SheetScanner:
             self._first = False
             if m := _DIMENSION.search(buf, 0, 4096):
                 self.declared = Corner(_col_number(m.group(1)), int(m.group(2)))
+        self._measure(buf, final=False)
+        self._find_hidden(buf)
+        self._tail = buf[-_TAIL:]
+
+    def end(self) -> None:
+        """The XML is all fed: measure the end that each chunk holds back for the next."""
+        if not self._ended:
+            self._ended = True
+            self._measure(self._tail, final=True)
+
+    def _measure(self, buf: bytes, final: bool) -> None:
         letters, digits = self.letters, self.digits
         # Cells past the bounds so far (or without a plain reference) raise them; a tag cut
-        # at the chunk's end (<c r="A1) is looked at again with the next chunk.
-        cut, at = len(buf) - 32, 0
+        # at the chunk's end (<c r="A1) is looked at again with the next chunk, or by end().
+        cut, at = len(buf) if final else len(buf) - 32, 0
         while not self.counted and (m := _cells_beyond(letters, digits).search(buf, at)):
             if m.start() >= cut:
                 break
@@ -278,8 +290,6 @@ class SheetScanner:
                 self._lead_col += 1
             while self._lead_digit < 9 and _lead_number(self._lead_digit + 1, digits).search(buf):
                 self._lead_digit += 1
-        self._find_hidden(buf)
-        self._tail = buf[-_TAIL:]
 
     def _find_hidden(self, buf: bytes) -> None:
         for m in _HIDDEN.finditer(buf):
@@ -311,6 +321,7 @@ class SheetScanner:
     def finish(self, zf: zipfile.ZipFile, part: str) -> SheetScan:
         """What the pass found, once every chunk is fed; past the bound, the exact last
         cell is sought in a second pass over ``part``."""
+        self.end()
         too_far = None
         if not self.within:
             corner = (_counted_corner(zf, part) if self.counted

@@ -154,7 +154,8 @@ def read_in_parts(
                         held, start = 0, cut
                 files[-1].write(view[start:])
                 held += len(chunk) - start
-        if not futures:
+        scanner.end()
+        if not futures or not scanner.within:
             raise _NoCut
         files[-1].close(b"")
         futures.append(pool.submit(_read_part, files[-1].path, name, open_part, prepare))
