@@ -62,6 +62,7 @@ def forced(monkeypatch: pytest.MonkeyPatch) -> Iterator[PartsSpy]:
     monkeypatch.setattr(reader_module, "part_count", lambda size: 3)
     monkeypatch.setattr(reader_module, "read_in_parts", counted)
     monkeypatch.setattr(parts_module, "SCAN_CHUNK", 256)
+    monkeypatch.setattr(parts_module, "OTHER_PARTS_WEIGHT", 0)  # small files' styles weigh
     yield spy
 
 
@@ -197,6 +198,7 @@ def test_a_far_cell_in_a_later_part_is_refused_before_calamine_reads_it(
         "from bulkpo.sheets import read_table\n"
         "r.part_count = lambda size: 3\n"
         "p.SCAN_CHUNK = 4096\n"
+        "p.OTHER_PARTS_WEIGHT = 0\n"
         "real = p.read_in_parts\n"
         "def spy(*a, **k):\n"
         "    found = real(*a, **k)\n"
@@ -369,3 +371,57 @@ def test_no_part_file_is_left_behind(
     assert same(read_table(path), whole(path))
     assert len(opened) >= 2 and all(Path(p).parent == temp for p in opened)
     assert list(temp.iterdir()) == []
+
+
+def _with_shared_strings(src: Path, dst: Path, rows: list[list[str]]) -> Path:
+    """``src`` with its first sheet holding ``rows`` as Excel writes texts: each cell an
+    index into xl/sharedStrings.xml (openpyxl writes its texts inline)."""
+    texts = list(dict.fromkeys(t for row in rows for t in row))
+    index = {t: i for i, t in enumerate(texts)}
+    body = "".join(
+        f'<row r="{r}">' + "".join(
+            f'<c r="{column_letter(c)}{r}" t="s"><v>{index[t]}</v></c>' for c, t in enumerate(row))
+        + "</row>" for r, row in enumerate(rows, start=1))
+    sheet = ('<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             f"<sheetData>{body}</sheetData></worksheet>")
+    strings = ('<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+               f'count="{len(texts)}" uniqueCount="{len(texts)}">'
+               + "".join(f"<si><t>{t}</t></si>" for t in texts) + "</sst>")
+    rel = ('<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.'
+           'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>')
+    kind = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+            'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = sheet.encode()
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+            elif info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", kind.encode() + b"</Types>")
+            zout.writestr(info.filename, data)
+        zout.writestr("xl/sharedStrings.xml", strings)
+    return dst
+
+
+def test_a_sheet_with_large_shared_strings_is_read_whole(
+    tmp_path: Path, forced: PartsSpy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every part carries the shared strings and calamine parses them again for each:
+    with strings half the size of the rows, parts gain nothing, so the sheet is read whole
+    (and with the usual few strings, it is cut)."""
+    monkeypatch.setattr(parts_module, "OTHER_PARTS_WEIGHT", 2)
+    src = po_workbook(tmp_path / "src.xlsx", 1)
+    header = ["PO Number", "SKU", "Description"]
+    unique = [header] + [[f"PO-{i}", f"S-{i % 9}", f"a description of line {i} that no other "
+                          "line of this order has, as long as a real one"] for i in range(3000)]
+    path = _with_shared_strings(src, tmp_path / "unique.xlsx", unique)
+    table = read_table(path)
+    assert (forced.in_parts, forced.whole) == (0, 1)
+    assert same(table, whole(path)) and table.rows[5].values[2].startswith("a description")
+    repeated = [header] + [[f"PO-{i // 4}", f"S-{i % 9}", "LED desk lamp"] for i in range(3000)]
+    path = _with_shared_strings(src, tmp_path / "repeated.xlsx", repeated)
+    table = read_table(path)
+    assert (forced.in_parts, forced.whole) == (1, 1)
+    assert same(table, whole(path)) and table.rows[-1].values == ["PO-749", "S-2", "LED desk lamp"]
