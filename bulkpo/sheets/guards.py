@@ -352,52 +352,54 @@ def _counted_corner(zf: zipfile.ZipFile, part: str) -> Corner | None:
     as tags to this count and not to calamine, so such a sheet cannot be measured."""
     row = col = top = right = 0  # 0-based, as calamine counts
     inside = started = False
-    carry = b""
-    with zf.open(part) as fh:
-        while True:
-            chunk = fh.read(SCAN_CHUNK)
-            buf = carry + chunk
-            if b"<!" in buf:
-                return None
-            at = 0
-            if not started:  # calamine counts from the start of <sheetData>
-                found = _SHEET_DATA_START.search(buf)
-                if found is None:
-                    carry = buf[-_TAIL:]
-                    if not chunk:
-                        break
-                    continue
-                started, at = True, found.end()
-            end = buf.rfind(b"<") if chunk else len(buf)  # a tag cut by the chunk waits
-            for closing, name, attrs in _ROW_OR_CELL.findall(buf, at, max(end, at)):
-                if name == b"c":
-                    if closing:  # calamine ends a cell at the first </c>, and skips others
-                        if inside:
-                            col, inside = col + 1, False
-                    elif not inside:
-                        ref = _CELL_REF.search(attrs)
-                        if ref is not None and ref.group(1):
-                            at_row, col = int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1
-                        else:
-                            at_row = row
-                        top, right = max(top, at_row), max(right, col)
-                        if attrs.endswith(b"/"):
-                            col += 1
-                        else:
-                            inside = True
-                elif not inside:  # a row; inside a cell calamine reads past it
-                    if closing:
-                        row, col = row + 1, 0
-                        continue
+    for buf in _whole_tags(zf, part):
+        if b"<!" in buf:
+            return None
+        at = 0
+        if not started:  # calamine counts from the start of <sheetData>
+            found = _SHEET_DATA_START.search(buf)
+            if found is None:
+                continue
+            started, at = True, found.end()
+        for closing, name, attrs in _ROW_OR_CELL.findall(buf, at):
+            if name == b"c":
+                if closing:  # calamine ends a cell at the first </c>, and skips others
+                    if inside:
+                        col, inside = col + 1, False
+                elif not inside:
                     ref = _CELL_REF.search(attrs)
-                    if ref is not None:
-                        row = max(row, int(ref.group(2)) - 1)
+                    if ref is not None and ref.group(1):
+                        at_row, col = int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1
+                    else:
+                        at_row = row
+                    top, right = max(top, at_row), max(right, col)
                     if attrs.endswith(b"/"):
-                        row, col = row + 1, 0
-            if not chunk:
-                break
-            carry = buf[max(end, at):]
+                        col += 1
+                    else:
+                        inside = True
+            elif not inside:  # a row; inside a cell calamine reads past it
+                if closing:
+                    row, col = row + 1, 0
+                    continue
+                ref = _CELL_REF.search(attrs)
+                if ref is not None:
+                    row = max(row, int(ref.group(2)) - 1)
+                if attrs.endswith(b"/"):
+                    row, col = row + 1, 0
     return Corner(right + 1, top + 1)
+
+
+def _whole_tags(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """``member``'s bytes in chunks that each end where a tag begins: a tag (or a ``<!``)
+    cut by a chunk's end goes whole into the next."""
+    carry = b""
+    with zf.open(member) as fh:
+        while chunk := fh.read(SCAN_CHUNK):
+            buf = carry + chunk
+            end = max(buf.rfind(b"<"), 0)
+            carry = buf[end:]
+            yield buf[:end]
+    yield carry
 
 
 _SHEET_DATA_START = re.compile(rb"<(?:[^\s<>/:]+:)?sheetData(?=[\s>/])[^>]*>")
@@ -442,43 +444,35 @@ def ods_extents(zf: zipfile.ZipFile) -> dict[str, Corner]:
     name = ""
     rows = width = last_row = pos = row_width = repeats = 0
     in_row = False
-    carry = b""
-    with zf.open("content.xml") as fh:
-        while True:
-            chunk = fh.read(SCAN_CHUNK)
-            buf = carry + chunk
-            end = buf.rfind(b"<") if chunk else len(buf)  # a tag cut by the chunk waits
-            for m in _ODS_TOKEN.finditer(buf, 0, max(end, 0)):
-                row_attrs, cell_attrs, table_attrs = m.groups()
-                if cell_attrs is not None:
-                    if not in_row:
-                        continue
-                    found = _ODS_COLS.search(cell_attrs)
-                    pos = min(pos + (int(found.group(1)) if found else 1), _ODS_MAX_COLS)
-                    if not cell_attrs.endswith(b"/") or _ODS_VALUE.search(cell_attrs):
-                        row_width = pos
-                elif row_attrs is not None:
-                    found = _ODS_ROWS.search(row_attrs)
-                    repeats = min(int(found.group(1)) if found else 1, _ODS_MAX_ROWS - rows)
-                    in_row, pos, row_width = True, 0, 0
-                    if row_attrs.endswith(b"/"):  # a row with no cells
-                        rows += repeats
-                        in_row = False
-                elif table_attrs is not None:
-                    if name:
-                        extents[name] = Corner(max(width, 1), max(last_row, 1))
-                    found = _ODS_NAME.search(table_attrs)
-                    name = _xml_text(found.group(1)) if found else ""
-                    rows = width = last_row = 0
-                    in_row = False
-                elif in_row:  # </table:table-row>
-                    if row_width:
-                        last_row, width = rows + repeats, max(width, row_width)
+    for buf in _whole_tags(zf, "content.xml"):
+        for m in _ODS_TOKEN.finditer(buf):
+            row_attrs, cell_attrs, table_attrs = m.groups()
+            if cell_attrs is not None:
+                if not in_row:
+                    continue
+                found = _ODS_COLS.search(cell_attrs)
+                pos = min(pos + (int(found.group(1)) if found else 1), _ODS_MAX_COLS)
+                if not cell_attrs.endswith(b"/") or _ODS_VALUE.search(cell_attrs):
+                    row_width = pos
+            elif row_attrs is not None:
+                found = _ODS_ROWS.search(row_attrs)
+                repeats = min(int(found.group(1)) if found else 1, _ODS_MAX_ROWS - rows)
+                in_row, pos, row_width = True, 0, 0
+                if row_attrs.endswith(b"/"):  # a row with no cells
                     rows += repeats
                     in_row = False
-            if not chunk:
-                break
-            carry = buf[max(end, 0):]
+            elif table_attrs is not None:
+                if name:
+                    extents[name] = Corner(max(width, 1), max(last_row, 1))
+                found = _ODS_NAME.search(table_attrs)
+                name = _xml_text(found.group(1)) if found else ""
+                rows = width = last_row = 0
+                in_row = False
+            elif in_row:  # </table:table-row>
+                if row_width:
+                    last_row, width = rows + repeats, max(width, row_width)
+                rows += repeats
+                in_row = False
     if name:
         extents[name] = Corner(max(width, 1), max(last_row, 1))
     return extents

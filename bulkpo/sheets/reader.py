@@ -547,10 +547,8 @@ class _WorkbookSource(_Source):
         """Sheet ``name`` as calamine read it: whole, or a large xlsx sheet in parts."""
         sheets = self._sheets.get(name)
         if sheets is None:
-            sheets = self._read_in_parts(name) if self._zipped else None
+            sheets = self._check_extent(name) if self._zipped else None
             if sheets is None:
-                if self._zipped:
-                    self._check_extent(name)
                 sheet = self._guard(lambda: self.workbook.get_sheet_by_name(name))
                 assert sheet is not None
                 sheets = [sheet]
@@ -564,17 +562,16 @@ class _WorkbookSource(_Source):
             self._sheets[name] = sheets
         return sheets
 
-    def _read_in_parts(self, name: str) -> list[CalamineSheet] | None:
+    def _read_in_parts(self, zf: zipfile.ZipFile, name: str) -> list[CalamineSheet] | None:
         """A large xlsx sheet read in parts on the machine's cores (:mod:`.parts`), each
         measured by the guard first; None when it is read whole."""
         try:
-            with zipfile.ZipFile(self.path) as zf:
-                part = sheet_part(zf, name)
-                if part is None or not part.lower().endswith(".xml"):
-                    return None
-                count = part_count(zf.getinfo(part).file_size)
-                found = read_in_parts(zf, part, name, self.limits.max_cells, count,
-                                      prepare=self._prepare_part)
+            part = sheet_part(zf, name)
+            if part is None or not part.lower().endswith(".xml"):
+                return None
+            count = part_count(zf.getinfo(part).file_size)
+            found = read_in_parts(zf, part, name, self.limits.max_cells, count,
+                                  prepare=self._prepare_part)
         except Exception:  # odd packaging: the whole read says what is wrong
             return None
         if found is None:
@@ -590,19 +587,23 @@ class _WorkbookSource(_Source):
             return None
         return _convert_rows(sheet.to_python(skip_empty_area=True), self._texts)
 
-    def _check_extent(self, name: str) -> None:
+    def _check_extent(self, name: str) -> list[CalamineSheet] | None:
         """Refuse an xlsx/xlsm/xlsb sheet whose cells reach past ``max_cells`` before calamine
         reads it: calamine allocates every cell from A1 to the last one at once, and a
         failed allocation aborts the whole process. The same pass notes the sheet's hidden
-        rows and columns."""
+        rows and columns, and reads a large sheet in parts as it measures it (returned;
+        None: calamine reads the sheet whole)."""
         try:
             zf = zipfile.ZipFile(self.path)
         except Exception:  # odd packaging: calamine's own reading decides
-            return
+            return None
         with zf:
+            sheets = self._read_in_parts(zf, name)
+            if sheets is not None:
+                return sheets
             found = self._scan(zf, name)
         if found is None:
-            return
+            return None
         corner, declared = found
         raise self.fail(too_far(name, "declares" if declared == corner else "has", corner,
                                 self.limits))
